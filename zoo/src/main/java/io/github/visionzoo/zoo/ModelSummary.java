@@ -1,0 +1,190 @@
+package io.github.visionzoo.zoo;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
+
+/**
+ * A model summary in the style of torchsummary, computed from the configuration alone (nothing is allocated, so a
+ * summary of ViT-L costs no memory): one row per vertex with its type, output shape and parameter count, then the
+ * totals and the sizes in MB for one image in float32.
+ *
+ * <p>Parameters are counted as PyTorch counts {@code model.parameters()}: batch norm's running mean and variance,
+ * which DL4J stores among a layer's parameters, are buffers, not parameters, and are left out. Layers frozen for
+ * fine-tuning count as non-trainable.
+ */
+public final class ModelSummary {
+    /** One vertex: its name, type, output shape (batch dimension {@code -1}) and parameters. */
+    public record Row(String name, String type, long[] outputShape, long params, boolean trainable) {
+    }
+
+    private final List<Row> rows;
+    private final long[] inputShape;
+
+    private ModelSummary(List<Row> rows, long[] inputShape) {
+        this.rows = List.copyOf(rows);
+        this.inputShape = inputShape;
+    }
+
+    /** The summary of a registered model. */
+    public static ModelSummary of(String name, int numClasses) {
+        return of(Zoo.spec(name), numClasses);
+    }
+
+    public static ModelSummary of(ModelSpec spec, int numClasses) {
+        int s = spec.imageSize();
+        return of(spec.configuration(numClasses), InputType.convolutional(s, s, 3));
+    }
+
+    /** The summary of any graph configuration with one input of the given type. */
+    public static ModelSummary of(ComputationGraphConfiguration conf, InputType input) {
+        Map<String, InputType> types = conf.getLayerActivationTypes(input);
+        List<Row> rows = new ArrayList<>();
+        for (String name : topologicalOrder(conf)) {
+            GraphVertex vertex = conf.getVertices().get(name);
+            long params = 0;
+            boolean trainable = true;
+            String type = vertex.getClass().getSimpleName();
+            if (vertex instanceof LayerVertex lv) {
+                Layer layer = lv.getLayerConf().getLayer();
+                if (layer instanceof FrozenLayer f) {
+                    layer = f.getLayer();
+                    trainable = false;
+                } else if (layer instanceof FrozenLayerWithBackprop f) {
+                    layer = f.getUnderlying();
+                    trainable = false;
+                }
+                type = layer.getClass().getSimpleName();
+                params = torchParameterCount(layer);
+            }
+            rows.add(new Row(name, type, shapeOf(types.get(name)), params, trainable));
+        }
+        return new ModelSummary(rows, shapeOf(input));
+    }
+
+    /** The vertices (inputs left out) in an order where each comes after its inputs, ties in insertion order. */
+    static List<String> topologicalOrder(ComputationGraphConfiguration conf) {
+        Map<String, List<String>> inputs = conf.getVertexInputs();
+        Set<String> done = new HashSet<>(conf.getNetworkInputs());
+        List<String> order = new ArrayList<>();
+        List<String> pending = new ArrayList<>(conf.getVertices().keySet());
+        while (!pending.isEmpty()) {
+            int before = pending.size();
+            for (Iterator<String> it = pending.iterator(); it.hasNext(); ) {
+                String name = it.next();
+                if (done.containsAll(inputs.getOrDefault(name, List.of()))) {
+                    order.add(name);
+                    done.add(name);
+                    it.remove();
+                }
+            }
+            if (pending.size() == before) {
+                throw new IllegalArgumentException("the graph has a cycle or a missing input among " + pending);
+            }
+        }
+        return order;
+    }
+
+    private static long torchParameterCount(Layer layer) {
+        long n = layer.initializer().numParams(layer);
+        if (layer instanceof BatchNormalization bn) {
+            n -= 2 * bn.getNOut(); // running mean and variance are buffers in PyTorch
+        }
+        return n;
+    }
+
+    private static long[] shapeOf(InputType t) {
+        if (t == null) {
+            return new long[0];
+        }
+        long[] shape = t.getShape(true);
+        shape[0] = -1;
+        return shape;
+    }
+
+    public List<Row> rows() {
+        return rows;
+    }
+
+    public long totalParams() {
+        return rows.stream().mapToLong(Row::params).sum();
+    }
+
+    public long trainableParams() {
+        return rows.stream().filter(Row::trainable).mapToLong(Row::params).sum();
+    }
+
+    public long nonTrainableParams() {
+        return totalParams() - trainableParams();
+    }
+
+    /** Megabytes of one float32 input image. */
+    public double inputSizeMb() {
+        return mb(product(inputShape));
+    }
+
+    /** Megabytes of activations kept for one image's forward and backward pass (twice the outputs, as torchsummary). */
+    public double forwardBackwardSizeMb() {
+        return mb(2 * rows.stream().mapToLong(r -> product(r.outputShape())).sum());
+    }
+
+    public double paramsSizeMb() {
+        return mb(totalParams());
+    }
+
+    private static long product(long[] shape) {
+        long p = 1;
+        for (int i = 1; i < shape.length; i++) {
+            p *= shape[i];
+        }
+        return shape.length == 0 ? 0 : p;
+    }
+
+    private static double mb(long floats) {
+        return floats * 4.0 / (1024 * 1024);
+    }
+
+    /** The table, torchsummary's layout. */
+    @Override
+    public String toString() {
+        int nameWidth = Math.max(24, rows.stream().mapToInt(r -> r.name().length()).max().orElse(0) + 2);
+        int typeWidth = Math.max(20, rows.stream().mapToInt(r -> r.type().length()).max().orElse(0) + 2);
+        String rowFormat = "%-" + nameWidth + "s%-" + typeWidth + "s%24s%15s%n";
+        int width = nameWidth + typeWidth + 24 + 15;
+        String rule = "-".repeat(width) + System.lineSeparator();
+        StringBuilder sb = new StringBuilder(rule);
+        sb.append(String.format(Locale.ROOT, rowFormat, "Layer (name)", "Type", "Output Shape", "Param #"));
+        sb.append("=".repeat(width)).append(System.lineSeparator());
+        for (Row r : rows) {
+            sb.append(String.format(Locale.ROOT, rowFormat, r.name(), r.type(), Arrays.toString(r.outputShape()),
+                    String.format(Locale.ROOT, "%,d", r.params())));
+        }
+        sb.append("=".repeat(width)).append(System.lineSeparator());
+        sb.append(String.format(Locale.ROOT, "Total params: %,d%n", totalParams()));
+        sb.append(String.format(Locale.ROOT, "Trainable params: %,d%n", trainableParams()));
+        sb.append(String.format(Locale.ROOT, "Non-trainable params: %,d%n", nonTrainableParams()));
+        sb.append(rule);
+        double in = inputSizeMb();
+        double fb = forwardBackwardSizeMb();
+        double ps = paramsSizeMb();
+        sb.append(String.format(Locale.ROOT, "Input size (MB): %.2f%n", in));
+        sb.append(String.format(Locale.ROOT, "Forward/backward pass size (MB): %.2f%n", fb));
+        sb.append(String.format(Locale.ROOT, "Params size (MB): %.2f%n", ps));
+        sb.append(String.format(Locale.ROOT, "Estimated Total Size (MB): %.2f%n", in + fb + ps));
+        sb.append(rule);
+        return sb.toString();
+    }
+}

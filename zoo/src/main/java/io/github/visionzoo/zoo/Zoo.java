@@ -1,0 +1,99 @@
+package io.github.visionzoo.zoo;
+
+import io.github.visionzoo.zoo.models.AlexNetSpec;
+import io.github.visionzoo.zoo.models.ResNetSpec;
+import io.github.visionzoo.zoo.models.VggSpec;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+
+/**
+ * The registry: model names to specs, configurations and initialized graphs.
+ *
+ * <pre>{@code
+ * ComputationGraph net = Zoo.create("resnet34", 10);          // initialized, fixed seed
+ * ComputationGraphConfiguration conf = Zoo.configuration("vgg16", 10);
+ * ModelSpec small = Zoo.spec("resnet18").withImageSize(96);   // then small.configuration(10)
+ * }</pre>
+ *
+ * <p>Building anything through the registry first switches on DL4J's oneDNN/cuDNN helpers ({@link OneDnn}).
+ */
+public final class Zoo {
+    /** A registered model. */
+    public record Entry(String name, ModelSpec spec, String description) {
+    }
+
+    private static final Map<String, Entry> MODELS = new LinkedHashMap<>();
+
+    static {
+        register("alexnet", AlexNetSpec.alexnet(), "AlexNet (Krizhevsky et al. 2012), LRN after conv1 and conv2");
+        register("alexnet_tv", AlexNetSpec.alexnetTorchvision(), "torchvision's AlexNet: 64-192-384-256-256, no LRN");
+        register("vgg11", VggSpec.vgg11(), "VGG configuration A (Simonyan & Zisserman 2014)");
+        register("vgg13", VggSpec.vgg13(), "VGG configuration B");
+        register("vgg16", VggSpec.vgg16(), "VGG configuration D");
+        register("vgg19", VggSpec.vgg19(), "VGG configuration E");
+        register("resnet18", ResNetSpec.resnet18(), "ResNet-18 (He et al. 2015), basic blocks [2,2,2,2]");
+        register("resnet34", ResNetSpec.resnet34(), "ResNet-34, basic blocks [3,4,6,3]");
+        register("resnet50", ResNetSpec.resnet50(), "ResNet-50, bottleneck blocks [3,4,6,3]");
+        register("resnet34_convbias", ResNetSpec.resnet34ConvBias(),
+                "the reference study's ResNet-34: a bias on every convolution");
+    }
+
+    private Zoo() {
+    }
+
+    /**
+     * Registers (or replaces) a model under {@code name}, for instance a spec read from a JSON file.
+     *
+     * @throws IllegalArgumentException when the name is blank
+     */
+    public static synchronized void register(String name, ModelSpec spec, String description) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a model name must not be blank");
+        }
+        MODELS.put(name, new Entry(name, java.util.Objects.requireNonNull(spec, "spec"), description));
+    }
+
+    /** Every registered name, in registration order. */
+    public static synchronized List<String> names() {
+        return new ArrayList<>(MODELS.keySet());
+    }
+
+    /**
+     * The registered entry.
+     *
+     * @throws IllegalArgumentException for an unknown name, listing the known ones
+     */
+    public static synchronized Entry entry(String name) {
+        Entry e = MODELS.get(name);
+        if (e == null) {
+            throw new IllegalArgumentException("unknown model '" + name + "'; known models: "
+                    + String.join(", ", MODELS.keySet()));
+        }
+        return e;
+    }
+
+    public static ModelSpec spec(String name) {
+        return entry(name).spec();
+    }
+
+    public static ComputationGraphConfiguration configuration(String name, int numClasses) {
+        return spec(name).configuration(numClasses);
+    }
+
+    /** An initialized graph of the named model, seeded with {@link ModelSpec#DEFAULT_SEED}. */
+    public static ComputationGraph create(String name, int numClasses) {
+        return create(spec(name), numClasses, ModelSpec.DEFAULT_SEED);
+    }
+
+    /** An initialized graph of any spec. */
+    public static ComputationGraph create(ModelSpec spec, int numClasses, long seed) {
+        OneDnn.enable();
+        ComputationGraph graph = new ComputationGraph(spec.configuration(numClasses, seed));
+        graph.init();
+        return graph;
+    }
+}

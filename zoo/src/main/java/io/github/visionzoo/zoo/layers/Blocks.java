@@ -1,0 +1,133 @@
+package io.github.visionzoo.zoo.layers;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.weights.IWeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * The one place where visionzoo's architectures add DL4J layers to a graph. Every method adds one vertex under the
+ * given name (torchvision's state-dict name) and returns that name, so a family builder reads as a list of layers.
+ *
+ * <p>Convolutions use {@link ConvolutionMode#Truncate} with explicit padding, which is PyTorch's arithmetic. Batch
+ * normalization uses PyTorch's defaults (eps 1e-5, momentum 0.1, that is DL4J decay 0.9). Activations are fused into
+ * the layer before them where PyTorch has a separate {@code ReLU} module: DL4J then keeps one activation array
+ * instead of two, and the ReLU module's index in torchvision's {@code Sequential} is simply left unused.
+ */
+public final class Blocks {
+    /** Name of the input vertex of every visionzoo graph. */
+    public static final String INPUT = "input";
+
+    private Blocks() {
+    }
+
+    /**
+     * A graph builder with visionzoo's global settings: float32, the seed, a placeholder updater (a training recipe
+     * replaces it), workspaces on, and one image input {@code [b, channels, height, width]}.
+     */
+    public static GraphBuilder newGraph(long seed, int channels, int height, int width) {
+        return new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .dataType(DataType.FLOAT)
+                .updater(new Adam(1e-3))
+                .trainingWorkspaceMode(WorkspaceMode.ENABLED)
+                .inferenceWorkspaceMode(WorkspaceMode.ENABLED)
+                .graphBuilder()
+                .addInputs(INPUT)
+                .setInputTypes(InputType.convolutional(height, width, channels));
+    }
+
+    /** A 2-D convolution, square kernel, with PyTorch's padding arithmetic. */
+    public static String conv(GraphBuilder g, String name, String input, int nOut, int kernel, int stride, int padding,
+                              boolean bias, Activation activation, IWeightInit init, double biasInit) {
+        g.addLayer(name, new ConvolutionLayer.Builder(kernel, kernel)
+                .stride(stride, stride)
+                .padding(padding, padding)
+                .convolutionMode(ConvolutionMode.Truncate)
+                .nOut(nOut)
+                .hasBias(bias)
+                .activation(activation)
+                .weightInit(init)
+                .biasInit(biasInit)
+                .build(), input);
+        return name;
+    }
+
+    /** Batch normalization over channels (gamma 1, beta 0), with an optional fused activation after it. */
+    public static String batchNorm(GraphBuilder g, String name, String input, Activation activation) {
+        g.addLayer(name, new BatchNormalization.Builder()
+                .eps(1e-5)
+                .decay(0.9)
+                .activation(activation)
+                .build(), input);
+        return name;
+    }
+
+    /** Max pooling, square window, PyTorch's arithmetic (padding never wins the max). */
+    public static String maxPool(GraphBuilder g, String name, String input, int kernel, int stride, int padding) {
+        g.addLayer(name, new SubsamplingLayer.Builder(PoolingType.MAX)
+                .kernelSize(kernel, kernel)
+                .stride(stride, stride)
+                .padding(padding, padding)
+                .convolutionMode(ConvolutionMode.Truncate)
+                .build(), input);
+        return name;
+    }
+
+    /** Global average pooling {@code [b, c, h, w] -> [b, c]}, torchvision's {@code AdaptiveAvgPool2d((1, 1))}. */
+    public static String globalAvgPool(GraphBuilder g, String name, String input) {
+        g.addLayer(name, new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), input);
+        return name;
+    }
+
+    /** A stand-alone activation (after a residual addition, for instance). */
+    public static String activation(GraphBuilder g, String name, String input, Activation activation) {
+        g.addLayer(name, new ActivationLayer.Builder().activation(activation).build(), input);
+        return name;
+    }
+
+    /**
+     * A fully connected layer. {@code dropoutBefore} is the probability of dropping each input unit (PyTorch's
+     * {@code Dropout(p)} just before this layer), 0 for none; DL4J's own {@code dropOut} takes the keep probability.
+     */
+    public static String dense(GraphBuilder g, String name, String input, int nOut, Activation activation,
+                               double dropoutBefore, IWeightInit init, double biasInit) {
+        DenseLayer.Builder b = new DenseLayer.Builder().nOut(nOut).activation(activation).weightInit(init)
+                .biasInit(biasInit);
+        if (dropoutBefore > 0) {
+            b.dropOut(1.0 - dropoutBefore);
+        }
+        g.addLayer(name, b.build(), input);
+        return name;
+    }
+
+    /** The classifier: a fully connected layer with softmax and cross-entropy loss, and the graph's output. */
+    public static String classifier(GraphBuilder g, String name, String input, int numClasses, double dropoutBefore,
+                                    IWeightInit init) {
+        OutputLayer.Builder b = new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                .nOut(numClasses)
+                .activation(Activation.SOFTMAX)
+                .weightInit(init)
+                .biasInit(0.0);
+        if (dropoutBefore > 0) {
+            b.dropOut(1.0 - dropoutBefore);
+        }
+        g.addLayer(name, b.build(), input);
+        g.setOutputs(name);
+        return name;
+    }
+}
