@@ -2,12 +2,10 @@ package io.github.visionzoo.zoo;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import io.github.visionzoo.zoo.layers.Blocks;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
@@ -53,7 +51,7 @@ public final class ModelSummary {
     public static ModelSummary of(ComputationGraphConfiguration conf, InputType input) {
         Map<String, InputType> types = conf.getLayerActivationTypes(input);
         List<Row> rows = new ArrayList<>();
-        for (String name : topologicalOrder(conf)) {
+        for (String name : Blocks.vertexOrder(conf)) {
             GraphVertex vertex = conf.getVertices().get(name);
             long params = 0;
             boolean trainable = true;
@@ -73,29 +71,6 @@ public final class ModelSummary {
             rows.add(new Row(name, type, shapeOf(types.get(name)), params, trainable));
         }
         return new ModelSummary(rows, shapeOf(input));
-    }
-
-    /** The vertices (inputs left out) in an order where each comes after its inputs, ties in insertion order. */
-    static List<String> topologicalOrder(ComputationGraphConfiguration conf) {
-        Map<String, List<String>> inputs = conf.getVertexInputs();
-        Set<String> done = new HashSet<>(conf.getNetworkInputs());
-        List<String> order = new ArrayList<>();
-        List<String> pending = new ArrayList<>(conf.getVertices().keySet());
-        while (!pending.isEmpty()) {
-            int before = pending.size();
-            for (Iterator<String> it = pending.iterator(); it.hasNext(); ) {
-                String name = it.next();
-                if (done.containsAll(inputs.getOrDefault(name, List.of()))) {
-                    order.add(name);
-                    done.add(name);
-                    it.remove();
-                }
-            }
-            if (pending.size() == before) {
-                throw new IllegalArgumentException("the graph has a cycle or a missing input among " + pending);
-            }
-        }
-        return order;
     }
 
     private static long torchParameterCount(Layer layer) {

@@ -1,5 +1,13 @@
 package io.github.visionzoo.zoo.layers;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -40,15 +48,70 @@ public final class Blocks {
      * replaces it), workspaces on, and one image input {@code [b, channels, height, width]}.
      */
     public static GraphBuilder newGraph(long seed, int channels, int height, int width) {
+        return newGraph(seed, DataType.FLOAT, channels, height, width);
+    }
+
+    /** The same with another data type: {@code DOUBLE} for gradient checks. */
+    public static GraphBuilder newGraph(long seed, DataType dataType, int channels, int height, int width) {
         return new NeuralNetConfiguration.Builder()
                 .seed(seed)
-                .dataType(DataType.FLOAT)
+                .dataType(dataType)
                 .updater(new Adam(1e-3))
                 .trainingWorkspaceMode(WorkspaceMode.ENABLED)
                 .inferenceWorkspaceMode(WorkspaceMode.ENABLED)
                 .graphBuilder()
                 .addInputs(INPUT)
                 .setInputTypes(InputType.convolutional(height, width, channels));
+    }
+
+    /**
+     * Builds the configuration and pins DL4J's topological order to the order in which the vertices were added.
+     *
+     * <p>DL4J lays the flattened parameter vector out in its own topological order but names parameters in
+     * insertion order ({@code ComputationGraph.paramTable()}), so wherever the two differ (a residual block's
+     * projection shortcut), its gradient checker and any flat-vector tooling mislabel parameters. Pinning the order
+     * makes the flat layout follow the vertices as added, which for visionzoo's builders is torchvision's state-dict
+     * order. DL4J keeps the pinned order in the configuration's JSON.
+     */
+    public static ComputationGraphConfiguration build(GraphBuilder g) {
+        ComputationGraphConfiguration conf = g.build();
+        List<String> inputs = conf.getNetworkInputs();
+        // DL4J numbers the inputs first, then the vertices in insertion order
+        Map<String, Integer> index = new HashMap<>();
+        for (String name : inputs) {
+            index.put(name, index.size());
+        }
+        for (String name : conf.getVertices().keySet()) {
+            index.put(name, index.size());
+        }
+        List<String> order = new ArrayList<>(inputs);
+        order.addAll(vertexOrder(conf));
+        conf.setTopologicalOrder(order.stream().mapToInt(index::get).toArray());
+        conf.setTopologicalOrderStr(order);
+        return conf;
+    }
+
+    /** The vertices (inputs left out) in an order where each comes after its inputs, ties in insertion order. */
+    public static List<String> vertexOrder(ComputationGraphConfiguration conf) {
+        Map<String, List<String>> inputs = conf.getVertexInputs();
+        Set<String> done = new HashSet<>(conf.getNetworkInputs());
+        List<String> order = new ArrayList<>();
+        List<String> pending = new ArrayList<>(conf.getVertices().keySet());
+        while (!pending.isEmpty()) {
+            int before = pending.size();
+            for (Iterator<String> it = pending.iterator(); it.hasNext(); ) {
+                String name = it.next();
+                if (done.containsAll(inputs.getOrDefault(name, List.of()))) {
+                    order.add(name);
+                    done.add(name);
+                    it.remove();
+                }
+            }
+            if (pending.size() == before) {
+                throw new IllegalArgumentException("the graph has a cycle or a missing input among " + pending);
+            }
+        }
+        return order;
     }
 
     /** A 2-D convolution, square kernel, with PyTorch's padding arithmetic. */

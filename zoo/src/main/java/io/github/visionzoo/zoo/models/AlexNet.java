@@ -67,7 +67,7 @@ public final class AlexNet {
         x = Blocks.dense(g, "classifier.1", x, spec.hidden(), Activation.RELU, spec.dropout(), init, oneIfPaper);
         x = Blocks.dense(g, "classifier.4", x, spec.hidden(), Activation.RELU, spec.dropout(), init, oneIfPaper);
         Blocks.classifier(g, HEAD, x, numClasses, 0.0, init);
-        return g.build();
+        return Blocks.build(g);
     }
 
     /** A convolution with its ReLU fused; advances the torchvision index past both. */

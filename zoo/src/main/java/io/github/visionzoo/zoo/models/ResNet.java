@@ -57,6 +57,6 @@ public final class ResNet {
         // [b, c, h, w] -> [b, c] -> [b, classes]
         x = Blocks.globalAvgPool(g, "avgpool", x);
         Blocks.classifier(g, HEAD, x, numClasses, 0.0, TorchInit.torchDefault());
-        return g.build();
+        return Blocks.build(g);
     }
 }

@@ -61,6 +61,6 @@ public final class Vgg {
         x = Blocks.dense(g, "classifier.0", x, spec.hidden(), Activation.RELU, 0.0, init, 0.0);
         x = Blocks.dense(g, "classifier.3", x, spec.hidden(), Activation.RELU, spec.dropout(), init, 0.0);
         Blocks.classifier(g, HEAD, x, numClasses, spec.dropout(), init);
-        return g.build();
+        return Blocks.build(g);
     }
 }

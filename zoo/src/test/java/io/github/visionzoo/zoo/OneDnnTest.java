@@ -1,0 +1,40 @@
+package io.github.visionzoo.zoo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.visionzoo.zoo.models.AlexNetSpec;
+import io.github.visionzoo.zoo.models.ResNetSpec;
+import java.util.List;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.LayerHelper;
+import org.junit.jupiter.api.Test;
+
+/** The default natives are a oneDNN build, and graphs built through the registry run on its helpers. */
+class OneDnnTest {
+
+    @Test
+    void nativesAreAOneDnnBuild() {
+        assertThat(OneDnn.nativesHaveOneDnn()).as("the natives on the classpath have oneDNN switched on").isTrue();
+    }
+
+    @Test
+    void convolutionPoolingAndBatchNormRunOnOneDnnHelpers() {
+        ComputationGraph net = Zoo.create(new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 32), 3, 1);
+        assertThat(helperName(net, "conv1")).isEqualTo("MKLDNNConvHelper");
+        assertThat(helperName(net, "maxpool")).isEqualTo("MKLDNNSubsamplingHelper");
+        assertThat(helperName(net, "bn1")).isEqualTo("MKLDNNBatchNormHelper");
+        net.close();
+    }
+
+    @Test
+    void alexNetConvolutionsRunOnOneDnnToo() {
+        ComputationGraph net = Zoo.create(AlexNetSpec.alexnet(), 10, 1);
+        assertThat(helperName(net, "features.0")).isEqualTo("MKLDNNConvHelper");
+        net.close();
+    }
+
+    private static String helperName(ComputationGraph net, String layer) {
+        LayerHelper helper = OneDnn.helperOf(net, layer);
+        return helper == null ? "none (DL4J's Java implementation)" : helper.getClass().getSimpleName();
+    }
+}

@@ -1,0 +1,118 @@
+package io.github.visionzoo.zoo.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
+import org.deeplearning4j.gradientcheck.GradientCheckUtil;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer;
+import org.nd4j.linalg.learning.config.NoOp;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Checks shared by the tests of every custom layer and block: gradients, and save-restore equality. */
+public final class GraphChecks {
+    private GraphChecks() {
+    }
+
+    /** Makes new arrays double precision, as gradient checks need. */
+    public static void useDoublePrecision() {
+        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
+    }
+
+    /**
+     * The configuration made ready for a gradient check: DL4J's check demands plain gradients, so every layer's
+     * updater becomes {@link NoOp}.
+     */
+    public static ComputationGraphConfiguration withoutUpdater(ComputationGraphConfiguration conf) {
+        for (GraphVertex v : conf.getVertices().values()) {
+            if (v instanceof LayerVertex lv) {
+                Layer layer = lv.getLayerConf().getLayer();
+                if (layer instanceof BaseLayer b) {
+                    b.setIUpdater(new NoOp());
+                    b.setBiasUpdater(null);
+                } else if (layer instanceof AbstractSameDiffLayer sd) {
+                    sd.setUpdater(new NoOp());
+                    sd.setBiasUpdater(null);
+                }
+            }
+        }
+        return conf;
+    }
+
+    /** A double-precision graph for a gradient check. */
+    public static ComputationGraph gradientCheckGraph(ComputationGraphConfiguration conf) {
+        ComputationGraph graph = new ComputationGraph(withoutUpdater(conf));
+        graph.init();
+        return graph;
+    }
+
+    /** Central-difference gradient check of a double-precision graph on one input and its labels. */
+    public static void assertGradientsMatch(ComputationGraph graph, INDArray input, INDArray labels) {
+        assertThat(graph.params().dataType()).as("gradient checks need a DOUBLE graph").isEqualTo(DataType.DOUBLE);
+        boolean ok = GradientCheckUtil.checkGradients(new GradientCheckUtil.GraphConfig()
+                .net(graph)
+                .inputs(new INDArray[] {input})
+                .labels(new INDArray[] {labels})
+                .epsilon(1e-6)
+                .maxRelError(1e-3)
+                .minAbsoluteError(1e-8)
+                .print(GradientCheckUtil.PrintMode.FAILURES_ONLY)
+                .exitOnFirstError(false)
+                .excludeParams(batchNormStatistics(graph)));
+        assertThat(ok).as("analytic gradients equal numeric ones").isTrue();
+    }
+
+    /** Batch norm's running statistics: DL4J stores them as parameters, but the loss has no gradient for them. */
+    private static Set<String> batchNormStatistics(ComputationGraph graph) {
+        Set<String> names = new HashSet<>();
+        for (org.deeplearning4j.nn.api.Layer layer : graph.getLayers()) {
+            if (layer.conf().getLayer() instanceof BatchNormalization) {
+                for (String key : layer.paramTable().keySet()) {
+                    if (!key.equals(BatchNormalizationParamInitializer.GAMMA)
+                            && !key.equals(BatchNormalizationParamInitializer.BETA)) {
+                        names.add(layer.conf().getLayer().getLayerName() + "_" + key);
+                    }
+                }
+            }
+        }
+        return names;
+    }
+
+    /**
+     * Saves with {@link ModelSerializer} (updater included), restores, and asserts the restored graph has the same
+     * configuration JSON, parameters, updater state and outputs.
+     *
+     * @return the restored graph
+     */
+    public static ComputationGraph assertSaveRestoreSame(ComputationGraph graph, INDArray input, Path dir)
+            throws IOException {
+        File file = dir.resolve("model.zip").toFile();
+        ModelSerializer.writeModel(graph, file, true);
+        ComputationGraph restored = ModelSerializer.restoreComputationGraph(file, true);
+        assertThat(graph.params().dataType()).as("ModelSerializer restores DOUBLE graphs as FLOAT: test in FLOAT")
+                .isEqualTo(DataType.FLOAT);
+        assertThat(restored.getConfiguration().toJson()).isEqualTo(graph.getConfiguration().toJson());
+        assertThat(restored.params()).isEqualTo(graph.params());
+        if (graph.getUpdater() != null && graph.getUpdater().getStateViewArray() != null) {
+            assertThat(restored.getUpdater().getStateViewArray()).isEqualTo(graph.getUpdater().getStateViewArray());
+        }
+        INDArray expected = graph.outputSingle(false, input);
+        INDArray actual = restored.outputSingle(false, input);
+        assertThat(actual.equalsWithEps(expected, 1e-6)).as("restored output equals the original").isTrue();
+        return restored;
+    }
+}
