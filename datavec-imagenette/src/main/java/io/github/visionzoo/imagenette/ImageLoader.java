@@ -1,0 +1,90 @@
+package io.github.visionzoo.imagenette;
+
+import io.github.visionzoo.imagenette.transform.FloatImage;
+import io.github.visionzoo.imagenette.transform.Transform;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Decode + transform of one image, shared by the iterator and the record reader; thread-safe. */
+final class ImageLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(ImageLoader.class);
+    private static final AtomicInteger POOLS = new AtomicInteger();
+
+    private final Transform transform;
+    private final int size;
+    private final AtomicLong read = new AtomicLong();
+    private final AtomicLong skipped = new AtomicLong();
+    private final ConcurrentHashMap<Path, String> bad = new ConcurrentHashMap<>();
+
+    ImageLoader(Transform transform, int size) {
+        this.transform = transform;
+        this.size = size;
+    }
+
+    int size() {
+        return size;
+    }
+
+    /**
+     * The transformed image, or {@code null} if the file cannot be decoded: then it is counted, and warned about the
+     * first time only (a file found bad is not decoded again).
+     */
+    FloatImage load(Sample s, long seed, int epoch) {
+        Path file = s.file();
+        if (bad.containsKey(file)) {
+            skipped.incrementAndGet();
+            return null;
+        }
+        FloatImage img;
+        try {
+            img = ImageDecoder.decode(file);
+        } catch (UnreadableImageException e) {
+            return skip(file, e.reason());
+        } catch (IOException e) {
+            return skip(file, "cannot read the file (" + e + ")");
+        }
+        FloatImage out = transform.apply(img, new Random(Seeds.image(seed, epoch, s.index())));
+        if (out.width() != size || out.height() != size) {
+            throw new IllegalStateException("The transform made a " + out.width() + "x" + out.height() + " image of "
+                    + file + ", expected " + size + "x" + size + "; the transform must end at the image size");
+        }
+        read.incrementAndGet();
+        return out;
+    }
+
+    private FloatImage skip(Path file, String reason) {
+        skipped.incrementAndGet();
+        if (bad.putIfAbsent(file, reason) == null) {
+            LOG.warn("Skipping unreadable image {}: {}", file, reason);
+        }
+        return null;
+    }
+
+    ReaderStats stats() {
+        return new ReaderStats(read.get(), skipped.get(), bad);
+    }
+
+    /** A pool of daemon threads, or {@code null} for {@code threads == 0} (load on the caller's thread). */
+    static ExecutorService newPool(int threads) {
+        if (threads == 0) {
+            return null;
+        }
+        int id = POOLS.incrementAndGet();
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory tf = r -> {
+            Thread t = new Thread(r, "imagenette-loader-" + id + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        return Executors.newFixedThreadPool(threads, tf);
+    }
+}

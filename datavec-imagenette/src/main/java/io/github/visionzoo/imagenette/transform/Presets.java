@@ -1,0 +1,127 @@
+package io.github.visionzoo.imagenette.transform;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The named pipelines, each ending in a {@code size x size} ImageNet-normalized image.
+ *
+ * <ul>
+ *   <li>{@value #ALEXNET_PAPER}: the AlexNet paper's training augmentation (Krizhevsky et al. 2012, section 4.1):
+ *   shorter side to {@link #alexnetResize(int) R}, centre R x R crop, random {@code size x size} crop, horizontal
+ *   flip with p = 0.5, PCA lighting noise with alphastd 0.1, normalize. R is 256 for {@code size} 224 and 227 (the
+ *   paper's 224 crop of 256, and the 227 crop of the Caffe reference), otherwise {@code floor(size / 0.875)}. Departs
+ *   from the paper in normalizing with ImageNet's per-channel mean/std rather than subtracting the mean image, and in
+ *   resizing with antialiased bilinear filtering (the paper does not name its filter).</li>
+ *   <li>{@value #STUDY}: the reference study's training augmentation, torchvision's ImageNet recipe:
+ *   {@link RandomResizedCrop}(size) with scale (0.08, 1) and ratio (3/4, 4/3), horizontal flip with p = 0.5,
+ *   normalize.</li>
+ *   <li>{@value #EVAL}: torchvision's evaluation transform: shorter side to {@code floor(size / 0.875)} (256 for 224),
+ *   centre {@code size x size} crop, normalize. Deterministic.</li>
+ * </ul>
+ * Optional {@link ColorJitter} goes after the geometric steps and before lighting and normalization (the order of
+ * fb.resnet.torch); evaluation takes none.
+ */
+public final class Presets {
+
+    /** The AlexNet paper's training augmentation. */
+    public static final String ALEXNET_PAPER = "alexnet-paper";
+    /** The reference study's training augmentation (RandomResizedCrop + flip + normalize). */
+    public static final String STUDY = "study";
+    /** Resize + centre crop + normalize, for validation and test. */
+    public static final String EVAL = "eval";
+
+    private static final List<String> NAMES = List.of(ALEXNET_PAPER, STUDY, EVAL);
+
+    private Presets() {
+    }
+
+    /** The known preset names. */
+    public static List<String> names() {
+        return NAMES;
+    }
+
+    /** The preset {@code name} with output size {@code size}, without colour jitter. */
+    public static Transform byName(String name, int size) {
+        return byName(name, size, null);
+    }
+
+    /**
+     * The preset {@code name} with output size {@code size}.
+     *
+     * @param jitter colour jitter to add to a training preset, or {@code null}
+     * @throws IllegalArgumentException for an unknown name (the message lists the known ones), a size below 1, or
+     *                                  jitter with {@value #EVAL}
+     */
+    public static Transform byName(String name, int size, ColorJitter jitter) {
+        String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+        switch (n) {
+            case ALEXNET_PAPER:
+                return alexnetPaper(size, jitter);
+            case STUDY:
+                return study(size, jitter);
+            case EVAL:
+                if (jitter != null) {
+                    throw new IllegalArgumentException("Colour jitter is a training augmentation; the '" + EVAL
+                            + "' preset takes none");
+                }
+                return eval(size);
+            default:
+                throw new IllegalArgumentException("Unknown augmentation preset '" + name + "'; known presets: "
+                        + String.join(", ", NAMES));
+        }
+    }
+
+    /** The {@value #ALEXNET_PAPER} preset. */
+    public static Transform alexnetPaper(int size, ColorJitter jitter) {
+        checkSize(size);
+        int r = alexnetResize(size);
+        List<Transform> t = new ArrayList<>();
+        t.add(Resize.shortSide(r));
+        t.add(new CenterCrop(r));
+        t.add(new RandomCrop(size));
+        t.add(new RandomHorizontalFlip(0.5));
+        if (jitter != null) {
+            t.add(jitter);
+        }
+        t.add(new Lighting(0.1));
+        t.add(new Normalize());
+        return Transform.compose(t);
+    }
+
+    /** The {@value #STUDY} preset. */
+    public static Transform study(int size, ColorJitter jitter) {
+        checkSize(size);
+        List<Transform> t = new ArrayList<>();
+        t.add(new RandomResizedCrop(size));
+        t.add(new RandomHorizontalFlip(0.5));
+        if (jitter != null) {
+            t.add(jitter);
+        }
+        t.add(new Normalize());
+        return Transform.compose(t);
+    }
+
+    /** The {@value #EVAL} preset. */
+    public static Transform eval(int size) {
+        checkSize(size);
+        return Transform.compose(Resize.shortSide(evalResize(size)), new CenterCrop(size), new Normalize());
+    }
+
+    /** Shorter side before the centre crop in {@value #EVAL}: {@code floor(size / 0.875)}, 256 for 224. */
+    public static int evalResize(int size) {
+        return (int) Math.floor(size / 0.875);
+    }
+
+    /** Side of the square the {@value #ALEXNET_PAPER} preset crops from: 256 for 224 and 227, else as eval. */
+    public static int alexnetResize(int size) {
+        return size == 224 || size == 227 ? 256 : evalResize(size);
+    }
+
+    private static void checkSize(int size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("Output size must be positive, was " + size);
+        }
+    }
+}
