@@ -1,0 +1,57 @@
+package io.github.visionzoo.examples;
+
+import io.github.visionzoo.examples.cli.ListCommand;
+import io.github.visionzoo.examples.cli.SummaryCommand;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code visionzoo} command line: {@code java -jar examples/target/visionzoo-examples.jar COMMAND ...}.
+ *
+ * <p>Exit codes: 0 success, 1 a failure while running, 2 bad input (an unknown model, a missing file, a wrong
+ * argument), reported in one line that names the argument and the fix; {@code --verbose} adds the stack trace.
+ */
+@Command(name = "visionzoo", mixinStandardHelpOptions = true, versionProvider = VisionZooCli.Version.class,
+        description = "AlexNet, VGG, ResNet and the Vision Transformer on Deeplearning4j.",
+        subcommands = {ListCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
+public final class VisionZooCli {
+    /** Exit code for bad input. */
+    public static final int BAD_INPUT = 2;
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true);
+        PrintWriter err = new PrintWriter(System.err, true);
+        int code = run(args, out, err);
+        out.flush();
+        err.flush();
+        System.exit(code);
+    }
+
+    /** Runs one command line with the given output streams and returns its exit code (for tests and embedding). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new VisionZooCli());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            boolean verbose = parseResult.originalArgs().contains("--verbose");
+            boolean badInput = ex instanceof IllegalArgumentException || ex instanceof java.io.FileNotFoundException
+                    || ex instanceof java.nio.file.NoSuchFileException;
+            commandLine.getErr().println("visionzoo " + commandLine.getCommandName() + ": " + ex.getMessage());
+            if (verbose) {
+                ex.printStackTrace(commandLine.getErr());
+            }
+            return badInput ? BAD_INPUT : 1;
+        });
+        return cli.execute(args);
+    }
+
+    /** The version from the jar's manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = VisionZooCli.class.getPackage().getImplementationVersion();
+            return new String[] {"visionzoo " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.github.visionzoo.examples.cli;
+
+import io.github.visionzoo.zoo.ModelSpec;
+import io.github.visionzoo.zoo.ModelSummary;
+import io.github.visionzoo.zoo.Zoo;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code summary NAME}: the torchsummary-style table of one model. */
+@Command(name = "summary", mixinStandardHelpOptions = true,
+        description = "Print a model's layers, output shapes and parameter counts, as torchsummary does.")
+public final class SummaryCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "NAME", description = "A model name, as 'list' prints them.")
+    String name;
+
+    @Option(names = "--classes", defaultValue = "10", description = "Number of classes (default: ${DEFAULT-VALUE}).")
+    int classes;
+
+    @Option(names = "--image-size", description = "Input size, where the model accepts others (default: its own).")
+    Integer imageSize;
+
+    @Option(names = "--verbose", description = "Print stack traces of errors.")
+    boolean verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        ModelSpec model = Zoo.spec(name);
+        if (imageSize != null) {
+            model = model.withImageSize(imageSize);
+        }
+        spec.commandLine().getOut().print(ModelSummary.of(model, classes));
+        return 0;
+    }
+}

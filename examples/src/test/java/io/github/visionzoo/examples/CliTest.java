@@ -1,0 +1,62 @@
+package io.github.visionzoo.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+class CliTest {
+    /** Exit code, standard output and standard error of one command line. */
+    record Result(int code, String out, String err) {
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = VisionZooCli.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void listPrintsEveryModelWithItsParameterCount() {
+        Result r = run("list");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("alexnet", "58,322,314", "227x227", "vgg16", "134,301,514", "resnet34_convbias",
+                "21,298,314");
+    }
+
+    @Test
+    void summaryPrintsTheTableAndTotals() {
+        Result r = run("summary", "resnet18");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("layer4.1.conv2", "[-1, 512, 7, 7]", "Total params: 11,181,642",
+                "Params size (MB): 42.65");
+    }
+
+    @Test
+    void summaryAtAnotherImageSize() {
+        Result r = run("summary", "resnet18", "--image-size", "64", "--classes", "5");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("[-1, 512, 2, 2]", "[-1, 5]");
+    }
+
+    @Test
+    void unknownModelIsBadInputWithTheKnownNames() {
+        Result r = run("summary", "resnet35");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("unknown model 'resnet35'", "resnet34").doesNotContain("\tat ");
+    }
+
+    @Test
+    void wrongAlexNetSizeIsBadInput() {
+        Result r = run("summary", "alexnet", "--image-size", "224");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("227");
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        assertThat(run("list", "--bogus").code()).isEqualTo(2);
+    }
+}
