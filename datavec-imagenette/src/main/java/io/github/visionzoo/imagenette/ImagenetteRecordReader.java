@@ -41,7 +41,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Decoding and augmentation run on a thread pool a few images ahead, with the same seeding, epoch rules and
  * bad-file handling as {@link ImagenetteIterator} (records of one (seed, epoch) are identical to the iterator's
- * images). Build it with {@link #builder(Path)}, or DataVec-style: {@code builder(null)...buildRecordReader()} then
+ * images), except that a reset after a single record rewinds (see {@link #reset()}). Build it with {@link #builder(Path)}, or DataVec-style: {@code builder(null)...buildRecordReader()} then
  * {@link #initialize(InputSplit)} with a {@link FileSplit} of the data set root or of a split folder
  * ({@code ROOT/train}, {@code ROOT/val}). Not thread-safe: one consumer thread.
  */
@@ -61,7 +61,7 @@ public final class ImagenetteRecordReader implements RecordReader {
 
     private transient ExecutorService pool;
     private int epoch;
-    private boolean epochStarted;
+    private int returnedThisEpoch;
     private transient int[] order;
     private int nextToSubmit;
     private int nextToTake;
@@ -195,7 +195,7 @@ public final class ImagenetteRecordReader implements RecordReader {
         }
         Record r = peeked;
         peeked = null;
-        epochStarted = true;
+        returnedThisEpoch++;
         for (RecordListener l : listeners) {
             l.recordRead(this, r);
         }
@@ -209,13 +209,21 @@ public final class ImagenetteRecordReader implements RecordReader {
         return dataset.classes();
     }
 
-    /** Starts the next epoch if a record of the current one was returned; otherwise does nothing. */
+    /**
+     * Starts the next epoch if records of the current one were returned; does nothing if none was. A reset after
+     * exactly one record of an unfinished epoch rewinds that epoch instead: DataVec's
+     * {@code RecordReaderDataSetIterator} reads one record to learn the shapes and then resets before iterating, and
+     * that must not skip epoch 0.
+     */
     @Override
     public void reset() {
-        if (dataset == null || !epochStarted) {
+        if (dataset == null || returnedThisEpoch == 0) {
             return;
         }
-        epoch++;
+        boolean finished = peeked == null && nextToTake >= order.length;
+        if (returnedThisEpoch > 1 || finished) {
+            epoch++;
+        }
         restartEpoch();
     }
 
@@ -354,7 +362,7 @@ public final class ImagenetteRecordReader implements RecordReader {
     private void restartEpoch() {
         cancelInFlight();
         peeked = null;
-        epochStarted = false;
+        returnedThisEpoch = 0;
         order = Seeds.epochOrder(dataset.size(), seed, epoch, shuffle);
         nextToSubmit = 0;
         nextToTake = 0;
