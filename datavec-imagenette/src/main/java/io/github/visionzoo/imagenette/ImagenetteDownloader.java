@@ -331,10 +331,13 @@ public final class ImagenetteDownloader {
             MessageDigest digest = md5Digest();
             TreeSet<String> topLevel = new TreeSet<>();
             long files = 0;
+            // The digest sits under the buffer: the gzip reader marks and resets its input between members, and
+            // bytes read again must not be digested twice.
             try (InputStream raw = Files.newInputStream(archive);
-                 DigestInputStream dig = new DigestInputStream(new BufferedInputStream(raw, 1 << 16), digest)) {
+                 DigestInputStream dig = new DigestInputStream(raw, digest)) {
                 try {
-                    GzipCompressorInputStream gz = new GzipCompressorInputStream(dig, true);
+                    GzipCompressorInputStream gz = new GzipCompressorInputStream(
+                            new BufferedInputStream(dig, 1 << 16), true);
                     TarArchiveInputStream tar = new TarArchiveInputStream(gz);
                     TarArchiveEntry e;
                     while ((e = tar.getNextTarEntry()) != null) {
