@@ -1,0 +1,39 @@
+package io.github.visionzoo.examples.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Map;
+import io.github.visionzoo.zoo.Json;
+
+/** The measuring rules shared by visionzoo's benchmarks: warm-up steps, then the median of timed steps. */
+public final class Timing {
+    private Timing() {
+    }
+
+    /** Median seconds of {@code timed} runs of {@code step} after {@code warmup} untimed ones. */
+    public static double medianSeconds(int warmup, int timed, Runnable step) {
+        for (int i = 0; i < warmup; i++) {
+            step.run();
+        }
+        double[] seconds = new double[timed];
+        for (int i = 0; i < timed; i++) {
+            long t0 = System.nanoTime();
+            step.run();
+            seconds[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        Arrays.sort(seconds);
+        return timed % 2 == 1 ? seconds[timed / 2] : (seconds[timed / 2 - 1] + seconds[timed / 2]) / 2;
+    }
+
+    /** Writes a results object as JSON, atomically (temporary file, then rename). */
+    public static void writeResults(Path file, Map<String, Object> results) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+        Files.writeString(tmp, Json.write(results));
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}
