@@ -46,7 +46,7 @@ public final class HelpersBench {
         List<String> models = args.length > 1 ? List.of(args).subList(1, args.length) : List.of("alexnet", "resnet50");
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("batch", BATCH);
-        results.put("natives", System.getProperty("org.bytedeco.javacpp.platform.extension", "(default)"));
+        results.put("natives", loadedNatives());
         results.put("nativesHaveOneDnn", OneDnn.nativesHaveOneDnn());
         List<Map<String, Object>> rows = new ArrayList<>();
         for (String name : models) {
@@ -60,6 +60,15 @@ public final class HelpersBench {
         Timing.writeResults(out, results);
         System.out.println(io.github.visionzoo.zoo.Json.write(results));
         System.out.println("written to " + out);
+    }
+
+    /** The folder (= classifier) that ND4J's native library was loaded from, e.g. linux-x86_64-onednn-avx512. */
+    static String loadedNatives() {
+        org.nd4j.linalg.factory.Nd4j.create(1); // make sure the backend has loaded
+        return org.bytedeco.javacpp.Loader.getLoadedLibraries().entrySet().stream()
+                .filter(e -> e.getKey().contains("nd4jcpu") && e.getValue() != null)
+                .map(e -> Path.of(e.getValue()).getParent().getFileName().toString())
+                .findFirst().orElse("unknown");
     }
 
     private static Map<String, Object> row(String what, String unit, double value, double baseline) {
