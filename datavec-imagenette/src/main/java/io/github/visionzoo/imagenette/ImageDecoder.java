@@ -5,7 +5,6 @@ import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.ComponentSampleModel;
-import java.awt.image.DataBuffer;
 import java.awt.image.DataBufferByte;
 import java.awt.image.Raster;
 import java.io.IOException;
@@ -38,7 +37,7 @@ public final class ImageDecoder {
         for (int i = 0; i < 256; i++) {
             TO_UNIT[i] = i / 255f;
         }
-        ImageIO.setUseCache(false);
+        // Registers the TwelveMonkeys reader even if ImageIO was first used under another context class loader.
         ImageIO.scanForPlugins();
     }
 

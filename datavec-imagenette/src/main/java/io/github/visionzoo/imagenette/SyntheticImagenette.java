@@ -39,21 +39,20 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
  * {@code val/<wnid>/} with the ten real WordNet ids, and {@code noisy_imagenette.csv}), so that everything that reads
  * Imagenette can be run and tested without the 1.5 GB download. It is the embedded default data set of the project.
  *
- * <p>Each class is a shape kind with a dominant colour family; two classes share each colour family, so a model must
- * learn shapes, not only colours:
+ * <p>Each class is a shape kind with its own dominant colour family:
  * <pre>
  *   0 n01440764 tench             disc        red
- *   1 n02102040 English springer  square      green
- *   2 n02979186 cassette player   triangle    blue
- *   3 n03000684 chain saw         cross       yellow
- *   4 n03028079 church            ring        magenta
- *   5 n03394916 French horn       star        magenta
- *   6 n03417042 garbage truck     hexagon     yellow
- *   7 n03425413 gas pump          crescent    green
- *   8 n03445777 golf ball         half-disc   blue
- *   9 n03888257 parachute         arrow       red
+ *   1 n02102040 English springer  square      orange
+ *   2 n02979186 cassette player   triangle    yellow
+ *   3 n03000684 chain saw         cross       lime
+ *   4 n03028079 church            ring        green
+ *   5 n03394916 French horn       star        cyan
+ *   6 n03417042 garbage truck     hexagon     blue
+ *   7 n03425413 gas pump          crescent    violet
+ *   8 n03445777 golf ball         half-disc   magenta
+ *   9 n03888257 parachute         arrow       pink
  * </pre>
- * Every image draws its object at a random position, scale (35-75 % of the short side), rotation, hue (+-15 degrees),
+ * Every image draws its object at a random position, scale (40-80 % of the short side), rotation, hue (+-10 degrees),
  * saturation and brightness, with shading, over a random textured background (gradient, stripes, blotches) with
  * clutter lines, plus pixel noise; about 3 % are saved as grayscale, and the long side is up to 4/3 of the short side
  * (landscape or portrait), as in the real data set. Everything follows from the seed: the same options write the same
@@ -70,8 +69,14 @@ public final class SyntheticImagenette {
             "disc", "square", "triangle", "cross", "ring", "star", "hexagon", "crescent", "half-disc", "arrow");
     /** Colour family of each class, in label order. */
     public static final List<String> COLOURS = List.of(
-            "red", "green", "blue", "yellow", "magenta", "magenta", "yellow", "green", "blue", "red");
-    private static final float[] HUES = {0f, 120f, 225f, 55f, 300f, 300f, 55f, 120f, 225f, 0f};
+            "red", "orange", "yellow", "lime", "green", "cyan", "blue", "violet", "magenta", "pink");
+    /** Centre hue of each colour family, in degrees; each image draws within +-10 degrees of it. */
+    private static final float[] HUES = {0f, 28f, 56f, 88f, 125f, 180f, 225f, 265f, 300f, 333f};
+
+    /** Centre hue in degrees of the colour family of class {@code label}. */
+    public static float hue(int label) {
+        return HUES[label];
+    }
 
     private final int trainPerClass;
     private final int valPerClass;
@@ -257,7 +262,7 @@ public final class SyntheticImagenette {
             }
         }
         // The object.
-        double size = s * (0.35 + 0.40 * r.nextDouble());
+        double size = s * (0.40 + 0.40 * r.nextDouble());
         double cx = size / 2 + r.nextDouble() * Math.max(1, w - size);
         double cy = size / 2 + r.nextDouble() * Math.max(1, h - size);
         AffineTransform at = new AffineTransform();
@@ -265,7 +270,7 @@ public final class SyntheticImagenette {
         at.rotate(r.nextDouble() * 2 * Math.PI);
         at.scale(size / 2, size / 2 * (0.85 + 0.3 * r.nextDouble()));
         Shape shape = at.createTransformedShape(unitShape(label));
-        float hue = (HUES[label] + (r.nextFloat() * 30f - 15f) + 360f) % 360f / 360f;
+        float hue = (HUES[label] + (r.nextFloat() * 20f - 10f) + 360f) % 360f / 360f;
         float sat = 0.6f + 0.4f * r.nextFloat();
         float val = 0.6f + 0.4f * r.nextFloat();
         Color c1 = Color.getHSBColor(hue, sat, val);

@@ -146,43 +146,33 @@ class SyntheticImagenetteTest {
     }
 
     /**
-     * The class signal is in the object: its mean colour over the image is dominated by the class's colour family,
-     * and classes sharing a family differ in shape area. A weak, quick check that the classes are distinct.
+     * The class's colour family shows: the mean hue of the saturated pixels (mostly the object) is within 20 degrees
+     * of the family's hue in most images; a weak, quick check that the classes are distinct.
      */
     @Test
     void classesHaveTheirColourFamily() {
         SyntheticImagenette s = SyntheticImagenette.builder().imageSize(64).grayscaleFraction(0).build();
         for (int c = 0; c < 10; c++) {
-            int dominant = 0;
+            int inFamily = 0;
             for (int i = 0; i < 20; i++) {
                 BufferedImage img = s.render(c, new Random(Seeds.mix(c * 100 + i)));
-                FloatImage f = io.github.visionzoo.imagenette.ImageDecoder.toFloat(img);
-                // Saturated pixels (the object) vote for the family's hue.
-                double[] sum = new double[3];
-                int n = f.width() * f.height();
-                for (int p = 0; p < n; p++) {
-                    float r = f.data()[p];
-                    float g = f.data()[n + p];
-                    float b = f.data()[2 * n + p];
-                    float max = Math.max(r, Math.max(g, b));
-                    float min = Math.min(r, Math.min(g, b));
-                    if (max - min > 0.45f) {
-                        sum[0] += r;
-                        sum[1] += g;
-                        sum[2] += b;
+                double sx = 0;
+                double sy = 0;
+                for (int y = 0; y < img.getHeight(); y++) {
+                    for (int x = 0; x < img.getWidth(); x++) {
+                        int p = img.getRGB(x, y);
+                        float[] hsb = java.awt.Color.RGBtoHSB(p >> 16 & 0xff, p >> 8 & 0xff, p & 0xff, null);
+                        if (hsb[1] > 0.6f && hsb[2] > 0.4f) {
+                            sx += Math.cos(2 * Math.PI * hsb[0]);
+                            sy += Math.sin(2 * Math.PI * hsb[0]);
+                        }
                     }
                 }
-                String family = SyntheticImagenette.COLOURS.get(c);
-                boolean ok = switch (family) {
-                    case "red" -> sum[0] > sum[1] && sum[0] > sum[2];
-                    case "green" -> sum[1] > sum[0] && sum[1] > sum[2];
-                    case "blue" -> sum[2] > sum[0] && sum[2] > sum[1];
-                    case "yellow" -> sum[0] > sum[2] && sum[1] > sum[2];
-                    default -> sum[0] > sum[1] && sum[2] > sum[1]; // magenta
-                };
-                dominant += ok ? 1 : 0;
+                double hue = Math.toDegrees(Math.atan2(sy, sx));
+                double diff = Math.abs(((hue - SyntheticImagenette.hue(c)) % 360 + 540) % 360 - 180);
+                inFamily += diff < 20 ? 1 : 0;
             }
-            assertThat(dominant).as("class %d (%s)", c, SyntheticImagenette.COLOURS.get(c)).isGreaterThanOrEqualTo(17);
+            assertThat(inFamily).as("class %d (%s)", c, SyntheticImagenette.COLOURS.get(c)).isGreaterThanOrEqualTo(16);
         }
     }
 }
