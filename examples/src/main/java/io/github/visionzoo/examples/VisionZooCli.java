@@ -1,7 +1,9 @@
 package io.github.visionzoo.examples;
 
+import io.github.visionzoo.examples.cli.DownloadCommand;
 import io.github.visionzoo.examples.cli.ListCommand;
 import io.github.visionzoo.examples.cli.SummaryCommand;
+import io.github.visionzoo.examples.cli.SynthCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,7 +16,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "visionzoo", mixinStandardHelpOptions = true, versionProvider = VisionZooCli.Version.class,
         description = "AlexNet, VGG, ResNet and the Vision Transformer on Deeplearning4j.",
-        subcommands = {ListCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ListCommand.class, SummaryCommand.class, SynthCommand.class, DownloadCommand.class,
+                CommandLine.HelpCommand.class})
 public final class VisionZooCli {
     /** Exit code for bad input. */
     public static final int BAD_INPUT = 2;

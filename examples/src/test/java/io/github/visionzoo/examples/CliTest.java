@@ -3,8 +3,11 @@ package io.github.visionzoo.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CliTest {
     /** Exit code, standard output and standard error of one command line. */
@@ -58,5 +61,36 @@ class CliTest {
     @Test
     void unknownOptionIsAUsageError() {
         assertThat(run("list", "--bogus").code()).isEqualTo(2);
+    }
+
+    @Test
+    void synthWritesTheOfficialLayout(@TempDir Path dir) throws Exception {
+        Path root = dir.resolve("synthetic");
+        Result r = run("synth", "--to", root.toString(), "--train-per-class", "2", "--val-per-class", "1",
+                "--size", "32");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("20 train + 10 val images");
+        assertThat(root.resolve("train/n01440764")).isDirectory();
+        assertThat(root.resolve("val/n03888257")).isDirectory();
+        assertThat(root.resolve("noisy_imagenette.csv")).isRegularFile();
+        try (var files = Files.list(root.resolve("train/n02102040"))) {
+            assertThat(files.filter(p -> p.toString().endsWith(".JPEG")).count()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void synthRefusesANonEmptyFolder(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("keep.txt"), "mine");
+        Result r = run("synth", "--to", dir.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("--to", "not a new or empty folder");
+        assertThat(dir.resolve("keep.txt")).hasContent("mine");
+    }
+
+    @Test
+    void downloadOfAnUnknownVariantIsBadInput(@TempDir Path dir) {
+        Result r = run("download", "imagenette3", "--to", dir.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("imagenette3", "imagenette2-160");
     }
 }
