@@ -39,12 +39,14 @@ def measure(loader, warmup, batches):
     for _ in range(warmup):
         next_batch()
     images = 0
+    c0 = time.process_time()
     t0 = time.perf_counter()
     for _ in range(batches):
         x, _ = next_batch()
         images += x.shape[0]
     seconds = time.perf_counter() - t0
-    return images, seconds
+    cpu = time.process_time() - c0
+    return images, seconds, cpu
 
 
 def main():
@@ -84,12 +86,15 @@ def main():
 
     results = []
     for w in workers:
-        loader = DataLoader(ds, batch_size=a.batch, shuffle=True, num_workers=w, drop_last=False,
-                            persistent_workers=w > 0, prefetch_factor=2 if w > 0 else None)
-        images, seconds = measure(loader, a.warmup, a.batches)
+        extra = {"persistent_workers": True, "prefetch_factor": 2} if w > 0 else {}
+        loader = DataLoader(ds, batch_size=a.batch, shuffle=True, num_workers=w, drop_last=False, **extra)
+        images, seconds, cpu = measure(loader, a.warmup, a.batches)
         rate = images / seconds
-        results.append({"workers": w, "images_per_s": round(rate, 3), "images": images,
-                        "seconds": round(seconds, 3)})
+        r = {"workers": w, "images_per_s": round(rate, 3), "images": images, "seconds": round(seconds, 3)}
+        if w == 0:
+            # CPU time of this process; with workers the work happens in other processes, not counted here.
+            r["cpu_ms_per_image"] = round(cpu * 1000 / images, 3)
+        results.append(r)
         print(f"num_workers {w:2d}: {rate:8.1f} images/s ({images} images in {seconds:.2f} s)", flush=True)
         del loader
     base = results[0]["images_per_s"]

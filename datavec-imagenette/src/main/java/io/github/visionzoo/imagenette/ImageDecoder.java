@@ -108,30 +108,33 @@ public final class ImageDecoder {
         }
     }
 
-    /** Converts a decoded image to RGB floats in [0, 1]. */
+    /**
+     * Converts a decoded image to RGB floats in [0, 1]. Byte images in the usual layouts (what the JPEG and PNG readers
+     * return) become a {@linkplain FloatImage#ofBytes view} of their pixels, converted when first needed.
+     */
     public static FloatImage toFloat(BufferedImage img) {
-        int w = img.getWidth();
-        int h = img.getHeight();
-        FloatImage out = new FloatImage(w, h);
-        if (!fastPath(img, out)) {
-            slowPath(img, out);
+        FloatImage view = byteView(img);
+        if (view != null) {
+            return view;
         }
+        FloatImage out = new FloatImage(img.getWidth(), img.getHeight());
+        slowPath(img, out);
         return out;
     }
 
-    /** Byte rasters laid out in the usual way, as the JPEG and PNG readers return them. */
-    private static boolean fastPath(BufferedImage img, FloatImage out) {
+    /** A view of 8-bit gray, RGB or RGBA (alpha ignored) rasters in sRGB, or null. */
+    private static FloatImage byteView(BufferedImage img) {
         Raster raster = img.getRaster();
         ColorModel cm = img.getColorModel();
         if (!(raster.getDataBuffer() instanceof DataBufferByte) || raster.getDataBuffer().getNumBanks() != 1
                 || !(raster.getSampleModel() instanceof ComponentSampleModel)
                 || raster.getSampleModelTranslateX() != 0 || raster.getSampleModelTranslateY() != 0
                 || cm.getComponentSize().length != raster.getNumBands()) {
-            return false;
+            return null;
         }
         for (int bits : cm.getComponentSize()) {
             if (bits != 8) {
-                return false;
+                return null;
             }
         }
         ComponentSampleModel sm = (ComponentSampleModel) raster.getSampleModel();
@@ -141,44 +144,17 @@ public final class ImageDecoder {
         boolean rgb = (bands == 3 || bands == 4) && cs.isCS_sRGB() && cm.getNumColorComponents() == 3
                 && (bands == 3 || cm.hasAlpha());
         if (!gray && !rgb) {
-            return false;
+            return null;
         }
         byte[] data = ((DataBufferByte) raster.getDataBuffer()).getData();
         int base = raster.getDataBuffer().getOffset();
-        int pixelStride = sm.getPixelStride();
-        int scan = sm.getScanlineStride();
         int[] offsets = sm.getBandOffsets();
-        int w = out.width();
-        int h = out.height();
-        int n = w * h;
-        float[] d = out.data();
-        if (gray) {
-            int o = base + offsets[0];
-            for (int y = 0; y < h; y++) {
-                int src = o + y * scan;
-                int dst = y * w;
-                for (int x = 0; x < w; x++) {
-                    float v = TO_UNIT[data[src + x * pixelStride] & 0xff];
-                    d[dst + x] = v;
-                    d[n + dst + x] = v;
-                    d[2 * n + dst + x] = v;
-                }
-            }
-            return true;
-        }
-        int or = base + offsets[0];
-        int og = base + offsets[1];
-        int ob = base + offsets[2];
-        for (int y = 0; y < h; y++) {
-            int row = y * scan;
-            int dst = y * w;
-            for (int x = 0, p = row; x < w; x++, p += pixelStride) {
-                d[dst + x] = TO_UNIT[data[or + p] & 0xff];
-                d[n + dst + x] = TO_UNIT[data[og + p] & 0xff];
-                d[2 * n + dst + x] = TO_UNIT[data[ob + p] & 0xff];
-            }
-        }
-        return true;
+        // Gray: the 8-bit values as they are (Pillow's L -> RGB), not AWT's linear-gray conversion.
+        int r = offsets[0];
+        int g = gray ? offsets[0] : offsets[1];
+        int b = gray ? offsets[0] : offsets[2];
+        return FloatImage.ofBytes(img.getWidth(), img.getHeight(), data, base, sm.getPixelStride(),
+                sm.getScanlineStride(), r, g, b);
     }
 
     /** Everything else (palettes, 16-bit, other colour spaces), through AWT's conversion to sRGB. */

@@ -11,6 +11,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +70,16 @@ final class ImageLoader {
             LOG.warn("Skipping unreadable image {}: {}", file, reason);
         }
         return null;
+    }
+
+    /**
+     * A new detached FLOAT array of {@code shape} ('c' order) filled from {@code data[0 .. length)} with one bulk
+     * copy ({@code Nd4j.create(float[], ...)} copies element by element, which costs as much as a resize here).
+     */
+    static INDArray floatArray(float[] data, long... shape) {
+        INDArray a = Nd4j.createUninitializedDetached(DataType.FLOAT, 'c', shape);
+        a.data().asNioFloat().put(0, data, 0, (int) a.length());
+        return a;
     }
 
     ReaderStats stats() {

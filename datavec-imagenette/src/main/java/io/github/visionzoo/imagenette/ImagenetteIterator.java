@@ -4,6 +4,7 @@ import io.github.visionzoo.imagenette.transform.ColorJitter;
 import io.github.visionzoo.imagenette.transform.FloatImage;
 import io.github.visionzoo.imagenette.transform.Presets;
 import io.github.visionzoo.imagenette.transform.Transform;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -16,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
@@ -349,12 +351,16 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         }
     }
 
-    /** One batch: one task per image writing into a shared buffer; the last task to finish builds the arrays. */
+    /**
+     * One batch: one task per image, each writing its image straight into the batch's off-heap feature array; the
+     * last task to finish adds the labels (and drops the slots of unreadable images).
+     */
     private final class BatchJob {
         final int[] positions;
         final int jobEpoch;
         final int stride = 3 * imageSize * imageSize;
-        final float[] features;
+        final INDArray features;
+        final FloatBuffer featureBuffer;
         final boolean[] ok;
         final AtomicInteger remaining;
         final AtomicReference<Throwable> error = new AtomicReference<>();
@@ -364,7 +370,9 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         BatchJob(int[] positions, int jobEpoch) {
             this.positions = positions;
             this.jobEpoch = jobEpoch;
-            this.features = new float[positions.length * stride];
+            this.features = Nd4j.createUninitializedDetached(DataType.FLOAT, 'c', positions.length, 3, imageSize,
+                    imageSize);
+            this.featureBuffer = features.data().asNioFloat();
             this.ok = new boolean[positions.length];
             this.remaining = new AtomicInteger(positions.length);
         }
@@ -389,7 +397,8 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
                     Sample s = dataset.samples().get(positions[k]);
                     FloatImage img = loader.load(s, seed, jobEpoch);
                     if (img != null) {
-                        System.arraycopy(img.data(), 0, features, k * stride, stride);
+                        // Absolute bulk put: no shared position, so threads can fill their slots concurrently.
+                        featureBuffer.put(k * stride, img.data(), 0, stride);
                         ok[k] = true;
                     }
                 }
@@ -420,14 +429,15 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
                     done.complete(new Result(null, positions.length, 0));
                     return;
                 }
-                float[] f = features;
+                INDArray x = features;
                 if (n < positions.length) {
-                    f = new float[n * stride];
+                    float[] f = new float[n * stride];
                     for (int k = 0, j = 0; k < positions.length; k++) {
                         if (ok[k]) {
-                            System.arraycopy(features, k * stride, f, j++ * stride, stride);
+                            featureBuffer.get(k * stride, f, j++ * stride, stride);
                         }
                     }
+                    x = ImageLoader.floatArray(f, n, 3, imageSize, imageSize);
                 }
                 int classes = dataset.numClasses();
                 float[] l = new float[n * classes];
@@ -436,8 +446,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
                         l[j++ * classes + dataset.samples().get(positions[k]).label()] = 1f;
                     }
                 }
-                INDArray x = Nd4j.create(f, new long[] {n, 3, imageSize, imageSize}, 'c');
-                INDArray y = Nd4j.create(l, new long[] {n, classes}, 'c');
+                INDArray y = ImageLoader.floatArray(l, n, classes);
                 DataSet ds = new DataSet(x, y);
                 ds.setLabelNames(dataset.classes());
                 done.complete(new Result(ds, positions.length, n));

@@ -32,7 +32,6 @@ import org.datavec.api.writable.IntWritable;
 import org.datavec.api.writable.NDArrayWritable;
 import org.datavec.api.writable.Writable;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Imagenette as a DataVec {@link RecordReader}: each record is {@code [NDArrayWritable image, IntWritable label]} with
@@ -400,7 +399,7 @@ public final class ImagenetteRecordReader implements RecordReader {
     }
 
     private INDArray toArray(FloatImage img) {
-        return Nd4j.create(img.data(), new long[] {1, 3, img.height(), img.width()}, 'c');
+        return ImageLoader.floatArray(img.data(), 1, 3, img.height(), img.width());
     }
 
     private static INDArray await(CompletableFuture<INDArray> f) {

@@ -138,6 +138,36 @@ class ImageDecoderTest {
         assertThat(h.get(1, 0, 2)).isEqualTo(0f);
     }
 
+    /** Decoded byte images are views read by the resampler directly; results equal those of converted floats. */
+    @Test
+    void byteBackedImagesResampleExactlyLikeFloats() throws IOException {
+        BufferedImage gray = new BufferedImage(50, 40, BufferedImage.TYPE_BYTE_GRAY);
+        java.util.Random rnd = new java.util.Random(4);
+        for (int y = 0; y < 40; y++) {
+            for (int x = 0; x < 50; x++) {
+                gray.getRaster().setSample(x, y, 0, rnd.nextInt(256));
+            }
+        }
+        for (byte[] bytes : new byte[][] {TestData.noiseJpeg(90, 70, 5), TestData.encode(gray, "png"),
+            TestData.encode(TestData.solid(30, 20, 0x123456), "png")}) {
+            FloatImage view = ImageDecoder.decode(bytes, null);
+            assertThat(view.isByteBacked()).isTrue();
+            FloatImage floats = ImageDecoder.decode(bytes, null).copy();
+            assertThat(floats.isByteBacked()).isFalse();
+            assertThat(view.get(1, 7, 9)).isEqualTo(floats.get(1, 7, 9));
+            for (String preset : io.github.visionzoo.imagenette.transform.Presets.names()) {
+                io.github.visionzoo.imagenette.transform.Transform t =
+                        io.github.visionzoo.imagenette.transform.Presets.byName(preset, 24);
+                FloatImage a = t.apply(ImageDecoder.decode(bytes, null), new java.util.Random(2));
+                FloatImage b = t.apply(floats.copy(), new java.util.Random(2));
+                assertThat(a).as(preset).isEqualTo(b);
+            }
+            assertThat(view.isByteBacked()).isTrue();
+            assertThat(view.data()).isEqualTo(floats.data());
+            assertThat(view.isByteBacked()).isFalse();
+        }
+    }
+
     @Test
     void bmpWorks() throws IOException {
         Path p = tmp.resolve("x.bmp");

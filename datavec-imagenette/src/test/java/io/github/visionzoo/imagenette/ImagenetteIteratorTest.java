@@ -94,6 +94,24 @@ class ImagenetteIteratorTest {
     }
 
     @Test
+    void featuresAreTheTransformedImagesInNchwOrder() throws IOException {
+        ImagenetteDataset val = ImagenetteDataset.open(root, Split.VAL);
+        try (ImagenetteIterator it = ImagenetteIterator.builder(val).imageSize(20).batchSize(8).threads(2).build()) {
+            DataSet ds = it.next();
+            for (int i = 0; i < 8; i++) {
+                Sample s = val.samples().get(i);
+                float[] expected = io.github.visionzoo.imagenette.transform.Presets.eval(20)
+                        .apply(ImageDecoder.decode(s.file()), new java.util.Random(0)).data();
+                float[] got = ds.getFeatures().get(org.nd4j.linalg.indexing.NDArrayIndex.point(i)).dup().data()
+                        .asFloat();
+                assertThat(got).as("image %d", i).containsExactly(expected);
+                assertThat(ds.getFeatures().getFloat(i, 2, 19, 3)).isEqualTo(expected[2 * 400 + 19 * 20 + 3]);
+                assertThat(ds.getLabels().getFloat(i, s.label())).isEqualTo(1f);
+            }
+        }
+    }
+
+    @Test
     void dropLastAndNextNum() {
         try (ImagenetteIterator it = train().dropLast(true).build()) {
             assertThat(it.numBatches()).isEqualTo(3);

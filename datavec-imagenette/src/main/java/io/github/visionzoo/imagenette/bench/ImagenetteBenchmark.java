@@ -5,6 +5,7 @@ import io.github.visionzoo.imagenette.Split;
 import io.github.visionzoo.imagenette.SyntheticImagenette;
 import io.github.visionzoo.imagenette.transform.Presets;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +36,13 @@ public final class ImagenetteBenchmark {
     }
 
     /** One measured configuration. */
-    public record Rate(int threads, double imagesPerSecond, long images, double seconds) {
+    /**
+     * One measured configuration.
+     *
+     * @param cpuMsPerImage process CPU time per image (all threads: loaders, JIT, GC), or -1 where the JVM does not
+     *                      report it; unlike the rate, it does not depend on what else the machine is running
+     */
+    public record Rate(int threads, double imagesPerSecond, long images, double seconds, double cpuMsPerImage) {
     }
 
     public static void main(String[] args) throws IOException {
@@ -106,8 +113,8 @@ public final class ImagenetteBenchmark {
                 images = it.dataset().size();
                 Rate r = measure(it, t, warmup, batches);
                 rates.add(r);
-                System.out.printf(Locale.ROOT, "threads %2d: %8.1f images/s (%d images in %.2f s)%n", t,
-                        r.imagesPerSecond(), r.images(), r.seconds());
+                System.out.printf(Locale.ROOT, "threads %2d: %8.1f images/s (%d images in %.2f s, %.2f ms CPU per image)%n",
+                        t, r.imagesPerSecond(), r.images(), r.seconds(), r.cpuMsPerImage());
             }
         }
         String json = toJson(data, split, preset, size, batch, batches, warmup, images, rates, synthetic != null);
@@ -134,12 +141,23 @@ public final class ImagenetteBenchmark {
             nextBatch(it);
         }
         long images = 0;
+        long cpu0 = processCpuNanos();
         long t0 = System.nanoTime();
         for (int i = 0; i < batches; i++) {
             images += nextBatch(it).numExamples();
         }
         double s = (System.nanoTime() - t0) / 1e9;
-        return new Rate(threads, images / s, images, s);
+        long cpu1 = processCpuNanos();
+        double cpuMs = cpu0 < 0 || cpu1 < 0 ? -1 : (cpu1 - cpu0) / 1e6 / images;
+        return new Rate(threads, images / s, images, s, cpuMs);
+    }
+
+    private static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean) {
+            return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
+        }
+        return -1;
     }
 
     private static DataSet nextBatch(ImagenetteIterator it) {
@@ -179,6 +197,7 @@ public final class ImagenetteBenchmark {
                     .append(", \"ratio_to_baseline\": ").append(fmt(r.imagesPerSecond() / base.imagesPerSecond()))
                     .append(", \"images\": ").append(r.images())
                     .append(", \"seconds\": ").append(fmt(r.seconds()))
+                    .append(", \"cpu_ms_per_image\": ").append(fmt(r.cpuMsPerImage()))
                     .append("}").append(i + 1 < rates.size() ? "," : "").append("\n");
         }
         sb.append("  ]\n}\n");

@@ -9,11 +9,33 @@ import java.util.Arrays;
  * torchvision's {@code ToTensor}); after {@link Normalize} they are standardized.
  *
  * <p>The array is exposed and mutable: transforms may work in place on an image they own.
+ *
+ * <p>A decoded image can also be a view of the decoder's 8-bit interleaved pixels ({@link #ofBytes}), converted to
+ * floats the first time {@link #data()} is called. The resampling steps ({@link Resampler}, so
+ * {@link RandomResizedCrop} and {@link Resize}) read such an image's bytes directly, which spares converting the
+ * parts of the image a crop drops; the values are the same either way. Not thread-safe.
  */
 public final class FloatImage {
+    /** 8-bit value to [0, 1]: {@code v / 255f}. */
+    static final float[] TO_UNIT = new float[256];
+
+    static {
+        for (int i = 0; i < 256; i++) {
+            TO_UNIT[i] = i / 255f;
+        }
+    }
+
     private final int width;
     private final int height;
-    private final float[] data;
+    private float[] data;
+    // The 8-bit source of a byte-backed image, until converted.
+    private byte[] bytes;
+    private int byteBase;
+    private int pixelStride;
+    private int scanline;
+    private int offR;
+    private int offG;
+    private int offB;
 
     /** A black image. */
     public FloatImage(int width, int height) {
@@ -31,6 +53,89 @@ public final class FloatImage {
         this.width = width;
         this.height = height;
         this.data = data;
+    }
+
+    private FloatImage(int width, int height, byte[] bytes, int base, int pixelStride, int scanline, int offR,
+                       int offG, int offB) {
+        checkedArea(width, height);
+        long last = base + (long) (height - 1) * scanline + (long) (width - 1) * pixelStride
+                + Math.max(offR, Math.max(offG, offB));
+        if (base < 0 || pixelStride < 1 || scanline < width * pixelStride || last >= bytes.length
+                || Math.min(offR, Math.min(offG, offB)) < 0) {
+            throw new IllegalArgumentException("Byte layout does not fit the " + width + "x" + height + " image");
+        }
+        this.width = width;
+        this.height = height;
+        this.bytes = bytes;
+        this.byteBase = base;
+        this.pixelStride = pixelStride;
+        this.scanline = scanline;
+        this.offR = offR;
+        this.offG = offG;
+        this.offB = offB;
+    }
+
+    /**
+     * A view of 8-bit interleaved pixels (not copied): the red value of pixel (x, y) is
+     * {@code bytes[base + y * scanline + x * pixelStride + offR]}, and so on; grey images give the same offset three
+     * times. Values are read as {@code v / 255}.
+     */
+    public static FloatImage ofBytes(int width, int height, byte[] bytes, int base, int pixelStride, int scanline,
+                                     int offR, int offG, int offB) {
+        return new FloatImage(width, height, bytes, base, pixelStride, scanline, offR, offG, offB);
+    }
+
+    /** Whether the image is still a view of 8-bit pixels (see {@link #ofBytes}). */
+    public boolean isByteBacked() {
+        return data == null;
+    }
+
+    private void materialize() {
+        int n = width * height;
+        float[] d = new float[3 * n];
+        for (int y = 0; y < height; y++) {
+            int row = byteBase + y * scanline;
+            int dst = y * width;
+            for (int x = 0, p = row; x < width; x++, p += pixelStride) {
+                d[dst + x] = TO_UNIT[bytes[p + offR] & 0xff];
+                d[n + dst + x] = TO_UNIT[bytes[p + offG] & 0xff];
+                d[2 * n + dst + x] = TO_UNIT[bytes[p + offB] & 0xff];
+            }
+        }
+        data = d;
+        bytes = null;
+    }
+
+    /**
+     * Horizontal resampling pass straight from the bytes: for rows {@code y0 .. y0 + rows - 1} and output column
+     * {@code xx}, {@code sum_k k[xx * ks + k] * pixel(x0 + start[xx] + k)}; channel c written to
+     * {@code out[c * rows * outW + r * outW + xx]}. Same arithmetic, in the same order, as the float path.
+     */
+    void resampleRowsFromBytes(int y0, int rows, int x0, int outW, int[] start, int[] count, float[] k, int ks,
+                               float[] out) {
+        byte[] b = bytes;
+        int plane = rows * outW;
+        for (int r = 0; r < rows; r++) {
+            int rowBase = byteBase + (y0 + r) * scanline;
+            int dst = r * outW;
+            for (int xx = 0; xx < outW; xx++) {
+                int p = rowBase + (x0 + start[xx]) * pixelStride;
+                int kb = xx * ks;
+                int n = count[xx];
+                float ar = 0f;
+                float ag = 0f;
+                float ab = 0f;
+                for (int j = 0; j < n; j++, p += pixelStride) {
+                    float w = k[kb + j];
+                    ar += w * TO_UNIT[b[p + offR] & 0xff];
+                    ag += w * TO_UNIT[b[p + offG] & 0xff];
+                    ab += w * TO_UNIT[b[p + offB] & 0xff];
+                }
+                out[dst + xx] = ar;
+                out[plane + dst + xx] = ag;
+                out[2 * plane + dst + xx] = ab;
+            }
+        }
     }
 
     private static int checkedArea(int width, int height) {
@@ -52,8 +157,11 @@ public final class FloatImage {
         return height;
     }
 
-    /** The backing array, planar RGB. */
+    /** The backing array, planar RGB (converting a byte-backed image first). */
     public float[] data() {
+        if (data == null) {
+            materialize();
+        }
         return data;
     }
 
@@ -63,22 +171,27 @@ public final class FloatImage {
     }
 
     public float get(int c, int y, int x) {
+        if (data == null) {
+            int off = c == 0 ? offR : (c == 1 ? offG : offB);
+            return TO_UNIT[bytes[byteBase + y * scanline + x * pixelStride + off] & 0xff];
+        }
         return data[c * width * height + y * width + x];
     }
 
     public void set(int c, int y, int x, float v) {
-        data[c * width * height + y * width + x] = v;
+        data()[c * width * height + y * width + x] = v;
     }
 
-    /** A deep copy. */
+    /** A deep copy (always float-backed). */
     public FloatImage copy() {
-        return new FloatImage(width, height, data.clone());
+        return new FloatImage(width, height, data().clone());
     }
 
     /** Converts an 8-bit RGB view (values in [0, 1] mapped to 0..255, rounded and clamped); for tests and debugging. */
     public BufferedImage toBufferedImage() {
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         int n = width * height;
+        float[] data = data();
         int[] row = new int[width];
         for (int y = 0; y < height; y++) {
             for (int x = 0; x < width; x++) {
@@ -97,6 +210,7 @@ public final class FloatImage {
     /** Per-channel mean. */
     public double[] channelMeans() {
         int n = width * height;
+        float[] data = data();
         double[] m = new double[3];
         for (int c = 0; c < 3; c++) {
             double s = 0;
@@ -111,12 +225,12 @@ public final class FloatImage {
     @Override
     public boolean equals(Object o) {
         return o instanceof FloatImage && ((FloatImage) o).width == width && ((FloatImage) o).height == height
-                && Arrays.equals(((FloatImage) o).data, data);
+                && Arrays.equals(((FloatImage) o).data(), data());
     }
 
     @Override
     public int hashCode() {
-        return 31 * (31 * width + height) + Arrays.hashCode(data);
+        return 31 * (31 * width + height) + Arrays.hashCode(data());
     }
 
     @Override

@@ -37,7 +37,6 @@ public final class Resampler {
         }
         final int srcW = src.width();
         final int srcPlane = srcW * src.height();
-        float[] in = src.data();
 
         Coeffs cv = h == outH ? null : Coeffs.bilinear(h, outH);
         int yFirst = cv == null ? 0 : cv.start[0];
@@ -55,25 +54,35 @@ public final class Resampler {
             midBase = 0;
             midRowStride = outW;
             midPlane = rows * outW;
-            int ks = ch.ksize;
-            for (int c = 0; c < 3; c++) {
+            if (src.isByteBacked()) {
+                src.resampleRowsFromBytes(top + yFirst, rows, left, outW, ch.start, ch.count, ch.k, ch.ksize, mid);
+            } else {
+                float[] in = src.data();
+                int ks = ch.ksize;
                 for (int r = 0; r < rows; r++) {
-                    int srcRow = c * srcPlane + (top + yFirst + r) * srcW + left;
-                    int dst = c * midPlane + r * outW;
+                    int srcRow = (top + yFirst + r) * srcW + left;
+                    int dst = r * outW;
                     for (int xx = 0; xx < outW; xx++) {
                         int s0 = srcRow + ch.start[xx];
                         int kb = xx * ks;
                         int n = ch.count[xx];
-                        float acc = 0f;
+                        float ar = 0f;
+                        float ag = 0f;
+                        float ab = 0f;
                         for (int k = 0; k < n; k++) {
-                            acc += ch.k[kb + k] * in[s0 + k];
+                            float wk = ch.k[kb + k];
+                            ar += wk * in[s0 + k];
+                            ag += wk * in[srcPlane + s0 + k];
+                            ab += wk * in[2 * srcPlane + s0 + k];
                         }
-                        mid[dst + xx] = acc;
+                        mid[dst + xx] = ar;
+                        mid[midPlane + dst + xx] = ag;
+                        mid[2 * midPlane + dst + xx] = ab;
                     }
                 }
             }
         } else {
-            mid = in;
+            mid = src.data();
             midBase = (top + yFirst) * srcW + left;
             midRowStride = srcW;
             midPlane = srcPlane;
