@@ -42,6 +42,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@link #stats()}; its batch is one image shorter. If a whole epoch yields no readable image, {@link #hasNext()} throws
  * {@link IllegalStateException}.
  *
+ * <p><b>Threads and memory.</b> Each image is one task on a pool of {@link Builder#threads(int) threads} (default:
+ * all processors; on a CPU trainer, leave some to ND4J), writing straight into its batch's off-heap feature array;
+ * {@link Builder#prefetchBatches(int) prefetchBatches} batches are in flight, each {@code 4 * b * 3 * S * S} bytes
+ * (38 MB for 64 x 224 x 224).
+ *
  * <p>Follows PyTorch's {@code DataLoader} with a {@code RandomSampler} (or sequential sampler without shuffle) and
  * {@code drop_last=False} by default. {@link #asyncSupported()} is {@code false}: the iterator prefetches on its own
  * threads, so DL4J should not wrap it in a second {@code AsyncDataSetIterator}. Not thread-safe: one consumer thread.
