@@ -78,7 +78,7 @@ final class BatchStats extends BaseTrainingListener {
         if (step.predictions != null) {
             INDArray labels = ((IOutputLayer) ((ComputationGraph) model).getOutputLayer(0)).getLabels();
             INDArray truth = labels.argMax(1);
-            long hits = truth.eq(step.predictions.castTo(truth.dataType())).castTo(DataType.INT).sumNumber()
+            long hits = truth.eq(step.predictions.castTo(truth.dataType())).castTo(DataType.INT32).sumNumber()
                     .longValue();
             step.predictions = null;
             addCorrect(hits, labels.size(0));

@@ -30,10 +30,6 @@ public final class Ensemble {
         return new Ensemble(checkpoints.stream().map(c -> Checkpoint.load(c).graph()).toList());
     }
 
-    public List<ComputationGraph> members() {
-        return members;
-    }
-
     /** The mean class probabilities of the members for a batch, in inference mode. */
     public INDArray output(INDArray features) {
         INDArray sum = null;

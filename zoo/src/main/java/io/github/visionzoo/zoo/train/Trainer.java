@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import org.deeplearning4j.nn.conf.WorkspaceMode;
+import java.util.Objects;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.TrainingListener;
@@ -161,11 +161,7 @@ public final class Trainer {
 
     public Trainer withConsole(Console console) {
         return new Trainer(runDir, modelName, checkpointEvery, keepLast, metricsWindow, workers, ui,
-                java.util.Objects.requireNonNull(console, "console"));
-    }
-
-    public Path runDirectory() {
-        return runDir;
+                Objects.requireNonNull(console, "console"));
     }
 
     /**
@@ -182,16 +178,18 @@ public final class Trainer {
     }
 
     /**
-     * Trains {@code graph} (its parameters; the recipe replaces its updater) from the start.
+     * Trains a copy of {@code graph}, its parameters with the recipe's updater, from the start; {@link #latest()} and
+     * {@link #best()} give the trained network.
      *
      * @param train the training batches; reset before each epoch, so it must support reset
      * @param val   the validation batches, evaluated at each epoch end
-     * @throws IllegalStateException      when the run directory already holds checkpoints (resume it instead)
+     * @throws IllegalStateException      when the run directory already holds a run (resume it instead)
      * @throws TrainingDivergedException  when the loss is NaN or infinite
      */
     public TrainingResult fit(ComputationGraph graph, TrainingRecipe recipe, DataSetIterator train,
                               DataSetIterator val) {
-        if (!Checkpoints.list(runDir).isEmpty()) {
+        requireUiIfAsked();
+        if (!Checkpoints.list(runDir).isEmpty() || Files.exists(runDir.resolve(BEST))) {
             throw new IllegalStateException("run directory " + runDir + " already holds checkpoints: call resume()"
                     + " to continue that run, or train into an empty directory");
         }
@@ -228,6 +226,7 @@ public final class Trainer {
      * @return the result; at once when the run had already finished
      */
     public TrainingResult resume(DataSetIterator train, DataSetIterator val) {
+        requireUiIfAsked();
         Checkpoint checkpoint = Checkpoints.newestGood(runDir);
         Checkpoint.Info info = checkpoint.info();
         if (info.epochsCompleted() >= info.recipe().epochs()) {
@@ -338,7 +337,7 @@ public final class Trainer {
             requireReset(train);
             List<TrainingListener> listeners = new ArrayList<>(List.of(stats));
             if (ui) {
-                listeners.add(uiListener());
+                listeners.add(TrainingUi.listener());
             }
             if (activeWorkers == 1) {
                 graph.setListeners(listeners);
@@ -407,10 +406,8 @@ public final class Trainer {
         private void trainEpochInParallel(DataSetIterator train, List<TrainingListener> listeners, Metrics metrics,
                                           Progress progress) {
             TrainingRecipe.Parallel p = recipe.parallel();
-            ParallelWrapper.Builder<ComputationGraph> builder = new ParallelWrapper.Builder<>(graph)
-                    .workers(activeWorkers)
-                    .prefetchBuffer(0) // batches come from this thread, in order
-                    .workspaceMode(WorkspaceMode.ENABLED);
+            ParallelWrapper.Builder<ComputationGraph> builder = new ParallelWrapper.Builder<>(graph);
+            builder.workers(activeWorkers); // returns a raw Builder
             if (p.mode().equals(TrainingRecipe.Parallel.AVERAGING)) {
                 builder.trainingMode(ParallelWrapper.TrainingMode.AVERAGING).averagingFrequency(p.averagingFrequency());
             } else {
@@ -580,7 +577,11 @@ public final class Trainer {
         return Double.isNaN(v) ? null : v;
     }
 
-    private static TrainingListener uiListener() {
+    /** Fails early when the UI is asked for but its optional dependency is missing. */
+    private void requireUiIfAsked() {
+        if (!ui) {
+            return;
+        }
         try {
             Class.forName(TrainingUi.PROBE_CLASS, false, Trainer.class.getClassLoader());
         } catch (ClassNotFoundException e) {
@@ -588,6 +589,5 @@ public final class Trainer {
                     + "1.0.0-M2.1 on the class path (visionzoo declares it optional): add it to your build, or"
                     + " train without withUi(true)", e);
         }
-        return TrainingUi.listener();
     }
 }

@@ -138,11 +138,6 @@ public record TrainingRecipe(String name, String description, String optimizer, 
                 batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel);
     }
 
-    public TrainingRecipe withLearningRate(double learningRate) {
-        return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel);
-    }
-
     public TrainingRecipe withParallel(Parallel parallel) {
         return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
                 batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel);

@@ -57,7 +57,7 @@ class TrainerTest {
         }
 
         killed.resume(train4(), val4());
-        Trainer c = new Trainer(tmp.resolve("c")).withMetricsWindow(1).withConsole(Trainer.Console.QUIET);
+        Trainer c = new Trainer(tmp.resolve("c")).withMetricsWindow(1).withConsole(Trainer.Console.BAR);
         TrainingResult fromEpochEnd = c.resume(train4(), val4());
         assertThat(tmp.resolve("c").resolve("ckpt-e001-i00000008.zip" + Checkpoints.CORRUPT_SUFFIX)).exists();
         assertThat(fromEpochEnd.epochs()).isEqualTo(2);
@@ -119,7 +119,7 @@ class TrainerTest {
         ComputationGraph net = Zoo.create(new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 32), 10, 1);
         TrainingRecipe recipe = new TrainingRecipe("synthetic", null, "adamw", 3e-3, null, null, 0.01, 32, 2,
                 new TrainingRecipe.Cosine(0.5, null), 0.1, 32, "eval", 7, null);
-        Trainer trainer = new Trainer(tmp).withModelName("resnet-tiny").withMetricsWindow(5)
+        Trainer trainer = new Trainer(tmp).withModelName("resnet-tiny").withMetricsWindow(5).withKeepLast(1)
                 .withConsole(Trainer.Console.PLAIN);
         TrainingResult result = trainer.fit(net, recipe, train, val);
 
@@ -140,6 +140,7 @@ class TrainerTest {
             byte[] bytes = Files.readAllBytes(tmp.resolve(png));
             assertThat(bytes).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
         }
+        assertThat(Checkpoints.list(tmp)).hasSize(1);
         Checkpoint best = trainer.best();
         assertThat(best.info().valTop1()).isEqualTo(result.bestTop1());
         assertThat(best.info().classNames()).hasSize(10);
