@@ -40,10 +40,10 @@ import org.nd4j.linalg.schedule.StepSchedule;
  * DL4J never regularizes batch norm. Label smoothing ({@link LabelSmoothing}) is applied by the {@link Trainer} to
  * each training batch.
  *
- * @param name           the recipe's name, e.g. {@code study-resnet}
  * <p>Optional fields: {@code description}, {@code momentum}, {@code nesterov}, {@code weightDecay}, {@code schedule},
  * {@code labelSmoothing} (0, false or constant when absent) and {@code parallel}.
  *
+ * @param name           the recipe's name, e.g. {@code study-resnet}
  * @param description    what it is for and where it comes from; may be empty
  * @param optimizer      {@code adamw} or {@code sgd}
  * @param learningRate   the base learning rate, &gt; 0
@@ -61,9 +61,9 @@ import org.nd4j.linalg.schedule.StepSchedule;
  */
 public record TrainingRecipe(String name, String description, String optimizer, double learningRate,
                              @JsonInclude(JsonInclude.Include.NON_DEFAULT) Double momentum,
-                             @JsonInclude(JsonInclude.Include.NON_DEFAULT) Boolean nesterov, Double weightDecay, int batchSize, int epochs,
-                             Schedule schedule, Double labelSmoothing, int imageSize, String augmentation, long seed,
-                             Parallel parallel) {
+                             @JsonInclude(JsonInclude.Include.NON_DEFAULT) Boolean nesterov,
+                             Double weightDecay, int batchSize, int epochs, Schedule schedule, Double labelSmoothing,
+                             int imageSize, String augmentation, long seed, Parallel parallel) {
 
     /** The optimizers a recipe may name. */
     public static final List<String> OPTIMIZERS = List.of("adamw", "sgd");
@@ -213,8 +213,9 @@ public record TrainingRecipe(String name, String description, String optimizer, 
             }
             if ((stepIterations == null) == (stepEpochs == null)
                     || (stepIterations != null && stepIterations < 1) || (stepEpochs != null && !(stepEpochs > 0))) {
-                throw new IllegalArgumentException("a step schedule needs exactly one of stepIterations (>= 1) and"
-                        + " stepEpochs (> 0); was stepIterations " + stepIterations + ", stepEpochs " + stepEpochs);
+                throw new IllegalArgumentException("TrainingRecipe.schedule of type step needs exactly one of"
+                        + " stepIterations (>= 1) and stepEpochs (> 0); was stepIterations " + stepIterations
+                        + ", stepEpochs " + stepEpochs);
             }
         }
 
@@ -256,7 +257,8 @@ public record TrainingRecipe(String name, String description, String optimizer, 
      * How several workers (one per GPU, or CPU threads) combine their work in DL4J's {@code ParallelWrapper}:
      * {@code gradient-sharing} (threshold-encoded gradient updates exchanged each step, DL4J's recommendation for
      * several GPUs) or {@code averaging} (each worker trains its own copy; parameters and updater state are averaged
-     * every {@code averagingFrequency} steps). Ignored with a single worker.
+     * every {@code averagingFrequency} steps, default 1). Ignored with a single worker. On two CPU workers in this
+     * project's tests, averaging every step lowered the loss markedly faster than gradient sharing.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Parallel(String mode, Integer averagingFrequency) {
