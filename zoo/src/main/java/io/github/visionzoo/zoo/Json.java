@@ -2,6 +2,7 @@ package io.github.visionzoo.zoo;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Collectors;
 
 /**
  * JSON for visionzoo's own values (model specs, training recipes): strict, so a misspelt field is an error that names
@@ -57,8 +59,22 @@ public final class Json {
         } catch (JsonProcessingException e) {
             String at = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
                     + e.getLocation().getColumnNr() + ")";
-            throw new IllegalArgumentException(source + ": " + firstLine(e.getOriginalMessage()) + at, e);
+            throw new IllegalArgumentException(source + ": " + describe(e) + at, e);
         }
+    }
+
+    /** Jackson's message, with the field it concerns where Jackson knows it. */
+    private static String describe(JsonProcessingException e) {
+        String message = firstLine(e.getOriginalMessage());
+        if (!(e instanceof JsonMappingException m) || m.getPath().isEmpty()) {
+            return message;
+        }
+        String field = m.getPath().stream()
+                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining("."));
+        // a record's primitive field that the JSON leaves out arrives as null
+        return message.startsWith("Cannot map `null`") ? "field '" + field + "' is missing or null"
+                : "field '" + field + "': " + message;
     }
 
     public static <T> T read(Path file, Class<T> type) {

@@ -1,0 +1,188 @@
+package io.github.visionzoo.zoo.train;
+
+import io.github.visionzoo.zoo.Json;
+import io.github.visionzoo.zoo.OneDnn;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.zip.Deflater;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+
+/**
+ * A checkpoint of a training run, one zip file with two entries:
+ * <ul>
+ * <li>{@value #MODEL_ENTRY}: the network as DL4J's {@code ModelSerializer} writes it, configuration, parameters and
+ * updater state, so training continues exactly where it stopped; extract it to load it with plain DL4J;
+ * <li>{@value #INFO_ENTRY}: the {@link Info}, with the SHA-256 of the model entry.
+ * </ul>
+ * A checkpoint is written atomically (see {@link AtomicFiles}): a process killed while writing leaves the previous
+ * checkpoints as they were and at most a temporary file. Loading checks the zip structure and the checksum first, so a
+ * truncated or damaged file is reported as a {@link CorruptCheckpointException} that names it.
+ *
+ * @param file  where it was read from
+ * @param info  what the trainer recorded
+ * @param graph the network with its updater state, initialized
+ */
+public record Checkpoint(Path file, Info info, ComputationGraph graph) {
+    /** The zip entry holding the DL4J model. */
+    public static final String MODEL_ENTRY = "model.zip";
+    /** The zip entry holding the {@link Info} as JSON. */
+    public static final String INFO_ENTRY = "checkpoint.json";
+    /** The checkpoint format this version writes and reads. */
+    public static final int FORMAT = 1;
+
+    /**
+     * What a checkpoint records besides the network.
+     *
+     * @param format          {@link #FORMAT}
+     * @param model           the model's name as given to the trainer, e.g. {@code resnet34}
+     * @param headName        the classifier vertex, the graph's output ({@code fc}, {@code classifier.6}, ...)
+     * @param numClasses      outputs of the head
+     * @param classNames      class names in output order; empty when the iterator had none
+     * @param recipe          the recipe being trained
+     * @param epochsCompleted epochs finished
+     * @param batchesInEpoch  batches of the next epoch already trained (0 at an epoch end)
+     * @param iteration       optimizer steps so far
+     * @param dataSeed        the seed of the data order (the recipe's seed)
+     * @param valTop1         validation top-1 accuracy at this epoch end, null for checkpoints within an epoch
+     * @param valTop5         validation top-5 accuracy, likewise
+     * @param wallSeconds     wall-clock time of the run so far, resumptions included
+     * @param modelSha256     hex SHA-256 of the {@value #MODEL_ENTRY} entry, filled in when written
+     */
+    public record Info(int format, String model, String headName, int numClasses, List<String> classNames,
+                       TrainingRecipe recipe, int epochsCompleted, int batchesInEpoch, int iteration,
+                       long dataSeed, Double valTop1, Double valTop5, double wallSeconds, String modelSha256) {
+        public Info {
+            if (format != FORMAT) {
+                throw new IllegalArgumentException("checkpoint format " + format + " is not " + FORMAT
+                        + ": written by another visionzoo version");
+            }
+            classNames = classNames == null ? List.of() : List.copyOf(classNames);
+        }
+
+        Info withModelSha256(String sha) {
+            return new Info(format, model, headName, numClasses, classNames, recipe, epochsCompleted,
+                    batchesInEpoch, iteration, dataSeed, valTop1, valTop5, wallSeconds, sha);
+        }
+    }
+
+    /**
+     * Writes {@code graph} with its updater state and {@code info} (whose checksum is filled in) to {@code file},
+     * atomically.
+     *
+     * @return the info as written
+     */
+    public static Info write(Path file, ComputationGraph graph, Info info) {
+        MessageDigest sha = sha256();
+        Info[] written = new Info[1];
+        try {
+            AtomicFiles.write(file, out -> {
+                ZipOutputStream zip = new ZipOutputStream(out);
+                zip.setLevel(Deflater.NO_COMPRESSION); // ModelSerializer compresses its own entries already
+                zip.putNextEntry(new ZipEntry(MODEL_ENTRY));
+                // ModelSerializer shields the stream it is given from its own close()
+                ModelSerializer.writeModel(graph, new DigestOutputStream(zip, sha), true);
+                zip.closeEntry();
+                written[0] = info.withModelSha256(HexFormat.of().formatHex(sha.digest()));
+                zip.putNextEntry(new ZipEntry(INFO_ENTRY));
+                zip.write(Json.write(written[0]).getBytes(StandardCharsets.UTF_8));
+                zip.closeEntry();
+                zip.finish(); // not close(): AtomicFiles still has to force the file to disk
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        }
+        return written[0];
+    }
+
+    /**
+     * The info of a checkpoint, without loading (or verifying) the network.
+     *
+     * @throws CorruptCheckpointException when the file is no readable checkpoint
+     */
+    public static Info readInfo(Path file) {
+        try (ZipFile zip = open(file)) {
+            return info(zip, file);
+        } catch (IOException e) {
+            throw new CorruptCheckpointException(file, e.toString(), e);
+        }
+    }
+
+    /**
+     * Loads a checkpoint: verifies its checksum, then restores the network with its updater state (DL4J's oneDNN
+     * helpers switched on first, as {@link io.github.visionzoo.zoo.Zoo} does).
+     *
+     * @throws CorruptCheckpointException naming the file when it is truncated, damaged or no checkpoint
+     * @throws UncheckedIOException       when it cannot be read at all (missing, no permission)
+     */
+    public static Checkpoint load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new UncheckedIOException(new NoSuchFileException(file.toString(), null,
+                    "no checkpoint file here; a run directory holds ckpt-*.zip and best.zip"));
+        }
+        try (ZipFile zip = open(file)) {
+            Info info = info(zip, file);
+            ZipEntry model = zip.getEntry(MODEL_ENTRY);
+            if (model == null) {
+                throw new CorruptCheckpointException(file, "no " + MODEL_ENTRY + " entry", null);
+            }
+            MessageDigest sha = sha256();
+            try (InputStream in = new DigestInputStream(zip.getInputStream(model), sha)) {
+                in.transferTo(OutputStream.nullOutputStream());
+            }
+            String actual = HexFormat.of().formatHex(sha.digest());
+            if (!actual.equals(info.modelSha256())) {
+                throw new CorruptCheckpointException(file, "the SHA-256 of " + MODEL_ENTRY + " is " + actual
+                        + ", its " + INFO_ENTRY + " says " + info.modelSha256(), null);
+            }
+            OneDnn.enable();
+            try (InputStream in = zip.getInputStream(model)) {
+                return new Checkpoint(file, info, ModelSerializer.restoreComputationGraph(in, true));
+            }
+        } catch (IOException e) {
+            throw new CorruptCheckpointException(file, e.toString(), e);
+        }
+    }
+
+    private static ZipFile open(Path file) throws IOException {
+        return new ZipFile(file.toFile());
+    }
+
+    private static Info info(ZipFile zip, Path file) throws IOException {
+        ZipEntry entry = zip.getEntry(INFO_ENTRY);
+        if (entry == null) {
+            throw new CorruptCheckpointException(file, "no " + INFO_ENTRY + " entry", null);
+        }
+        try (InputStream in = zip.getInputStream(entry)) {
+            String json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            try {
+                return Json.read(json, Info.class, file + "!" + INFO_ENTRY);
+            } catch (IllegalArgumentException e) {
+                throw new CorruptCheckpointException(file, e.getMessage(), e);
+            }
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package io.github.visionzoo.zoo.train;
+
+import java.nio.file.Path;
+
+/** A checkpoint file that is truncated, damaged or no checkpoint at all. */
+public final class CorruptCheckpointException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final transient Path file;
+
+    CorruptCheckpointException(Path file, String reason, Throwable cause) {
+        super("checkpoint " + file + " is damaged or incomplete (" + reason + "); resuming falls back to the previous"
+                + " checkpoint of its run directory", cause);
+        this.file = file;
+    }
+
+    public Path file() {
+        return file;
+    }
+}

@@ -1,0 +1,51 @@
+package io.github.visionzoo.zoo.train;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+
+/**
+ * Several networks as one classifier: the mean of their softmax outputs, as the VGG paper's ensembles (Simonyan and
+ * Zisserman 2015, section 4.3). Every member sees the same input batch, so members trained at other input sizes need
+ * a size they all accept (global pooling heads do).
+ */
+public final class Ensemble {
+    private final List<ComputationGraph> members;
+
+    private Ensemble(List<ComputationGraph> members) {
+        if (members.isEmpty()) {
+            throw new IllegalArgumentException("an ensemble needs at least one member");
+        }
+        this.members = List.copyOf(members);
+    }
+
+    public static Ensemble of(List<ComputationGraph> members) {
+        return new Ensemble(members);
+    }
+
+    /** The networks of trainer checkpoints (their {@code best.zip}, say). */
+    public static Ensemble load(List<Path> checkpoints) {
+        return new Ensemble(checkpoints.stream().map(c -> Checkpoint.load(c).graph()).toList());
+    }
+
+    /** The mean class probabilities of the members for a batch, in inference mode. */
+    public INDArray output(INDArray features) {
+        INDArray sum = null;
+        for (ComputationGraph member : members) {
+            INDArray p = member.outputSingle(false, features);
+            if (sum != null && sum.size(1) != p.size(1)) {
+                throw new IllegalStateException("ensemble members disagree on the class count: " + sum.size(1)
+                        + " and " + p.size(1));
+            }
+            sum = sum == null ? p.dup() : sum.addi(p);
+        }
+        return sum.divi(members.size());
+    }
+
+    /** Evaluates the ensemble like a single model ({@link EvalReport#of}). */
+    public EvalReport evaluate(DataSetIterator data, List<String> classNames) {
+        return EvalReport.evaluate(this::output, data, classNames);
+    }
+}

@@ -1,0 +1,115 @@
+package io.github.visionzoo.zoo.train;
+
+import java.util.Map;
+import java.util.Objects;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
+/**
+ * SGD with momentum as PyTorch's {@code torch.optim.SGD} (dampening 0): {@code v = momentum * v + g}, then
+ * {@code w -= lr * v}, or with {@code nesterov} {@code w -= lr * (g + momentum * v)}.
+ *
+ * <p>Why not DL4J's own: its {@code Nesterovs} is always Nesterov and uses Sutskever's formulation
+ * ({@code v = mu * v - lr * g}), where a changed learning rate only reaches the step through the velocity; the AlexNet
+ * recipe wants heavy-ball momentum, and PyTorch's form keeps the step proportional to the current rate. Weight decay
+ * comes separately as DL4J's L2 regularization, added to {@code g} before this updater as PyTorch does.
+ */
+public final class MomentumSgd implements IUpdater {
+    private static final long serialVersionUID = 1L;
+
+    private double learningRate;
+    private ISchedule learningRateSchedule;
+    private final double momentum;
+    private final boolean nesterov;
+
+    /**
+     * @param learningRate         the rate when {@code learningRateSchedule} is null
+     * @param learningRateSchedule the rate per iteration, or null
+     * @param momentum             in (0, 1)
+     * @param nesterov             Nesterov momentum instead of heavy-ball
+     */
+    public MomentumSgd(@JsonProperty("learningRate") double learningRate,
+                       @JsonProperty("learningRateSchedule") ISchedule learningRateSchedule,
+                       @JsonProperty("momentum") double momentum,
+                       @JsonProperty("nesterov") boolean nesterov) {
+        if (!(momentum > 0 && momentum < 1)) {
+            throw new IllegalArgumentException("MomentumSgd momentum must be in (0, 1), was " + momentum);
+        }
+        this.learningRate = learningRate;
+        this.learningRateSchedule = learningRateSchedule;
+        this.momentum = momentum;
+        this.nesterov = nesterov;
+    }
+
+    public double momentum() {
+        return momentum;
+    }
+
+    public boolean nesterov() {
+        return nesterov;
+    }
+
+    @Override
+    public long stateSize(long numParams) {
+        return numParams;
+    }
+
+    @Override
+    public GradientUpdater<MomentumSgd> instantiate(INDArray viewArray, boolean initializeViewArray) {
+        MomentumSgdUpdater u = new MomentumSgdUpdater(this);
+        INDArray flat = viewArray.reshape(viewArray.length());
+        u.setStateViewArray(flat, flat.shape(), flat.ordering(), initializeViewArray);
+        return u;
+    }
+
+    @Override
+    public GradientUpdater<MomentumSgd> instantiate(Map<String, INDArray> updaterState, boolean initializeStateArrays) {
+        MomentumSgdUpdater u = new MomentumSgdUpdater(this);
+        u.setState(updaterState, initializeStateArrays);
+        return u;
+    }
+
+    @Override
+    public MomentumSgd clone() {
+        return new MomentumSgd(learningRate, learningRateSchedule == null ? null : learningRateSchedule.clone(),
+                momentum, nesterov);
+    }
+
+    @Override
+    public double getLearningRate(int iteration, int epoch) {
+        return learningRateSchedule != null ? learningRateSchedule.valueAt(iteration, epoch) : learningRate;
+    }
+
+    @Override
+    public boolean hasLearningRate() {
+        return true;
+    }
+
+    @Override
+    public void setLrAndSchedule(double lr, ISchedule lrSchedule) {
+        this.learningRate = lr;
+        this.learningRateSchedule = lrSchedule;
+    }
+
+    // DL4J groups layers into one updater block only when their updaters are equal.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MomentumSgd m && Double.compare(m.learningRate, learningRate) == 0
+                && Objects.equals(m.learningRateSchedule, learningRateSchedule) && m.momentum == momentum
+                && m.nesterov == nesterov;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(learningRate, learningRateSchedule, momentum, nesterov);
+    }
+
+    @Override
+    public String toString() {
+        return "MomentumSgd(lr " + (learningRateSchedule != null ? learningRateSchedule : learningRate)
+                + ", momentum " + momentum + (nesterov ? ", nesterov" : "") + ")";
+    }
+}

@@ -1,0 +1,99 @@
+package io.github.visionzoo.zoo.train;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.FrozenVertex;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
+import org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer;
+import org.deeplearning4j.nn.conf.layers.samediff.SameDiffVertex;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.learning.regularization.L2Regularization;
+import org.nd4j.linalg.learning.regularization.Regularization;
+import org.nd4j.linalg.learning.regularization.WeightDecay;
+import org.nd4j.linalg.schedule.ISchedule;
+
+/** Turns a {@link TrainingRecipe} into DL4J updaters and regularization, and sets them on every layer of a graph. */
+final class RecipeApplier {
+    private RecipeApplier() {
+    }
+
+    static IUpdater updater(TrainingRecipe recipe, int stepsPerEpoch) {
+        if (stepsPerEpoch < 1) {
+            throw new IllegalArgumentException("stepsPerEpoch must be >= 1, was " + stepsPerEpoch);
+        }
+        ISchedule schedule = recipe.schedule().toDl4j(recipe.learningRate(), recipe.epochs(), stepsPerEpoch);
+        double lr = recipe.learningRate();
+        return switch (recipe.optimizer()) {
+            case "adamw" -> schedule == null ? new Adam(lr) : new Adam(schedule);
+            case "sgd" -> recipe.momentum() == 0
+                    ? (schedule == null ? new Sgd(lr) : new Sgd(schedule))
+                    : new MomentumSgd(lr, schedule, recipe.momentum(), recipe.nesterov());
+            default -> throw new IllegalStateException("unreachable: TrainingRecipe validates the optimizer");
+        };
+    }
+
+    /** The regularization of weights; a fresh list per layer, as DL4J may edit it. */
+    private static List<Regularization> weightRegularization(TrainingRecipe recipe) {
+        List<Regularization> list = new ArrayList<>();
+        if (recipe.weightDecay() > 0) {
+            list.add(recipe.optimizer().equals("adamw")
+                    ? new WeightDecay(recipe.weightDecay(), true)
+                    : new L2Regularization(recipe.weightDecay()));
+        }
+        return list;
+    }
+
+    static ComputationGraphConfiguration apply(TrainingRecipe recipe, ComputationGraphConfiguration conf,
+                                               int stepsPerEpoch) {
+        ComputationGraphConfiguration applied = conf.clone();
+        IUpdater updater = updater(recipe, stepsPerEpoch);
+        for (Map.Entry<String, GraphVertex> entry : applied.getVertices().entrySet()) {
+            GraphVertex vertex = entry.getValue();
+            if (vertex instanceof LayerVertex lv) {
+                applyToLayer(recipe, updater, entry.getKey(), lv.getLayerConf().getLayer());
+            } else if (vertex instanceof SameDiffVertex sd) {
+                sd.setUpdater(updater.clone());
+                sd.setBiasUpdater(null);
+                sd.setRegularization(weightRegularization(recipe));
+                sd.setRegularizationBias(new ArrayList<>());
+            } else if (!(vertex instanceof FrozenVertex) && vertex.numParams(false) > 0) {
+                throw unsupported(entry.getKey(), vertex.getClass());
+            }
+        }
+        return applied;
+    }
+
+    private static void applyToLayer(TrainingRecipe recipe, IUpdater updater, String name, Layer layer) {
+        if (layer instanceof FrozenLayer || layer instanceof FrozenLayerWithBackprop) {
+            return; // frozen for fine-tuning: DL4J gives it no updater
+        }
+        if (layer instanceof BaseLayer b) {
+            b.setIUpdater(updater.clone());
+            b.setBiasUpdater(null);
+            b.setRegularization(weightRegularization(recipe));
+            b.setRegularizationBias(new ArrayList<>());
+        } else if (layer instanceof AbstractSameDiffLayer sd) {
+            sd.setUpdater(updater.clone());
+            sd.setBiasUpdater(null);
+            sd.setRegularization(weightRegularization(recipe));
+            sd.setRegularizationBias(new ArrayList<>());
+        } else if (layer.initializer().numParams(layer) > 0) {
+            throw unsupported(name, layer.getClass());
+        }
+    }
+
+    private static IllegalArgumentException unsupported(String name, Class<?> type) {
+        return new IllegalArgumentException("vertex '" + name + "' (" + type.getName() + ") has parameters but is"
+                + " neither a DL4J BaseLayer nor a SameDiff layer or vertex, so a recipe cannot set its updater;"
+                + " extend one of those");
+    }
+}

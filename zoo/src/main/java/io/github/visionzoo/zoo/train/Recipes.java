@@ -1,0 +1,73 @@
+package io.github.visionzoo.zoo.train;
+
+import io.github.visionzoo.zoo.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The bundled training recipes, and recipes from files.
+ *
+ * <ul>
+ * <li>{@code study-alexnet}, {@code study-vgg}, {@code study-resnet}, {@code study-vit}: the reference study's
+ * recipes: AdamW, learning rate 1e-4, weight decay 0.01, batch 256, 200 epochs, the rate divided by 10 every 2000
+ * iterations (AlexNet, VGG) or 1000 (ResNet, ViT), augmentation preset {@code study} at 227 (AlexNet) or 224 pixels;
+ * <li>{@code alexnet-paper}: the AlexNet paper's SGD, momentum 0.9, weight decay 5e-4, learning rate 0.01, batch 128,
+ * 90 epochs; the paper divided the rate by 10 whenever the validation error stopped improving, which happened three
+ * times, approximated here by a step every 30 epochs;
+ * <li>{@code cpu-small}: for training on a CPU in hours: AdamW at 2e-3, a one-epoch warm-up and cosine decay over 6
+ * epochs, weight decay 0.05, label smoothing 0.1, batch 32 at 64x64.
+ * </ul>
+ */
+public final class Recipes {
+    /** The bundled recipe names. */
+    public static final List<String> BUNDLED = List.of("study-alexnet", "study-vgg", "study-resnet", "study-vit",
+            "alexnet-paper", "cpu-small");
+
+    private Recipes() {
+    }
+
+    /**
+     * A bundled recipe.
+     *
+     * @throws IllegalArgumentException for an unknown name, listing the bundled ones
+     */
+    public static TrainingRecipe get(String name) {
+        if (!BUNDLED.contains(name)) {
+            throw new IllegalArgumentException("unknown recipe '" + name + "'; bundled recipes: "
+                    + String.join(", ", BUNDLED) + " (or give the path of a JSON recipe file)");
+        }
+        String resource = "recipes/" + name + ".json";
+        try (InputStream in = Recipes.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("bundled recipe " + resource + " is missing from the jar");
+            }
+            return TrainingRecipe.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8),
+                    "bundled recipe " + name);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read bundled recipe " + resource, e);
+        }
+    }
+
+    /** A recipe from a JSON file; errors name the file and the field. */
+    public static TrainingRecipe load(Path file) {
+        return Json.read(file, TrainingRecipe.class);
+    }
+
+    /** A bundled recipe by name, else a JSON file by path. */
+    public static TrainingRecipe resolve(String nameOrPath) {
+        if (BUNDLED.contains(nameOrPath)) {
+            return get(nameOrPath);
+        }
+        Path file = Path.of(nameOrPath);
+        if (Files.isRegularFile(file)) {
+            return load(file);
+        }
+        throw new IllegalArgumentException("'" + nameOrPath + "' is neither a bundled recipe ("
+                + String.join(", ", BUNDLED) + ") nor a recipe file");
+    }
+}

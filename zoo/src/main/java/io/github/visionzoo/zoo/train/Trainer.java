@@ -1,0 +1,593 @@
+package io.github.visionzoo.zoo.train;
+
+import io.github.visionzoo.zoo.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.deeplearning4j.parallelism.ParallelWrapper;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains a {@link ComputationGraph} for a {@link TrainingRecipe} into a run directory, evaluating on a validation
+ * iterator at each epoch end, and resumes a killed run from that directory.
+ *
+ * <pre>{@code
+ * TrainingRecipe recipe = Recipes.get("cpu-small");
+ * Trainer trainer = new Trainer(Path.of("runs/resnet18")).withModelName("resnet18").withCheckpointEvery(500);
+ * TrainingResult result = trainer.fit(Zoo.create("resnet18", 10), recipe, train, val);
+ * // after a crash or a kill:
+ * TrainingResult resumed = trainer.resume(train, val);
+ * }</pre>
+ *
+ * <p>The run directory holds:
+ * <ul>
+ * <li>{@code ckpt-e<epochs done>-i<iteration>.zip}: {@link Checkpoint}s every {@link #withCheckpointEvery N}
+ * iterations and at each epoch end, the newest {@link #withKeepLast K} kept; {@value #BEST}, the epoch-end
+ * checkpoint with the best validation top-1 (a hard link where the file system allows);
+ * <li>{@value #METRICS} ({@link Metrics}), {@value #SUMMARY} ({@link TrainingResult}), {@value #RECIPE}, and
+ * {@value #CONFUSION_JSON} with the charts {@code loss.png}, {@code accuracy.png}, {@code confusion.png} of the
+ * latest epoch; every file but the metrics log is replaced atomically.
+ * </ul>
+ *
+ * <p>Reproducibility: before each epoch the training iterator is reset and, when it is {@link EpochAware}, told the
+ * epoch, so its order depends on (seed, epoch) only; before each step ND4J's random generator (dropout) is reseeded
+ * from (recipe seed, iteration). A run stopped and resumed from a checkpoint therefore computes, on the CPU with one
+ * worker, the same losses and parameters as an uninterrupted one; a resumption within an epoch skips the batches
+ * already trained by reading them. On CUDA, cuDNN's non-deterministic algorithms may make the two differ slightly.
+ *
+ * <p>A NaN or infinite loss stops training with a {@link TrainingDivergedException} naming the iteration; nothing is
+ * saved after it, so the run directory keeps its last good checkpoint.
+ *
+ * <p>Several devices: with {@link #withWorkers workers} &gt; 1 (or 0, one per device, when there are several),
+ * training runs in DL4J's {@link ParallelWrapper} with the recipe's {@link TrainingRecipe.Parallel} mode. Each worker
+ * takes one batch per step, so a step covers {@code workers x batchSize} examples and schedules count such steps;
+ * checkpoints are written at epoch ends only, and reseeding per step does not reach the workers' threads, so resuming
+ * is not bit-exact. On CUDA the workers are spread over the GPUs by ND4J's affinity manager (one worker per GPU
+ * is the intended use; the machine needs the {@code cuda} profile's backend and one cuDNN-capable GPU per worker);
+ * on the CPU the workers are threads sharing the cores, which runs correctly but is rarely faster. Tested: two CPU
+ * workers in both modes; multi-GPU has not been run in this project's tests.
+ *
+ * <p>The DL4J training UI ({@link #withUi}) needs {@code org.deeplearning4j:deeplearning4j-ui} (same version as DL4J) on
+ * the class path; visionzoo declares it optional, so add it to your build to use the UI.
+ */
+public final class Trainer {
+    private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+
+    /** The best epoch-end checkpoint of a run. */
+    public static final String BEST = "best.zip";
+    public static final String METRICS = "metrics.jsonl";
+    public static final String SUMMARY = "summary.json";
+    public static final String RECIPE = "recipe.json";
+    public static final String CONFUSION_JSON = "confusion.json";
+
+    /** The console output. */
+    public enum Console {
+        /** A progress bar on a terminal ({@code System.console() != null}), plain lines otherwise. */
+        AUTO,
+        /** A progress bar per epoch with images/s, loss, accuracy and ETA. */
+        BAR,
+        /** A line every metrics window and one per epoch. */
+        PLAIN,
+        /** Nothing. */
+        QUIET
+    }
+
+    private final Path runDir;
+    private final String modelName;
+    private final int checkpointEvery;
+    private final int keepLast;
+    private final int metricsWindow;
+    private final int workers;
+    private final boolean ui;
+    private final Console console;
+
+    /** A trainer writing to {@code runDir}: checkpoints at epoch ends only, the newest 3 kept, metrics every 50 steps,
+     * one worker per device, no UI, console {@link Console#AUTO}. */
+    public Trainer(Path runDir) {
+        this(runDir, "model", 0, 3, 50, 0, false, Console.AUTO);
+    }
+
+    private Trainer(Path runDir, String modelName, int checkpointEvery, int keepLast, int metricsWindow, int workers,
+                    boolean ui, Console console) {
+        this.runDir = runDir;
+        this.modelName = modelName;
+        this.checkpointEvery = checkpointEvery;
+        this.keepLast = keepLast;
+        this.metricsWindow = metricsWindow;
+        this.workers = workers;
+        this.ui = ui;
+        this.console = console;
+    }
+
+    /** The name recorded in checkpoints and the summary, e.g. the {@code Zoo} name. */
+    public Trainer withModelName(String modelName) {
+        if (modelName == null || modelName.isBlank()) {
+            throw new IllegalArgumentException("modelName must not be blank");
+        }
+        return new Trainer(runDir, modelName, checkpointEvery, keepLast, metricsWindow, workers, ui, console);
+    }
+
+    /** A checkpoint every {@code iterations} optimizer steps besides those at epoch ends; 0 for epoch ends only. */
+    public Trainer withCheckpointEvery(int iterations) {
+        if (iterations < 0) {
+            throw new IllegalArgumentException("checkpointEvery must be >= 0 (0: at epoch ends only), was "
+                    + iterations);
+        }
+        return new Trainer(runDir, modelName, iterations, keepLast, metricsWindow, workers, ui, console);
+    }
+
+    /** How many of the newest checkpoints to keep, besides {@value #BEST}. */
+    public Trainer withKeepLast(int keepLast) {
+        if (keepLast < 1) {
+            throw new IllegalArgumentException("keepLast must be >= 1, was " + keepLast);
+        }
+        return new Trainer(runDir, modelName, checkpointEvery, keepLast, metricsWindow, workers, ui, console);
+    }
+
+    /** Optimizer steps per line of {@value #METRICS} (and per plain console line). */
+    public Trainer withMetricsWindow(int iterations) {
+        if (iterations < 1) {
+            throw new IllegalArgumentException("metricsWindow must be >= 1, was " + iterations);
+        }
+        return new Trainer(runDir, modelName, checkpointEvery, keepLast, iterations, workers, ui, console);
+    }
+
+    /** Parallel workers: 1 trains in this thread; 0 means one per device (ND4J's count: GPUs, or 1 on the CPU). */
+    public Trainer withWorkers(int workers) {
+        if (workers < 0) {
+            throw new IllegalArgumentException("workers must be >= 0 (0: one per device), was " + workers);
+        }
+        return new Trainer(runDir, modelName, checkpointEvery, keepLast, metricsWindow, workers, ui, console);
+    }
+
+    /** Reports to DL4J's training UI as well; needs {@code org.deeplearning4j:deeplearning4j-ui}. */
+    public Trainer withUi(boolean ui) {
+        return new Trainer(runDir, modelName, checkpointEvery, keepLast, metricsWindow, workers, ui, console);
+    }
+
+    public Trainer withConsole(Console console) {
+        return new Trainer(runDir, modelName, checkpointEvery, keepLast, metricsWindow, workers, ui,
+                Objects.requireNonNull(console, "console"));
+    }
+
+    /**
+     * The newest loadable checkpoint of the run: after {@link #fit} or {@link #resume}, the trained network (the
+     * trainer trains a copy of the graph it is given, with the recipe's updater).
+     */
+    public Checkpoint latest() {
+        return Checkpoints.newestGood(runDir);
+    }
+
+    /** The epoch-end checkpoint with the best validation top-1 ({@value #BEST}). */
+    public Checkpoint best() {
+        return Checkpoint.load(runDir.resolve(BEST));
+    }
+
+    /**
+     * Trains a copy of {@code graph}, its parameters with the recipe's updater, from the start; {@link #latest()} and
+     * {@link #best()} give the trained network.
+     *
+     * @param train the training batches; reset before each epoch, so it must support reset
+     * @param val   the validation batches, evaluated at each epoch end
+     * @throws IllegalStateException      when the run directory already holds a run (resume it instead)
+     * @throws TrainingDivergedException  when the loss is NaN or infinite
+     */
+    public TrainingResult fit(ComputationGraph graph, TrainingRecipe recipe, DataSetIterator train,
+                              DataSetIterator val) {
+        requireUiIfAsked();
+        if (!Checkpoints.list(runDir).isEmpty() || Files.exists(runDir.resolve(BEST))) {
+            throw new IllegalStateException("run directory " + runDir + " already holds checkpoints: call resume()"
+                    + " to continue that run, or train into an empty directory");
+        }
+        int batches = batchesPerEpoch(train);
+        int activeWorkers = activeWorkers();
+        ComputationGraph net = recipe.applyTo(graph, ceilDiv(batches, activeWorkers));
+        String head = net.getConfiguration().getNetworkOutputs().get(0);
+        int classes = numClasses(net, head);
+        if (train.totalOutcomes() > 0 && train.totalOutcomes() != classes) {
+            throw new IllegalArgumentException("the training iterator has " + train.totalOutcomes()
+                    + " classes, the model's head '" + head + "' " + classes + "; replace the head (FineTune)"
+                    + " or build the model with " + train.totalOutcomes() + " classes");
+        }
+        if (train.batch() > 0 && train.batch() != recipe.batchSize()) {
+            LOG.warn("the training iterator's batch size is {}, the recipe's {}", train.batch(), recipe.batchSize());
+        }
+        List<String> names = train.getLabels() == null ? List.of() : train.getLabels();
+        try {
+            Files.createDirectories(runDir);
+            AtomicFiles.writeString(runDir.resolve(RECIPE), recipe.toJson());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write to run directory " + runDir + ": " + e.getMessage(), e);
+        }
+        Checkpoint.Info start = new Checkpoint.Info(Checkpoint.FORMAT, modelName, head, classes, names, recipe, 0, 0,
+                0, recipe.seed(), null, null, 0, null);
+        return new Run(net, start, batches, activeWorkers).train(train, val);
+    }
+
+    /**
+     * Continues the run of this trainer's directory from its newest loadable checkpoint, with the recipe, position
+     * and model recorded there; damaged checkpoints are skipped (and renamed {@code *.corrupt}). The iterators must
+     * yield the same data as those of the original run.
+     *
+     * @return the result; at once when the run had already finished
+     */
+    public TrainingResult resume(DataSetIterator train, DataSetIterator val) {
+        requireUiIfAsked();
+        Checkpoint checkpoint = Checkpoints.newestGood(runDir);
+        Checkpoint.Info info = checkpoint.info();
+        if (info.epochsCompleted() >= info.recipe().epochs()) {
+            if (!Files.exists(runDir.resolve(SUMMARY))) {
+                throw new IllegalStateException("the run in " + runDir + " has finished, but its " + SUMMARY
+                        + " is missing");
+            }
+            return Json.read(runDir.resolve(SUMMARY), TrainingResult.class);
+        }
+        LOG.info("resuming {} from {} (epoch {}, iteration {})", info.model(), checkpoint.file().getFileName(),
+                info.epochsCompleted() + 1, info.iteration());
+        return new Run(checkpoint.graph(), info, batchesPerEpoch(train), activeWorkers()).train(train, val);
+    }
+
+    private int activeWorkers() {
+        return workers > 0 ? workers : Math.max(1, Nd4j.getAffinityManager().getNumberOfDevices());
+    }
+
+    private static int batchesPerEpoch(DataSetIterator train) {
+        int known = train instanceof EpochAware e ? e.batchesPerEpoch() : -1;
+        if (known > 0) {
+            return known;
+        }
+        LOG.info("counting the training batches with one pass; implement EpochAware.batchesPerEpoch to skip it");
+        requireReset(train);
+        train.reset();
+        int n = 0;
+        while (train.hasNext()) {
+            train.next();
+            n++;
+        }
+        train.reset();
+        if (n == 0) {
+            throw new IllegalArgumentException("the training iterator yielded no batches");
+        }
+        return n;
+    }
+
+    private static void requireReset(DataSetIterator it) {
+        if (!it.resetSupported()) {
+            throw new IllegalArgumentException(it.getClass().getName() + " does not support reset(); the trainer"
+                    + " resets the training iterator before each epoch");
+        }
+    }
+
+    private static int numClasses(ComputationGraph graph, String head) {
+        if (graph.getLayer(head) != null
+                && graph.getLayer(head).conf().getLayer() instanceof FeedForwardLayer f) {
+            return (int) f.getNOut();
+        }
+        throw new IllegalArgumentException("the graph's output '" + head + "' is not a layer with nOut: the trainer"
+                + " expects a classifier head such as an OutputLayer");
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /** A seed per step from the recipe's seed and the iteration (SplitMix64's finalizer). */
+    static long stepSeed(long seed, int iteration) {
+        long z = seed + 0x9E3779B97F4A7C15L * (iteration + 1L);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** One call of fit or resume: the network, where it stands, and the run directory's files. */
+    private final class Run {
+        private final ComputationGraph graph;
+        private final Checkpoint.Info start;
+        private final TrainingRecipe recipe;
+        private final int batches;
+        private final int activeWorkers;
+        private final BatchStats stats = new BatchStats();
+        private final DataSetPreProcessor smoothing;
+        private final long startNanos = System.nanoTime();
+        private int epochsCompleted;
+        private int batchesInEpoch;
+        private double bestTop1 = -1;
+        private double bestTop5 = Double.NaN;
+        private int bestEpoch;
+        private Window window;
+        private Window epochTotals;
+
+        Run(ComputationGraph graph, Checkpoint.Info start, int batches, int activeWorkers) {
+            this.graph = graph;
+            this.start = start;
+            this.recipe = start.recipe();
+            this.batches = batches;
+            this.activeWorkers = activeWorkers;
+            this.smoothing = recipe.labelSmoothing() > 0 ? new LabelSmoothing(recipe.labelSmoothing()) : null;
+            this.epochsCompleted = start.epochsCompleted();
+            this.batchesInEpoch = start.batchesInEpoch();
+            Path best = runDir.resolve(BEST);
+            if (Files.exists(best)) {
+                try {
+                    Checkpoint.Info b = Checkpoint.readInfo(best);
+                    bestTop1 = b.valTop1();
+                    bestTop5 = b.valTop5();
+                    bestEpoch = b.epochsCompleted();
+                } catch (CorruptCheckpointException e) {
+                    LOG.warn("{}; the best accuracy is tracked anew", e.getMessage());
+                }
+            }
+        }
+
+        TrainingResult train(DataSetIterator train, DataSetIterator val) {
+            requireReset(train);
+            List<TrainingListener> listeners = new ArrayList<>(List.of(stats));
+            if (ui) {
+                listeners.add(TrainingUi.listener());
+            }
+            if (activeWorkers == 1) {
+                graph.setListeners(listeners);
+            } else if (checkpointEvery > 0) {
+                LOG.warn("with {} workers, checkpoints are written at epoch ends only", activeWorkers);
+            }
+            TrainingResult result = null;
+            try (Metrics metrics = Metrics.open(runDir.resolve(METRICS), start.iteration());
+                 Progress progress = new Progress(console, metricsWindow, System.out)) {
+                for (int epoch = epochsCompleted; epoch < recipe.epochs(); epoch++) {
+                    train.reset();
+                    if (train instanceof EpochAware e) {
+                        e.setEpoch(epoch);
+                    }
+                    skip(train, batchesInEpoch);
+                    progress.startEpoch(epoch + 1, recipe.epochs(), batches, batchesInEpoch);
+                    window = new Window(System.nanoTime());
+                    epochTotals = new Window(System.nanoTime());
+                    if (activeWorkers == 1) {
+                        trainEpoch(train, metrics, progress);
+                    } else {
+                        trainEpochInParallel(train, listeners, metrics, progress);
+                    }
+                    double trainSeconds = (System.nanoTime() - epochTotals.startNanos) / 1e9;
+                    flushWindow(metrics);
+                    graph.incrementEpochCount();
+                    epochsCompleted = epoch + 1;
+                    batchesInEpoch = 0;
+                    result = endEpoch(val, metrics, progress, trainSeconds);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write to " + runDir + ": " + e.getMessage(), e);
+            } finally {
+                graph.setListeners(new ArrayList<TrainingListener>());
+            }
+            return result;
+        }
+
+        private void skip(DataSetIterator train, int done) {
+            for (int i = 0; i < done; i++) {
+                if (!train.hasNext()) {
+                    throw new IllegalStateException("the training iterator ended after " + i + " batches, but the"
+                            + " checkpoint had trained " + done + " of this epoch: resume with the same data");
+                }
+                train.next();
+            }
+        }
+
+        private void trainEpoch(DataSetIterator train, Metrics metrics, Progress progress) {
+            while (train.hasNext()) {
+                DataSet batch = train.next();
+                if (smoothing != null) {
+                    smoothing.preProcess(batch);
+                }
+                int iteration = graph.getConfiguration().getIterationCount();
+                Nd4j.getRandom().setSeed(stepSeed(recipe.seed(), iteration)); // dropout, reproducible on resume
+                graph.fit(batch);
+                batchesInEpoch++;
+                record(metrics, progress);
+                if (checkpointEvery > 0 && (iteration + 1) % checkpointEvery == 0 && train.hasNext()) {
+                    save(null, null);
+                }
+            }
+        }
+
+        private void trainEpochInParallel(DataSetIterator train, List<TrainingListener> listeners, Metrics metrics,
+                                          Progress progress) {
+            TrainingRecipe.Parallel p = recipe.parallel();
+            ParallelWrapper.Builder<ComputationGraph> builder = new ParallelWrapper.Builder<>(graph);
+            builder.workers(activeWorkers); // returns a raw Builder
+            if (p.mode().equals(TrainingRecipe.Parallel.AVERAGING)) {
+                builder.trainingMode(ParallelWrapper.TrainingMode.AVERAGING).averagingFrequency(p.averagingFrequency());
+            } else {
+                builder.trainingMode(ParallelWrapper.TrainingMode.SHARED_GRADIENTS);
+            }
+            ParallelWrapper wrapper = builder.build();
+            wrapper.setListeners(listeners);
+            try {
+                wrapper.fit(new FeedingIterator(train, smoothing, () -> {
+                    batchesInEpoch++;
+                    record(metrics, progress);
+                }));
+                record(metrics, progress);
+            } catch (RuntimeException e) {
+                for (Throwable t = e; t != null; t = t.getCause()) {
+                    if (t instanceof TrainingDivergedException d) {
+                        throw d;
+                    }
+                }
+                throw e;
+            } finally {
+                wrapper.shutdown();
+                // gradient sharing leaves its accumulator on the network, where a later fit() would wait for workers
+                graph.setGradientsAccumulator(null);
+            }
+        }
+
+        /** Takes the steps measured since the last call into the window and the epoch, writing a line when due. */
+        private void record(Metrics metrics, Progress progress) {
+            BatchStats.Totals t = stats.take();
+            if (t.steps() == 0) {
+                return;
+            }
+            window.add(t);
+            epochTotals.add(t);
+            if (window.steps >= metricsWindow) {
+                flushWindow(metrics);
+            }
+            progress.step(batchesInEpoch, epochTotals.meanLoss(), epochTotals.accuracy(),
+                    epochTotals.imagesPerSecond());
+        }
+
+        private void flushWindow(Metrics metrics) {
+            if (window.steps > 0) {
+                double progress = epochsCompleted + Math.min(1.0, (double) batchesInEpoch / batches);
+                metrics.append(new Metrics.Iterations(epochsCompleted + 1, graph.getConfiguration()
+                        .getIterationCount(), progress, window.meanLoss(), nullIfNaN(window.accuracy()),
+                        window.learningRate, window.imagesPerSecond()));
+            }
+            window = new Window(System.nanoTime());
+        }
+
+        private TrainingResult endEpoch(DataSetIterator val, Metrics metrics, Progress progress,
+                                        double trainSeconds) {
+            int iteration = graph.getConfiguration().getIterationCount();
+            EvalReport report = EvalReport.of(graph, val, start.classNames());
+            List<Double> perClass = Arrays.stream(report.perClassAccuracy()).mapToObj(Trainer::nullIfNaN).toList();
+            double ips = epochTotals.examples / Math.max(trainSeconds, 1e-9);
+            metrics.append(new Metrics.Epoch(epochsCompleted, iteration, epochTotals.meanLoss(),
+                    nullIfNaN(epochTotals.accuracy()), report.loss(), report.top1(), report.top5(), perClass,
+                    epochTotals.learningRate, ips, trainSeconds));
+            try {
+                AtomicFiles.writeString(runDir.resolve(CONFUSION_JSON), Json.write(new Confusion(epochsCompleted,
+                        report.classNames(), report.confusion())));
+                Charts.write(runDir, metrics.lines(), report);
+            } catch (IOException | RuntimeException | Error e) { // e.g. AWT without fonts: charts are not worth a run
+                LOG.warn("cannot draw the charts in {}: {}", runDir, e.toString());
+            }
+            boolean best = report.top1() > bestTop1;
+            if (best) {
+                bestTop1 = report.top1();
+                bestTop5 = report.top5();
+                bestEpoch = epochsCompleted;
+            }
+            TrainingResult result = summary(metrics, report);
+            try {
+                AtomicFiles.writeString(runDir.resolve(SUMMARY), Json.write(result));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + runDir.resolve(SUMMARY) + ": " + e.getMessage(), e);
+            }
+            Path saved = save(report.top1(), report.top5());
+            if (best) {
+                try {
+                    AtomicFiles.linkOrCopy(saved, runDir.resolve(BEST));
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot write " + runDir.resolve(BEST) + ": " + e.getMessage(), e);
+                }
+            }
+            progress.endEpoch(String.format(Locale.ROOT,
+                    "train loss %.4f, val loss %.4f, val top-1 %.2f%%, top-5 %.2f%%, %.0f img/s%s",
+                    epochTotals.meanLoss(), report.loss(), 100 * report.top1(), 100 * report.top5(), ips,
+                    best ? " (best)" : ""));
+            return result;
+        }
+
+        private TrainingResult summary(Metrics metrics, EvalReport report) {
+            double images = 0;
+            double seconds = 0;
+            for (Metrics.Line line : metrics.lines()) {
+                if (line instanceof Metrics.Epoch e) {
+                    images += e.imagesPerSecond() * e.seconds();
+                    seconds += e.seconds();
+                }
+            }
+            return new TrainingResult(start.model(), recipe, epochsCompleted, graph.getConfiguration()
+                    .getIterationCount(), bestTop1, bestTop5, bestEpoch, report.top1(), report.top5(),
+                    images / Math.max(seconds, 1e-9), wallSeconds(), activeWorkers);
+        }
+
+        private double wallSeconds() {
+            return start.wallSeconds() + (System.nanoTime() - startNanos) / 1e9;
+        }
+
+        /** Writes a checkpoint of the current state and prunes old ones; returns its file. */
+        private Path save(Double valTop1, Double valTop5) {
+            int iteration = graph.getConfiguration().getIterationCount();
+            Path file = runDir.resolve(Checkpoints.fileName(epochsCompleted, iteration));
+            Checkpoint.write(file, graph, new Checkpoint.Info(Checkpoint.FORMAT, start.model(), start.headName(),
+                    start.numClasses(), start.classNames(), recipe, epochsCompleted, batchesInEpoch, iteration,
+                    recipe.seed(), valTop1, valTop5, wallSeconds(), null));
+            Checkpoints.retain(runDir, keepLast);
+            return file;
+        }
+    }
+
+    /** The latest epoch's confusion matrix, as {@value #CONFUSION_JSON}. */
+    record Confusion(int epoch, List<String> classNames, int[][] counts) {
+    }
+
+    /** Sums over some optimizer steps. */
+    private static final class Window {
+        final long startNanos;
+        int steps;
+        long examples;
+        double lossSum;
+        long correct;
+        long measured;
+        double learningRate = Double.NaN;
+
+        Window(long startNanos) {
+            this.startNanos = startNanos;
+        }
+
+        void add(BatchStats.Totals t) {
+            steps += t.steps();
+            examples += t.examples();
+            lossSum += t.lossSum();
+            correct += t.correct();
+            measured += t.measuredExamples();
+            learningRate = t.learningRate();
+        }
+
+        double meanLoss() {
+            return examples == 0 ? Double.NaN : lossSum / examples;
+        }
+
+        double accuracy() {
+            return measured == 0 ? Double.NaN : (double) correct / measured;
+        }
+
+        double imagesPerSecond() {
+            return examples / Math.max((System.nanoTime() - startNanos) / 1e9, 1e-9);
+        }
+    }
+
+    private static Double nullIfNaN(double v) {
+        return Double.isNaN(v) ? null : v;
+    }
+
+    /** Fails early when the UI is asked for but its optional dependency is missing. */
+    private void requireUiIfAsked() {
+        if (!ui) {
+            return;
+        }
+        try {
+            Class.forName(TrainingUi.PROBE_CLASS, false, Trainer.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("the training UI needs org.deeplearning4j:deeplearning4j-ui:"
+                    + "1.0.0-M2.1 on the class path (visionzoo declares it optional): add it to your build, or"
+                    + " train without withUi(true)", e);
+        }
+    }
+}

@@ -1,0 +1,287 @@
+package io.github.visionzoo.zoo.train;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.github.visionzoo.zoo.Json;
+import java.util.List;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
+import org.nd4j.linalg.schedule.StepSchedule;
+
+/**
+ * How to train a model: optimizer, learning rate and its schedule, weight decay, batch size, epochs, label smoothing,
+ * the input size and augmentation preset that the data pipeline builds its iterators with, the seed, and how several
+ * devices share the work. Recipes are JSON ({@link Recipes} loads the bundled ones and files), strictly read and
+ * validated where they are built, each error naming the field and what it accepts:
+ *
+ * <pre>{
+ *   "name": "cpu-small", "optimizer": "adamw", "learningRate": 0.002, "weightDecay": 0.05,
+ *   "batchSize": 32, "epochs": 6, "schedule": {"type": "cosine", "warmupEpochs": 1},
+ *   "labelSmoothing": 0.1, "imageSize": 64, "augmentation": "study", "seed": 42
+ * }</pre>
+ *
+ * <p>Optimizers, as PyTorch's:
+ * <ul>
+ * <li>{@code adamw}: DL4J's Adam (beta1 0.9, beta2 0.999, epsilon 1e-8) with decoupled weight decay, DL4J's
+ * {@code WeightDecay(wd, applyLR=true)}: after the Adam step, {@code w -= lr * wd * w} with the scheduled rate, as
+ * {@code torch.optim.AdamW}. Departure: DL4J folds Adam's bias correction into the step size, so epsilon acts as
+ * {@code epsilon * sqrt(1 - beta2^t)} (Kingma and Ba's "efficient version"), a difference of no practical effect.
+ * <li>{@code sgd}: plain SGD without {@code momentum}, else {@link MomentumSgd} (PyTorch's heavy-ball or Nesterov
+ * formulation); weight decay is L2 added to the gradient before the momentum, as {@code torch.optim.SGD} and the
+ * AlexNet paper, DL4J's {@code L2Regularization}.
+ * </ul>
+ *
+ * <p>Weight decay applies to the parameters that layers declare as weights: convolution and fully connected kernels.
+ * Biases and batch-norm parameters are not decayed, timm's default ({@code no_weight_decay} for 1-D parameters);
+ * DL4J never regularizes batch norm. Label smoothing ({@link LabelSmoothing}) is applied by the {@link Trainer} to
+ * each training batch.
+ *
+ * <p>Optional fields: {@code description}, {@code momentum}, {@code nesterov}, {@code weightDecay}, {@code schedule},
+ * {@code labelSmoothing} (0, false or constant when absent) and {@code parallel}.
+ *
+ * @param name           the recipe's name, e.g. {@code study-resnet}
+ * @param description    what it is for and where it comes from; may be empty
+ * @param optimizer      {@code adamw} or {@code sgd}
+ * @param learningRate   the base learning rate, &gt; 0
+ * @param momentum       {@code sgd} only: 0 (none) to &lt; 1
+ * @param nesterov       {@code sgd} only: Nesterov momentum instead of heavy-ball (needs momentum &gt; 0)
+ * @param weightDecay    &gt;= 0: decoupled for {@code adamw}, L2 for {@code sgd}
+ * @param batchSize      examples per iteration on one device, &gt;= 1
+ * @param epochs         passes over the training set, &gt;= 1
+ * @param schedule       the learning-rate schedule; {@code constant} when absent
+ * @param labelSmoothing 0 (none) to &lt; 1, PyTorch's {@code CrossEntropyLoss(label_smoothing=...)}
+ * @param imageSize      the square input size the data pipeline crops or resizes to, &gt;= 1
+ * @param augmentation   the augmentation preset the data pipeline applies to training images, e.g. {@code study}
+ * @param seed           seeds the data order and the dropout RNG
+ * @param parallel       how several devices (or CPU workers) combine their work; gradient sharing when absent
+ */
+public record TrainingRecipe(String name, String description, String optimizer, double learningRate,
+                             @JsonInclude(JsonInclude.Include.NON_DEFAULT) Double momentum,
+                             @JsonInclude(JsonInclude.Include.NON_DEFAULT) Boolean nesterov,
+                             Double weightDecay, int batchSize, int epochs, Schedule schedule, Double labelSmoothing,
+                             int imageSize, String augmentation, long seed, Parallel parallel) {
+
+    /** The optimizers a recipe may name. */
+    public static final List<String> OPTIMIZERS = List.of("adamw", "sgd");
+
+    public TrainingRecipe {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("TrainingRecipe.name is required, e.g. \"my-resnet\"");
+        }
+        // optional fields
+        description = description == null ? "" : description;
+        momentum = momentum == null ? 0.0 : momentum;
+        nesterov = nesterov != null && nesterov;
+        weightDecay = weightDecay == null ? 0.0 : weightDecay;
+        schedule = schedule == null ? new Constant() : schedule;
+        labelSmoothing = labelSmoothing == null ? 0.0 : labelSmoothing;
+        parallel = parallel == null ? new Parallel(Parallel.GRADIENT_SHARING, null) : parallel;
+
+        if (!OPTIMIZERS.contains(optimizer)) {
+            throw new IllegalArgumentException("TrainingRecipe.optimizer must be one of " + OPTIMIZERS + ", was "
+                    + (optimizer == null ? "missing" : "'" + optimizer + "'"));
+        }
+        if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+            throw new IllegalArgumentException("TrainingRecipe.learningRate must be a number > 0, was " + learningRate);
+        }
+        if (!(momentum >= 0 && momentum < 1)) {
+            throw new IllegalArgumentException("TrainingRecipe.momentum must be in [0, 1), was " + momentum);
+        }
+        if (optimizer.equals("adamw") && (momentum != 0 || nesterov)) {
+            throw new IllegalArgumentException("TrainingRecipe.momentum and nesterov apply to optimizer sgd only;"
+                    + " remove them for adamw");
+        }
+        if (nesterov && momentum == 0) {
+            throw new IllegalArgumentException("TrainingRecipe.nesterov needs momentum > 0, e.g. 0.9");
+        }
+        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+            throw new IllegalArgumentException("TrainingRecipe.weightDecay must be a number >= 0, was " + weightDecay);
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("TrainingRecipe.batchSize must be >= 1, was " + batchSize);
+        }
+        if (epochs < 1) {
+            throw new IllegalArgumentException("TrainingRecipe.epochs must be >= 1, was " + epochs);
+        }
+        if (schedule instanceof Cosine c && !(c.minLearningRate() < learningRate)) {
+            throw new IllegalArgumentException("TrainingRecipe.schedule.minLearningRate must be below learningRate "
+                    + learningRate + ", was " + c.minLearningRate());
+        }
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+            throw new IllegalArgumentException("TrainingRecipe.labelSmoothing must be in [0, 1), was "
+                    + labelSmoothing);
+        }
+        if (imageSize < 1) {
+            throw new IllegalArgumentException("TrainingRecipe.imageSize must be >= 1, was " + imageSize);
+        }
+        if (augmentation == null || augmentation.isBlank()) {
+            throw new IllegalArgumentException("TrainingRecipe.augmentation is required: the data pipeline's preset"
+                    + " name, e.g. \"study\", \"alexnet-paper\" or \"eval\"");
+        }
+    }
+
+    /** Reads a recipe from JSON; {@code source} names the origin in error messages. */
+    public static TrainingRecipe fromJson(String json, String source) {
+        return Json.read(json, TrainingRecipe.class, source);
+    }
+
+    public String toJson() {
+        return Json.write(this);
+    }
+
+    public TrainingRecipe withEpochs(int epochs) {
+        return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
+                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel);
+    }
+
+    public TrainingRecipe withParallel(Parallel parallel) {
+        return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
+                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel);
+    }
+
+    /**
+     * The DL4J updater of this recipe, its learning rate following the schedule.
+     *
+     * @param stepsPerEpoch optimizer steps in one epoch: batches per epoch, divided by the workers when several
+     *                      train in parallel; schedules given in epochs need it
+     */
+    public IUpdater updater(int stepsPerEpoch) {
+        return RecipeApplier.updater(this, stepsPerEpoch);
+    }
+
+    /**
+     * A copy of {@code conf} with this recipe's updater, schedule and weight decay on every trainable layer. Layers
+     * frozen for fine-tuning stay frozen.
+     *
+     * @param stepsPerEpoch see {@link #updater(int)}
+     */
+    public ComputationGraphConfiguration applyTo(ComputationGraphConfiguration conf, int stepsPerEpoch) {
+        return RecipeApplier.apply(this, conf, stepsPerEpoch);
+    }
+
+    /**
+     * An initialized graph with this recipe applied ({@link #applyTo(ComputationGraphConfiguration, int)}) and the
+     * parameters of {@code graph} (batch-norm statistics included); the updater state starts afresh. DL4J bakes the
+     * updater into each layer's configuration, so a recipe cannot change an initialized graph in place.
+     */
+    public ComputationGraph applyTo(ComputationGraph graph, int stepsPerEpoch) {
+        ComputationGraph applied = new ComputationGraph(applyTo(graph.getConfiguration(), stepsPerEpoch));
+        applied.init(graph.params().dup(), false);
+        return applied;
+    }
+
+    /** A learning-rate schedule over optimizer steps. */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+    @JsonSubTypes({
+            @JsonSubTypes.Type(value = Constant.class, name = "constant"),
+            @JsonSubTypes.Type(value = Step.class, name = "step"),
+            @JsonSubTypes.Type(value = Cosine.class, name = "cosine")
+    })
+    public sealed interface Schedule permits Constant, Step, Cosine {
+        /**
+         * The DL4J schedule of the learning rate, {@code null} for a constant rate.
+         *
+         * @param learningRate  the base rate
+         * @param epochs        the recipe's epochs
+         * @param stepsPerEpoch optimizer steps per epoch
+         */
+        ISchedule toDl4j(double learningRate, int epochs, int stepsPerEpoch);
+    }
+
+    /** The base learning rate throughout. */
+    public record Constant() implements Schedule {
+        @Override
+        public ISchedule toDl4j(double learningRate, int epochs, int stepsPerEpoch) {
+            return null;
+        }
+    }
+
+    /**
+     * The rate times {@code factor} every {@code stepIterations} optimizer steps, or every {@code stepEpochs} epochs
+     * (exactly one of the two), as PyTorch's {@code StepLR} stepped per iteration.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Step(double factor, Integer stepIterations, Double stepEpochs) implements Schedule {
+        public Step {
+            if (!(factor > 0 && factor <= 1)) {
+                throw new IllegalArgumentException("TrainingRecipe.schedule.factor must be in (0, 1], e.g. 0.1; was "
+                        + factor);
+            }
+            if ((stepIterations == null) == (stepEpochs == null)
+                    || (stepIterations != null && stepIterations < 1) || (stepEpochs != null && !(stepEpochs > 0))) {
+                throw new IllegalArgumentException("TrainingRecipe.schedule of type step needs exactly one of"
+                        + " stepIterations (>= 1) and stepEpochs (> 0); was stepIterations " + stepIterations
+                        + ", stepEpochs " + stepEpochs);
+            }
+        }
+
+        @Override
+        public ISchedule toDl4j(double learningRate, int epochs, int stepsPerEpoch) {
+            double step = stepIterations != null ? stepIterations
+                    : Math.max(1, Math.round(stepEpochs * stepsPerEpoch));
+            return new StepSchedule(ScheduleType.ITERATION, learningRate, factor, step);
+        }
+    }
+
+    /**
+     * A linear warm-up over {@code warmupEpochs} (may be fractional; 0 when absent), then a cosine decay to
+     * {@code minLearningRate} (0 when absent) at the end of the last epoch ({@link WarmupCosineSchedule}).
+     */
+    public record Cosine(Double warmupEpochs, Double minLearningRate) implements Schedule {
+        public Cosine {
+            warmupEpochs = warmupEpochs == null ? 0.0 : warmupEpochs;
+            minLearningRate = minLearningRate == null ? 0.0 : minLearningRate;
+            if (!(warmupEpochs >= 0) || Double.isInfinite(warmupEpochs)) {
+                throw new IllegalArgumentException("TrainingRecipe.schedule.warmupEpochs must be >= 0, was "
+                        + warmupEpochs);
+            }
+            if (!(minLearningRate >= 0)) {
+                throw new IllegalArgumentException("TrainingRecipe.schedule.minLearningRate must be >= 0, was "
+                        + minLearningRate);
+            }
+        }
+
+        @Override
+        public ISchedule toDl4j(double learningRate, int epochs, int stepsPerEpoch) {
+            int total = Math.max(1, epochs * stepsPerEpoch);
+            int warmup = (int) Math.min(total - 1, Math.round(warmupEpochs * stepsPerEpoch));
+            return new WarmupCosineSchedule(learningRate, minLearningRate, warmup, total);
+        }
+    }
+
+    /**
+     * How several workers (one per GPU, or CPU threads) combine their work in DL4J's {@code ParallelWrapper}:
+     * {@code gradient-sharing} (threshold-encoded gradient updates exchanged each step, DL4J's recommendation for
+     * several GPUs) or {@code averaging} (each worker trains its own copy; parameters and updater state are averaged
+     * every {@code averagingFrequency} steps, default 1). Ignored with a single worker. On two CPU workers in this
+     * project's tests, averaging every step lowered the loss markedly faster than gradient sharing.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Parallel(String mode, Integer averagingFrequency) {
+        public static final String GRADIENT_SHARING = "gradient-sharing";
+        public static final String AVERAGING = "averaging";
+
+        public Parallel {
+            if (!List.of(GRADIENT_SHARING, AVERAGING).contains(mode)) {
+                throw new IllegalArgumentException("TrainingRecipe.parallel.mode must be one of ["
+                        + GRADIENT_SHARING + ", " + AVERAGING + "], was "
+                        + (mode == null ? "missing" : "'" + mode + "'"));
+            }
+            if (mode.equals(GRADIENT_SHARING) && averagingFrequency != null) {
+                throw new IllegalArgumentException("TrainingRecipe.parallel.averagingFrequency applies to mode "
+                        + AVERAGING + " only");
+            }
+            if (mode.equals(AVERAGING)) {
+                averagingFrequency = averagingFrequency == null ? 1 : averagingFrequency;
+                if (averagingFrequency < 1) {
+                    throw new IllegalArgumentException("TrainingRecipe.parallel.averagingFrequency must be >= 1, was "
+                            + averagingFrequency);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.github.visionzoo.zoo.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.github.visionzoo.zoo.models.ResNetSpec;
+import java.util.List;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.GradientUpdater;
+
+class OptimizerPartsTest {
+    @Test
+    void momentumSgdFollowsPyTorch() {
+        for (boolean nesterov : new boolean[]{false, true}) {
+            MomentumSgd config = new MomentumSgd(0.1, null, 0.9, nesterov);
+            INDArray state = Nd4j.zeros(DataType.DOUBLE, 1, 2);
+            GradientUpdater<MomentumSgd> u = config.instantiate(state, true);
+            double[] g1 = {1, -2};
+            double[] g2 = {0.5, 1};
+            INDArray step1 = Nd4j.createFromArray(g1.clone()).reshape(1, 2);
+            u.applyUpdater(step1, 0, 0);
+            INDArray step2 = Nd4j.createFromArray(g2.clone()).reshape(1, 2);
+            u.applyUpdater(step2, 1, 0);
+            for (int i = 0; i < 2; i++) {
+                double v1 = g1[i];
+                double v2 = 0.9 * v1 + g2[i];
+                double expected1 = 0.1 * (nesterov ? g1[i] + 0.9 * v1 : v1);
+                double expected2 = 0.1 * (nesterov ? g2[i] + 0.9 * v2 : v2);
+                assertThat(step1.getDouble(0, i)).isCloseTo(expected1, within(1e-12));
+                assertThat(step2.getDouble(0, i)).isCloseTo(expected2, within(1e-12));
+            }
+        }
+    }
+
+    @Test
+    void customUpdaterAndScheduleSurviveDl4jJson() {
+        TrainingRecipe sgd = new TrainingRecipe("t", null, "sgd", 0.1, 0.9, true, 1e-4, 8, 5,
+                new TrainingRecipe.Cosine(0.5, null), null, 32, "eval", 1, null);
+        ComputationGraphConfiguration conf = sgd.applyTo(
+                new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1), 8, false, 32).configuration(3), 20);
+        ComputationGraphConfiguration back = ComputationGraphConfiguration.fromJson(conf.toJson());
+        BaseLayer fc = (BaseLayer) ((LayerVertex) back.getVertices().get("fc")).getLayerConf().getLayer();
+        assertThat(fc.getIUpdater()).isEqualTo(sgd.updater(20));
+        assertThat(fc.getIUpdater().getLearningRate(5, 0)).isCloseTo(0.1 * 6 / 10, within(1e-12));
+    }
+
+    @Test
+    void labelSmoothingAsPyTorchWithoutTouchingTheSource() {
+        INDArray labels = Nd4j.createFromArray(new float[][]{{0, 1, 0, 0}, {1, 0, 0, 0}});
+        DataSet batch = new DataSet(Nd4j.zeros(DataType.FLOAT, 2, 3), labels);
+        new LabelSmoothing(0.2).preProcess(batch);
+        assertThat(batch.getLabels().getDouble(0, 1)).isCloseTo(0.8 + 0.05, within(1e-6));
+        assertThat(batch.getLabels().getDouble(0, 0)).isCloseTo(0.05, within(1e-6));
+        assertThat(batch.getLabels().sum(1).getDouble(1)).isCloseTo(1.0, within(1e-6));
+        assertThat(labels.getDouble(0, 1)).isEqualTo(1.0);
+    }
+}

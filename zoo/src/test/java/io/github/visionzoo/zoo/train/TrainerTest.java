@@ -1,0 +1,152 @@
+package io.github.visionzoo.zoo.train;
+
+import static io.github.visionzoo.zoo.train.TrainTestSupport.lines;
+import static io.github.visionzoo.zoo.train.TrainTestSupport.recipe;
+import static io.github.visionzoo.zoo.train.TrainTestSupport.tinyNet;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.github.visionzoo.zoo.Json;
+import io.github.visionzoo.zoo.Zoo;
+import io.github.visionzoo.zoo.models.ResNetSpec;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.stream.Stream;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+class TrainerTest {
+    @TempDir
+    Path tmp;
+
+    static SyntheticImages train4() {
+        return SyntheticImages.create(96, 4, 16, 0.8, 16, 11, 12);
+    }
+
+    static SyntheticImages val4() {
+        return SyntheticImages.create(32, 4, 16, 0.8, 16, 13, 14);
+    }
+
+    @Test
+    void aResumedRunRepeatsTheUninterruptedOne() throws IOException {
+        TrainingRecipe recipe = recipe(2, 3e-3);
+        Trainer a = new Trainer(tmp.resolve("a")).withMetricsWindow(1).withCheckpointEvery(4)
+                .withConsole(Trainer.Console.QUIET);
+        a.fit(tinyNet(4, 16, 3), recipe, train4(), val4());
+
+        // killed in epoch 2 at its 4th batch: the newest checkpoint is iteration 8, two batches into epoch 2
+        Trainer killed = new Trainer(tmp.resolve("b")).withMetricsWindow(1).withCheckpointEvery(4)
+                .withConsole(Trainer.Console.QUIET);
+        assertThatThrownBy(() -> killed.fit(tinyNet(4, 16, 3), recipe, train4().failAt(1, 3), val4()))
+                .hasMessageContaining("simulated kill");
+        assertThat(Checkpoints.list(tmp.resolve("b")).get(0).getFileName().toString())
+                .isEqualTo("ckpt-e001-i00000008.zip");
+
+        // a copy whose newest checkpoint is damaged resumes from the end of epoch 1 instead
+        copy(tmp.resolve("b"), tmp.resolve("c"));
+        Path newest = tmp.resolve("c").resolve("ckpt-e001-i00000008.zip");
+        try (FileChannel ch = FileChannel.open(newest, StandardOpenOption.WRITE)) {
+            ch.truncate(ch.size() / 2);
+        }
+
+        killed.resume(train4(), val4());
+        Trainer c = new Trainer(tmp.resolve("c")).withMetricsWindow(1).withConsole(Trainer.Console.BAR);
+        TrainingResult fromEpochEnd = c.resume(train4(), val4());
+        assertThat(tmp.resolve("c").resolve("ckpt-e001-i00000008.zip" + Checkpoints.CORRUPT_SUFFIX)).exists();
+        assertThat(fromEpochEnd.epochs()).isEqualTo(2);
+
+        List<Double> expected = losses(tmp.resolve("a"));
+        assertThat(expected).hasSize(12);
+        for (String run : List.of("b", "c")) {
+            List<Double> actual = losses(tmp.resolve(run));
+            assertThat(actual).hasSize(12);
+            for (int i = 0; i < 12; i++) {
+                assertThat(actual.get(i)).as(run + " iteration " + (i + 1)).isCloseTo(expected.get(i), within(1e-5));
+            }
+            INDArray params = new Trainer(tmp.resolve(run)).latest().graph().params();
+            assertThat(params.equalsWithEps(a.latest().graph().params(), 1e-6)).as(run + " parameters").isTrue();
+        }
+        assertThat(killed.latest().info().iteration()).isEqualTo(12);
+    }
+
+    private static List<Double> losses(Path runDir) {
+        List<Metrics.Iterations> windows = lines(runDir, Metrics.Iterations.class);
+        assertThat(windows.stream().map(Metrics.Iterations::iteration).toList())
+                .as("one line per iteration").doesNotHaveDuplicates().isSorted();
+        return windows.stream().map(Metrics.Iterations::loss).toList();
+    }
+
+    private static void copy(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (Stream<Path> files = Files.list(from)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(f.getFileName()));
+            }
+        }
+    }
+
+    @Test
+    void aNanLossStopsTrainingAndKeepsTheLastGoodCheckpoint() {
+        SyntheticImages data = train4();
+        int[] batches = {0};
+        data.setPreProcessor(batch -> {
+            if (++batches[0] == 5) {
+                batch.getFeatures().putScalar(0, Double.NaN);
+            }
+        });
+        Trainer trainer = new Trainer(tmp).withCheckpointEvery(2).withConsole(Trainer.Console.QUIET);
+        assertThatThrownBy(() -> trainer.fit(tinyNet(4, 16, 3), recipe(1, 3e-3), data, val4()))
+                .isInstanceOf(TrainingDivergedException.class)
+                .hasMessageContaining("iteration 5")
+                .hasMessageContaining("lower learning rate")
+                .satisfies(e -> assertThat(((TrainingDivergedException) e).iteration()).isEqualTo(5));
+        Checkpoint last = trainer.latest();
+        assertThat(last.info().iteration()).isEqualTo(4);
+        assertThat(last.graph().params().isNaN().any()).isFalse();
+    }
+
+    @Test
+    void learnsSyntheticPatternsAndWritesTheRunFiles() throws IOException {
+        SyntheticImages train = SyntheticImages.create(320, 10, 32, 0.6, 32, 21, 22);
+        SyntheticImages val = SyntheticImages.create(100, 10, 32, 0.6, 32, 23, 24);
+        ComputationGraph net = Zoo.create(new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 32), 10, 1);
+        TrainingRecipe recipe = new TrainingRecipe("synthetic", null, "adamw", 3e-3, null, null, 0.01, 32, 2,
+                new TrainingRecipe.Cosine(0.5, null), 0.1, 32, "eval", 7, null);
+        Trainer trainer = new Trainer(tmp).withModelName("resnet-tiny").withMetricsWindow(5).withKeepLast(1)
+                .withConsole(Trainer.Console.PLAIN);
+        TrainingResult result = trainer.fit(net, recipe, train, val);
+
+        assertThat(result.bestTop1()).isGreaterThan(0.6);
+        assertThat(result.model()).isEqualTo("resnet-tiny");
+        assertThat(result.epochs()).isEqualTo(2);
+        assertThat(result.iterations()).isEqualTo(20);
+        assertThat(result.imagesPerSecond()).isPositive();
+        assertThat(Json.read(tmp.resolve(Trainer.SUMMARY), TrainingResult.class)).isEqualTo(result);
+        assertThat(Recipes.load(tmp.resolve(Trainer.RECIPE))).isEqualTo(recipe);
+
+        List<Metrics.Epoch> epochs = lines(tmp, Metrics.Epoch.class);
+        assertThat(epochs).hasSize(2);
+        assertThat(epochs.get(1).trainLoss()).isLessThan(epochs.get(0).trainLoss());
+        assertThat(epochs.get(1).perClassAccuracy()).hasSize(10);
+        assertThat(lines(tmp, Metrics.Iterations.class)).hasSize(4);
+        for (String png : List.of("loss.png", "accuracy.png", "confusion.png")) {
+            byte[] bytes = Files.readAllBytes(tmp.resolve(png));
+            assertThat(bytes).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
+        }
+        assertThat(Checkpoints.list(tmp)).hasSize(1);
+        Checkpoint best = trainer.best();
+        assertThat(best.info().valTop1()).isEqualTo(result.bestTop1());
+        assertThat(best.info().classNames()).hasSize(10);
+        assertThat(EvalReport.of(best.graph(), val, best.info().classNames()).top1())
+                .isCloseTo(result.bestTop1(), within(1e-9));
+        Trainer.Confusion confusion = Json.read(tmp.resolve(Trainer.CONFUSION_JSON), Trainer.Confusion.class);
+        assertThat(Stream.of(confusion.counts()).flatMapToInt(java.util.Arrays::stream).sum()).isEqualTo(100);
+    }
+}

@@ -1,0 +1,178 @@
+package io.github.visionzoo.zoo.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.github.visionzoo.zoo.models.ResNetSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.learning.regularization.L2Regularization;
+import org.nd4j.linalg.learning.regularization.WeightDecay;
+import org.nd4j.linalg.schedule.ISchedule;
+
+class TrainingRecipeTest {
+    static final String CPU_SMALL = """
+            {"name": "x", "optimizer": "adamw", "learningRate": 0.002, "weightDecay": 0.05, "batchSize": 32,
+             "epochs": 6, "schedule": {"type": "cosine", "warmupEpochs": 1}, "labelSmoothing": 0.1,
+             "imageSize": 64, "augmentation": "study", "seed": 42}""";
+
+    static List<String> bundled() {
+        return Recipes.BUNDLED;
+    }
+
+    @ParameterizedTest
+    @MethodSource("bundled")
+    void bundledRecipesLoadUnderTheirNameAndRoundTrip(String name) {
+        TrainingRecipe recipe = Recipes.get(name);
+        assertThat(recipe.name()).isEqualTo(name);
+        assertThat(TrainingRecipe.fromJson(recipe.toJson(), "round trip")).isEqualTo(recipe);
+    }
+
+    @Test
+    void studyRecipesFollowTheStudy() {
+        for (String model : List.of("alexnet", "vgg", "resnet", "vit")) {
+            TrainingRecipe r = Recipes.get("study-" + model);
+            assertThat(r.optimizer()).isEqualTo("adamw");
+            assertThat(r.learningRate()).isEqualTo(1e-4);
+            assertThat(r.weightDecay()).isEqualTo(0.01);
+            assertThat(r.batchSize()).isEqualTo(256);
+            assertThat(r.epochs()).isEqualTo(200);
+            assertThat(r.augmentation()).isEqualTo("study");
+            assertThat(r.imageSize()).isEqualTo(model.equals("alexnet") ? 227 : 224);
+            int step = model.equals("alexnet") || model.equals("vgg") ? 2000 : 1000;
+            assertThat(r.schedule()).isEqualTo(new TrainingRecipe.Step(0.1, step, null));
+        }
+        TrainingRecipe paper = Recipes.get("alexnet-paper");
+        assertThat(paper.optimizer()).isEqualTo("sgd");
+        assertThat(paper.momentum()).isEqualTo(0.9);
+        assertThat(paper.weightDecay()).isEqualTo(5e-4);
+        assertThat(paper.learningRate()).isEqualTo(0.01);
+        assertThat(paper.batchSize()).isEqualTo(128);
+        assertThat(paper.epochs()).isEqualTo(90);
+    }
+
+    @Test
+    void roundTripKeepsEveryField() {
+        TrainingRecipe r = new TrainingRecipe("sgd-test", "a test", "sgd", 0.1, 0.9, true, 1e-4, 64, 3,
+                new TrainingRecipe.Step(0.5, null, 2.5), 0.2, 96, "eval", 7,
+                new TrainingRecipe.Parallel(TrainingRecipe.Parallel.AVERAGING, 4));
+        assertThat(TrainingRecipe.fromJson(r.toJson(), "test")).isEqualTo(r);
+        assertThat(TrainingRecipe.fromJson(CPU_SMALL, "test").schedule())
+                .isEqualTo(new TrainingRecipe.Cosine(1.0, 0.0));
+    }
+
+    @Test
+    void fileAndNameResolution(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("mine.json");
+        Files.writeString(file, CPU_SMALL);
+        assertThat(Recipes.resolve(file.toString()).learningRate()).isEqualTo(0.002);
+        assertThat(Recipes.resolve("cpu-small")).isEqualTo(Recipes.get("cpu-small"));
+        assertThatThrownBy(() -> Recipes.get("study-lenet"))
+                .hasMessageContaining("study-lenet").hasMessageContaining("study-resnet")
+                .hasMessageContaining("alexnet-paper").hasMessageContaining("cpu-small");
+        Files.writeString(file, CPU_SMALL.replace("\"labelSmoothing\"", "\"labelSmooting\""));
+        assertThatThrownBy(() -> Recipes.load(file))
+                .hasMessageContaining(file.toString()).hasMessageContaining("unknown field 'labelSmooting'")
+                .hasMessageContaining("labelSmoothing");
+        Files.writeString(file, CPU_SMALL.replace("\"epochs\"", "\"epoch\""));
+        assertThatThrownBy(() -> Recipes.load(file)).hasMessageContaining("'epochs' is missing");
+    }
+
+    @Test
+    void invalidRecipesNameTheFieldAndTheAllowedValues() {
+        assertThatThrownBy(() -> read("\"optimizer\": \"adamw\"", "\"optimizer\": \"adam\""))
+                .hasMessageContaining("optimizer").hasMessageContaining("adamw").hasMessageContaining("sgd")
+                .hasMessageContaining("'adam'");
+        assertThatThrownBy(() -> read("\"learningRate\": 0.002", "\"learningRate\": -0.1"))
+                .hasMessageContaining("learningRate").hasMessageContaining("> 0");
+        assertThatThrownBy(() -> read("\"batchSize\": 32", "\"batchSize\": 0"))
+                .hasMessageContaining("batchSize").hasMessageContaining(">= 1");
+        assertThatThrownBy(() -> read("\"type\": \"cosine\"", "\"type\": \"linear\""))
+                .hasMessageContaining("linear").hasMessageContaining("constant").hasMessageContaining("step");
+        assertThatThrownBy(() -> read("\"warmupEpochs\": 1", "\"factor\": 0.1"))
+                .hasMessageContaining("unknown field 'factor'");
+        assertThatThrownBy(() -> read("\"seed\": 42", "\"seed\": 42, \"momentum\": 0.9"))
+                .hasMessageContaining("momentum").hasMessageContaining("sgd only");
+        assertThatThrownBy(() -> read("\"seed\": 42", "\"seed\": 42, \"parallel\": {\"mode\": \"ring\"}"))
+                .hasMessageContaining("parallel.mode").hasMessageContaining("gradient-sharing")
+                .hasMessageContaining("averaging");
+    }
+
+    private static TrainingRecipe read(String replace, String with) {
+        assertThat(CPU_SMALL).contains(replace);
+        return TrainingRecipe.fromJson(CPU_SMALL.replace(replace, with), "test.json");
+    }
+
+    @Test
+    void stepScheduleDividesEveryStep() {
+        ISchedule step = new TrainingRecipe.Step(0.1, 1000, null).toDl4j(1e-4, 200, 37);
+        assertThat(step.valueAt(0, 0)).isCloseTo(1e-4, within(1e-12));
+        assertThat(step.valueAt(999, 0)).isCloseTo(1e-4, within(1e-12));
+        assertThat(step.valueAt(1000, 0)).isCloseTo(1e-5, within(1e-12));
+        assertThat(step.valueAt(2500, 0)).isCloseTo(1e-6, within(1e-13));
+        ISchedule byEpochs = new TrainingRecipe.Step(0.1, null, 30.0).toDl4j(0.01, 90, 10);
+        assertThat(byEpochs.valueAt(299, 29)).isCloseTo(0.01, within(1e-12));
+        assertThat(byEpochs.valueAt(300, 30)).isCloseTo(0.001, within(1e-12));
+    }
+
+    @Test
+    void cosineScheduleWarmsUpThenDecays() {
+        // 4 epochs of 10 steps, 1 warm-up epoch: warm-up over steps 0-9, cosine over 10-39
+        ISchedule cos = new TrainingRecipe.Cosine(1.0, 1e-5).toDl4j(1e-3, 4, 10);
+        assertThat(cos.valueAt(0, 0)).isCloseTo(1e-4, within(1e-12));
+        assertThat(cos.valueAt(4, 0)).isCloseTo(5e-4, within(1e-12));
+        assertThat(cos.valueAt(10, 1)).isCloseTo(1e-3, within(1e-12));
+        assertThat(cos.valueAt(25, 2)).isCloseTo(1e-5 + (1e-3 - 1e-5) / 2, within(1e-12));
+        assertThat(cos.valueAt(40, 4)).isCloseTo(1e-5, within(1e-12));
+        assertThat(new TrainingRecipe.Constant().toDl4j(1e-3, 4, 10)).isNull();
+    }
+
+    @Test
+    void adamwDecaysWeightsNotBiasesOrBatchNorm() {
+        TrainingRecipe recipe = TrainingRecipe.fromJson(CPU_SMALL, "test");
+        ComputationGraphConfiguration conf = recipe.applyTo(
+                new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 32).configuration(10), 25);
+        int layers = 0;
+        for (var vertex : conf.getVertices().values()) {
+            if (vertex instanceof LayerVertex lv && lv.getLayerConf().getLayer() instanceof BaseLayer b) {
+                layers++;
+                IUpdater u = b.getIUpdater();
+                assertThat(u).isInstanceOf(Adam.class);
+                assertThat(((Adam) u).getLearningRateSchedule()).isInstanceOf(WarmupCosineSchedule.class);
+                assertThat(b.getRegularizationBias()).isEmpty();
+                if (b instanceof BatchNormalization bn) {
+                    assertThat(bn.getRegularizationByParam("gamma")).isNull();
+                } else {
+                    assertThat(b.getRegularization()).containsExactly(new WeightDecay(0.05, true));
+                }
+            }
+        }
+        assertThat(layers).isGreaterThan(5);
+    }
+
+    @Test
+    void sgdUsesL2AndMomentumWhereAsked() {
+        TrainingRecipe paper = Recipes.get("alexnet-paper");
+        assertThat(paper.updater(100)).isInstanceOf(MomentumSgd.class);
+        TrainingRecipe plain = new TrainingRecipe("plain", null, "sgd", 0.1, null, null, 1e-4, 8, 1, null, null, 32,
+                "eval", 1, null);
+        assertThat(plain.updater(100)).isEqualTo(new Sgd(0.1));
+        var conf = plain.applyTo(new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1), 8, false, 32).configuration(3),
+                1);
+        BaseLayer fc = (BaseLayer) ((LayerVertex) conf.getVertices().get("fc")).getLayerConf().getLayer();
+        assertThat(fc.getRegularization()).containsExactly(new L2Regularization(1e-4));
+    }
+}
