@@ -1,6 +1,10 @@
 package io.github.visionzoo.examples;
 
 import io.github.visionzoo.examples.cli.DownloadCommand;
+import io.github.visionzoo.examples.cli.EvaluateCommand;
+import io.github.visionzoo.examples.cli.FinetuneCommand;
+import io.github.visionzoo.examples.cli.PredictCommand;
+import io.github.visionzoo.examples.cli.TrainCommand;
 import io.github.visionzoo.examples.cli.ListCommand;
 import io.github.visionzoo.examples.cli.SummaryCommand;
 import io.github.visionzoo.examples.cli.SynthCommand;
@@ -16,7 +20,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "visionzoo", mixinStandardHelpOptions = true, versionProvider = VisionZooCli.Version.class,
         description = "AlexNet, VGG, ResNet and the Vision Transformer on Deeplearning4j.",
-        subcommands = {ListCommand.class, SummaryCommand.class, SynthCommand.class, DownloadCommand.class,
+        subcommands = {TrainCommand.class, EvaluateCommand.class, FinetuneCommand.class, PredictCommand.class,
+                ListCommand.class, SummaryCommand.class, SynthCommand.class, DownloadCommand.class,
                 CommandLine.HelpCommand.class})
 public final class VisionZooCli {
     /** Exit code for bad input. */
@@ -38,8 +43,7 @@ public final class VisionZooCli {
         cli.setErr(err);
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             boolean verbose = parseResult.originalArgs().contains("--verbose");
-            boolean badInput = ex instanceof IllegalArgumentException || ex instanceof java.io.FileNotFoundException
-                    || ex instanceof java.nio.file.NoSuchFileException;
+            boolean badInput = isBadInput(ex);
             commandLine.getErr().println("visionzoo " + commandLine.getCommandName() + ": " + ex.getMessage());
             if (verbose) {
                 ex.printStackTrace(commandLine.getErr());
@@ -47,6 +51,16 @@ public final class VisionZooCli {
             return badInput ? BAD_INPUT : 1;
         });
         return cli.execute(args);
+    }
+
+    /** What the user can fix: a wrong argument, a missing or unreadable file, a damaged checkpoint or image. */
+    static boolean isBadInput(Throwable ex) {
+        return ex instanceof IllegalArgumentException
+                || ex instanceof java.io.FileNotFoundException
+                || ex instanceof java.nio.file.NoSuchFileException
+                || ex instanceof io.github.visionzoo.zoo.train.CorruptCheckpointException
+                || ex instanceof io.github.visionzoo.imagenette.UnreadableImageException
+                || (ex instanceof java.io.UncheckedIOException u && isBadInput(u.getCause()));
     }
 
     /** The version from the jar's manifest. */

@@ -189,7 +189,7 @@ public final class Trainer {
     public TrainingResult fit(ComputationGraph graph, TrainingRecipe recipe, DataSetIterator train,
                               DataSetIterator val) {
         requireUiIfAsked();
-        if (!Checkpoints.list(runDir).isEmpty() || Files.exists(runDir.resolve(BEST))) {
+        if (holdsRun(runDir)) {
             throw new IllegalStateException("run directory " + runDir + " already holds checkpoints: call resume()"
                     + " to continue that run, or train into an empty directory");
         }
@@ -239,6 +239,29 @@ public final class Trainer {
         LOG.info("resuming {} from {} (epoch {}, iteration {})", info.model(), checkpoint.file().getFileName(),
                 info.epochsCompleted() + 1, info.iteration());
         return new Run(checkpoint.graph(), info, batchesPerEpoch(train), activeWorkers()).train(train, val);
+    }
+
+    /** Whether {@code runDir} already holds a run (checkpoints or a best model), which only {@code resume} continues. */
+    public static boolean holdsRun(Path runDir) {
+        return !Checkpoints.list(runDir).isEmpty() || Files.exists(runDir.resolve(BEST));
+    }
+
+    /**
+     * The metadata (recipe, position, classes) of the newest readable checkpoint in {@code runDir}, without loading
+     * the model: what a caller needs to rebuild the run's data before {@link #resume}.
+     *
+     * @throws IllegalArgumentException when {@code runDir} has no readable checkpoint
+     */
+    public static Checkpoint.Info newestCheckpointInfo(Path runDir) {
+        for (Path file : Checkpoints.list(runDir)) {
+            try {
+                return Checkpoint.readInfo(file);
+            } catch (RuntimeException e) {
+                LOG.warn("skipping unreadable checkpoint {}: {}", file, e.getMessage());
+            }
+        }
+        throw new IllegalArgumentException("no readable checkpoint (ckpt-*.zip) in " + runDir
+                + "; give the run directory of a run started with train");
     }
 
     private int activeWorkers() {

@@ -138,6 +138,16 @@ public record TrainingRecipe(String name, String description, String optimizer, 
                 batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel);
     }
 
+    public TrainingRecipe withBatchSize(int batchSize) {
+        return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
+                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel);
+    }
+
+    public TrainingRecipe withImageSize(int imageSize) {
+        return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
+                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel);
+    }
+
     public TrainingRecipe withParallel(Parallel parallel) {
         return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
                 batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel);

@@ -1,0 +1,92 @@
+package io.github.visionzoo.examples.cli;
+
+import io.github.visionzoo.imagenette.Imagenette;
+import io.github.visionzoo.zoo.train.Checkpoint;
+import io.github.visionzoo.zoo.train.Ensemble;
+import io.github.visionzoo.zoo.train.EvalReport;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code evaluate}: top-1, top-5, per-class accuracy and the confusion matrix of a checkpoint or an ensemble. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = "Evaluate a checkpoint (or several as an ensemble) on an Imagenette validation split.")
+public final class EvaluateCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "A checkpoint written by train or finetune.")
+    Path checkpoint;
+
+    @Option(names = "--ensemble", arity = "1..*", paramLabel = "FILE",
+            description = "Several checkpoints whose softmax outputs are averaged (the VGG paper's ensembles).")
+    List<Path> ensemble;
+
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "An Imagenette folder.")
+    Path data;
+
+    @Option(names = "--batch", defaultValue = "32", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--verbose", description = "Print stack traces of errors.")
+    boolean verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        List<Path> files = new ArrayList<>();
+        if (checkpoint != null) {
+            files.add(checkpoint);
+        }
+        if (ensemble != null) {
+            files.addAll(ensemble);
+        }
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException("give --checkpoint FILE or --ensemble FILE...");
+        }
+        List<Checkpoint> members = files.stream().map(f -> Checkpoints.load("--checkpoint", f)).toList();
+        Checkpoint.Info info = members.get(0).info();
+        List<String> classes = info.classNames().isEmpty() ? null : info.classNames();
+        int size = info.recipe().imageSize();
+        EvalReport report;
+        try (ImagenetteData.Iterator val = ImagenetteData.val(ImagenetteData.root(data, null), size, batch, classes)) {
+            report = Ensemble.of(members.stream().map(Checkpoint::graph).toList()).evaluate(val, val.getLabels());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        print(spec.commandLine().getOut(), files.size() == 1 ? files.get(0).toString()
+                : "ensemble of " + files.size(), report);
+        return 0;
+    }
+
+    static void print(PrintWriter out, String what, EvalReport report) {
+        out.printf(Locale.ROOT, "%s on %d images: top-1 %.2f %%, top-5 %.2f %%, loss %.4f%n", what,
+                report.examples(), 100 * report.top1(), 100 * report.top5(), report.loss());
+        double[] perClass = report.perClassAccuracy();
+        List<String> names = report.classNames();
+        out.println("per-class accuracy:");
+        for (int i = 0; i < perClass.length; i++) {
+            String wnid = i < names.size() ? names.get(i) : String.valueOf(i);
+            out.printf(Locale.ROOT, "  %-10s %-18s %6.2f %%%n", wnid, label(wnid), 100 * perClass[i]);
+        }
+        out.println("confusion matrix (rows: true class, columns: predicted):");
+        for (int[] row : report.confusion()) {
+            StringBuilder sb = new StringBuilder("  ");
+            for (int v : row) {
+                sb.append(String.format(Locale.ROOT, "%5d", v));
+            }
+            out.println(sb);
+        }
+    }
+
+    /** The readable name of an Imagenette WordNet id, or the id itself for other data. */
+    static String label(String wnid) {
+        return Imagenette.WNIDS.contains(wnid) ? Imagenette.className(wnid) : wnid;
+    }
+}

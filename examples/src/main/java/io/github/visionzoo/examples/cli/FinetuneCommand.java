@@ -1,0 +1,88 @@
+package io.github.visionzoo.examples.cli;
+
+import io.github.visionzoo.zoo.train.Checkpoint;
+import io.github.visionzoo.zoo.train.FineTune;
+import io.github.visionzoo.zoo.train.Recipes;
+import io.github.visionzoo.zoo.train.Trainer;
+import io.github.visionzoo.zoo.train.TrainingRecipe;
+import io.github.visionzoo.zoo.train.TrainingResult;
+import io.github.visionzoo.imagenette.ImagenetteDataset;
+import io.github.visionzoo.imagenette.Split;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code finetune}: a saved checkpoint with a new head for the first {@code --classes} classes of a data set,
+ * optionally frozen up to a vertex, trained with its own recipe into a new run directory.
+ */
+@Command(name = "finetune", mixinStandardHelpOptions = true,
+        description = "Fine-tune a checkpoint on the first N classes of an Imagenette folder, with a new head.")
+public final class FinetuneCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "A checkpoint from train.")
+    Path checkpoint;
+
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "An Imagenette folder.")
+    Path data;
+
+    @Option(names = "--classes", required = true, description = "Number of classes of the new head (the first N).")
+    int classes;
+
+    @Option(names = "--freeze-up-to", paramLabel = "VERTEX",
+            description = "Freeze this vertex and all before it (e.g. avgpool, classifier.4); 'summary' lists them.")
+    String freezeUpTo;
+
+    @Option(names = "--recipe", paramLabel = "NAME|FILE",
+            description = "The fine-tuning recipe (default: the checkpoint's own).")
+    String recipe;
+
+    @Option(names = "--epochs", description = "Override the recipe's epochs.")
+    Integer epochs;
+
+    @Option(names = "--run-dir", paramLabel = "DIR", description = "Where to write the run (default: runs/finetune-TIME).")
+    Path runDir;
+
+    @Option(names = "--verbose", description = "Print stack traces of errors.")
+    boolean verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Checkpoint source = Checkpoints.load("--checkpoint", checkpoint);
+        List<String> all = ImagenetteDataset.open(ImagenetteData.root(data, null), Split.TRAIN).classes();
+        if (classes < 1 || classes > all.size()) {
+            throw new IllegalArgumentException("--classes must be between 1 and " + all.size()
+                    + " (the classes in " + data + "), was " + classes);
+        }
+        List<String> subset = all.subList(0, classes);
+        TrainingRecipe r = recipe == null ? source.info().recipe() : Recipes.resolve(recipe);
+        if (epochs != null) {
+            r = r.withEpochs(epochs);
+        }
+        FineTune fineTune = FineTune.from(source.graph()).withNumClasses(classes);
+        if (freezeUpTo != null) {
+            fineTune = fineTune.withFrozenUpTo(freezeUpTo);
+        }
+        Path dir = runDir != null ? runDir : Path.of("runs", "finetune-" + System.currentTimeMillis());
+        PrintWriter out = spec.commandLine().getOut();
+        try (ImagenetteData.Iterator train = ImagenetteData.train(data, r.augmentation(), r.imageSize(),
+                r.batchSize(), r.seed(), subset);
+             ImagenetteData.Iterator val = ImagenetteData.val(data, r.imageSize(), r.batchSize(), subset)) {
+            out.printf(Locale.ROOT, "fine-tuning %s to %d classes%s, %d epochs%n", source.info().model(), classes,
+                    freezeUpTo == null ? "" : " (frozen up to " + freezeUpTo + ")", r.epochs());
+            TrainingResult result = new Trainer(dir).withModelName(source.info().model() + "-ft" + classes)
+                    .fit(fineTune.build(), r, train, val);
+            out.printf(Locale.ROOT, "val top-1 %.1f %% (best %.1f %%); best checkpoint: %s%n",
+                    100 * result.finalTop1(), 100 * result.bestTop1(), dir.resolve(Trainer.BEST));
+        }
+        return 0;
+    }
+}

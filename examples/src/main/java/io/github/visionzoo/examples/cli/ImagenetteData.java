@@ -1,0 +1,154 @@
+package io.github.visionzoo.examples.cli;
+
+import io.github.visionzoo.imagenette.ImagenetteIterator;
+import io.github.visionzoo.imagenette.transform.Presets;
+import io.github.visionzoo.zoo.train.EpochAware;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+
+/**
+ * The commands' data: a real Imagenette folder, or the embedded synthetic set written once into a run directory, as
+ * the trainer's iterators. The trainer's {@link EpochAware} lives in {@code zoo}, which the data module does not
+ * depend on, so the iterator is wrapped here to position it per epoch for exact resume.
+ */
+public final class ImagenetteData {
+    /** Folder of the synthetic set inside a run directory. */
+    public static final String SYNTHETIC_FOLDER = "synthetic-imagenette";
+
+    private ImagenetteData() {
+    }
+
+    /**
+     * The data root: {@code data} when given (it must exist), else the synthetic set in {@code runDir}, written on
+     * first use.
+     */
+    public static Path root(Path data, Path runDir) throws IOException {
+        if (data != null) {
+            if (!Files.isDirectory(data)) {
+                throw new IllegalArgumentException("--data " + data + " is not a folder; give an Imagenette folder "
+                        + "(ROOT/train/<wnid>/*.JPEG, ROOT/val/<wnid>/*.JPEG), or leave --data out to train on the "
+                        + "synthetic set");
+            }
+            return data;
+        }
+        Path synthetic = runDir.resolve(SYNTHETIC_FOLDER);
+        if (!Files.isDirectory(synthetic)) {
+            System.out.println("no --data given: writing the synthetic Imagenette (drawn shapes, not photos) to "
+                    + synthetic);
+        }
+        return SynthCommand.DataDefaults.synthetic(SynthCommand.DataDefaults.TRAIN_PER_CLASS,
+                SynthCommand.DataDefaults.VAL_PER_CLASS, SynthCommand.DataDefaults.SYNTH_SIZE, 0).ensure(synthetic);
+    }
+
+    /** Training batches with an augmentation preset; {@code classes} limits the set (null for all). */
+    public static Iterator train(Path root, String preset, int imageSize, int batch, long seed, List<String> classes) {
+        return new Iterator(builder(root, classes).split("train").preset(preset).imageSize(imageSize).batchSize(batch)
+                .seed(seed).build());
+    }
+
+    /** Validation batches, torchvision's evaluation transform (resize to size/0.875, centre crop). */
+    public static Iterator val(Path root, int imageSize, int batch, List<String> classes) {
+        return new Iterator(builder(root, classes).split("val").preset(Presets.EVAL).imageSize(imageSize)
+                .batchSize(batch).build());
+    }
+
+    private static ImagenetteIterator.Builder builder(Path root, List<String> classes) {
+        ImagenetteIterator.Builder b = ImagenetteIterator.builder(root)
+                .threads(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        return classes == null ? b : b.classes(classes);
+    }
+
+    /** An {@link ImagenetteIterator} that the trainer can position per epoch. */
+    public static final class Iterator implements DataSetIterator, EpochAware, AutoCloseable {
+        private static final long serialVersionUID = 1L;
+        private final ImagenetteIterator delegate;
+
+        Iterator(ImagenetteIterator delegate) {
+            this.delegate = delegate;
+        }
+
+        public ImagenetteIterator delegate() {
+            return delegate;
+        }
+
+        @Override
+        public void setEpoch(int epoch) {
+            delegate.setEpoch(epoch);
+        }
+
+        @Override
+        public int batchesPerEpoch() {
+            return delegate.numBatches();
+        }
+
+        @Override
+        public DataSet next(int num) {
+            return delegate.next(num);
+        }
+
+        @Override
+        public int inputColumns() {
+            return delegate.inputColumns();
+        }
+
+        @Override
+        public int totalOutcomes() {
+            return delegate.totalOutcomes();
+        }
+
+        @Override
+        public boolean resetSupported() {
+            return delegate.resetSupported();
+        }
+
+        @Override
+        public boolean asyncSupported() {
+            return delegate.asyncSupported();
+        }
+
+        @Override
+        public void reset() {
+            delegate.reset();
+        }
+
+        @Override
+        public int batch() {
+            return delegate.batch();
+        }
+
+        @Override
+        public void setPreProcessor(DataSetPreProcessor preProcessor) {
+            delegate.setPreProcessor(preProcessor);
+        }
+
+        @Override
+        public DataSetPreProcessor getPreProcessor() {
+            return delegate.getPreProcessor();
+        }
+
+        @Override
+        public List<String> getLabels() {
+            return delegate.getLabels();
+        }
+
+        @Override
+        public boolean hasNext() {
+            return delegate.hasNext();
+        }
+
+        @Override
+        public DataSet next() {
+            return delegate.next();
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.github.visionzoo.examples.cli;
+
+import io.github.visionzoo.imagenette.ImageDecoder;
+import io.github.visionzoo.imagenette.transform.FloatImage;
+import io.github.visionzoo.imagenette.transform.Presets;
+import io.github.visionzoo.zoo.train.Checkpoint;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code predict}: the five most probable classes of each image, with the evaluation transform. */
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = "Print the top-5 classes with probabilities for each image.")
+public final class PredictCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "A checkpoint from train.")
+    Path checkpoint;
+
+    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "JPEG or PNG files.")
+    List<Path> images;
+
+    @Option(names = "--verbose", description = "Print stack traces of errors.")
+    boolean verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Checkpoint c = Checkpoints.load("--checkpoint", checkpoint);
+        int size = c.info().recipe().imageSize();
+        List<String> names = c.info().classNames();
+        PrintWriter out = spec.commandLine().getOut();
+        for (Path image : images) {
+            if (!Files.isRegularFile(image)) {
+                throw new IllegalArgumentException("IMAGE " + image + " is not a file");
+            }
+            FloatImage x = Presets.byName(Presets.EVAL, size).apply(ImageDecoder.decode(image), new Random(0));
+            // [3, s, s] -> [1, 3, s, s]
+            INDArray input = Nd4j.create(x.data(), new long[] {1, 3, x.height(), x.width()}, 'c');
+            INDArray p = c.graph().outputSingle(false, input).reshape(-1);
+            out.println(image + ":");
+            int[] order = java.util.stream.IntStream.range(0, (int) p.length()).boxed()
+                    .sorted((a, b) -> Double.compare(p.getDouble(b), p.getDouble(a)))
+                    .mapToInt(Integer::intValue).limit(5).toArray();
+            for (int k : order) {
+                String wnid = k < names.size() ? names.get(k) : String.valueOf(k);
+                out.printf(Locale.ROOT, "  %6.2f %%  %s (%s)%n", 100 * p.getDouble(k), EvaluateCommand.label(wnid),
+                        wnid);
+            }
+        }
+        return 0;
+    }
+}

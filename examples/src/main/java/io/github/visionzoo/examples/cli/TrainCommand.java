@@ -1,0 +1,146 @@
+package io.github.visionzoo.examples.cli;
+
+import io.github.visionzoo.zoo.ModelSpec;
+import io.github.visionzoo.zoo.Zoo;
+import io.github.visionzoo.zoo.train.Checkpoint;
+import io.github.visionzoo.zoo.train.Recipes;
+import io.github.visionzoo.zoo.train.Trainer;
+import io.github.visionzoo.zoo.train.TrainingRecipe;
+import io.github.visionzoo.zoo.train.TrainingResult;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code train}: trains and evaluates a registry model on Imagenette (or, without {@code --data}, on the synthetic
+ * set written into the run directory), writing checkpoints, {@code metrics.jsonl}, PNG charts and
+ * {@code summary.json}. The main job is {@code train} with no arguments: {@code resnet18} at 64 px with the
+ * {@code cpu-small} recipe.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train and evaluate a model; without --data, on the synthetic Imagenette.")
+public final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--model", defaultValue = "resnet18", description = "Model name (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "An Imagenette folder (imagenette2, -320 or -160).")
+    Path data;
+
+    @Option(names = "--recipe", defaultValue = "cpu-small", paramLabel = "NAME|FILE",
+            description = "A bundled recipe name or a recipe JSON file (default: ${DEFAULT-VALUE}).")
+    String recipe;
+
+    @Option(names = "--epochs", description = "Override the recipe's epochs.")
+    Integer epochs;
+
+    @Option(names = "--image-size", description = "Override the recipe's image size.")
+    Integer imageSize;
+
+    @Option(names = "--batch", description = "Override the recipe's batch size.")
+    Integer batch;
+
+    @Option(names = "--run-dir", paramLabel = "DIR", description = "Where to write the run (default: runs/MODEL-TIME).")
+    Path runDir;
+
+    @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR where it stopped.")
+    Path resume;
+
+    @Option(names = "--workers", defaultValue = "1",
+            description = "Parallel workers (ParallelWrapper); 0 = one per device (default: ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--checkpoint-every", defaultValue = "200",
+            description = "Also checkpoint every N iterations (default: ${DEFAULT-VALUE}; 0 = epoch ends only).")
+    int checkpointEvery;
+
+    @Option(names = "--ui", description = "Report to DL4J's training UI (needs deeplearning4j-ui on the classpath).")
+    boolean ui;
+
+    @Option(names = "--verbose", description = "Print stack traces of errors.")
+    boolean verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (resume != null) {
+            return resume(out);
+        }
+        TrainingRecipe r = Recipes.resolve(recipe);
+        if (epochs != null) {
+            r = r.withEpochs(epochs);
+        }
+        if (batch != null) {
+            r = r.withBatchSize(batch);
+        }
+        if (imageSize != null) {
+            r = r.withImageSize(imageSize);
+        }
+        ModelSpec modelSpec = Zoo.spec(model);
+        if (modelSpec.imageSize() != r.imageSize()) {
+            modelSpec = modelSpec.withImageSize(r.imageSize());
+        }
+        Path dir = runDir != null ? runDir : Path.of("runs", model + "-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+        if (Trainer.holdsRun(dir)) {
+            throw new IllegalArgumentException("--run-dir " + dir + " already holds a run; use --resume " + dir
+                    + " to continue it, or another --run-dir");
+        }
+        Path root = ImagenetteData.root(data, dir);
+        try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(), r.batchSize(),
+                r.seed(), null);
+             ImagenetteData.Iterator val = ImagenetteData.val(root, r.imageSize(), r.batchSize(), null)) {
+            out.printf(Locale.ROOT, "training %s at %d px on %s (%d train, %d val images), recipe %s, %d epochs%n",
+                    model, r.imageSize(), root, train.delegate().numExamples(), val.delegate().numExamples(),
+                    r.name(), r.epochs());
+            Trainer trainer = trainer(dir);
+            TrainingResult result = trainer.fit(Zoo.create(modelSpec, train.totalOutcomes(), r.seed()), r, train,
+                    val);
+            report(out, dir, result);
+        }
+        return 0;
+    }
+
+    private int resume(PrintWriter out) throws Exception {
+        if (!Files.isDirectory(resume)) {
+            throw new IllegalArgumentException("--resume " + resume + " is not a run directory");
+        }
+        Checkpoint.Info info = Trainer.newestCheckpointInfo(resume);
+        TrainingRecipe r = info.recipe();
+        Path root = ImagenetteData.root(data, resume);
+        try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(), r.batchSize(),
+                r.seed(), null);
+             ImagenetteData.Iterator val = ImagenetteData.val(root, r.imageSize(), r.batchSize(), null)) {
+            out.printf(Locale.ROOT, "resuming %s in %s after epoch %d of %d%n", info.model(), resume,
+                    info.epochsCompleted(), r.epochs());
+            report(out, resume, trainer(resume).withModelName(info.model()).resume(train, val));
+        }
+        return 0;
+    }
+
+    private Trainer trainer(Path dir) {
+        return new Trainer(dir).withModelName(model).withWorkers(workers).withUi(ui)
+                .withCheckpointEvery(checkpointEvery);
+    }
+
+    private static void report(PrintWriter out, Path dir, TrainingResult result) {
+        out.printf(Locale.ROOT, "%nval top-1 %.1f %% (best %.1f %% at epoch %d), top-5 %.1f %%, %.1f images/s, %.0f s%n",
+                100 * result.finalTop1(), 100 * result.bestTop1(), result.bestEpoch(), 100 * result.finalTop5(),
+                result.imagesPerSecond(), result.wallSeconds());
+        out.println("run directory: " + dir.toAbsolutePath());
+        out.println("  best checkpoint: " + dir.resolve(Trainer.BEST));
+        out.println("  charts: " + dir.resolve("loss.png") + ", " + dir.resolve("accuracy.png") + ", "
+                + dir.resolve("confusion.png"));
+        out.println("  metrics: " + dir.resolve(Trainer.METRICS) + ", summary: " + dir.resolve(Trainer.SUMMARY));
+    }
+}
