@@ -1,5 +1,7 @@
 package io.github.visionzoo.examples;
 
+import io.github.visionzoo.examples.cli.ExportCommand;
+import io.github.visionzoo.examples.cli.ImportCommand;
 import io.github.visionzoo.examples.cli.ListCommand;
 import io.github.visionzoo.examples.cli.SummaryCommand;
 import java.io.PrintWriter;
@@ -14,7 +16,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "visionzoo", mixinStandardHelpOptions = true, versionProvider = VisionZooCli.Version.class,
         description = "AlexNet, VGG, ResNet and the Vision Transformer on Deeplearning4j.",
-        subcommands = {ListCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ListCommand.class, SummaryCommand.class, ImportCommand.class, ExportCommand.class,
+                CommandLine.HelpCommand.class})
 public final class VisionZooCli {
     /** Exit code for bad input. */
     public static final int BAD_INPUT = 2;
