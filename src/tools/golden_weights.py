@@ -10,7 +10,8 @@ Run from the repository root with Debian's python3-torch and python3-torchvision
         .safetensors (written below, since the safetensors package may be absent) and .npz (numpy.savez); a fixed
         input; PyTorch's logits and softmax in eval mode. Plus dtype and format variants of the basic ResNet (float16
         .pth, bfloat16 .pth and .safetensors, the legacy non-zip .pth, a float64 Fortran-order .npz), a .pth of
-        strided views of one storage, and a training checkpoint dict around a DataParallel state dict.
+        strided views of one storage, and a training checkpoint dict around a DataParallel state dict. Every file is
+        the same on each run except resnet_basic_legacy.pth, whose storage keys are memory addresses.
 
     /usr/bin/python3 src/tools/golden_weights.py --full DIR
         Writes full-size torchvision resnet50, vgg16 and alexnet with random weights (DIR/NAME.pth,
