@@ -2,7 +2,9 @@ package io.github.visionzoo.examples;
 
 import io.github.visionzoo.examples.cli.DownloadCommand;
 import io.github.visionzoo.examples.cli.EvaluateCommand;
+import io.github.visionzoo.examples.cli.ExportCommand;
 import io.github.visionzoo.examples.cli.FinetuneCommand;
+import io.github.visionzoo.examples.cli.ImportCommand;
 import io.github.visionzoo.examples.cli.PredictCommand;
 import io.github.visionzoo.examples.cli.TrainCommand;
 import io.github.visionzoo.examples.cli.ListCommand;
@@ -22,6 +24,7 @@ import picocli.CommandLine.Command;
         description = "AlexNet, VGG, ResNet and the Vision Transformer on Deeplearning4j.",
         subcommands = {TrainCommand.class, EvaluateCommand.class, FinetuneCommand.class, PredictCommand.class,
                 ListCommand.class, SummaryCommand.class, SynthCommand.class, DownloadCommand.class,
+                ImportCommand.class, ExportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class VisionZooCli {
     /** Exit code for bad input. */

@@ -33,8 +33,10 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  *
  * <p>Convolutions use {@link ConvolutionMode#Truncate} with explicit padding, which is PyTorch's arithmetic. Batch
  * normalization uses PyTorch's defaults (eps 1e-5, momentum 0.1, that is DL4J decay 0.9). Activations are fused into
- * the layer before them where PyTorch has a separate {@code ReLU} module: DL4J then keeps one activation array
- * instead of two, and the ReLU module's index in torchvision's {@code Sequential} is simply left unused.
+ * the convolution or linear layer before them where PyTorch has a separate {@code ReLU} module: DL4J then keeps one
+ * activation array instead of two, and the ReLU module's index in torchvision's {@code Sequential} is simply left
+ * unused. After batch normalization, whose DL4J layer ignores an activation, the ReLU is a vertex of its own
+ * ({@link #batchNorm}).
  */
 public final class Blocks {
     /** Name of the input vertex of every visionzoo graph. */
@@ -130,14 +132,25 @@ public final class Blocks {
         return name;
     }
 
-    /** Batch normalization over channels (gamma 1, beta 0), with an optional fused activation after it. */
+    /**
+     * Batch normalization over channels (gamma 1, beta 0), then the activation, if any, as its own vertex
+     * {@code NAME.relu} (the activation's name in lower case).
+     *
+     * <p>The activation cannot be fused here: DL4J 1.0.0-M2.1's {@code BatchNormalization} layer accepts an
+     * activation in its configuration but never applies it (its {@code activate} returns the normalized input
+     * unchanged), so a fused ReLU silently disappears.
+     *
+     * @return the name of the last vertex added: {@code name}, or the activation's vertex
+     */
     public static String batchNorm(GraphBuilder g, String name, String input, Activation activation) {
         g.addLayer(name, new BatchNormalization.Builder()
                 .eps(1e-5)
                 .decay(0.9)
-                .activation(activation)
                 .build(), input);
-        return name;
+        if (activation == null || activation == Activation.IDENTITY) {
+            return name;
+        }
+        return activation(g, name + "." + activation.name().toLowerCase(java.util.Locale.ROOT), name, activation);
     }
 
     /** Max pooling, square window, PyTorch's arithmetic (padding never wins the max). */
