@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.github.visionzoo.zoo.models.AlexNetSpec;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.models.VggSpec;
+import io.github.visionzoo.zoo.models.VitSpec;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 
 /**
@@ -18,7 +19,8 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 @JsonSubTypes({
         @JsonSubTypes.Type(value = AlexNetSpec.class, name = "alexnet"),
         @JsonSubTypes.Type(value = VggSpec.class, name = "vgg"),
-        @JsonSubTypes.Type(value = ResNetSpec.class, name = "resnet")
+        @JsonSubTypes.Type(value = ResNetSpec.class, name = "resnet"),
+        @JsonSubTypes.Type(value = VitSpec.class, name = "vit")
 })
 public interface ModelSpec {
     /** The seed {@link Zoo} initializes with unless told otherwise. */

@@ -3,6 +3,7 @@ package io.github.visionzoo.zoo;
 import io.github.visionzoo.zoo.models.AlexNetSpec;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.models.VggSpec;
+import io.github.visionzoo.zoo.models.VitSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,6 +41,11 @@ public final class Zoo {
         register("resnet50", ResNetSpec.resnet50(), "ResNet-50, bottleneck blocks [3,4,6,3]");
         register("resnet34_convbias", ResNetSpec.resnet34ConvBias(),
                 "the reference study's ResNet-34: a bias on every convolution");
+        register("vit_ti_16", VitSpec.vitTi16(), "ViT-Ti/16 (DeiT-Ti): D 192, 12 blocks, 3 heads, MLP 768");
+        register("vit_s_16", VitSpec.vitS16(), "ViT-S/16 (DeiT-S): D 384, 12 blocks, 6 heads, MLP 1536");
+        register("vit_b_16", VitSpec.vitB16(), "ViT-B/16 (Dosovitskiy et al. 2021): D 768, 12 blocks, 12 heads");
+        register("vit_b_32", VitSpec.vitB32(), "ViT-B/32: ViT-B with 32x32 patches");
+        register("vit_l_16", VitSpec.vitL16(), "ViT-L/16: D 1024, 24 blocks, 16 heads, MLP 4096");
     }
 
     private Zoo() {
