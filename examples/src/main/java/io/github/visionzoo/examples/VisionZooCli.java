@@ -10,6 +10,7 @@ import io.github.visionzoo.examples.cli.TrainCommand;
 import io.github.visionzoo.examples.cli.ListCommand;
 import io.github.visionzoo.examples.cli.SummaryCommand;
 import io.github.visionzoo.examples.cli.SynthCommand;
+import io.github.visionzoo.zoo.CpuThreads;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,6 +32,7 @@ public final class VisionZooCli {
     public static final int BAD_INPUT = 2;
 
     public static void main(String[] args) {
+        CpuThreads.preferPassiveWaiting(); // before ND4J's natives load
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         int code = run(args, out, err);
