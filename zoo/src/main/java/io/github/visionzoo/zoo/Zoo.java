@@ -86,6 +86,25 @@ public final class Zoo {
         return entry(name).spec();
     }
 
+    /**
+     * A registered name, or else a spec JSON file ({@code {"family":"resnet", ...}}, as {@link Json#write} gives).
+     *
+     * @throws IllegalArgumentException naming the known models when it is neither, or the file's error
+     */
+    public static ModelSpec resolve(String nameOrFile) {
+        synchronized (Zoo.class) {
+            if (MODELS.containsKey(nameOrFile)) {
+                return MODELS.get(nameOrFile).spec();
+            }
+        }
+        java.nio.file.Path file = java.nio.file.Path.of(nameOrFile);
+        if (nameOrFile.endsWith(".json") && java.nio.file.Files.isRegularFile(file)) {
+            return Json.read(file, ModelSpec.class);
+        }
+        throw new IllegalArgumentException("unknown model '" + nameOrFile + "' (neither a registered name nor a spec "
+                + "JSON file); known models: " + String.join(", ", names()));
+    }
+
     public static ComputationGraphConfiguration configuration(String name, int numClasses) {
         return spec(name).configuration(numClasses);
     }

@@ -57,7 +57,7 @@ public final class SynthCommand implements Callable<Integer> {
 
     /** The defaults of the embedded data set, shared with {@code train}. */
     public static final class DataDefaults {
-        public static final int TRAIN_PER_CLASS = 260;
+        public static final int TRAIN_PER_CLASS = 200;
         public static final int VAL_PER_CLASS = 50;
         public static final int SYNTH_SIZE = 80;
 

@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train and evaluate a model; without --data, on the synthetic Imagenette.")
 public final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "resnet18", description = "Model name (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", defaultValue = "resnet18", paramLabel = "NAME|FILE",
+            description = "A model name ('list') or a spec JSON file (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--data", paramLabel = "DIR", description = "An Imagenette folder (imagenette2, -320 or -160).")
@@ -86,11 +87,11 @@ public final class TrainCommand implements Callable<Integer> {
         if (imageSize != null) {
             r = r.withImageSize(imageSize);
         }
-        ModelSpec modelSpec = Zoo.spec(model);
+        ModelSpec modelSpec = Zoo.resolve(model);
         if (modelSpec.imageSize() != r.imageSize()) {
             modelSpec = modelSpec.withImageSize(r.imageSize());
         }
-        Path dir = runDir != null ? runDir : Path.of("runs", model + "-"
+        Path dir = runDir != null ? runDir : Path.of("runs", modelName() + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
         if (Trainer.holdsRun(dir)) {
             throw new IllegalArgumentException("--run-dir " + dir + " already holds a run; use --resume " + dir
@@ -101,7 +102,7 @@ public final class TrainCommand implements Callable<Integer> {
                 r.seed(), null);
              ImagenetteData.Iterator val = ImagenetteData.val(root, r.imageSize(), r.batchSize(), null)) {
             out.printf(Locale.ROOT, "training %s at %d px on %s (%d train, %d val images), recipe %s, %d epochs%n",
-                    model, r.imageSize(), root, train.delegate().numExamples(), val.delegate().numExamples(),
+                    modelName(), r.imageSize(), root, train.delegate().numExamples(), val.delegate().numExamples(),
                     r.name(), r.epochs());
             Trainer trainer = trainer(dir);
             TrainingResult result = trainer.fit(Zoo.create(modelSpec, train.totalOutcomes(), r.seed()), r, train,
@@ -129,8 +130,13 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private Trainer trainer(Path dir) {
-        return new Trainer(dir).withModelName(model).withWorkers(workers).withUi(ui)
+        return new Trainer(dir).withModelName(modelName()).withWorkers(workers).withUi(ui)
                 .withCheckpointEvery(checkpointEvery);
+    }
+
+    /** The registry name, or a spec file's name without {@code .json}. */
+    private String modelName() {
+        return Path.of(model).getFileName().toString().replaceFirst("\\.json$", "");
     }
 
     private static void report(PrintWriter out, Path dir, TrainingResult result) {

@@ -1,0 +1,141 @@
+package io.github.visionzoo.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.visionzoo.examples.CliTest.Result;
+import io.github.visionzoo.imagenette.Imagenette;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/** train, evaluate, finetune and predict on a tiny synthetic set, then every bad input they must refuse. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TrainCommandsTest {
+    @TempDir
+    static Path dir;
+    static Path data;
+    static Path run;
+    static Path model;
+    static Path recipe;
+
+    @BeforeAll
+    static void data() {
+        data = dir.resolve("synthetic");
+        Result r = CliTest.run("synth", "--to", data.toString(), "--train-per-class", "16", "--val-per-class", "4",
+                "--size", "40");
+        assertThat(r.code()).as(r.err()).isZero();
+        run = dir.resolve("run");
+        // a small ResNet and a quick recipe, kept in files as a user would keep them
+        model = dir.resolve("tiny-resnet.json");
+        recipe = dir.resolve("quick.json");
+        try {
+            Files.writeString(model, "{\"family\":\"resnet\",\"block\":\"basic\",\"layers\":[1,1],"
+                    + "\"width\":16,\"convBias\":false,\"imageSize\":32}");
+            Files.writeString(recipe, "{\"name\":\"quick\",\"description\":\"test\",\"optimizer\":\"adamw\","
+                    + "\"learningRate\":0.003,\"weightDecay\":0.0,\"batchSize\":16,\"epochs\":8,"
+                    + "\"schedule\":{\"type\":\"constant\"},\"imageSize\":32,\"augmentation\":\"eval\",\"seed\":1}");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    @Order(1)
+    void trainWritesTheRunDirectory() throws Exception {
+        Result r = CliTest.run("train", "--model", model.toString(), "--data", data.toString(), "--recipe",
+                recipe.toString(), "--run-dir", run.toString(), "--checkpoint-every", "0");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("training tiny-resnet at 32 px", "160 train, 40 val images", "val top-1",
+                "best checkpoint");
+        assertThat(run.resolve("best.zip")).isRegularFile();
+        assertThat(run.resolve("summary.json")).content().contains("\"model\"", "tiny-resnet", "bestTop1");
+        assertThat(run.resolve("metrics.jsonl")).isNotEmptyFile();
+        assertThat(run.resolve("loss.png")).isNotEmptyFile();
+        assertThat(run.resolve("confusion.png")).isNotEmptyFile();
+    }
+
+    @Test
+    @Order(2)
+    void evaluatePrintsAccuracyPerClassAndTheConfusionMatrix() {
+        Result r = CliTest.run("evaluate", "--checkpoint", run.resolve("best.zip").toString(), "--data",
+                data.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("on 40 images: top-1", "tench", "parachute", "confusion matrix");
+        Result ensemble = CliTest.run("evaluate", "--ensemble", run.resolve("best.zip").toString(),
+                run.resolve("best.zip").toString(), "--data", data.toString());
+        assertThat(ensemble.code()).as(ensemble.err()).isZero();
+        assertThat(ensemble.out()).contains("ensemble of 2 on 40 images");
+    }
+
+    @Test
+    @Order(3)
+    void predictNamesTheClassOfATrainingImageFirst() throws Exception {
+        String wnid = Imagenette.WNIDS.get(8); // golf ball
+        Path image;
+        try (Stream<Path> files = Files.list(data.resolve("train").resolve(wnid))) {
+            image = files.sorted().findFirst().orElseThrow();
+        }
+        Result r = CliTest.run("predict", "--checkpoint", run.resolve("best.zip").toString(), image.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines.get(0)).endsWith(image + ":");
+        assertThat(lines.get(1)).contains("golf ball (" + wnid + ")");
+        assertThat(lines).hasSize(6);
+    }
+
+    @Test
+    @Order(4)
+    void finetuneTrainsANewHeadOnASubset() {
+        Path ft = dir.resolve("ft");
+        Result r = CliTest.run("finetune", "--checkpoint", run.resolve("best.zip").toString(), "--data",
+                data.toString(), "--classes", "3", "--freeze-up-to", "avgpool", "--epochs", "1", "--run-dir",
+                ft.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("to 3 classes (frozen up to avgpool)");
+        assertThat(ft.resolve("best.zip")).isRegularFile();
+        Result eval = CliTest.run("evaluate", "--checkpoint", ft.resolve("best.zip").toString(), "--data",
+                data.toString());
+        assertThat(eval.out()).contains("on 12 images");
+    }
+
+    @Test
+    @Order(5)
+    void resumeOfAFinishedRunReportsIt() {
+        Result r = CliTest.run("train", "--resume", run.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("val top-1");
+    }
+
+    @Test
+    void badInputsExitWithTwoAndNameTheProblem() throws Exception {
+        Path bogusCheckpoint = dir.resolve("bogus.zip");
+        Files.writeString(bogusCheckpoint, "not a checkpoint");
+        Path notAnImage = dir.resolve("photo.JPEG");
+        Files.writeString(notAnImage, "not an image");
+        Path badRecipe = dir.resolve("recipe.json");
+        Files.writeString(badRecipe, "{\"name\":\"x\",\"optimizer\":\"adamx\"}");
+        String[][] cases = {
+                {"--data", "train", "--data", dir.resolve("missing").toString()},
+                {"unknown model", "train", "--model", "resnet35", "--data", data.toString()},
+                {"227", "train", "--model", "alexnet", "--data", data.toString(), "--image-size", "224"},
+                {"bogus.zip", "evaluate", "--checkpoint", bogusCheckpoint.toString(), "--data", data.toString()},
+                {"photo.JPEG", "predict", "--checkpoint", run.resolve("best.zip").toString(), notAnImage.toString()},
+                {"recipe.json", "train", "--recipe", badRecipe.toString(), "--data", data.toString()},
+                {"cpu-huge", "train", "--recipe", "cpu-huge", "--data", data.toString()},
+                {"not a run directory", "train", "--resume", dir.resolve("nowhere").toString()},
+        };
+        for (String[] c : cases) {
+            String[] args = java.util.Arrays.copyOfRange(c, 1, c.length);
+            Result r = CliTest.run(args);
+            assertThat(r.code()).as(String.join(" ", args) + "\n" + r.err()).isEqualTo(2);
+            assertThat(r.err()).as(String.join(" ", args)).containsIgnoringCase(c[0]).doesNotContain("\tat ");
+        }
+    }
+}
