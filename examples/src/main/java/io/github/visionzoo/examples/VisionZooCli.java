@@ -1,5 +1,6 @@
 package io.github.visionzoo.examples;
 
+import io.github.visionzoo.examples.cli.BenchCommand;
 import io.github.visionzoo.examples.cli.DownloadCommand;
 import io.github.visionzoo.examples.cli.EvaluateCommand;
 import io.github.visionzoo.examples.cli.ExportCommand;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Command;
         description = "AlexNet, VGG, ResNet and the Vision Transformer on Deeplearning4j.",
         subcommands = {TrainCommand.class, EvaluateCommand.class, FinetuneCommand.class, PredictCommand.class,
                 ListCommand.class, SummaryCommand.class, SynthCommand.class, DownloadCommand.class,
-                ImportCommand.class, ExportCommand.class,
+                ImportCommand.class, ExportCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class VisionZooCli {
     /** Exit code for bad input. */

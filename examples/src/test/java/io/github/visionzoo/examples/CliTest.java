@@ -93,4 +93,15 @@ class CliTest {
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("imagenette3", "imagenette2-160");
     }
+
+    @Test
+    void benchWritesItsResults(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("bench.json");
+        Result r = run("bench", "--models", "resnet18", "--batch", "2", "--image-size", "32", "--warmup", "1",
+                "--steps", "1", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("resnet18", "results written to");
+        assertThat(out).content().contains("\"trainImagesPerSecond\"", "\"inferenceImagesPerSecond\"",
+                "\"imageSize\" : 32");
+    }
 }
