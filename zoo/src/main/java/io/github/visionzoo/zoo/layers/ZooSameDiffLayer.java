@@ -203,6 +203,8 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
 
         /** The masks of the last forward pass, used again by the backward pass. */
         private Map<String, INDArray> masks = Map.of();
+        /** Each site's placeholder (its name carries the SameDiff name scope it was created in). */
+        private Map<String, String> maskNames;
 
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
@@ -310,8 +312,24 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
             Map<String, INDArray> phMap = new HashMap<>();
             phMap.put(INPUT_KEY, input);
             phMap.put(MASK_KEY, maskArray != null ? maskArray : layerConf().onesMaskForInput(input));
+            if (!masks.isEmpty() && maskNames == null) {
+                maskNames = new HashMap<>();
+                for (String placeholder : sameDiff.inputs()) {
+                    for (DropoutSite s : sites()) {
+                        String plain = MASK_PREFIX + s.name();
+                        if (placeholder.equals(plain) || placeholder.endsWith("/" + plain)) {
+                            maskNames.put(s.name(), placeholder);
+                        }
+                    }
+                }
+            }
             for (Map.Entry<String, INDArray> e : masks.entrySet()) {
-                phMap.put(MASK_PREFIX + e.getKey(), e.getValue());
+                String name = maskNames.get(e.getKey());
+                if (name == null) {
+                    throw new IllegalStateException("no placeholder for dropout site '" + e.getKey() + "' in layer '"
+                            + layerConf().getLayerName() + "': defineLayer must call dropout(...) for every site");
+                }
+                phMap.put(name, e.getValue());
             }
             return phMap;
         }

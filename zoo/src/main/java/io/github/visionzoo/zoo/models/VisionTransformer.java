@@ -36,7 +36,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p><b>One layer per encoder block.</b> Each block is one SameDiff layer ({@link Layout#FUSED}) rather than four
  * layers and two additions ({@link Layout#SEPARATE}, same parameters and numbers): one DL4J vertex and one SameDiff
- * session per block and pass instead of six vertices and four sessions.
+ * session per block and pass instead of six vertices and four sessions, and fewer copies between DL4J's and
+ * SameDiff's memory. Measured with {@code VitBenchmark} (batch 16, 224 px, 2 cores, oneDNN natives, shared machine),
+ * fused against separate: vit_s_16 forward 2.69 s against 2.84 s, training step 11.2 s against 11.9 s; vit_b_16
+ * forward 5.66 s against 6.41 s, training step 19.5 s against 25.0 s.
  *
  * <p><b>Initialization</b> as torchvision: class token 0, position embedding normal (std 0.02), LeCun normal patch
  * kernel with zero bias, attention input projection Xavier uniform with zero biases, attention output projection
