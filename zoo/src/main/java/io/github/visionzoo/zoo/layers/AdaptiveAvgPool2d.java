@@ -5,7 +5,6 @@ import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.deeplearning4j.nn.conf.layers.samediff.SameDiffLayer;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -20,7 +19,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>The pooling is one fixed {@code [h*w, oh*ow]} matrix product, so it is exact for every size and its gradient is
  * the transposed product. The input size is fixed when the graph is configured.
  */
-public class AdaptiveAvgPool2d extends SameDiffLayer {
+public class AdaptiveAvgPool2d extends ZooSameDiffLayer {
     private static final long serialVersionUID = 1L;
 
     private int outHeight;

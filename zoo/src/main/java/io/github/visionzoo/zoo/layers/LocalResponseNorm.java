@@ -4,7 +4,6 @@ import java.util.Map;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.deeplearning4j.nn.conf.layers.samediff.SameDiffLayer;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.enums.WeightsFormat;
@@ -31,7 +30,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * oneDNN's convolution instead of {@code size} shifted slices, and exact for even sizes too. The layer has no
  * parameters.
  */
-public class LocalResponseNorm extends SameDiffLayer {
+public class LocalResponseNorm extends ZooSameDiffLayer {
     private static final long serialVersionUID = 1L;
 
     /** Whether {@code alpha} is divided by the window size. */

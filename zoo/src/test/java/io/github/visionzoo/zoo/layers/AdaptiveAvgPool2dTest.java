@@ -68,7 +68,10 @@ class AdaptiveAvgPool2dTest {
     void gradientsMatchNumericOnes() {
         GraphChecks.useDoublePrecision();
         ComputationGraphConfiguration conf = Blocks.newGraph(1, DataType.DOUBLE, 2, 5, 3)
-                .addLayer("avgpool", new AdaptiveAvgPool2d(2, 4), Blocks.INPUT)
+                // a convolution below: its gradients flow back through the layer, so they check the layer's
+                .addLayer("conv", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(1, 1).nOut(2)
+                        .activation(Activation.IDENTITY).build(), Blocks.INPUT)
+                .addLayer("avgpool", new AdaptiveAvgPool2d(2, 4), "conv")
                 .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(3)
                         .activation(Activation.TANH).build(), "avgpool")
                 .setOutputs("out")

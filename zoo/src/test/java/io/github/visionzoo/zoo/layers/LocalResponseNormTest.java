@@ -73,8 +73,11 @@ class LocalResponseNormTest {
     @Test
     void gradientsMatchNumericOnes() {
         ComputationGraphConfiguration conf = Blocks.newGraph(1, DataType.DOUBLE, 7, 5, 4)
+                // a convolution below: its gradients flow back through the layer, so they check the layer's
+                .addLayer("conv", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(1, 1).nOut(7)
+                        .activation(Activation.IDENTITY).build(), Blocks.INPUT)
                 .addLayer("lrn", new LocalResponseNorm(3, 0.5, 0.75, 2.0, LocalResponseNorm.Convention.PYTORCH),
-                        Blocks.INPUT)
+                        "conv")
                 .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "lrn")
                 .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(3)
                         .activation(Activation.IDENTITY).build(), "pool")
