@@ -5,6 +5,7 @@ import io.github.visionzoo.zoo.Zoo;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,6 +16,9 @@ import picocli.CommandLine.Model.CommandSpec;
 public final class ListCommand implements Callable<Integer> {
     @Option(names = "--classes", defaultValue = "10", description = "Number of classes (default: ${DEFAULT-VALUE}).")
     int classes;
+
+    @Mixin
+    CommonOptions common;
 
     @Spec
     CommandSpec spec;

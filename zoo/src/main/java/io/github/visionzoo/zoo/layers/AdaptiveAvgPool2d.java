@@ -1,7 +1,6 @@
 package io.github.visionzoo.zoo.layers;
 
 import java.util.Map;
-import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
@@ -80,14 +79,14 @@ public class AdaptiveAvgPool2d extends ZooSameDiffLayer {
 
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
-        InputType.InputTypeConvolutional c = requireConvolutional(inputType);
+        InputType.InputTypeConvolutional c = requireNchw(inputType);
         return InputType.convolutional(outHeight, outWidth, c.getChannels());
     }
 
     @Override
     public void setNIn(InputType inputType, boolean override) {
         if (channels == 0 || override) {
-            InputType.InputTypeConvolutional c = requireConvolutional(inputType);
+            InputType.InputTypeConvolutional c = requireNchw(inputType);
             channels = c.getChannels();
             inHeight = c.getHeight();
             inWidth = c.getWidth();
@@ -97,14 +96,6 @@ public class AdaptiveAvgPool2d extends ZooSameDiffLayer {
     @Override
     public InputPreProcessor getPreProcessorForInputType(InputType inputType) {
         return null;
-    }
-
-    private InputType.InputTypeConvolutional requireConvolutional(InputType inputType) {
-        if (!(inputType instanceof InputType.InputTypeConvolutional c) || c.getFormat() != CNN2DFormat.NCHW) {
-            throw new IllegalArgumentException("AdaptiveAvgPool2d '" + getLayerName()
-                    + "' needs NCHW convolutional input [b, c, h, w], got " + inputType);
-        }
-        return c;
     }
 
     public int getOutHeight() {

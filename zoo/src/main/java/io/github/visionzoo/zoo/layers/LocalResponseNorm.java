@@ -100,29 +100,20 @@ public class LocalResponseNorm extends ZooSameDiffLayer {
 
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
-        requireConvolutional(inputType);
+        requireNchw(inputType);
         return inputType;
     }
 
     @Override
     public void setNIn(InputType inputType, boolean override) {
         if (channels == 0 || override) {
-            channels = requireConvolutional(inputType).getChannels();
+            channels = requireNchw(inputType).getChannels();
         }
     }
 
     @Override
     public InputPreProcessor getPreProcessorForInputType(InputType inputType) {
         return null;
-    }
-
-    private InputType.InputTypeConvolutional requireConvolutional(InputType inputType) {
-        if (!(inputType instanceof InputType.InputTypeConvolutional c)
-                || c.getFormat() != org.deeplearning4j.nn.conf.CNN2DFormat.NCHW) {
-            throw new IllegalArgumentException("LocalResponseNorm '" + getLayerName()
-                    + "' needs NCHW convolutional input [b, c, h, w], got " + inputType);
-        }
-        return c;
     }
 
     public int getSize() {

@@ -174,6 +174,16 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
         return r;
     }
 
+    /** An image batch {@code [b, c, h, w]} (DL4J's convolutional type, NCHW); else an exception naming this layer. */
+    protected final InputType.InputTypeConvolutional requireNchw(InputType inputType) {
+        if (!(inputType instanceof InputType.InputTypeConvolutional c)
+                || c.getFormat() != org.deeplearning4j.nn.conf.CNN2DFormat.NCHW) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + " '" + getLayerName()
+                    + "' needs NCHW convolutional input [b, c, h, w], got " + inputType);
+        }
+        return c;
+    }
+
     /** Re-derives the parameter shapes after the input size changed (they may have been cached before). */
     protected final void refreshParameters() {
         SDLayerParams p = getLayerParams();

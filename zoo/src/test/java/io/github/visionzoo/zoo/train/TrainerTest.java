@@ -117,7 +117,7 @@ class TrainerTest {
         SyntheticImages train = SyntheticImages.create(320, 10, 32, 0.6, 32, 21, 22);
         SyntheticImages val = SyntheticImages.create(100, 10, 32, 0.6, 32, 23, 24);
         ComputationGraph net = Zoo.create(new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 32), 10, 1);
-        TrainingRecipe recipe = new TrainingRecipe("synthetic", null, "adamw", 3e-3, null, null, 0.01, 32, 2,
+        TrainingRecipe recipe = new TrainingRecipe("synthetic", null, "adamw", 3e-3, null, null, 0.01, 32, 4,
                 new TrainingRecipe.Cosine(0.5, null), 0.1, 32, "eval", 7, null);
         Trainer trainer = new Trainer(tmp).withModelName("resnet-tiny").withMetricsWindow(5).withKeepLast(1)
                 .withConsole(Trainer.Console.PLAIN);
@@ -125,17 +125,17 @@ class TrainerTest {
 
         assertThat(result.bestTop1()).isGreaterThan(0.6);
         assertThat(result.model()).isEqualTo("resnet-tiny");
-        assertThat(result.epochs()).isEqualTo(2);
-        assertThat(result.iterations()).isEqualTo(20);
+        assertThat(result.epochs()).isEqualTo(4);
+        assertThat(result.iterations()).isEqualTo(40);
         assertThat(result.imagesPerSecond()).isPositive();
         assertThat(Json.read(tmp.resolve(Trainer.SUMMARY), TrainingResult.class)).isEqualTo(result);
         assertThat(Recipes.load(tmp.resolve(Trainer.RECIPE))).isEqualTo(recipe);
 
         List<Metrics.Epoch> epochs = lines(tmp, Metrics.Epoch.class);
-        assertThat(epochs).hasSize(2);
-        assertThat(epochs.get(1).trainLoss()).isLessThan(epochs.get(0).trainLoss());
-        assertThat(epochs.get(1).perClassAccuracy()).hasSize(10);
-        assertThat(lines(tmp, Metrics.Iterations.class)).hasSize(4);
+        assertThat(epochs).hasSize(4);
+        assertThat(epochs.get(3).trainLoss()).isLessThan(epochs.get(0).trainLoss());
+        assertThat(epochs.get(3).perClassAccuracy()).hasSize(10);
+        assertThat(lines(tmp, Metrics.Iterations.class)).hasSize(8);
         for (String png : List.of("loss.png", "accuracy.png", "confusion.png")) {
             byte[] bytes = Files.readAllBytes(tmp.resolve(png));
             assertThat(bytes).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
