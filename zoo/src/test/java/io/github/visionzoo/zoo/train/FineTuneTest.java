@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.models.ResNetSpec;
+import io.github.visionzoo.zoo.models.VisionTransformer;
+import io.github.visionzoo.zoo.models.VitSpec;
 import java.nio.file.Path;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
@@ -61,6 +63,38 @@ class FineTuneTest {
         assertThat(restored.getLayer("layer1.0.conv1")).isInstanceOf(FrozenLayer.class);
         INDArray features = val.subset(0, 1, 2, 3, 4).next().getFeatures();
         assertThat(restored.outputSingle(false, features)).isEqualTo(after.outputSingle(false, features));
+    }
+
+    @Test
+    void aTinyVitFineTunesWithItsCustomLayersFrozen() {
+        SyntheticImages train = SyntheticImages.create(160, 10, 16, 0.6, 16, 41, 42);
+        SyntheticImages val = SyntheticImages.create(80, 10, 16, 0.6, 16, 43, 44);
+        ComputationGraph net = Zoo.create(new VitSpec(4, 16, 2, 2, 32, 0.0, 0.0, 16), 10, 1);
+        Trainer base = new Trainer(tmp.resolve("vit")).withConsole(Trainer.Console.QUIET);
+        base.fit(net, recipe(1, 3e-3), train, val);
+        Path best = tmp.resolve("vit").resolve(Trainer.BEST);
+        ComputationGraph source = Checkpoint.load(best).graph();
+
+        ComputationGraph tuned = FineTune.from(best).withNumClasses(5).withFrozenUpTo("encoder.ln").build();
+        INDArray headBefore = tuned.getLayer(VisionTransformer.HEAD).params().dup();
+        Trainer fineTuning = new Trainer(tmp.resolve("vit-ft")).withConsole(Trainer.Console.QUIET);
+        fineTuning.fit(tuned, recipe(1, 3e-3), train.subset(0, 1, 2, 3, 4), val.subset(0, 1, 2, 3, 4));
+
+        Checkpoint saved = fineTuning.latest();
+        assertThat(saved.info().headName()).isEqualTo(VisionTransformer.HEAD);
+        ComputationGraph after = saved.graph();
+        for (Layer layer : source.getLayers()) {
+            String name = layer.conf().getLayer().getLayerName();
+            if (!name.equals(VisionTransformer.HEAD) && layer.numParams() > 0) {
+                assertThat(after.getLayer(name).params()).as(name).isEqualTo(layer.params());
+            }
+        }
+        assertThat(after.getLayer(VisionTransformer.HEAD).params()).isNotEqualTo(headBefore);
+        Path copy = tmp.resolve("vit-copy.zip");
+        Checkpoint.write(copy, after, saved.info());
+        INDArray features = val.subset(0, 1, 2, 3, 4).next().getFeatures();
+        assertThat(Checkpoint.load(copy).graph().outputSingle(false, features))
+                .isEqualTo(after.outputSingle(false, features));
     }
 
     @Test
