@@ -1,11 +1,10 @@
 package io.github.visionzoo.examples.bench;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Map;
+import io.github.visionzoo.zoo.AtomicFiles;
 import io.github.visionzoo.zoo.Json;
 
 /** The measuring rules shared by visionzoo's benchmarks: warm-up steps, then the median of timed steps. */
@@ -28,12 +27,8 @@ public final class Timing {
         return timed % 2 == 1 ? seconds[timed / 2] : (seconds[timed / 2 - 1] + seconds[timed / 2]) / 2;
     }
 
-    /** Writes a results object as JSON, atomically (temporary file, then rename). */
+    /** Writes a results object as JSON, atomically. */
     public static void writeResults(Path file, Map<String, Object> results) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-        Files.writeString(tmp, Json.write(results));
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.writeString(file, Json.write(results));
     }
 }

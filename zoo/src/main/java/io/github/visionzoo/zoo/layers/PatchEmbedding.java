@@ -43,6 +43,9 @@ public class PatchEmbedding extends ZooSameDiffLayer implements TorchNamed {
     public static final String BIAS = "bias";
     public static final String CLASS_TOKEN = "class-token";
     public static final String POS_EMBEDDING = "pos-embedding";
+    /** torchvision's state-dict names of the class token and the position embedding, keyed from the model's root. */
+    public static final String CLASS_TOKEN_KEY = "class_token";
+    public static final String POSITION_EMBEDDING_KEY = "encoder.pos_embedding";
 
     private int patchSize;
     private int hiddenDim;
@@ -131,8 +134,8 @@ public class PatchEmbedding extends ZooSameDiffLayer implements TorchNamed {
     @Override
     public String torchKey(String vertexName, String paramKey) {
         return switch (paramKey) {
-            case CLASS_TOKEN -> "class_token";
-            case POS_EMBEDDING -> "encoder.pos_embedding";
+            case CLASS_TOKEN -> CLASS_TOKEN_KEY;
+            case POS_EMBEDDING -> POSITION_EMBEDDING_KEY;
             default -> vertexName + "." + TorchNamed.toTorch(paramKey);
         };
     }

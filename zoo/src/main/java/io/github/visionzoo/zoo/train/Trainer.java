@@ -1,5 +1,6 @@
 package io.github.visionzoo.zoo.train;
 
+import io.github.visionzoo.zoo.AtomicFiles;
 import io.github.visionzoo.zoo.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,5 +1,7 @@
 package io.github.visionzoo.zoo.weights;
 
+import io.github.visionzoo.zoo.models.VisionTransformer;
+
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,12 +20,29 @@ public enum Layout {
      * (its default {@code useLogStd}); both add {@code eps} to the variance at inference, so the conversion is exact
      * up to float rounding. Variances are clamped at {@code 1e-30} so that the logarithm stays finite.
      */
-    LOG10_STD;
+    LOG10_STD,
+    /**
+     * A ViT's position embedding {@code [1, 1 + g*g, D]}, the same in both; a file made for another image size (another
+     * patch grid g) is accepted and resized bilinearly to the model's grid, keeping the class token's row, as timm does.
+     */
+    POSITION_EMBEDDING;
 
+    /** Whether a file tensor of {@code fileShape} can fill a parameter whose PyTorch shape is {@code expected}. */
+    public boolean accepts(long[] fileShape, long[] expected) {
+        if (this != POSITION_EMBEDDING || Arrays.equals(fileShape, expected)) {
+            return Arrays.equals(fileShape, expected);
+        }
+        return fileShape.length == 3 && fileShape[0] == 1 && fileShape[2] == expected[2] && isSquare(fileShape[1] - 1);
+    }
+
+    private static boolean isSquare(long n) {
+        long root = Math.round(Math.sqrt(n));
+        return n > 0 && root * root == n;
+    }
     /** The PyTorch shape of a DL4J parameter of shape {@code dl4jShape}. */
     public long[] torchShape(long[] dl4jShape) {
         return switch (this) {
-            case SAME -> dl4jShape.clone();
+            case SAME, POSITION_EMBEDDING -> dl4jShape.clone();
             case TRANSPOSE -> {
                 if (dl4jShape.length != 2) {
                     throw new IllegalArgumentException("TRANSPOSE needs a 2-d parameter, not "
@@ -39,6 +58,9 @@ public enum Layout {
     public INDArray toDl4j(INDArray torch, long[] dl4jShape) {
         return switch (this) {
             case SAME -> torch.reshape('c', dl4jShape);
+            case POSITION_EMBEDDING -> torch.size(1) == dl4jShape[1] ? torch.reshape('c', dl4jShape)
+                    : VisionTransformer.resizePositionEmbedding(torch, (int) Math.round(Math.sqrt(dl4jShape[1] - 1)))
+                            .reshape('c', dl4jShape);
             case TRANSPOSE -> torch.transpose().dup('c');
             case VECTOR -> torch.reshape('c', dl4jShape);
             case LOG10_STD -> {
@@ -56,7 +78,7 @@ public enum Layout {
     public INDArray toTorch(INDArray dl4j) {
         INDArray p = dl4j.castTo(DataType.FLOAT);
         return switch (this) {
-            case SAME -> p.dup('c');
+            case SAME, POSITION_EMBEDDING -> p.dup('c');
             case TRANSPOSE -> p.transpose().dup('c');
             case VECTOR -> p.dup('c').reshape('c', new long[] {p.length()});
             case LOG10_STD -> {

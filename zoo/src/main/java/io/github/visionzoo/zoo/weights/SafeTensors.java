@@ -1,5 +1,7 @@
 package io.github.visionzoo.zoo.weights;
 
+import io.github.visionzoo.zoo.AtomicFiles;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -12,7 +14,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -137,25 +138,19 @@ public final class SafeTensors {
         }
         byte[] json = JSON.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;
-        Path parent = file.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".part");
-        try {
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, padded);
-                out.write(len.array());
-                out.write(json);
-                for (int i = json.length; i < padded; i++) {
-                    out.write(' ');
-                }
-                for (StoredTensor t : tensors.values()) {
-                    out.write(t.littleEndianBytes());
-                }
+        AtomicFiles.write(file, raw -> {
+            OutputStream out = new BufferedOutputStream(raw, 1 << 20);
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, padded);
+            out.write(len.array());
+            out.write(json);
+            for (int i = json.length; i < padded; i++) {
+                out.write(' ');
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+            for (StoredTensor t : tensors.values()) {
+                out.write(t.littleEndianBytes());
+            }
+            out.flush();
+        });
     }
 
     private static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {

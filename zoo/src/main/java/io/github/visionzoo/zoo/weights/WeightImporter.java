@@ -103,7 +103,7 @@ public final class WeightImporter {
             if (t == null) {
                 problem = b.key() + " (the model expects " + Arrays.toString(expected) + ")";
                 isMissing = true;
-            } else if (!Arrays.equals(t.shape(), expected)) {
+            } else if (!b.layout().accepts(t.shape(), expected)) {
                 problem = b.key() + ": the file has " + Arrays.toString(t.shape()) + ", the model expects "
                         + Arrays.toString(expected);
             } else if (!t.dtype().isFloating()) {

@@ -3,6 +3,7 @@ package io.github.visionzoo.zoo.weights;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.models.AlexNetSpec;
 import io.github.visionzoo.zoo.models.ResNetSpec;
+import io.github.visionzoo.zoo.models.VitSpec;
 import io.github.visionzoo.zoo.models.VggSpec;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,15 +12,16 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
  * The weight mapping of each model family, the one place where a family says how its parameters meet PyTorch's:
- * AlexNet, VGG and ResNet share {@link TorchvisionCnnMapping}.
+ * every family uses {@link TorchvisionMapping}, the ViT's also reading timm's names ({@link TimmVitNames}).
  */
 public final class WeightMappings {
     private static final Map<Class<?>, Function<ModelSpec, WeightMapping>> FAMILIES = new LinkedHashMap<>();
 
     static {
-        register(AlexNetSpec.class, s -> new TorchvisionCnnMapping(s.headName()));
-        register(VggSpec.class, s -> new TorchvisionCnnMapping(s.headName()));
-        register(ResNetSpec.class, s -> new TorchvisionCnnMapping(s.headName()));
+        register(AlexNetSpec.class, s -> new TorchvisionMapping(s.headName()));
+        register(VggSpec.class, s -> new TorchvisionMapping(s.headName()));
+        register(ResNetSpec.class, s -> new TorchvisionMapping(s.headName()));
+        register(VitSpec.class, s -> new TorchvisionMapping(s.headName(), TimmVitNames::toTorchvision));
     }
 
     private WeightMappings() {
@@ -55,6 +57,6 @@ public final class WeightMappings {
         if (outputs.size() != 1) {
             throw new IllegalArgumentException("a graph with " + outputs.size() + " outputs has no single classifier");
         }
-        return new TorchvisionCnnMapping(outputs.get(0));
+        return new TorchvisionMapping(outputs.get(0));
     }
 }

@@ -8,16 +8,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.models.VisionTransformer;
 import io.github.visionzoo.zoo.models.VitSpec;
+import io.github.visionzoo.zoo.weights.ImportOptions;
+import io.github.visionzoo.zoo.weights.StateDict;
+import io.github.visionzoo.zoo.weights.StoredTensor;
+import io.github.visionzoo.zoo.weights.TorchvisionMapping;
+import io.github.visionzoo.zoo.weights.WeightExporter;
+import io.github.visionzoo.zoo.weights.WeightImporter;
+import io.github.visionzoo.zoo.weights.WeightMappings;
 import java.io.File;
-import java.util.Arrays;
 import java.util.Map;
-import java.util.TreeSet;
+import java.util.TreeMap;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -25,10 +32,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The ViT layers against PyTorch: golden values written by {@code src/tools/golden_vit.py} (float32 weights and
- * inputs, float64 reference outputs). Weights are loaded by state-dict key through {@link TorchStateDict}.
+ * inputs, float64 reference outputs). Weights are loaded by state-dict key through the weight importer's mapping.
  */
 class VitGoldenTest {
     /** The tiny torchvision model of the golden script. */
@@ -54,9 +62,12 @@ class VitGoldenTest {
                 .build();
         ComputationGraph graph = new ComputationGraph(conf);
         graph.init();
+        Map<String, StoredTensor> tensors = new java.util.LinkedHashMap<>();
         for (String name : new String[] {"in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"}) {
-            TorchStateDict.set(graph, "self_attention." + name, npy("mha/" + name + ".npy"));
+            tensors.put("self_attention." + name, StoredTensor.of(npy("mha/" + name + ".npy")));
         }
+        WeightImporter.load(graph, new TorchvisionMapping("self_attention"), StateDict.of(tensors),
+                ImportOptions.strict());
         INDArray out = graph.outputSingle(npy("mha/input.npy").castTo(type));
         double diff = maxAbsDiff(out, npy("mha/output.npy"));
         System.out.printf("MHA vs PyTorch (%s): max |diff| = %.3g%n", type, diff);
@@ -64,21 +75,23 @@ class VitGoldenTest {
         assertThat(diff).isLessThanOrEqualTo(tolerance);
     }
 
-    /** Loads every tensor of the golden state dict and checks that it covers every mapped parameter. */
+    /** The golden state dict, one .npy file per tensor named by its key. */
+    static Map<String, StoredTensor> goldenStateDict() {
+        Map<String, StoredTensor> tensors = new TreeMap<>();
+        for (File f : golden("tiny/state").listFiles((d, n) -> n.endsWith(".npy"))) {
+            String key = f.getName().substring(0, f.getName().length() - ".npy".length());
+            tensors.put(key, StoredTensor.of(Nd4j.createFromNpyFile(f)));
+        }
+        return tensors;
+    }
+
+    /** Loads the golden state dict strictly: every tensor used, every parameter filled. */
     static ComputationGraph tinyVit(DataType type, Layout layout) {
         ComputationGraphConfiguration conf = VisionTransformer.configuration(TINY, 3, 1, layout);
         conf.setDataType(type);
         ComputationGraph graph = new ComputationGraph(conf);
         graph.init();
-        Map<String, TorchStateDict.Slot> keys = TorchStateDict.keys(graph);
-        File[] files = golden("tiny/state").listFiles((d, n) -> n.endsWith(".npy"));
-        TreeSet<String> loaded = new TreeSet<>();
-        for (File f : files) {
-            String key = f.getName().substring(0, f.getName().length() - ".npy".length());
-            TorchStateDict.set(graph, keys, key, Nd4j.createFromNpyFile(f));
-            loaded.add(key);
-        }
-        assertThat(loaded).isEqualTo(new TreeSet<>(keys.keySet()));
+        WeightImporter.load(graph, WeightMappings.of(TINY), StateDict.of(goldenStateDict()), ImportOptions.strict());
         return graph;
     }
 
@@ -122,12 +135,59 @@ class VitGoldenTest {
     @EnumSource(Layout.class)
     void stateDictKeysAndShapesAreTorchvisions(Layout layout) {
         ComputationGraph graph = tinyVit(DataType.FLOAT, layout);
-        for (Map.Entry<String, TorchStateDict.Slot> e : TorchStateDict.keys(graph).entrySet()) {
+        Map<String, StoredTensor> exported = WeightExporter.stateDict(graph, WeightMappings.of(TINY));
+        assertThat(exported.keySet()).isEqualTo(goldenStateDict().keySet());
+        for (Map.Entry<String, StoredTensor> e : exported.entrySet()) {
             INDArray expected = npy("tiny/state/" + e.getKey() + ".npy");
-            assertThat(e.getValue().torchShape()).as(e.getKey()).isEqualTo(expected.shape());
-            // and reading it back in PyTorch's layout gives the same numbers
-            assertThat(TorchStateDict.get(graph, e.getKey())).as(e.getKey()).isEqualTo(expected);
+            // reading it back in PyTorch's layout gives the same shape and numbers
+            assertThat(e.getValue().toINDArray()).as(e.getKey()).isEqualTo(expected.castTo(DataType.FLOAT));
         }
-        System.out.println(Arrays.toString(TorchStateDict.keys(graph).keySet().toArray()));
+    }
+
+    /** The golden state dict under timm's names (what timm's {@code VisionTransformer.state_dict()} holds). */
+    private static Map<String, StoredTensor> asTimm(Map<String, StoredTensor> torchvision) {
+        Map<String, StoredTensor> timm = new TreeMap<>();
+        torchvision.forEach((key, t) -> timm.put(key
+                .replace("conv_proj.", "patch_embed.proj.")
+                .replace("class_token", "cls_token")
+                .replace("encoder.pos_embedding", "pos_embed")
+                .replaceAll("encoder\\.layers\\.encoder_layer_(\\d+)\\.", "blocks.$1.")
+                .replace(".ln_1.", ".norm1.").replace(".ln_2.", ".norm2.")
+                .replace(".self_attention.in_proj_", ".attn.qkv.")
+                .replace(".self_attention.out_proj.", ".attn.proj.")
+                .replace(".mlp.0.", ".mlp.fc1.").replace(".mlp.3.", ".mlp.fc2.")
+                .replace("encoder.ln.", "norm.")
+                .replace("heads.head.", "head."), t));
+        return timm;
+    }
+
+    @Test
+    void timmNamedWeightsLoadLikeTorchvisions() {
+        Map<String, StoredTensor> timm = asTimm(goldenStateDict());
+        assertThat(timm).containsKeys("cls_token", "pos_embed", "blocks.1.attn.qkv.weight", "norm.bias", "head.weight");
+        ComputationGraph graph = new ComputationGraph(VisionTransformer.configuration(TINY, 3, 1, Layout.FUSED));
+        graph.init();
+        WeightImporter.load(graph, WeightMappings.of(TINY), StateDict.of(timm), ImportOptions.strict());
+        INDArray input = npy("tiny/input.npy").castTo(DataType.FLOAT);
+        assertThat(maxAbsDiff(graph.outputSingle(input), npy("tiny/softmax.npy"))).isLessThanOrEqualTo(1e-5);
+    }
+
+    @Test
+    void weightsForAnotherImageSizeGetAResizedPositionEmbedding() {
+        VitSpec larger = TINY.withImageSize(TINY.imageSize() * 2); // a patch grid twice as wide
+        ComputationGraph graph = new ComputationGraph(VisionTransformer.configuration(larger, 3, 1, Layout.FUSED));
+        graph.init();
+        WeightImporter.load(graph, WeightMappings.of(larger), StateDict.of(goldenStateDict()), ImportOptions.strict());
+        int grid = larger.imageSize() / larger.patchSize();
+        INDArray expected = VisionTransformer.resizePositionEmbedding(
+                npy("tiny/state/encoder.pos_embedding.npy").castTo(DataType.FLOAT), grid);
+        INDArray actual = WeightExporter.stateDict(graph, WeightMappings.of(larger)).get("encoder.pos_embedding")
+                .toINDArray();
+        assertThat(actual.shape()).containsExactly(1, 1 + grid * grid, larger.hiddenDim());
+        assertThat(maxAbsDiff(actual, expected)).isLessThan(1e-6);
+        // the class token's row is kept as it was
+        assertThat(maxAbsDiff(actual.get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all()),
+                npy("tiny/state/encoder.pos_embedding.npy").castTo(DataType.FLOAT)
+                        .get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all()))).isLessThan(1e-7);
     }
 }

@@ -1,5 +1,6 @@
 package io.github.visionzoo.zoo.train;
 
+import io.github.visionzoo.zoo.AtomicFiles;
 import static io.github.visionzoo.zoo.train.TrainTestSupport.recipe;
 import static io.github.visionzoo.zoo.train.TrainTestSupport.tinyNet;
 import static org.assertj.core.api.Assertions.assertThat;

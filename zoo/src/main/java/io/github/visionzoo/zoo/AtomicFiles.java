@@ -1,4 +1,4 @@
-package io.github.visionzoo.zoo.train;
+package io.github.visionzoo.zoo;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -10,30 +10,32 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Writes files so that a reader, or a process killed at any moment, sees either the old file or the complete new one:
  * the bytes go to a temporary file in the same folder, which is forced to disk and then renamed over the target in one
  * atomic step; the folder is forced too, so the rename itself survives a power loss where the OS allows it.
  */
-final class AtomicFiles {
+public final class AtomicFiles {
     /** Prefix of the temporary files; a run directory may hold leftovers of a killed write, which are ignored. */
-    static final String TEMP_PREFIX = ".tmp-";
+    public static final String TEMP_PREFIX = ".tmp-";
 
     /** What writes the content. */
     @FunctionalInterface
-    interface Writer {
+    public interface Writer {
         void write(OutputStream out) throws IOException;
     }
 
     private AtomicFiles() {
     }
 
-    static void write(Path target, Writer writer) throws IOException {
+    public static void write(Path target, Writer writer) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, TEMP_PREFIX + target.getFileName() + "-", "");
         try {
+            readableByAll(tmp);
             try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 OutputStream out = Channels.newOutputStream(channel);
@@ -48,7 +50,7 @@ final class AtomicFiles {
         forceDirectory(dir);
     }
 
-    static void writeString(Path target, String text) throws IOException {
+    public static void writeString(Path target, String text) throws IOException {
         write(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }
 
@@ -56,7 +58,7 @@ final class AtomicFiles {
      * Makes {@code target} name the same file as {@code source}: a hard link where the file system has them, else a
      * copy; either way through an atomic rename.
      */
-    static void linkOrCopy(Path source, Path target) throws IOException {
+    public static void linkOrCopy(Path source, Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = dir.resolve(TEMP_PREFIX + target.getFileName() + "-" + System.nanoTime());
         try {
@@ -71,6 +73,15 @@ final class AtomicFiles {
             Files.deleteIfExists(tmp);
         }
         forceDirectory(dir);
+    }
+
+    /** A temporary file is private (rw-------); what it becomes is an ordinary file (rw-r--r--). */
+    private static void readableByAll(Path tmp) throws IOException {
+        try {
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: its default permissions apply
+        }
     }
 
     private static void move(Path tmp, Path target) throws IOException {

@@ -1,5 +1,9 @@
 package io.github.visionzoo.zoo.weights;
 
+import io.github.visionzoo.zoo.layers.PatchEmbedding;
+import io.github.visionzoo.zoo.layers.TorchNamed;
+import java.util.function.UnaryOperator;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -18,9 +22,9 @@ import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
 
 /**
- * The mapping of visionzoo's AlexNet, VGG and ResNet families: their vertices carry torchvision's module names
- * ({@code features.0}, {@code layer1.0.downsample.1}, {@code classifier.6}, {@code fc}), so a parameter's state-dict
- * name is {@code VERTEX.SUFFIX} with the suffix and layout given by the layer type:
+ * The one mapping of every visionzoo family: vertices carry torchvision's module names ({@code features.0},
+ * {@code layer1.0.downsample.1}, {@code classifier.6}, {@code fc}, {@code encoder.layers.encoder_layer_0}), so a
+ * parameter's state-dict name is {@code VERTEX.SUFFIX} with the suffix and layout given by the layer type:
  *
  * <table>
  * <caption>torchvision tensor to DL4J parameter</caption>
@@ -32,19 +36,37 @@ import org.deeplearning4j.nn.params.DefaultParamInitializer;
  * <tr><td>BatchNorm2d</td><td>{@code weight}, {@code bias}, {@code running_mean}, {@code running_var} {@code [c]};
  *     {@code num_batches_tracked} (ignored)</td><td>{@code gamma}, {@code beta}, {@code mean},
  *     {@code log10stdev} {@code [1, c]}</td><td>vector; {@code log10(sqrt(var))}</td></tr>
+ * <tr><td>visionzoo's {@link TorchNamed} layers (the ViT's)</td><td>PyTorch's own names and shapes, from
+ *     {@link TorchNamed#torchKey}</td><td>the same tensors ({@code _} written {@code -} in keys)</td><td>same; the
+ *     position embedding is resized to the model's patch grid when the file's differs</td></tr>
  * </table>
  *
  * <p>ReLU, dropout, pooling, {@code AdaptiveAvgPool2d} and LRN have no parameters, so the indices that torchvision
  * gives them and that are not vertices here need no mapping. A layer with parameters of any other type is an error
  * rather than silently left out.
  */
-public final class TorchvisionCnnMapping implements WeightMapping {
+public final class TorchvisionMapping implements WeightMapping {
     private static final String NUM_BATCHES_TRACKED = ".num_batches_tracked";
     private final String head;
+    private final UnaryOperator<String> fileNames;
 
     /** @param head the classifier vertex ({@code fc}, {@code classifier.6}) */
-    public TorchvisionCnnMapping(String head) {
+    public TorchvisionMapping(String head) {
+        this(head, UnaryOperator.identity());
+    }
+
+    /**
+     * @param head      the classifier vertex ({@code heads.head})
+     * @param fileNames renames another library's tensor names to torchvision's (timm's ViT names, say)
+     */
+    public TorchvisionMapping(String head, UnaryOperator<String> fileNames) {
         this.head = head;
+        this.fileNames = fileNames;
+    }
+
+    @Override
+    public StateDict canonical(StateDict file) {
+        return file.renamed(fileNames);
     }
 
     @Override
@@ -64,7 +86,13 @@ public final class TorchvisionCnnMapping implements WeightMapping {
             boolean isHead = v.equals(head);
             List<Binding> mine = new ArrayList<>();
             var conf = lv.getLayerConf().getLayer();
-            if (conf.getClass() == ConvolutionLayer.class) {
+            if (conf instanceof TorchNamed named) {
+                for (String param : layer.paramTable().keySet()) {
+                    String key = named.torchKey(v, param);
+                    mine.add(new Binding(key, v, param, key.equals(PatchEmbedding.POSITION_EMBEDDING_KEY)
+                            ? Layout.POSITION_EMBEDDING : Layout.SAME, isHead));
+                }
+            } else if (conf.getClass() == ConvolutionLayer.class) {
                 mine.add(new Binding(v + ".weight", v, DefaultParamInitializer.WEIGHT_KEY, Layout.SAME, isHead));
                 mine.add(new Binding(v + ".bias", v, DefaultParamInitializer.BIAS_KEY, Layout.VECTOR, isHead));
             } else if (conf.getClass() == DenseLayer.class || conf.getClass() == OutputLayer.class) {
@@ -112,6 +140,6 @@ public final class TorchvisionCnnMapping implements WeightMapping {
 
     @Override
     public String toString() {
-        return "TorchvisionCnnMapping(head " + head + ")";
+        return "TorchvisionMapping(head " + head + ")";
     }
 }
