@@ -88,6 +88,29 @@ class LocalResponseNormTest {
         GraphChecks.assertGradientsMatch(g, Nd4j.randn(DataType.DOUBLE, 2, 7, 5, 4).muli(2), Nd4j.rand(DataType.DOUBLE, 2, 3));
     }
 
+    /**
+     * Why visionzoo has its own LRN: DL4J 1.0.0-M2.1's built-in layer computes the right outputs (see
+     * {@link #paperConventionEqualsDl4jBuiltIn}) but a wrong gradient for the layers below it. If this starts to fail,
+     * DL4J fixed it, and delegating to the built-in becomes an option.
+     */
+    @Test
+    void dl4jBuiltInLrnPassesWrongGradientsDown() {
+        ComputationGraphConfiguration conf = Blocks.newGraph(1, DataType.DOUBLE, 7, 5, 4)
+                .addLayer("conv", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(1, 1).nOut(7)
+                        .activation(Activation.IDENTITY).build(), Blocks.INPUT)
+                .addLayer("lrn", new LocalResponseNormalization.Builder(2.0, 3, 0.5 / 3, 0.75).build(), "conv")
+                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "lrn")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(3)
+                        .activation(Activation.IDENTITY).build(), "pool")
+                .setOutputs("out")
+                .build();
+        ComputationGraph g = GraphChecks.gradientCheckGraph(conf);
+        Nd4j.getRandom().setSeed(7);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> GraphChecks.assertGradientsMatch(g,
+                Nd4j.randn(DataType.DOUBLE, 2, 7, 5, 4).muli(2), Nd4j.rand(DataType.DOUBLE, 2, 3)))
+                .isInstanceOf(AssertionError.class);
+    }
+
     @Test
     void savesAndRestores(@TempDir Path dir) throws Exception {
         ComputationGraph g = single(new LocalResponseNorm(3, 0.3, 0.5, 1.5, LocalResponseNorm.Convention.PAPER),
