@@ -1,16 +1,31 @@
 package io.github.visionzoo.zoo.layers;
 
+import java.util.Collection;
 import java.util.Map;
+import java.util.Objects;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
+import org.deeplearning4j.nn.conf.layers.NoParamLayer;
+import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
+import org.deeplearning4j.nn.conf.memory.MemoryReport;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.AbstractLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.AvgPooling2D;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.Pooling2D;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Pooling2DConfig;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Pooling2DConfig;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Local response normalization across channels (Krizhevsky, Sutskever, Hinton, "ImageNet Classification with Deep
@@ -26,11 +41,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * defaults are the reference study's and PyTorch's: size 5, alpha 1e-4, beta 0.75, k 2. (With the paper's
  * convention the same layer needs alpha 2e-5 to match, since DL4J's and the paper's alpha is not divided by n.)
  *
- * <p>The window mean is computed as PyTorch computes it: {@code a^2}, zero-padded over channels, average-pooled
- * with a {@code size x 1} window (one native pooling call; measured faster than a 1x1 convolution with a banded
- * {@code [c, c]} matrix on AlexNet's conv1 shape). The layer has no parameters.
+ * <p>The window mean is computed as PyTorch computes it: {@code a^2}, zero-padded over channels ({@code size/2}
+ * before, {@code (size-1)/2} after), average-pooled with a {@code size x 1} window, one native pooling call (the
+ * padding inside the pool for odd sizes, an explicit copy for even ones). The
+ * backward pass is written out, {@code dx = g D^-beta - 2 beta alpha' x M^T(g x D^(-beta-1))} with {@code M^T} the
+ * same pool with the padding mirrored, instead of a SameDiff graph (which re-runs the forward pass to differentiate
+ * it). The layer has no parameters. DL4J's built-in {@code LocalResponseNormalization} gives the same outputs in
+ * paper mode but, in 1.0.0-M2.1, passes wrong gradients to the layers below it.
  */
-public class LocalResponseNorm extends ZooSameDiffLayer {
+public class LocalResponseNorm extends NoParamLayer {
     private static final long serialVersionUID = 1L;
 
     /** Whether {@code alpha} is divided by the window size. */
@@ -41,9 +60,6 @@ public class LocalResponseNorm extends ZooSameDiffLayer {
     private double beta = 0.75;
     private double k = 2.0;
     private Convention convention = Convention.PYTORCH;
-    private long channels;
-    private long height;
-    private long width;
 
     /** For JSON; the defaults are PyTorch's {@code LocalResponseNorm(5, 1e-4, 0.75, 2)}. */
     public LocalResponseNorm() {
@@ -61,55 +77,132 @@ public class LocalResponseNorm extends ZooSameDiffLayer {
         this.alpha = alpha;
         this.beta = beta;
         this.k = k;
-        this.convention = java.util.Objects.requireNonNull(convention, "convention");
+        this.convention = Objects.requireNonNull(convention, "convention");
     }
 
     @Override
-    public SDVariable defineLayer(SameDiff sd, SDVariable input, Map<String, SDVariable> params, SDVariable mask) {
-        // PyTorch's own way: a^2 zero-padded over channels (size/2 before, (size-1)/2 after), then averaged over the
-        // window: [b, c, h, w] -> [b, 1, c + size - 1, h*w] -> average pool (size x 1) -> [b, c, h, w]. The padding is
-        // explicit because libnd4j's average-pool backward pass ignores the count-the-padding mode.
-        SDVariable squares = sd.math().square(input).reshape(-1, 1, channels, height * width);
-        SDVariable padding = sd.constant("lrn_padding", Nd4j.createFromArray(new int[][] {
-                {0, 0}, {0, 0}, {size / 2, (size - 1) / 2}, {0, 0}}));
-        Pooling2DConfig window = Pooling2DConfig.builder().kH(size).kW(1).sH(1).sW(1).pH(0).pW(0).dH(1).dW(1)
-                .type(Pooling2D.Pooling2DType.AVG).paddingMode(PaddingMode.VALID).isNHWC(false).build();
-        SDVariable mean = sd.cnn().avgPooling2d(sd.nn().pad(squares, padding, 0.0), window)
-                .reshape(-1, channels, height, width);
-        // the mean is sum / size, so PyTorch's alpha / size is alpha on the mean, and the paper's alpha is alpha * size
-        double coefficient = convention == Convention.PYTORCH ? alpha : alpha * size;
-        return input.div(sd.math().pow(mean.mul(coefficient).add(k), beta));
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
+                             int layerIndex, INDArray layerParamsView, boolean initializeParams,
+                             DataType networkDataType) {
+        Impl layer = new Impl(conf, networkDataType);
+        layer.setListeners(trainingListeners);
+        layer.setIndex(layerIndex);
+        layer.setParamsViewArray(layerParamsView);
+        layer.setParamTable(initializer().init(conf, layerParamsView, initializeParams));
+        layer.setConf(conf);
+        return layer;
     }
 
-    @Override
-    public void defineParameters(SDLayerParams params) {
-        // no parameters
-    }
-
-    @Override
-    public void initializeParameters(Map<String, INDArray> params) {
-        // no parameters
+    /** The coefficient of the window mean: PyTorch's alpha / size of the sum is alpha of the mean. */
+    double meanCoefficient() {
+        return convention == Convention.PYTORCH ? alpha : alpha * size;
     }
 
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
-        requireNchw(inputType);
-        return inputType;
-    }
-
-    @Override
-    public void setNIn(InputType inputType, boolean override) {
-        if (channels == 0 || override) {
-            InputType.InputTypeConvolutional c = requireNchw(inputType);
-            channels = c.getChannels();
-            height = c.getHeight();
-            width = c.getWidth();
+        if (!(inputType instanceof InputType.InputTypeConvolutional c) || c.getFormat() != CNN2DFormat.NCHW) {
+            throw new IllegalArgumentException("LocalResponseNorm '" + getLayerName()
+                    + "' needs NCHW convolutional input [b, c, h, w], got " + inputType);
         }
+        return inputType;
     }
 
     @Override
     public InputPreProcessor getPreProcessorForInputType(InputType inputType) {
         return null;
+    }
+
+    @Override
+    public LayerMemoryReport getMemoryReport(InputType inputType) {
+        long perExample = inputType.arrayElementsPerExample();
+        return new LayerMemoryReport.Builder(layerName, LocalResponseNorm.class, inputType, inputType)
+                .standardMemory(0, 0)
+                .workingMemory(0, 2 * perExample, 0, 4 * perExample)
+                .cacheMemory(MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS)
+                .build();
+    }
+
+    /** The running layer. */
+    static final class Impl extends AbstractLayer<LocalResponseNorm> {
+        Impl(NeuralNetConfiguration conf, DataType dataType) {
+            super(conf, dataType);
+        }
+
+        /**
+         * The mean of {@code x} over each channel window, zero-padded {@code before} and {@code after}:
+         * [b, c, h, w] -> [b, 1, c + before + after, h*w] -> average pool (size x 1) -> [b, c, h, w].
+         */
+        private INDArray windowMean(INDArray x, int before, int after) {
+            long b = x.size(0);
+            long c = x.size(1);
+            long hw = x.size(2) * x.size(3);
+            int n = layerConf().getSize();
+            INDArray rows = x.reshape('c', b, 1, c, hw);
+            // a symmetric window pads inside the pool (zeros counted, extra 1); an even one needs explicit padding
+            boolean symmetric = before == after;
+            INDArray source = symmetric ? rows
+                    : Nd4j.pad(rows, new int[][] {{0, 0}, {0, 0}, {before, after}, {0, 0}});
+            INDArray mean = Nd4j.create(x.dataType(), b, 1, c, hw);
+            Pooling2DConfig window = Pooling2DConfig.builder().kH(n).kW(1).sH(1).sW(1).pH(symmetric ? before : 0)
+                    .pW(0).dH(1).dW(1).type(Pooling2D.Pooling2DType.AVG).divisor(Pooling2D.Divisor.INCLUDE_PADDING)
+                    .extra(1.0).paddingMode(PaddingMode.VALID).isNHWC(false).build();
+            Nd4j.exec(new AvgPooling2D(source, mean, window));
+            return mean.reshape('c', x.shape());
+        }
+
+        /** {@code D = k + alpha' * mean(a^2)} over each window. */
+        private INDArray denominatorBase(INDArray x) {
+            int n = layerConf().getSize();
+            return windowMean(x.mul(x), n / 2, (n - 1) / 2).muli(layerConf().meanCoefficient())
+                    .addi(layerConf().getK());
+        }
+
+        @Override
+        public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+            assertInputSet(false);
+            INDArray x = input.castTo(dataType);
+            INDArray scale = Transforms.pow(denominatorBase(x), -layerConf().getBeta(), false);
+            return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, x.mul(scale));
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+            assertInputSet(true);
+            int n = layerConf().getSize();
+            double beta = layerConf().getBeta();
+            INDArray x = input.castTo(dataType);
+            INDArray d = denominatorBase(x);
+            INDArray scale = Transforms.pow(d, -beta, true);
+            // the window relation transposed: channel j feeds the windows of [j - (n-1)/2, j + n/2]
+            INDArray back = windowMean(epsilon.mul(x).muli(scale).divi(d), (n - 1) / 2, n / 2);
+            INDArray dx = epsilon.mul(scale).subi(back.muli(x).muli(2 * beta * layerConf().meanCoefficient()));
+            return new Pair<>(new DefaultGradient(), workspaceMgr.leverageTo(ArrayType.ACTIVATION_GRAD, dx));
+        }
+
+        @Override
+        public double calcRegularizationScore(boolean backpropParamsOnly) {
+            return 0;
+        }
+
+        @Override
+        public Type type() {
+            return Type.CONVOLUTIONAL;
+        }
+
+        @Override
+        public boolean isPretrainLayer() {
+            return false;
+        }
+
+        @Override
+        public void clearNoiseWeightParams() {
+            // no parameters
+        }
+
+        @Override
+        public INDArray params() {
+            return null;
+        }
     }
 
     public int getSize() {
@@ -150,29 +243,5 @@ public class LocalResponseNorm extends ZooSameDiffLayer {
 
     public void setConvention(Convention convention) {
         this.convention = convention;
-    }
-
-    public long getChannels() {
-        return channels;
-    }
-
-    public void setChannels(long channels) {
-        this.channels = channels;
-    }
-
-    public long getHeight() {
-        return height;
-    }
-
-    public void setHeight(long height) {
-        this.height = height;
-    }
-
-    public long getWidth() {
-        return width;
-    }
-
-    public void setWidth(long width) {
-        this.width = width;
     }
 }

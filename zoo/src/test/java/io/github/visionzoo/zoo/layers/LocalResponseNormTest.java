@@ -120,7 +120,7 @@ class LocalResponseNormTest {
         LocalResponseNorm layer = (LocalResponseNorm) restored.getLayer("lrn").conf().getLayer();
         assertThat(layer.getSize()).isEqualTo(3);
         assertThat(layer.getConvention()).isEqualTo(LocalResponseNorm.Convention.PAPER);
-        assertThat(layer.getChannels()).isEqualTo(7);
+        assertThat(layer.getAlpha()).isEqualTo(0.3);
     }
 
     @Test
