@@ -124,6 +124,10 @@ public class LocalResponseNorm extends NoParamLayer {
 
     /** The running layer. */
     static final class Impl extends AbstractLayer<LocalResponseNorm> {
+        /** The training forward pass's input and {@code D}, kept (out of any workspace) for its backward pass. */
+        private INDArray forwardInput;
+        private INDArray forwardD;
+
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
         }
@@ -161,7 +165,12 @@ public class LocalResponseNorm extends NoParamLayer {
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
             assertInputSet(false);
             INDArray x = input.castTo(dataType);
-            INDArray scale = Transforms.pow(denominatorBase(x), -layerConf().getBeta(), false);
+            INDArray d = denominatorBase(x);
+            if (training) {
+                forwardInput = input;
+                forwardD = d.detach();
+            }
+            INDArray scale = Transforms.pow(d, -layerConf().getBeta(), true);
             return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, x.mul(scale));
         }
 
@@ -171,7 +180,9 @@ public class LocalResponseNorm extends NoParamLayer {
             int n = layerConf().getSize();
             double beta = layerConf().getBeta();
             INDArray x = input.castTo(dataType);
-            INDArray d = denominatorBase(x);
+            INDArray d = forwardInput == input && forwardD != null ? forwardD : denominatorBase(x);
+            forwardInput = null;
+            forwardD = null;
             INDArray scale = Transforms.pow(d, -beta, true);
             // the window relation transposed: channel j feeds the windows of [j - (n-1)/2, j + n/2]
             INDArray back = windowMean(epsilon.mul(x).muli(scale).divi(d), (n - 1) / 2, n / 2);
