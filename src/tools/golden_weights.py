@@ -151,6 +151,13 @@ def narrow_alexnet(widths, hidden, num_classes):
     return model
 
 
+def tiny_vit(image_size, num_classes):
+    """torchvision's VisionTransformer with 2 blocks of width 32 (2 heads, MLP 64) and 16 px patches."""
+    from torchvision.models.vision_transformer import VisionTransformer
+    return VisionTransformer(image_size=image_size, patch_size=16, num_layers=2, num_heads=2, hidden_dim=32,
+                             mlp_dim=64, num_classes=num_classes)
+
+
 # name -> (constructor, input size); the Java test builds the matching visionzoo spec
 SMALL = {
     # new ResNetSpec(BASIC, [1, 1, 1, 1], 4, false, 64)
@@ -163,17 +170,25 @@ SMALL = {
     "vgg_bn": (lambda: narrow_vgg([8, "M", 8, "M", 16, 16, "M", 16, 16, "M", 16, 16, "M"], True, 16, CLASSES), 64),
     # new AlexNetSpec([8, 16, 16, 16, 16], 2, false, true, 16, 0.5, 100)
     "alexnet": (lambda: narrow_alexnet([8, 16, 16, 16, 16], 16, CLASSES), 100),
+    # new VitSpec(16, 32, 2, 2, 64, 0.0, 0.0, 64)
+    "vit": (lambda: tiny_vit(64, CLASSES), 64),
 }
 
 FULL = {
     "resnet50": lambda: torchvision.models.resnet50(weights=None),
     "vgg16": lambda: torchvision.models.vgg16(weights=None),
     "alexnet": lambda: torchvision.models.alexnet(weights=None),
+    "vit_b_16": lambda: torchvision.models.vit_b_16(weights=None),
 }
 
 
 def randomize(model, size, gen):
-    """Random batch-norm affine parameters, then running statistics from a few train-mode passes."""
+    """Random batch-norm affine parameters, then running statistics from a few train-mode passes; a ViT's class
+    token and head, which torchvision initializes to zeros, get random values so that they show in the output."""
+    if hasattr(model, "class_token"):
+        with torch.no_grad():
+            for p in (model.class_token, model.heads.head.weight, model.heads.head.bias):
+                p.copy_(torch.randn(p.shape, generator=gen) * 0.5)
     bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
     with torch.no_grad():
         for bn in bns:

@@ -4,6 +4,7 @@ import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.models.AlexNetSpec;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.models.VggSpec;
+import io.github.visionzoo.zoo.models.VitSpec;
 import io.github.visionzoo.zoo.testing.Golden;
 import java.io.File;
 import java.net.URISyntaxException;
@@ -24,7 +25,8 @@ final class GoldenModels {
             "resnet_bottleneck", new ResNetSpec(ResNetSpec.Block.BOTTLENECK, List.of(2, 1, 1, 1), 4, false, 64),
             "vgg", new VggSpec(List.of(1, 1, 2, 2, 2), List.of(8, 8, 16, 16, 16), false, 16, 0.5, 64),
             "vgg_bn", new VggSpec(List.of(1, 1, 2, 2, 2), List.of(8, 8, 16, 16, 16), true, 16, 0.5, 64),
-            "alexnet", new AlexNetSpec(List.of(8, 16, 16, 16, 16), 2, false, true, 16, 0.5, 100));
+            "alexnet", new AlexNetSpec(List.of(8, 16, 16, 16, 16), 2, false, true, 16, 0.5, 100),
+            "vit", new VitSpec(16, 32, 2, 2, 64, 0.0, 0.0, 64));
 
     private GoldenModels() {
     }

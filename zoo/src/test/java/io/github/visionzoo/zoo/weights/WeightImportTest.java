@@ -20,7 +20,7 @@ class WeightImportTest {
 
     static Stream<Arguments> modelsAndFormats() {
         List<Arguments> out = new ArrayList<>();
-        for (String model : List.of("resnet_basic", "resnet_bottleneck", "vgg", "vgg_bn", "alexnet")) {
+        for (String model : List.of("resnet_basic", "resnet_bottleneck", "vgg", "vgg_bn", "alexnet", "vit")) {
             for (String ext : List.of("pth", "safetensors", "npz")) {
                 out.add(Arguments.of(model, ext));
             }
