@@ -95,13 +95,13 @@ public final class AlexNet {
         return Models.outSize(s, 3, 2, 0);
     }
 
-    /** The input size that gives the 6x6 map the paper's classifier expects. */
-    static int paperInputSize(int conv1Padding) {
-        for (int s = 63; s < 2048; s++) {
-            if (featureMapSize(s, conv1Padding) == POOL_SIZE) {
+    /** The smallest input size whose feature map is at least {@code side} x {@code side}. */
+    static int smallestInputSize(int conv1Padding, int side) {
+        for (int s = 1; s < 4096; s++) {
+            if (featureMapSize(s, conv1Padding) >= side) {
                 return s;
             }
         }
-        throw new IllegalStateException("no input size gives a 6x6 map");
+        throw new IllegalStateException("no input size gives a " + side + "x" + side + " map");
     }
 }

@@ -36,16 +36,16 @@ public record AlexNetSpec(List<Integer> widths, int conv1Padding, boolean lrn, b
             throw new IllegalArgumentException("AlexNetSpec.dropout must be in [0, 1), was " + dropout);
         }
         int features = AlexNet.featureMapSize(imageSize, conv1Padding);
+        if (!adaptivePool && features != AlexNet.POOL_SIZE) {
+            int paper = AlexNet.smallestInputSize(conv1Padding, AlexNet.POOL_SIZE);
+            throw new IllegalArgumentException("AlexNet without adaptive pooling takes " + paper + "x" + paper
+                    + " images: its first classifier layer expects a 6x6 feature map, and imageSize " + imageSize
+                    + " gives " + Math.max(features, 0) + "x" + Math.max(features, 0) + ". Use imageSize " + paper
+                    + ", or alexnet_tv, which pools adaptively and takes any size");
+        }
         if (features < 1) {
             throw new IllegalArgumentException("AlexNetSpec.imageSize " + imageSize + " is too small: the features "
-                    + "shrink it to nothing; use at least 63");
-        }
-        if (!adaptivePool && features != AlexNet.POOL_SIZE) {
-            throw new IllegalArgumentException("AlexNet without adaptive pooling takes " + AlexNet.paperInputSize(
-                    conv1Padding) + "x" + AlexNet.paperInputSize(conv1Padding) + " images: its first classifier "
-                    + "layer expects a 6x6 feature map, and imageSize " + imageSize + " gives " + features + "x"
-                    + features + ". Use imageSize " + AlexNet.paperInputSize(conv1Padding)
-                    + ", or alexnet_tv, which pools adaptively and takes any size");
+                    + "shrink it to nothing; use at least " + AlexNet.smallestInputSize(conv1Padding, 1));
         }
         widths = List.copyOf(widths);
     }

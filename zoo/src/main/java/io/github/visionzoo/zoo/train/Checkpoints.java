@@ -69,7 +69,8 @@ final class Checkpoints {
             try {
                 return Checkpoint.load(file);
             } catch (CorruptCheckpointException e) {
-                LOG.warn("{}; it is renamed {}{}", e.getMessage(), file.getFileName(), CORRUPT_SUFFIX);
+                LOG.warn("{}; it is renamed {}{} and resuming falls back to the previous checkpoint", e.getMessage(),
+                        file.getFileName(), CORRUPT_SUFFIX);
                 moveAside(file);
             }
         }

@@ -9,8 +9,8 @@ public final class CorruptCheckpointException extends RuntimeException {
     private final transient Path file;
 
     CorruptCheckpointException(Path file, String reason, Throwable cause) {
-        super("checkpoint " + file + " is damaged or incomplete (" + reason + "); resuming falls back to the previous"
-                + " checkpoint of its run directory", cause);
+        super("checkpoint " + file + " is damaged or incomplete (" + reason + "); give a checkpoint written by the"
+                + " trainer (a run directory's best.zip or ckpt-*.zip)", cause);
         this.file = file;
     }
 

@@ -86,6 +86,16 @@ class ModelsTest {
                 .hasMessageContaining("227")
                 .hasMessageContaining("224")
                 .hasMessageContaining("alexnet_tv");
+        assertThatThrownBy(() -> AlexNetSpec.alexnet().withImageSize(64))
+                .hasMessageContaining("takes 227x227").hasMessageContaining("gives 0x0");
+        // the smallest size it names is one that works
+        String tooSmall = org.assertj.core.api.Assertions.catchThrowable(
+                () -> AlexNetSpec.alexnetTorchvision().withImageSize(40)).getMessage();
+        int smallest = Integer.parseInt(tooSmall.replaceAll(".*use at least (\\d+).*", "$1"));
+        assertThat(smallest).isGreaterThan(40);
+        assertThat(AlexNetSpec.alexnetTorchvision().withImageSize(smallest).imageSize()).isEqualTo(smallest);
+        assertThatThrownBy(() -> AlexNetSpec.alexnetTorchvision().withImageSize(smallest - 1))
+                .hasMessageContaining("too small");
     }
 
     @Test
