@@ -20,11 +20,8 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.AvgPooling2D;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.Pooling2D;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Pooling2DConfig;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -41,10 +38,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * defaults are the reference study's and PyTorch's: size 5, alpha 1e-4, beta 0.75, k 2. (With the paper's
  * convention the same layer needs alpha 2e-5 to match, since DL4J's and the paper's alpha is not divided by n.)
  *
- * <p>The window mean is computed as PyTorch computes it: {@code a^2}, zero-padded over channels ({@code size/2}
- * before, {@code (size-1)/2} after), average-pooled with a {@code size x 1} window, one native pooling call (the
- * padding inside the pool for odd sizes, an explicit copy for even ones). The
- * backward pass is written out, {@code dx = g D^-beta - 2 beta alpha' x M^T(g x D^(-beta-1))} with {@code M^T} the
+ * <p>The window mean is PyTorch's: {@code a^2}, zero-padded over channels ({@code size/2} before,
+ * {@code (size-1)/2} after), summed over the window and divided by {@code size}, computed as a sum of channel-shifted
+ * copies. The backward pass is written out, {@code dx = g D^-beta - 2 beta alpha' x M^T(g x D^(-beta-1))} with {@code M^T} the
  * same pool with the padding mirrored, instead of a SameDiff graph (which re-runs the forward pass to differentiate
  * it). The layer has no parameters. DL4J's built-in {@code LocalResponseNormalization} gives the same outputs in
  * paper mode but, in 1.0.0-M2.1, passes wrong gradients to the layers below it.
@@ -133,25 +129,30 @@ public class LocalResponseNorm extends NoParamLayer {
         }
 
         /**
-         * The mean of {@code x} over each channel window, zero-padded {@code before} and {@code after}:
-         * [b, c, h, w] -> [b, 1, c + before + after, h*w] -> average pool (size x 1) -> [b, c, h, w].
+         * The mean of {@code x} over each channel window, zero-padded {@code before} and {@code after}, divided by the
+         * window size as PyTorch's average pool counts the padding: the sum of the window's channel-shifted copies,
+         * each one addition on {@code [b, c*h*w]} rows. (A size x 1 average pool over {@code [b, 1, c, h*w]} gives
+         * the same, but oneDNN runs that shape on its slow reference kernel: 55-74 ms per call on AlexNet's LRN
+         * shapes at batch 16, against a few ms here.)
          */
         private INDArray windowMean(INDArray x, int before, int after) {
             long b = x.size(0);
             long c = x.size(1);
-            long hw = x.size(2) * x.size(3);
-            int n = layerConf().getSize();
-            INDArray rows = x.reshape('c', b, 1, c, hw);
-            // a symmetric window pads inside the pool (zeros counted, extra 1); an even one needs explicit padding
-            boolean symmetric = before == after;
-            INDArray source = symmetric ? rows
-                    : Nd4j.pad(rows, new int[][] {{0, 0}, {0, 0}, {before, after}, {0, 0}});
-            INDArray mean = Nd4j.create(x.dataType(), b, 1, c, hw);
-            Pooling2DConfig window = Pooling2DConfig.builder().kH(n).kW(1).sH(1).sW(1).pH(symmetric ? before : 0)
-                    .pW(0).dH(1).dW(1).type(Pooling2D.Pooling2DType.AVG).divisor(Pooling2D.Divisor.INCLUDE_PADDING)
-                    .extra(1.0).paddingMode(PaddingMode.VALID).isNHWC(false).build();
-            Nd4j.exec(new AvgPooling2D(source, mean, window));
-            return mean.reshape('c', x.shape());
+            long hw = x.length() / (b * c);
+            INDArray rows = x.reshape('c', b, c * hw);
+            INDArray sum = rows.dup('c');
+            for (int shift = -before; shift <= after; shift++) {
+                if (shift == 0 || Math.abs(shift) >= c) {
+                    continue;
+                }
+                // sum[:, i] += x[:, i + shift] for the channels i where i + shift exists
+                long to = Math.max(0, -shift) * hw;
+                long from = Math.max(0, shift) * hw;
+                long length = (c - Math.abs(shift)) * hw;
+                sum.get(NDArrayIndex.all(), NDArrayIndex.interval(to, to + length))
+                        .addi(rows.get(NDArrayIndex.all(), NDArrayIndex.interval(from, from + length)));
+            }
+            return sum.divi(layerConf().getSize()).reshape('c', x.shape());
         }
 
         /** {@code D = k + alpha' * mean(a^2)} over each window. */

