@@ -23,4 +23,18 @@ class CpuThreadsTest {
             assertThat(c.getenv(CpuThreads.WAIT_POLICY)).isEqualTo(System.getenv(CpuThreads.WAIT_POLICY));
         }
     }
+
+    @Test
+    void flushesSubnormalsToZeroOnLinuxX86() {
+        boolean set = CpuThreads.flushDenormalsToZero();
+        if (com.sun.jna.Platform.isLinux() && com.sun.jna.Platform.isIntel() && com.sun.jna.Platform.is64Bit()) {
+            assertThat(set).isTrue();
+            assertThat(CpuThreads.mxcsr() & 0x8040).isEqualTo(0x8040);
+            // a native op on a subnormal input now sees zero (denormals-are-zero)
+            org.nd4j.linalg.api.ndarray.INDArray tiny = org.nd4j.linalg.factory.Nd4j.createFromArray(1e-40f, 1f);
+            assertThat(tiny.mul(1.0f).getFloat(0)).isEqualTo(0f);
+        } else {
+            assertThat(set).isFalse();
+        }
+    }
 }
