@@ -80,7 +80,8 @@ public final class ModelBench implements Callable<Integer> {
     @Option(names = "--image-size", description = "Input size (default: the model's own).")
     Integer imageSize;
 
-    @Option(names = "--size", defaultValue = "2048", description = "Matrix side for --peak (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--size", defaultValue = "2048",
+            description = "Matrix side for --peak (default: ${DEFAULT-VALUE}).")
     int size;
 
     public static void main(String[] args) {
@@ -124,13 +125,22 @@ public final class ModelBench implements Callable<Integer> {
         return Recipes.get("study-" + family);
     }
 
+    /**
+     * An initialized graph of {@code spec} with {@link #CLASSES} outputs and the family's AdamW recipe
+     * ({@link #recipeFor}), oneDNN helpers on: what every visionzoo benchmark trains.
+     */
+    public static ComputationGraph trainingGraph(ModelSpec spec, int stepsPerEpoch) {
+        OneDnn.enable();
+        ComputationGraph net = new ComputationGraph(recipeFor(spec).applyTo(spec.configuration(CLASSES),
+                stepsPerEpoch));
+        net.init();
+        return net;
+    }
+
     /** Training and inference speed, peak memory, FLOPs and parameters of one model; see the class comment. */
     public static Map<String, Object> measureModel(String name, ModelSpec spec, int batch, int warmup, int steps) {
-        OneDnn.enable();
         TrainingRecipe recipe = recipeFor(spec);
-        ComputationGraph net = new ComputationGraph(recipe.applyTo(spec.configuration(CLASSES),
-                Math.max(1, warmup + steps)));
-        net.init();
+        ComputationGraph net = trainingGraph(spec, Math.max(1, warmup + steps));
         int s = spec.imageSize();
         INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, s, s);
         INDArray y = Nd4j.zeros(DataType.FLOAT, batch, CLASSES);
