@@ -1,6 +1,7 @@
 package io.github.visionzoo.examples.bench;
 
 import io.github.visionzoo.examples.cli.ImagenetteData;
+import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.SyntheticImagenette;
 import io.github.visionzoo.imagenette.transform.Presets;
 import io.github.visionzoo.zoo.CpuThreads;
@@ -28,7 +29,8 @@ import picocli.CommandLine.Option;
  * <ul>
  *   <li>(a) <b>iterator</b>: a step is {@code next()} (decode, {@code study} augmentation, normalization, on the
  *   iterator's loader threads, prefetched) plus {@code fit}, from {@link ImagenetteData#train}, the iterator the
- *   {@code train} command builds (one loader thread per core, 3 batches prefetched); the time blocked in
+ *   {@code train} command builds (one loader thread per core, 3 batches prefetched; {@code --loader-threads} and
+ *   {@code --prefetch} try others); the time blocked in
  *   {@code hasNext()/next()} is reported as the wait;</li>
  *   <li>(b) <b>in memory</b>: a step is {@code fit} of a batch loaded beforehand, the same batches the iterator
  *   yields first.</li>
@@ -88,6 +90,14 @@ public final class PipelineBench implements Callable<Integer> {
             description = "Short side of the synthetic JPEGs (default: ${DEFAULT-VALUE}, as imagenette2-320).")
     int syntheticSize;
 
+    @Option(names = "--loader-threads", paramLabel = "N",
+            description = "Loader threads of the iterator (default: one per core, as the train command).")
+    Integer loaderThreads;
+
+    @Option(names = "--prefetch", paramLabel = "N",
+            description = "Batches the iterator loads ahead (default: the iterator's, 3, as the train command).")
+    Integer prefetch;
+
     @Option(names = "--max-gap", defaultValue = "5",
             description = "The largest gap in percent that passes (default: ${DEFAULT-VALUE}).")
     double maxGap;
@@ -114,7 +124,7 @@ public final class PipelineBench implements Callable<Integer> {
                 .ensure(work.resolve("synthetic-" + syntheticSize + "-" + images));
         // the in-memory batches: the first ones the iterator yields, loaded by an identical iterator
         List<DataSet> inMemory = new ArrayList<>();
-        try (ImagenetteData.Iterator first = ImagenetteData.train(root, Presets.STUDY, size, batch, 42, null)) {
+        try (ImagenetteIterator first = iterator(root, size)) {
             while (inMemory.size() < settle + steps && first.hasNext()) {
                 inMemory.add(first.next());
             }
@@ -125,7 +135,7 @@ public final class PipelineBench implements Callable<Integer> {
         List<Map<String, Object>> perRound = new ArrayList<>();
         int[] memoryIndex = {0};
         System.out.printf(Locale.ROOT, "%s at %d px, batch %d, data %s%n", model, size, batch, root);
-        try (ImagenetteData.Iterator it = ImagenetteData.train(root, Presets.STUDY, size, batch, 42, null)) {
+        try (ImagenetteIterator it = iterator(root, size)) {
             for (int i = 0; i < warmup; i++) {
                 net.fit(inMemory.get(i % inMemory.size()));
             }
@@ -170,7 +180,9 @@ public final class PipelineBench implements Callable<Integer> {
         results.put("data", data != null ? root.toString() : "synthetic Imagenette, " + images
                 + " training images, short side " + syntheticSize + " px");
         results.put("preset", Presets.STUDY);
-        results.put("loaderThreads", Runtime.getRuntime().availableProcessors());
+        results.put("loaderThreads", loaderThreads != null ? loaderThreads
+                : Runtime.getRuntime().availableProcessors());
+        results.put("prefetchBatches", prefetch != null ? prefetch : "default (3)");
         results.put("rounds", rounds);
         results.put("timedStepsPerModeAndRound", steps);
         results.put("settleSteps", settle);
@@ -192,7 +204,21 @@ public final class PipelineBench implements Callable<Integer> {
     private record Timed(DataSet batch, double waitSeconds) {
     }
 
-    private static Timed nextBatch(ImagenetteData.Iterator it) {
+    /**
+     * The training iterator: {@link ImagenetteData#train}'s (the train command's) unless the loader threads or the
+     * prefetch depth are set.
+     */
+    private ImagenetteIterator iterator(Path root, int size) {
+        if (loaderThreads == null && prefetch == null) {
+            return ImagenetteData.train(root, Presets.STUDY, size, batch, 42, null).delegate();
+        }
+        ImagenetteIterator.Builder b = ImagenetteIterator.builder(root).split("train").preset(Presets.STUDY)
+                .imageSize(size).batchSize(batch).seed(42)
+                .threads(loaderThreads != null ? loaderThreads : Runtime.getRuntime().availableProcessors());
+        return (prefetch != null ? b.prefetchBatches(prefetch) : b).build();
+    }
+
+    private static Timed nextBatch(ImagenetteIterator it) {
         long t0 = System.nanoTime();
         if (!it.hasNext()) {
             it.reset();
