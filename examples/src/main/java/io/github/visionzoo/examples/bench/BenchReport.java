@@ -96,10 +96,17 @@ public final class BenchReport {
         for (Map.Entry<String, Object> e : peak.entrySet()) {
             if (e.getValue() instanceof Map<?, ?> m) {
                 sb.append(sep).append(e.getKey().equals("nd4j") ? "ND4J " : "PyTorch ");
-                sb.append(m.get("matmulGflops") instanceof Number n
-                        ? String.format(Locale.ROOT, "%.1f GFLOP/s (%sx%s)", n.doubleValue(), m.get("matmulSize"),
-                        m.get("matmulSize"))
-                        : "failed: " + m.get("error"));
+                if (m.get("matmulGflops") instanceof Number n) {
+                    sb.append(String.format(Locale.ROOT, "%.1f GFLOP/s (%sx%s", n.doubleValue(), m.get("matmulSize"),
+                            m.get("matmulSize")));
+                    if (m.get("blasMmulGflops") instanceof Number blas && m.get("matmulOpGflops") instanceof Number op) {
+                        sb.append(String.format(Locale.ROOT, "; BLAS mmul %.1f, libnd4j matmul op %.1f",
+                                blas.doubleValue(), op.doubleValue()));
+                    }
+                    sb.append(')');
+                } else {
+                    sb.append("failed: ").append(m.get("error"));
+                }
                 sep = ", ";
             }
         }
@@ -128,7 +135,7 @@ public final class BenchReport {
                         + "%s), peak RSS %s", rate(number(m, "trainImagesPerSecond")),
                 rate(number(m, "trainGflopPerSecond")), percent(number(m, "trainShareOfPeak")),
                 rate(number(m, "inferenceImagesPerSecond")), rate(number(m, "inferenceGflopPerSecond")),
-                percent(number(m, "inferenceShareOfPeak")), mib(number(m, "peakRssBytes")));
+                percent(number(m, "inferenceShareOfPeak")), mib(number(m, "peakRssBytes")) + " MiB");
     }
 
     /** The Markdown report: the settings, the machine, the probes and one table row per model. */

@@ -23,7 +23,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import org.nd4j.linalg.api.memory.AllocationsTracker;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -38,10 +37,10 @@ import picocli.CommandLine.Option;
  * memory after the last epoch is within {@code --tolerance} percent of that after {@code --reference-epoch} (the
  * issue: epoch 50 within 10 % of epoch 5). A benchmark-style check, not a test: it takes a few minutes.
  *
- * <p>Each sample also holds the JVM heap (used and committed) and the off-heap bytes that ND4J's
- * {@code AllocationsTracker} accounts for (arrays and workspaces), to tell a growing heap from growing native
- * buffers. The sample for epoch {@code e} is taken when the trainer starts epoch {@code e + 1} (after epoch
- * {@code e}'s validation, checkpoint and charts), the last one when training returns.
+ * <p>Each sample also holds the JVM heap (used and committed), to tell a growing heap from growing native memory
+ * (ND4J's arrays and workspaces live off the heap, and 1.0.0-M2.1 keeps no count of them on the CPU). The sample for
+ * epoch {@code e} is taken when the trainer starts epoch {@code e + 1} (after epoch {@code e}'s validation,
+ * checkpoint and charts), the last one when training returns.
  *
  * <pre>
  * java -cp examples/target/visionzoo-examples.jar io.github.visionzoo.examples.bench.MemoryBench \
@@ -172,14 +171,12 @@ public final class MemoryBench implements Callable<Integer> {
         m.put("rssBytes", ProcessMemory.residentBytes());
         m.put("heapUsedBytes", rt.totalMemory() - rt.freeMemory());
         m.put("heapCommittedBytes", rt.totalMemory());
-        m.put("nd4jOffHeapBytes", AllocationsTracker.getInstance().bytesOnDevice(0));
         return m;
     }
 
     private static void print(Map<String, Object> s) {
-        System.out.printf(Locale.ROOT, "epoch %3d: RSS %6.0f MiB, heap used %5.0f / committed %5.0f MiB, "
-                        + "ND4J off-heap %6.0f MiB%n", s.get("epoch"), mib(s.get("rssBytes")),
-                mib(s.get("heapUsedBytes")), mib(s.get("heapCommittedBytes")), mib(s.get("nd4jOffHeapBytes")));
+        System.out.printf(Locale.ROOT, "epoch %3d: RSS %6.0f MiB, heap used %5.0f / committed %5.0f MiB%n",
+                s.get("epoch"), mib(s.get("rssBytes")), mib(s.get("heapUsedBytes")), mib(s.get("heapCommittedBytes")));
     }
 
     private static double mib(Object bytes) {

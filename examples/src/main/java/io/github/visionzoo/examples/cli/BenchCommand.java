@@ -37,26 +37,26 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Training and inference images/s, peak memory and GFLOP/s per model, each in its own JVM; "
                 + "with --pytorch also PyTorch's and the ratio. Results go to a JSON file and a Markdown table.",
-                "The issue's rule is the median of at least 5 timed steps after warm-up (the defaults)."})
+                "Each rate is the median of the timed steps after the warm-up steps; time at least 5 steps."})
 public final class BenchCommand implements Callable<Integer> {
     /** The models of issue #8, in its order. */
     public static final String DEFAULT_MODELS = "alexnet,vgg16,resnet34,vit_b_16,resnet18,vit_s_16";
 
-    @Option(names = "--models", split = ",", defaultValue = DEFAULT_MODELS, paramLabel = "NAME[,NAME...]",
+    @Option(names = "--models", split = ",", defaultValue = DEFAULT_MODELS, paramLabel = "NAME",
             description = "Models (names or spec JSON files) to measure (default: ${DEFAULT-VALUE}).")
     List<String> models;
 
-    @Option(names = "--batch", defaultValue = "16", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "16", paramLabel = "N", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--image-size", description = "Input size for every model (default: each model's own).")
+    @Option(names = "--image-size", paramLabel = "N", description = "Input size for every model (default: each model's own).")
     Integer imageSize;
 
-    @Option(names = "--warmup", defaultValue = "2", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "2", paramLabel = "N", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--steps", defaultValue = "5",
-            description = "Timed steps, of which the median counts (default: ${DEFAULT-VALUE}; the issue asks >= 5).")
+    @Option(names = "--steps", defaultValue = "5", paramLabel = "N",
+            description = "Timed steps, of which the median counts (default: ${DEFAULT-VALUE}; use at least 5).")
     int steps;
 
     @Option(names = "--out", defaultValue = "bench-results.json", paramLabel = "FILE",
@@ -74,7 +74,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "The PyTorch reference script (default: ${DEFAULT-VALUE}, from the repository root).")
     Path pytorchScript;
 
-    @Option(names = "--peak-size", defaultValue = "2048",
+    @Option(names = "--peak-size", defaultValue = "2048", paramLabel = "N",
             description = "Side of the square matrices of the peak probe (default: ${DEFAULT-VALUE}).")
     int peakSize;
 
@@ -91,7 +91,7 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch must be >= 1, was " + batch);
         }
         if (steps < 1) {
-            throw new IllegalArgumentException("--steps must be >= 1 (the issue's rule is >= 5), was " + steps);
+            throw new IllegalArgumentException("--steps must be >= 1 (at least 5 for a result), was " + steps);
         }
         if (warmup < 0) {
             throw new IllegalArgumentException("--warmup must be >= 0, was " + warmup);
@@ -123,7 +123,7 @@ public final class BenchCommand implements Callable<Integer> {
                     + "repository root or give --pytorch-script PATH/bench_pytorch.py");
         }
         if (steps < 5) {
-            console.println("note: --steps " + steps + " is below the issue's rule (the median of at least 5 steps)");
+            console.println("note: --steps " + steps + " gives a rough figure; time at least 5 steps for a result");
         }
         int cores = Runtime.getRuntime().availableProcessors();
         Map<String, Object> results = new LinkedHashMap<>();
