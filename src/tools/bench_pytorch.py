@@ -47,16 +47,17 @@ def alexnet_paper(num_classes):
     return model
 
 
-# visionzoo registry name -> (constructor taking the class count, input size)
+# visionzoo registry name -> (constructor taking the class count and the input size, default input size); the CNNs
+# take any size (alexnet only its 227), the ViTs build their position embedding for the size
 MODELS = {
-    "alexnet": (alexnet_paper, 227),
-    "vgg16": (lambda n: torchvision.models.vgg16(num_classes=n), 224),
-    "resnet18": (lambda n: torchvision.models.resnet18(num_classes=n), 224),
-    "resnet34": (lambda n: torchvision.models.resnet34(num_classes=n), 224),
-    "resnet50": (lambda n: torchvision.models.resnet50(num_classes=n), 224),
-    "vit_s_16": (lambda n: VisionTransformer(image_size=224, patch_size=16, num_layers=12, num_heads=6,
-                                             hidden_dim=384, mlp_dim=1536, num_classes=n), 224),
-    "vit_b_16": (lambda n: torchvision.models.vit_b_16(num_classes=n), 224),
+    "alexnet": (lambda n, s: alexnet_paper(n), 227),
+    "vgg16": (lambda n, s: torchvision.models.vgg16(num_classes=n), 224),
+    "resnet18": (lambda n, s: torchvision.models.resnet18(num_classes=n), 224),
+    "resnet34": (lambda n, s: torchvision.models.resnet34(num_classes=n), 224),
+    "resnet50": (lambda n, s: torchvision.models.resnet50(num_classes=n), 224),
+    "vit_s_16": (lambda n, s: VisionTransformer(image_size=s, patch_size=16, num_layers=12, num_heads=6,
+                                                hidden_dim=384, mlp_dim=1536, num_classes=n), 224),
+    "vit_b_16": (lambda n, s: torchvision.models.vit_b_16(num_classes=n, image_size=s), 224),
 }
 
 
@@ -89,7 +90,7 @@ def measure_model(name, batch, warmup, steps, classes, image_size):
     constructor, default_size = MODELS[name]
     size = image_size or default_size
     torch.manual_seed(0)
-    model = constructor(classes)
+    model = constructor(classes, size)
     x = torch.rand(batch, 3, size, size)
     y = torch.arange(batch) % classes
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)

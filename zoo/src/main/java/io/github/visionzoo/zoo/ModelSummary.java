@@ -18,7 +18,7 @@ import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 /**
  * A model summary in the style of torchsummary, computed from the configuration alone (nothing is allocated, so a
  * summary of ViT-L costs no memory): one row per vertex with its type, output shape and parameter count, then the
- * totals and the sizes in MB for one image in float32.
+ * totals, the sizes in MB for one image in float32, and the forward FLOPs per image ({@link ModelFlops}).
  *
  * <p>Parameters are counted as PyTorch counts {@code model.parameters()}: batch norm's running mean and variance,
  * which DL4J stores among a layer's parameters, are buffers, not parameters, and are left out. Layers frozen for
@@ -31,10 +31,12 @@ public final class ModelSummary {
 
     private final List<Row> rows;
     private final long[] inputShape;
+    private final ModelFlops flops;
 
-    private ModelSummary(List<Row> rows, long[] inputShape) {
+    private ModelSummary(List<Row> rows, long[] inputShape, ModelFlops flops) {
         this.rows = List.copyOf(rows);
         this.inputShape = inputShape;
+        this.flops = flops;
     }
 
     /** The summary of a registered model. */
@@ -70,7 +72,7 @@ public final class ModelSummary {
             }
             rows.add(new Row(name, type, shapeOf(types.get(name)), params, trainable));
         }
-        return new ModelSummary(rows, shapeOf(input));
+        return new ModelSummary(rows, shapeOf(input), ModelFlops.of(conf, input));
     }
 
     private static long torchParameterCount(Layer layer) {
@@ -92,6 +94,11 @@ public final class ModelSummary {
 
     public List<Row> rows() {
         return rows;
+    }
+
+    /** Forward FLOPs for one image ({@link ModelFlops}). */
+    public ModelFlops flops() {
+        return flops;
     }
 
     public long totalParams() {
@@ -159,6 +166,12 @@ public final class ModelSummary {
         sb.append(String.format(Locale.ROOT, "Forward/backward pass size (MB): %.2f%n", fb));
         sb.append(String.format(Locale.ROOT, "Params size (MB): %.2f%n", ps));
         sb.append(String.format(Locale.ROOT, "Estimated Total Size (MB): %.2f%n", in + fb + ps));
+        sb.append(rule);
+        sb.append(String.format(Locale.ROOT, "Forward GFLOP per image: %.3f (2 per multiply-add; convolutions, linear"
+                + " layers and attention)%n", flops.gflops()));
+        if (!flops.uncounted().isEmpty()) {
+            sb.append("Not counted: ").append(String.join(", ", flops.uncounted())).append(System.lineSeparator());
+        }
         sb.append(rule);
         return sb.toString();
     }

@@ -1,21 +1,22 @@
 package io.github.visionzoo.examples.cli;
 
-import io.github.visionzoo.examples.bench.Timing;
+import io.github.visionzoo.examples.bench.BenchReport;
+import io.github.visionzoo.examples.bench.ChildProcess;
+import io.github.visionzoo.examples.bench.MachineInfo;
+import io.github.visionzoo.examples.bench.ModelBench;
+import io.github.visionzoo.zoo.ModelFlops;
 import io.github.visionzoo.zoo.ModelSpec;
-import io.github.visionzoo.zoo.Zoo;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,31 +24,59 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code bench}: training images/s (forward, loss, backward, optimizer step) and inference images/s per model on
- * random data already in memory, after warm-up steps, as the median of timed steps; written to a JSON file.
+ * {@code bench}: per model, training images/s (forward, loss, backward, AdamW step), inference images/s, peak resident
+ * memory and achieved GFLOP/s, each model in a JVM of its own ({@link ModelBench}); optionally the same for PyTorch
+ * ({@code src/tools/bench_pytorch.py}) with the ratio visionzoo / PyTorch. A float32 matrix-product probe (ND4J, and
+ * PyTorch when asked) gives the machine's peak, so every rate is also a share of what the machine can do.
+ *
+ * <p>Order: the PyTorch probe (when asked; it also checks that Python and torch work before anything long runs), the
+ * ND4J probe, then per model visionzoo and PyTorch, one process at a time. The JSON file and a Markdown table beside
+ * it ({@code .md}) are rewritten after each model, so an interrupted run keeps what it measured; a model whose
+ * process fails (out of memory, say) gets an {@code error} in its row and the others go on.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure training and inference images/s per model; results go to a JSON file.")
+        description = {"Training and inference images/s, peak memory and GFLOP/s per model, each in its own JVM; "
+                + "with --pytorch also PyTorch's and the ratio. Results go to a JSON file and a Markdown table.",
+                "Each rate is the median of the timed steps after the warm-up steps; time at least 5 steps."})
 public final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--models", split = ",", defaultValue = "resnet18", paramLabel = "NAME[,NAME...]",
-            description = "Models to measure (default: ${DEFAULT-VALUE}).")
+    /** The models of issue #8, in its order. */
+    public static final String DEFAULT_MODELS = "alexnet,vgg16,resnet34,vit_b_16,resnet18,vit_s_16";
+
+    @Option(names = "--models", split = ",", defaultValue = DEFAULT_MODELS, paramLabel = "NAME",
+            description = "Models (names or spec JSON files) to measure (default: ${DEFAULT-VALUE}).")
     List<String> models;
 
-    @Option(names = "--batch", defaultValue = "16", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "16", paramLabel = "N", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--image-size", description = "Input size (default: each model's own).")
+    @Option(names = "--image-size", paramLabel = "N", description = "Input size for every model (default: each model's own).")
     Integer imageSize;
 
-    @Option(names = "--warmup", defaultValue = "2", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "2", paramLabel = "N", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--steps", defaultValue = "5", description = "Timed steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "5", paramLabel = "N",
+            description = "Timed steps, of which the median counts (default: ${DEFAULT-VALUE}; use at least 5).")
     int steps;
 
     @Option(names = "--out", defaultValue = "bench-results.json", paramLabel = "FILE",
-            description = "Results file (default: ${DEFAULT-VALUE}).")
+            description = "Results file; the Markdown table goes beside it as .md (default: ${DEFAULT-VALUE}).")
     Path out;
+
+    @Option(names = "--pytorch", description = "Also run the PyTorch reference and print visionzoo / PyTorch.")
+    boolean pytorch;
+
+    @Option(names = "--python", defaultValue = "python3", paramLabel = "PYTHON",
+            description = "Python with torch and torchvision, for --pytorch (default: ${DEFAULT-VALUE}).")
+    String python;
+
+    @Option(names = "--pytorch-script", defaultValue = "src/tools/bench_pytorch.py", paramLabel = "FILE",
+            description = "The PyTorch reference script (default: ${DEFAULT-VALUE}, from the repository root).")
+    Path pytorchScript;
+
+    @Option(names = "--peak-size", defaultValue = "2048", paramLabel = "N",
+            description = "Side of the square matrices of the peak probe (default: ${DEFAULT-VALUE}).")
+    int peakSize;
 
     @Mixin
     CommonOptions common;
@@ -57,53 +86,146 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (batch < 1 || steps < 1 || warmup < 0) {
-            throw new IllegalArgumentException("--batch and --steps must be >= 1 and --warmup >= 0");
-        }
-        List<ModelSpec> specs = new ArrayList<>();
-        for (String name : models) {
-            ModelSpec s = Zoo.resolve(name);
-            specs.add(imageSize == null ? s : s.withImageSize(imageSize));
-        }
         PrintWriter console = spec.commandLine().getOut();
-        console.printf(Locale.ROOT, "%-20s %6s %16s %18s%n", "model", "input", "train images/s", "inference images/s");
-        List<Map<String, Object>> rows = new ArrayList<>();
-        for (int i = 0; i < specs.size(); i++) {
-            Map<String, Object> row = measure(models.get(i), specs.get(i));
-            rows.add(row);
-            console.printf(Locale.ROOT, "%-20s %6d %16.2f %18.2f%n", models.get(i), specs.get(i).imageSize(),
-                    (double) row.get("trainImagesPerSecond"), (double) row.get("inferenceImagesPerSecond"));
+        if (batch < 1) {
+            throw new IllegalArgumentException("--batch must be >= 1, was " + batch);
         }
+        if (steps < 1) {
+            throw new IllegalArgumentException("--steps must be >= 1 (at least 5 for a result), was " + steps);
+        }
+        if (warmup < 0) {
+            throw new IllegalArgumentException("--warmup must be >= 0, was " + warmup);
+        }
+        if (peakSize < 1) {
+            throw new IllegalArgumentException("--peak-size must be >= 1, was " + peakSize);
+        }
+        if (imageSize != null && imageSize < 1) {
+            throw new IllegalArgumentException("--image-size must be >= 1, was " + imageSize);
+        }
+        if (models.isEmpty()) {
+            throw new IllegalArgumentException("--models names no model");
+        }
+        // every model is checked (name, input size) before anything is measured
+        List<ModelSpec> specs = new ArrayList<>();
+        List<Long> flops = new ArrayList<>();
+        for (String name : models) {
+            ModelSpec s;
+            try {
+                s = ModelBench.spec(name, imageSize);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--models " + name + ": " + e.getMessage(), e);
+            }
+            specs.add(s);
+            flops.add(ModelFlops.of(s, ModelBench.CLASSES).total());
+        }
+        if (pytorch && !Files.isRegularFile(pytorchScript)) {
+            throw new IllegalArgumentException("--pytorch-script " + pytorchScript + " is not a file; run from the "
+                    + "repository root or give --pytorch-script PATH/bench_pytorch.py");
+        }
+        if (steps < 5) {
+            console.println("note: --steps " + steps + " gives a rough figure; time at least 5 steps for a result");
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
         Map<String, Object> results = new LinkedHashMap<>();
+        results.put("benchmark", "visionzoo bench");
+        results.put("timestamp", Instant.now().toString());
         results.put("batch", batch);
         results.put("warmupSteps", warmup);
         results.put("timedSteps", steps);
-        results.put("cores", Runtime.getRuntime().availableProcessors());
+        results.put("imageSizeOverride", imageSize);
+        results.put("classes", ModelBench.CLASSES);
+        Map<String, Object> machine = MachineInfo.describe();
+        results.put("machine", machine);
+        Map<String, Object> peak = new LinkedHashMap<>();
+        results.put("peak", peak);
+        List<Map<String, Object>> rows = new ArrayList<>();
         results.put("results", rows);
-        Timing.writeResults(out, results);
-        console.println("results written to " + out.toAbsolutePath());
+
+        if (pytorch) {
+            ChildProcess.Outcome torch = runPython(List.of("--peak", "--threads", String.valueOf(cores)));
+            if (!torch.ok()) {
+                throw new IllegalArgumentException("--python " + python + " " + pytorchScript + " --peak failed: "
+                        + torch.error() + " (PyTorch setup on Debian: apt-get install python3-torch "
+                        + "python3-torchvision libopenblas0)");
+            }
+            peak.put("pytorch", torch.result());
+            machine.put("torch", torch.result().get("torch"));
+            machine.put("torchThreads", torch.result().get("threads"));
+            machine.put("blas", torch.result().get("blas"));
+        }
+        console.printf(Locale.ROOT, "peak probe: float32 %dx%d matrix product ...%n", peakSize, peakSize);
+        ChildProcess.Outcome nd4j = runJava(List.of("--peak", "--size", String.valueOf(peakSize), "--warmup",
+                String.valueOf(Math.max(1, warmup)), "--steps", String.valueOf(Math.max(5, steps))));
+        peak.put("nd4j", nd4j.ok() ? nd4j.result() : Map.of("error", nd4j.error()));
+        if (nd4j.ok()) {
+            machine.put("natives", nd4j.result().get("natives"));
+        }
+        Double machinePeak = BenchReport.machinePeak(peak);
+        peak.put("machineGflops", machinePeak);
+        console.println(BenchReport.peakLine(peak));
+        BenchReport.write(out, results);
+
+        int failures = nd4j.ok() ? 0 : 1;
+        for (int i = 0; i < models.size(); i++) {
+            String name = models.get(i);
+            ModelSpec s = specs.get(i);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("model", name);
+            row.put("imageSize", s.imageSize());
+            row.put("forwardGflopPerImage", flops.get(i) / 1e9);
+            console.printf(Locale.ROOT, "%s at %d px (%.2f GFLOP per image forward) ...%n", name, s.imageSize(),
+                    flops.get(i) / 1e9);
+            List<String> args = new ArrayList<>(List.of("--model", name, "--batch", String.valueOf(batch),
+                    "--warmup", String.valueOf(warmup), "--steps", String.valueOf(steps)));
+            if (imageSize != null) {
+                args.addAll(List.of("--image-size", String.valueOf(imageSize)));
+            }
+            ChildProcess.Outcome vz = runJava(args);
+            row.put("visionzoo", BenchReport.measurement(vz, flops.get(i), machinePeak));
+            failures += vz.ok() ? 0 : 1;
+            if (pytorch) {
+                List<String> torchArgs = new ArrayList<>(args);
+                torchArgs.addAll(List.of("--threads", String.valueOf(cores)));
+                ChildProcess.Outcome pt = runPythonForRow(torchArgs);
+                row.put("pytorch", BenchReport.measurement(pt, flops.get(i), machinePeak));
+                failures += pt.ok() ? 0 : 1;
+                row.put("ratio", BenchReport.ratios(row));
+            }
+            rows.add(row);
+            BenchReport.write(out, results);
+            console.println(BenchReport.consoleLines(row));
+        }
+        console.println("results written to " + out.toAbsolutePath() + " and " + BenchReport.markdownFile(out)
+                .toAbsolutePath());
+        if (failures > 0) {
+            spec.commandLine().getErr().println("visionzoo bench: " + failures + " measurement(s) failed; see the "
+                    + "error fields of " + out);
+            return 1;
+        }
         return 0;
     }
 
-    private Map<String, Object> measure(String name, ModelSpec modelSpec) {
-        ComputationGraph net = Zoo.create(modelSpec, 10, ModelSpec.DEFAULT_SEED);
-        int s = modelSpec.imageSize();
-        INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, s, s);
-        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, 10);
-        for (int i = 0; i < batch; i++) {
-            y.putScalar(i, i % 10, 1f);
+    private ChildProcess.Outcome runJava(List<String> args) throws IOException {
+        return ChildProcess.run(ChildProcess.javaCommand(ModelBench.class, args));
+    }
+
+    private ChildProcess.Outcome runPython(List<String> args) {
+        List<String> cmd = new ArrayList<>(List.of(python, pytorchScript.toString()));
+        cmd.addAll(args);
+        try {
+            return ChildProcess.run(cmd);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--python " + python + ": cannot run it (" + e.getMessage() + "); give "
+                    + "--python PATH to a Python 3 with torch and torchvision", e);
         }
-        DataSet data = new DataSet(x, y);
-        double train = Timing.medianSeconds(warmup, steps, () -> net.fit(data));
-        double infer = Timing.medianSeconds(warmup, steps, () -> net.output(false, x));
-        net.close();
-        Map<String, Object> row = new LinkedHashMap<>();
-        row.put("model", name);
-        row.put("imageSize", s);
-        row.put("trainImagesPerSecond", batch / train);
-        row.put("inferenceImagesPerSecond", batch / infer);
-        row.put("trainStepSeconds", train);
-        row.put("inferenceStepSeconds", infer);
-        return row;
+    }
+
+    /** A model's PyTorch run: a failure (an unknown model for the script, out of memory) stays in the row. */
+    private ChildProcess.Outcome runPythonForRow(List<String> args) {
+        try {
+            return runPython(args);
+        } catch (IllegalArgumentException e) {
+            return new ChildProcess.Outcome(-1, null, e.getMessage());
+        }
     }
 }

@@ -1,0 +1,252 @@
+package io.github.visionzoo.examples.bench;
+
+import io.github.visionzoo.zoo.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The results of {@code visionzoo-examples bench}: the rates derived from a measurement (achieved GFLOP/s, share of
+ * the machine's peak), the visionzoo / PyTorch ratios, and the Markdown table written beside the JSON file.
+ *
+ * <p>Achieved GFLOP/s count the forward FLOPs of {@link io.github.visionzoo.zoo.ModelFlops} per image: inference
+ * {@code forward x images/s}, training {@code 3 x forward x images/s} (the backward pass is taken as twice the
+ * forward). The machine's peak is the faster of the float32 matrix-product probes (ND4J's and PyTorch's).
+ */
+public final class BenchReport {
+    private BenchReport() {
+    }
+
+    /** The machine's peak GFLOP/s: the faster of the probes that succeeded, {@code null} if none did. */
+    public static Double machinePeak(Map<String, Object> peak) {
+        Double best = null;
+        for (Object probe : peak.values()) {
+            if (probe instanceof Map<?, ?> m && m.get("matmulGflops") instanceof Number n) {
+                best = best == null ? n.doubleValue() : Math.max(best, n.doubleValue());
+            }
+        }
+        return best;
+    }
+
+    /**
+     * A framework's entry of a model's row: the child's result with the derived rates, or {@code {"error": ...}}.
+     *
+     * @param flops forward FLOPs per image
+     * @param peak  the machine's peak GFLOP/s, or {@code null}
+     */
+    public static Map<String, Object> measurement(ChildProcess.Outcome outcome, long flops, Double peak) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (!outcome.ok()) {
+            m.put("error", outcome.error());
+            return m;
+        }
+        m.putAll(outcome.result());
+        Double train = number(m, "trainImagesPerSecond");
+        Double infer = number(m, "inferenceImagesPerSecond");
+        Double trainGflops = train == null ? null : 3 * flops / 1e9 * train;
+        Double inferGflops = infer == null ? null : flops / 1e9 * infer;
+        m.put("trainGflopPerSecond", trainGflops);
+        m.put("inferenceGflopPerSecond", inferGflops);
+        m.put("trainShareOfPeak", share(trainGflops, peak));
+        m.put("inferenceShareOfPeak", share(inferGflops, peak));
+        return m;
+    }
+
+    private static Double share(Double gflops, Double peak) {
+        return gflops == null || peak == null || peak <= 0 ? null : gflops / peak;
+    }
+
+    /** visionzoo / PyTorch for training and inference images/s and peak resident memory ({@code null} if unknown). */
+    public static Map<String, Object> ratios(Map<String, Object> row) {
+        Map<String, Object> vz = map(row.get("visionzoo"));
+        Map<String, Object> pt = map(row.get("pytorch"));
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("train", ratio(vz, pt, "trainImagesPerSecond"));
+        r.put("inference", ratio(vz, pt, "inferenceImagesPerSecond"));
+        r.put("peakRss", ratio(vz, pt, "peakRssBytes"));
+        return r;
+    }
+
+    private static Double ratio(Map<String, Object> a, Map<String, Object> b, String key) {
+        Double x = number(a, key);
+        Double y = number(b, key);
+        return x == null || y == null || y == 0 ? null : x / y;
+    }
+
+    /** The Markdown file beside a JSON results file: {@code x.json -> x.md}. */
+    public static Path markdownFile(Path json) {
+        String name = json.getFileName().toString();
+        String md = name.endsWith(".json") ? name.substring(0, name.length() - 5) + ".md" : name + ".md";
+        return json.resolveSibling(md);
+    }
+
+    /** Writes the JSON file and the Markdown table beside it, each atomically. */
+    public static void write(Path json, Map<String, Object> results) throws IOException {
+        Timing.writeResults(json, results);
+        AtomicFiles.writeString(markdownFile(json), markdown(results));
+    }
+
+    /** One line on the probes, e.g. {@code machine peak (float32 2048x2048 matrix product): ND4J 95.1 GFLOP/s}. */
+    public static String peakLine(Map<String, Object> peak) {
+        StringBuilder sb = new StringBuilder("machine peak (float32 matrix product): ");
+        String sep = "";
+        for (Map.Entry<String, Object> e : peak.entrySet()) {
+            if (e.getValue() instanceof Map<?, ?> m) {
+                sb.append(sep).append(e.getKey().equals("nd4j") ? "ND4J " : "PyTorch ");
+                if (m.get("matmulGflops") instanceof Number n) {
+                    sb.append(String.format(Locale.ROOT, "%.1f GFLOP/s (%sx%s", n.doubleValue(), m.get("matmulSize"),
+                            m.get("matmulSize")));
+                    if (m.get("blasMmulGflops") instanceof Number blas && m.get("matmulOpGflops") instanceof Number op) {
+                        sb.append(String.format(Locale.ROOT, "; BLAS mmul %.1f, libnd4j matmul op %.1f",
+                                blas.doubleValue(), op.doubleValue()));
+                    }
+                    sb.append(')');
+                } else {
+                    sb.append("failed: ").append(m.get("error"));
+                }
+                sep = ", ";
+            }
+        }
+        return sb.toString();
+    }
+
+    /** What the command prints after each model. */
+    public static String consoleLines(Map<String, Object> row) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("  visionzoo ").append(summary(map(row.get("visionzoo"))));
+        if (row.containsKey("pytorch")) {
+            sb.append(System.lineSeparator()).append("  PyTorch   ").append(summary(map(row.get("pytorch"))));
+            Map<String, Object> r = map(row.get("ratio"));
+            sb.append(System.lineSeparator()).append(String.format(Locale.ROOT,
+                    "  visionzoo / PyTorch: train %s, inference %s, peak memory %s", ratioText(r.get("train")),
+                    ratioText(r.get("inference")), ratioText(r.get("peakRss"))));
+        }
+        return sb.toString();
+    }
+
+    private static String summary(Map<String, Object> m) {
+        if (m.get("error") != null) {
+            return "failed: " + m.get("error");
+        }
+        return String.format(Locale.ROOT, "train %s img/s (%s GFLOP/s, %s of peak), inference %s img/s (%s GFLOP/s, "
+                        + "%s), peak RSS %s", rate(number(m, "trainImagesPerSecond")),
+                rate(number(m, "trainGflopPerSecond")), percent(number(m, "trainShareOfPeak")),
+                rate(number(m, "inferenceImagesPerSecond")), rate(number(m, "inferenceGflopPerSecond")),
+                percent(number(m, "inferenceShareOfPeak")), mib(number(m, "peakRssBytes")) + " MiB");
+    }
+
+    /** The Markdown report: the settings, the machine, the probes and one table row per model. */
+    @SuppressWarnings("unchecked")
+    public static String markdown(Map<String, Object> results) {
+        Map<String, Object> machine = map(results.get("machine"));
+        Map<String, Object> peak = map(results.get("peak"));
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) results.getOrDefault("results", List.of());
+        boolean torch = peak.containsKey("pytorch") || rows.stream().anyMatch(r -> r.containsKey("pytorch"));
+        StringBuilder sb = new StringBuilder("# visionzoo bench\n\n");
+        sb.append(String.format(Locale.ROOT, "Batch %s, %s warm-up steps, then the median of %s timed steps; "
+                        + "training is forward, cross-entropy, backward and an AdamW step (learning rate 1e-4, weight"
+                        + " decay 0.01) on random images in memory; each model in a process of its own. %s.%n%n",
+                results.get("batch"), results.get("warmupSteps"), results.get("timedSteps"), results.get("timestamp")));
+        sb.append(String.format(Locale.ROOT, "Machine: %s cores, %s, %s, %s; ND4J natives %s", machine.get("cores"),
+                machine.getOrDefault("cpuModel", "CPU unknown"), machine.get("os"), machine.get("java"),
+                machine.get("natives")));
+        if (machine.get("torch") != null) {
+            sb.append(String.format(Locale.ROOT, "; PyTorch %s on %s threads, BLAS %s", machine.get("torch"),
+                    machine.get("torchThreads"), machine.get("blas")));
+        }
+        sb.append(".\n\n").append(capitalize(peakLine(peak)));
+        if (peak.get("machineGflops") instanceof Number n) {
+            sb.append(String.format(Locale.ROOT, "; the %% of peak below is of %.1f GFLOP/s", n.doubleValue()));
+        }
+        sb.append(". GFLOP/s count 2 FLOPs per multiply-add of convolutions, linear layers and attention; training is "
+                + "3x the forward count.\n\n");
+        sb.append("| model | input | GFLOP/image | train img/s | train GFLOP/s (% peak) | inference img/s "
+                + "| inference GFLOP/s (% peak) | peak RSS MiB |");
+        if (torch) {
+            sb.append(" PyTorch train img/s | PyTorch inference img/s | PyTorch peak RSS MiB | train ratio "
+                    + "| inference ratio | memory ratio |");
+        }
+        sb.append("\n|---|---:|---:|---:|---:|---:|---:|---:|");
+        if (torch) {
+            sb.append("---:|---:|---:|---:|---:|---:|");
+        }
+        sb.append('\n');
+        for (Map<String, Object> row : rows) {
+            sb.append("| ").append(row.get("model")).append(" | ").append(row.get("imageSize")).append(" | ")
+                    .append(fixed(number(row, "forwardGflopPerImage"), 2)).append(" | ");
+            Map<String, Object> vz = map(row.get("visionzoo"));
+            if (vz.get("error") != null) {
+                sb.append(cellError(vz)).append(" | | | | |");
+            } else {
+                sb.append(rate(number(vz, "trainImagesPerSecond"))).append(" | ")
+                        .append(rate(number(vz, "trainGflopPerSecond"))).append(" (")
+                        .append(percent(number(vz, "trainShareOfPeak"))).append(") | ")
+                        .append(rate(number(vz, "inferenceImagesPerSecond"))).append(" | ")
+                        .append(rate(number(vz, "inferenceGflopPerSecond"))).append(" (")
+                        .append(percent(number(vz, "inferenceShareOfPeak"))).append(") | ")
+                        .append(mib(number(vz, "peakRssBytes"))).append(" |");
+            }
+            if (torch) {
+                Map<String, Object> pt = map(row.get("pytorch"));
+                if (pt.get("error") != null || pt.isEmpty()) {
+                    sb.append(' ').append(pt.isEmpty() ? "not run" : cellError(pt)).append(" | | |");
+                } else {
+                    sb.append(' ').append(rate(number(pt, "trainImagesPerSecond"))).append(" | ")
+                            .append(rate(number(pt, "inferenceImagesPerSecond"))).append(" | ")
+                            .append(mib(number(pt, "peakRssBytes"))).append(" |");
+                }
+                Map<String, Object> r = map(row.get("ratio"));
+                sb.append(' ').append(ratioText(r.get("train"))).append(" | ").append(ratioText(r.get("inference")))
+                        .append(" | ").append(ratioText(r.get("peakRss"))).append(" |");
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String cellError(Map<String, Object> m) {
+        String e = String.valueOf(m.get("error")).replace('|', '/').replace('\n', ' ');
+        return "error: " + (e.length() > 120 ? e.substring(0, 117) + "..." : e);
+    }
+
+    private static String capitalize(String s) {
+        return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> map(Object o) {
+        return o instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+    }
+
+    static Double number(Map<String, Object> m, String key) {
+        return m.get(key) instanceof Number n ? n.doubleValue() : null;
+    }
+
+    /** Three significant figures, at most one decimal above 10: 0.123, 1.23, 12.3, 123. */
+    static String rate(Double v) {
+        if (v == null) {
+            return "-";
+        }
+        double a = Math.abs(v);
+        return String.format(Locale.ROOT, a >= 100 ? "%.0f" : a >= 10 ? "%.1f" : a >= 1 ? "%.2f" : "%.3f", v);
+    }
+
+    private static String fixed(Double v, int decimals) {
+        return v == null ? "-" : String.format(Locale.ROOT, "%." + decimals + "f", v);
+    }
+
+    private static String percent(Double share) {
+        return share == null ? "-" : String.format(Locale.ROOT, "%.0f %%", 100 * share);
+    }
+
+    private static String mib(Double bytes) {
+        return bytes == null ? "-" : String.format(Locale.ROOT, "%.0f", bytes / (1024 * 1024));
+    }
+
+    private static String ratioText(Object v) {
+        return v instanceof Number n ? String.format(Locale.ROOT, "%.2f", n.doubleValue()) : "-";
+    }
+}

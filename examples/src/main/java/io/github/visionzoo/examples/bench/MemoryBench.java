@@ -1,0 +1,317 @@
+package io.github.visionzoo.examples.bench;
+
+import io.github.visionzoo.examples.cli.ImagenetteData;
+import io.github.visionzoo.imagenette.SyntheticImagenette;
+import io.github.visionzoo.zoo.CpuThreads;
+import io.github.visionzoo.zoo.ModelSpec;
+import io.github.visionzoo.zoo.Zoo;
+import io.github.visionzoo.zoo.train.EpochAware;
+import io.github.visionzoo.zoo.train.Recipes;
+import io.github.visionzoo.zoo.train.Trainer;
+import io.github.visionzoo.zoo.train.TrainingRecipe;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Memory stability of a long run: a small model trained for many epochs on a tiny synthetic Imagenette through the
+ * real {@link Trainer} (validation, checkpoints, metrics and charts at every epoch end, as the {@code train} command
+ * runs it), sampling the process's resident memory ({@code VmRSS}) after every epoch. Passes when the resident
+ * memory after the last epoch is within {@code --tolerance} percent of that after {@code --reference-epoch} (the
+ * issue: epoch 50 within 10 % of epoch 5). A benchmark-style check, not a test: it takes a few minutes.
+ *
+ * <p>Each sample also holds the JVM heap (used and committed), to tell a growing heap from growing native memory
+ * (ND4J's arrays and workspaces live off the heap, and 1.0.0-M2.1 keeps no count of them on the CPU). The sample for
+ * epoch {@code e} is taken when the trainer starts epoch {@code e + 1} (after epoch {@code e}'s validation,
+ * checkpoint and charts), the last one when training returns.
+ *
+ * <pre>
+ * java -cp examples/target/visionzoo-examples.jar io.github.visionzoo.examples.bench.MemoryBench \
+ *      [--model resnet18] [--image-size 32] [--epochs 50] [--images 64] [--batch 16] [--out memory-bench.json]
+ * </pre>
+ */
+@Command(name = "MemoryBench", mixinStandardHelpOptions = true,
+        description = "Resident memory after every epoch of a long training run on tiny synthetic data.")
+public final class MemoryBench implements Callable<Integer> {
+    @Option(names = "--model", defaultValue = "resnet18", paramLabel = "NAME|FILE",
+            description = "A model name or spec JSON file (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--image-size", defaultValue = "32", description = "Input size (default: ${DEFAULT-VALUE}).")
+    int imageSize;
+
+    @Option(names = "--epochs", defaultValue = "50", description = "Epochs (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--reference-epoch", defaultValue = "5",
+            description = "The epoch the last one is compared with (default: ${DEFAULT-VALUE}).")
+    int referenceEpoch;
+
+    @Option(names = "--tolerance", defaultValue = "10",
+            description = "Largest change in percent that passes (default: ${DEFAULT-VALUE}).")
+    double tolerance;
+
+    @Option(names = "--images", defaultValue = "64",
+            description = "Training images of the synthetic set, 10 classes (default: ${DEFAULT-VALUE}).")
+    int images;
+
+    @Option(names = "--batch", defaultValue = "16", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--recipe", defaultValue = "cpu-small", paramLabel = "NAME|FILE",
+            description = "Training recipe; epochs, batch and image size are overridden (default: ${DEFAULT-VALUE}).")
+    String recipe;
+
+    @Option(names = "--work", defaultValue = "runs/bench-data", paramLabel = "DIR",
+            description = "Where the synthetic set and the run directory go (default: ${DEFAULT-VALUE}).")
+    Path work;
+
+    @Option(names = "--keep-run", description = "Keep the run directory (checkpoints) instead of deleting it.")
+    boolean keepRun;
+
+    @Option(names = "--out", defaultValue = "memory-bench.json", paramLabel = "FILE",
+            description = "Results file (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    public static void main(String[] args) {
+        CpuThreads.preferPassiveWaiting();
+        System.exit(new CommandLine(new MemoryBench()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (epochs < 1 || referenceEpoch < 1 || referenceEpoch > epochs || images < 10 || batch < 1
+                || imageSize < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--epochs, --batch and --image-size must"
+                    + " be >= 1, --reference-epoch in [1, --epochs] and --images >= 10");
+        }
+        ModelSpec spec = ModelBench.spec(model, imageSize);
+        TrainingRecipe r = Recipes.resolve(recipe).withEpochs(epochs).withBatchSize(batch).withImageSize(imageSize);
+        int syntheticSize = Math.max(imageSize + imageSize / 4, 40);
+        Path root = SyntheticImagenette.builder().imageSize(syntheticSize).trainPerClass(Math.max(1, images / 10))
+                .valPerClass(2).build().ensure(work.resolve("synthetic-" + syntheticSize + "-" + images));
+        Path runDir = work.resolve("memory-run-" + LocalDateTime.now()
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS", Locale.ROOT)));
+        String name = Path.of(model).getFileName().toString().replaceFirst("\\.json$", "");
+        List<Map<String, Object>> samples = new ArrayList<>();
+        long start = System.nanoTime();
+        System.out.printf(Locale.ROOT, "training %s at %d px for %d epochs on %s (recipe %s); run directory %s%n",
+                name, imageSize, epochs, root, r.name(), runDir);
+        try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), imageSize, batch, r.seed(),
+                null);
+             ImagenetteData.Iterator val = ImagenetteData.val(root, imageSize, batch, null)) {
+            Sampling sampling = new Sampling(train, samples, start);
+            Trainer trainer = new Trainer(runDir).withModelName(name).withCheckpointEvery(200)
+                    .withConsole(Trainer.Console.QUIET);
+            trainer.fit(Zoo.create(spec, train.totalOutcomes(), r.seed()), r, sampling, val);
+            samples.add(sample(epochs, start));
+            print(samples.get(samples.size() - 1));
+        } finally {
+            if (!keepRun) {
+                deleteTree(runDir);
+            }
+        }
+        long reference = rss(samples, referenceEpoch);
+        long last = rss(samples, epochs);
+        double ratio = (double) last / reference;
+        boolean pass = Math.abs(ratio - 1) * 100 <= tolerance;
+        Map<String, Object> results = new LinkedHashMap<>();
+        results.put("benchmark", "resident memory over a long training run (Trainer, tiny synthetic data)");
+        results.put("timestamp", Instant.now().toString());
+        results.put("model", name);
+        results.put("imageSize", imageSize);
+        results.put("batch", batch);
+        results.put("trainImages", images);
+        results.put("recipe", r.name());
+        results.put("epochs", epochs);
+        results.put("machine", MachineInfo.describe());
+        results.put("jvmMaxHeapBytes", Runtime.getRuntime().maxMemory());
+        results.put("referenceEpoch", referenceEpoch);
+        results.put("referenceRssBytes", reference);
+        results.put("lastRssBytes", last);
+        results.put("ratio", ratio);
+        results.put("tolerancePercent", tolerance);
+        results.put("pass", pass);
+        results.put("rssSlopeBytesPerEpoch", slope(samples, referenceEpoch));
+        results.put("peakRssBytes", ProcessMemory.peakResidentBytes());
+        results.put("seconds", (System.nanoTime() - start) / 1e9);
+        results.put("samples", samples);
+        Timing.writeResults(out, results);
+        System.out.printf(Locale.ROOT, "resident memory after epoch %d: %.0f MiB, after epoch %d: %.0f MiB, ratio %.3f"
+                        + " (%s, tolerance %.0f %%); %.0f s%nresults written to %s%n", referenceEpoch, reference / MIB,
+                epochs, last / MIB, ratio, pass ? "pass" : "FAIL", tolerance, (System.nanoTime() - start) / 1e9,
+                out.toAbsolutePath());
+        return pass ? 0 : 1;
+    }
+
+    private static final double MIB = 1024.0 * 1024.0;
+
+    static Map<String, Object> sample(int epoch, long startNanos) {
+        Runtime rt = Runtime.getRuntime();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("epoch", epoch);
+        m.put("seconds", (System.nanoTime() - startNanos) / 1e9);
+        m.put("rssBytes", ProcessMemory.residentBytes());
+        m.put("heapUsedBytes", rt.totalMemory() - rt.freeMemory());
+        m.put("heapCommittedBytes", rt.totalMemory());
+        return m;
+    }
+
+    private static void print(Map<String, Object> s) {
+        System.out.printf(Locale.ROOT, "epoch %3d: RSS %6.0f MiB, heap used %5.0f / committed %5.0f MiB%n",
+                s.get("epoch"), mib(s.get("rssBytes")), mib(s.get("heapUsedBytes")), mib(s.get("heapCommittedBytes")));
+    }
+
+    private static double mib(Object bytes) {
+        return bytes instanceof Number n ? n.doubleValue() / MIB : Double.NaN;
+    }
+
+    private static long rss(List<Map<String, Object>> samples, int epoch) {
+        for (Map<String, Object> s : samples) {
+            if ((int) s.get("epoch") == epoch) {
+                if (!(s.get("rssBytes") instanceof Long rss)) {
+                    throw new IllegalStateException("resident memory is not readable here (/proc/self/status)");
+                }
+                return rss;
+            }
+        }
+        throw new IllegalStateException("no sample for epoch " + epoch);
+    }
+
+    /** Least-squares slope of the resident memory over the epochs from {@code from} on, in bytes per epoch. */
+    static Double slope(List<Map<String, Object>> samples, int from) {
+        double n = 0;
+        double sx = 0;
+        double sy = 0;
+        double sxx = 0;
+        double sxy = 0;
+        for (Map<String, Object> s : samples) {
+            int e = (int) s.get("epoch");
+            if (e >= from && s.get("rssBytes") instanceof Long y) {
+                n++;
+                sx += e;
+                sy += y;
+                sxx += (double) e * e;
+                sxy += (double) e * y;
+            }
+        }
+        double d = n * sxx - sx * sx;
+        return n < 2 || d == 0 ? null : (n * sxy - sx * sy) / d;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** The training iterator, sampling memory when the trainer starts an epoch after the first. */
+    private static final class Sampling implements DataSetIterator, EpochAware {
+        private static final long serialVersionUID = 1L;
+        private final ImagenetteData.Iterator delegate;
+        private final transient List<Map<String, Object>> samples;
+        private final long startNanos;
+
+        Sampling(ImagenetteData.Iterator delegate, List<Map<String, Object>> samples, long startNanos) {
+            this.delegate = delegate;
+            this.samples = samples;
+            this.startNanos = startNanos;
+        }
+
+        @Override
+        public void setEpoch(int epoch) {
+            if (epoch > 0) {
+                samples.add(sample(epoch, startNanos)); // epoch (1-based) 'epoch' has ended
+                print(samples.get(samples.size() - 1));
+            }
+            delegate.setEpoch(epoch);
+        }
+
+        @Override
+        public int batchesPerEpoch() {
+            return delegate.batchesPerEpoch();
+        }
+
+        @Override
+        public DataSet next(int num) {
+            return delegate.next(num);
+        }
+
+        @Override
+        public int inputColumns() {
+            return delegate.inputColumns();
+        }
+
+        @Override
+        public int totalOutcomes() {
+            return delegate.totalOutcomes();
+        }
+
+        @Override
+        public boolean resetSupported() {
+            return delegate.resetSupported();
+        }
+
+        @Override
+        public boolean asyncSupported() {
+            return delegate.asyncSupported();
+        }
+
+        @Override
+        public void reset() {
+            delegate.reset();
+        }
+
+        @Override
+        public int batch() {
+            return delegate.batch();
+        }
+
+        @Override
+        public void setPreProcessor(DataSetPreProcessor preProcessor) {
+            delegate.setPreProcessor(preProcessor);
+        }
+
+        @Override
+        public DataSetPreProcessor getPreProcessor() {
+            return delegate.getPreProcessor();
+        }
+
+        @Override
+        public List<String> getLabels() {
+            return delegate.getLabels();
+        }
+
+        @Override
+        public boolean hasNext() {
+            return delegate.hasNext();
+        }
+
+        @Override
+        public DataSet next() {
+            return delegate.next();
+        }
+    }
+}
