@@ -126,6 +126,9 @@ public final class SparkTrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no Spark master: give --master local[2] (local mode) or run the job"
                     + " jar with spark-submit --master spark://HOST:7077");
         }
+        // on a cluster, start training once every executor asked for is there (up to Spark's 30 s), so that the first
+        // epoch's partitions are cached, and so trained, on all of them rather than on the first executor up
+        conf.setIfMissing("spark.scheduler.minRegisteredResourcesRatio", "1.0");
         String root = data != null ? data : ImagenetteData.root(null, dir).toString();
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
             int w = r.spark().workers() != null ? r.spark().workers() : Math.max(1, sc.defaultParallelism());
