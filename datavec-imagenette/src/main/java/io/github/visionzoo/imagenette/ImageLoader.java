@@ -3,6 +3,7 @@ package io.github.visionzoo.imagenette;
 import io.github.visionzoo.imagenette.transform.FloatImage;
 import io.github.visionzoo.imagenette.transform.Transform;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
@@ -47,18 +48,37 @@ final class ImageLoader {
             skipped.incrementAndGet();
             return null;
         }
-        FloatImage img;
+        byte[] bytes;
         try {
-            img = ImageDecoder.decode(file);
-        } catch (UnreadableImageException e) {
-            return skip(file, e.reason());
+            bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             return skip(file, "cannot read the file (" + e + ")");
         }
-        FloatImage out = transform.apply(img, new Random(Seeds.image(seed, epoch, s.index())));
+        return load(bytes, file, s.index(), seed, epoch);
+    }
+
+    /**
+     * The transformed image of in-memory file content, its augmentation seeded from (seed, epoch, {@code index}), or
+     * {@code null} if it cannot be decoded (counted, and warned about once per {@code name}).
+     *
+     * @param name  the file, for messages
+     * @param index the image's {@link Sample#index()}
+     */
+    FloatImage load(byte[] bytes, Path name, int index, long seed, int epoch) {
+        if (bad.containsKey(name)) {
+            skipped.incrementAndGet();
+            return null;
+        }
+        FloatImage img;
+        try {
+            img = ImageDecoder.decode(bytes, name);
+        } catch (UnreadableImageException e) {
+            return skip(name, e.reason());
+        }
+        FloatImage out = transform.apply(img, new Random(Seeds.image(seed, epoch, index)));
         if (out.width() != size || out.height() != size) {
             throw new IllegalStateException("The transform made a " + out.width() + "x" + out.height() + " image of "
-                    + file + ", expected " + size + "x" + size + "; the transform must end at the image size");
+                    + name + ", expected " + size + "x" + size + "; the transform must end at the image size");
         }
         read.incrementAndGet();
         return out;

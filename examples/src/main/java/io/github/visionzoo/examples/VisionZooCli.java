@@ -10,6 +10,7 @@ import io.github.visionzoo.examples.cli.PredictCommand;
 import io.github.visionzoo.examples.cli.TrainCommand;
 import io.github.visionzoo.examples.cli.ListCommand;
 import io.github.visionzoo.examples.cli.SummaryCommand;
+import io.github.visionzoo.examples.cli.SparkTrainCommand;
 import io.github.visionzoo.examples.cli.SynthCommand;
 import io.github.visionzoo.zoo.CpuThreads;
 import java.io.PrintWriter;
@@ -26,7 +27,7 @@ import picocli.CommandLine.Command;
         description = "AlexNet, VGG, ResNet and the Vision Transformer on Deeplearning4j.",
         subcommands = {TrainCommand.class, EvaluateCommand.class, FinetuneCommand.class, PredictCommand.class,
                 ListCommand.class, SummaryCommand.class, SynthCommand.class, DownloadCommand.class,
-                ImportCommand.class, ExportCommand.class, BenchCommand.class,
+                ImportCommand.class, ExportCommand.class, BenchCommand.class, SparkTrainCommand.class,
                 CommandLine.HelpCommand.class})
 public final class VisionZooCli {
     /** Exit code for bad input. */

@@ -7,9 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -296,7 +294,7 @@ public final class Trainer {
         }
     }
 
-    private static int numClasses(ComputationGraph graph, String head) {
+    static int numClasses(ComputationGraph graph, String head) {
         if (graph.getLayer(head) != null
                 && graph.getLayer(head).conf().getLayer() instanceof FeedForwardLayer f) {
             return (int) f.getNOut();
@@ -305,7 +303,7 @@ public final class Trainer {
                 + " expects a classifier head such as an OutputLayer");
     }
 
-    private static int ceilDiv(int a, int b) {
+    static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
     }
 
@@ -317,7 +315,7 @@ public final class Trainer {
         return z ^ (z >>> 31);
     }
 
-    /** One call of fit or resume: the network, where it stands, and the run directory's files. */
+    /** One call of fit or resume: the network, its data, and where the run stands ({@link RunState}). */
     private final class Run {
         private final ComputationGraph graph;
         private final Checkpoint.Info start;
@@ -326,14 +324,7 @@ public final class Trainer {
         private final int activeWorkers;
         private final BatchStats stats = new BatchStats();
         private final DataSetPreProcessor smoothing;
-        private final long startNanos = System.nanoTime();
-        private int epochsCompleted;
-        private int batchesInEpoch;
-        private double bestTop1 = -1;
-        private double bestTop5 = Double.NaN;
-        private int bestEpoch;
-        private Window window;
-        private Window epochTotals;
+        private RunState state;
 
         Run(ComputationGraph graph, Checkpoint.Info start, int batches, int activeWorkers) {
             this.graph = graph;
@@ -342,19 +333,6 @@ public final class Trainer {
             this.batches = batches;
             this.activeWorkers = activeWorkers;
             this.smoothing = recipe.labelSmoothing() > 0 ? new LabelSmoothing(recipe.labelSmoothing()) : null;
-            this.epochsCompleted = start.epochsCompleted();
-            this.batchesInEpoch = start.batchesInEpoch();
-            Path best = runDir.resolve(BEST);
-            if (Files.exists(best)) {
-                try {
-                    Checkpoint.Info b = Checkpoint.readInfo(best);
-                    bestTop1 = b.valTop1();
-                    bestTop5 = b.valTop5();
-                    bestEpoch = b.epochsCompleted();
-                } catch (CorruptCheckpointException e) {
-                    LOG.warn("{}; the best accuracy is tracked anew", e.getMessage());
-                }
-            }
         }
 
         TrainingResult train(DataSetIterator train, DataSetIterator val) {
@@ -369,28 +347,21 @@ public final class Trainer {
                 LOG.warn("with {} workers, checkpoints are written at epoch ends only", activeWorkers);
             }
             TrainingResult result = null;
-            try (Metrics metrics = Metrics.open(runDir.resolve(METRICS), start.iteration());
-                 Progress progress = new Progress(console, metricsWindow, System.out)) {
-                for (int epoch = epochsCompleted; epoch < recipe.epochs(); epoch++) {
+            try (RunState s = new RunState(runDir, start, batches, activeWorkers, keepLast, metricsWindow, console)) {
+                state = s;
+                for (int epoch = s.epochsCompleted(); epoch < recipe.epochs(); epoch++) {
                     train.reset();
                     if (train instanceof EpochAware e) {
                         e.setEpoch(epoch);
                     }
-                    skip(train, batchesInEpoch);
-                    progress.startEpoch(epoch + 1, recipe.epochs(), batches, batchesInEpoch);
-                    window = new Window(System.nanoTime());
-                    epochTotals = new Window(System.nanoTime());
+                    skip(train, s.batchesInEpoch());
+                    s.startEpoch(epoch);
                     if (activeWorkers == 1) {
-                        trainEpoch(train, metrics, progress);
+                        trainEpoch(train);
                     } else {
-                        trainEpochInParallel(train, listeners, metrics, progress);
+                        trainEpochInParallel(train, listeners);
                     }
-                    double trainSeconds = (System.nanoTime() - epochTotals.startNanos) / 1e9;
-                    flushWindow(metrics);
-                    graph.incrementEpochCount();
-                    epochsCompleted = epoch + 1;
-                    batchesInEpoch = 0;
-                    result = endEpoch(val, metrics, progress, trainSeconds);
+                    result = s.endEpoch(graph, val, s.epochSeconds());
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write to " + runDir + ": " + e.getMessage(), e);
@@ -410,7 +381,7 @@ public final class Trainer {
             }
         }
 
-        private void trainEpoch(DataSetIterator train, Metrics metrics, Progress progress) {
+        private void trainEpoch(DataSetIterator train) {
             while (train.hasNext()) {
                 DataSet batch = train.next();
                 if (smoothing != null) {
@@ -419,16 +390,14 @@ public final class Trainer {
                 int iteration = graph.getConfiguration().getIterationCount();
                 Nd4j.getRandom().setSeed(stepSeed(recipe.seed(), iteration)); // dropout, reproducible on resume
                 graph.fit(batch);
-                batchesInEpoch++;
-                record(metrics, progress);
+                state.record(stats.take(), 1, graph);
                 if (checkpointEvery > 0 && (iteration + 1) % checkpointEvery == 0 && train.hasNext()) {
-                    save(null, null);
+                    state.save(graph, null, null);
                 }
             }
         }
 
-        private void trainEpochInParallel(DataSetIterator train, List<TrainingListener> listeners, Metrics metrics,
-                                          Progress progress) {
+        private void trainEpochInParallel(DataSetIterator train, List<TrainingListener> listeners) {
             TrainingRecipe.Parallel p = recipe.parallel();
             ParallelWrapper.Builder<ComputationGraph> builder = new ParallelWrapper.Builder<>(graph);
             builder.workers(activeWorkers); // returns a raw Builder
@@ -440,11 +409,8 @@ public final class Trainer {
             ParallelWrapper wrapper = builder.build();
             wrapper.setListeners(listeners);
             try {
-                wrapper.fit(new FeedingIterator(train, smoothing, () -> {
-                    batchesInEpoch++;
-                    record(metrics, progress);
-                }));
-                record(metrics, progress);
+                wrapper.fit(new FeedingIterator(train, smoothing, () -> state.record(stats.take(), 1, graph)));
+                state.record(stats.take(), 0, graph);
             } catch (RuntimeException e) {
                 for (Throwable t = e; t != null; t = t.getCause()) {
                     if (t instanceof TrainingDivergedException d) {
@@ -458,147 +424,10 @@ public final class Trainer {
                 graph.setGradientsAccumulator(null);
             }
         }
-
-        /** Takes the steps measured since the last call into the window and the epoch, writing a line when due. */
-        private void record(Metrics metrics, Progress progress) {
-            BatchStats.Totals t = stats.take();
-            if (t.steps() == 0) {
-                return;
-            }
-            window.add(t);
-            epochTotals.add(t);
-            if (window.steps >= metricsWindow) {
-                flushWindow(metrics);
-            }
-            progress.step(batchesInEpoch, epochTotals.meanLoss(), epochTotals.accuracy(),
-                    epochTotals.imagesPerSecond());
-        }
-
-        private void flushWindow(Metrics metrics) {
-            if (window.steps > 0) {
-                double progress = epochsCompleted + Math.min(1.0, (double) batchesInEpoch / batches);
-                metrics.append(new Metrics.Iterations(epochsCompleted + 1, graph.getConfiguration()
-                        .getIterationCount(), progress, window.meanLoss(), nullIfNaN(window.accuracy()),
-                        window.learningRate, window.imagesPerSecond()));
-            }
-            window = new Window(System.nanoTime());
-        }
-
-        private TrainingResult endEpoch(DataSetIterator val, Metrics metrics, Progress progress,
-                                        double trainSeconds) {
-            int iteration = graph.getConfiguration().getIterationCount();
-            EvalReport report = EvalReport.of(graph, val, start.classNames());
-            List<Double> perClass = Arrays.stream(report.perClassAccuracy()).mapToObj(Trainer::nullIfNaN).toList();
-            double ips = epochTotals.examples / Math.max(trainSeconds, 1e-9);
-            metrics.append(new Metrics.Epoch(epochsCompleted, iteration, epochTotals.meanLoss(),
-                    nullIfNaN(epochTotals.accuracy()), report.loss(), report.top1(), report.top5(), perClass,
-                    epochTotals.learningRate, ips, trainSeconds));
-            try {
-                AtomicFiles.writeString(runDir.resolve(CONFUSION_JSON), Json.write(new Confusion(epochsCompleted,
-                        report.classNames(), report.confusion())));
-                Charts.write(runDir, metrics.lines(), report);
-            } catch (IOException | RuntimeException | Error e) { // e.g. AWT without fonts: charts are not worth a run
-                LOG.warn("cannot draw the charts in {}: {}", runDir, e.toString());
-            }
-            boolean best = report.top1() > bestTop1;
-            if (best) {
-                bestTop1 = report.top1();
-                bestTop5 = report.top5();
-                bestEpoch = epochsCompleted;
-            }
-            TrainingResult result = summary(metrics, report);
-            try {
-                AtomicFiles.writeString(runDir.resolve(SUMMARY), Json.write(result));
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write " + runDir.resolve(SUMMARY) + ": " + e.getMessage(), e);
-            }
-            Path saved = save(report.top1(), report.top5());
-            if (best) {
-                try {
-                    AtomicFiles.linkOrCopy(saved, runDir.resolve(BEST));
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot write " + runDir.resolve(BEST) + ": " + e.getMessage(), e);
-                }
-            }
-            progress.endEpoch(String.format(Locale.ROOT,
-                    "train loss %.4f, val loss %.4f, val top-1 %.2f%%, top-5 %.2f%%, %.0f img/s%s",
-                    epochTotals.meanLoss(), report.loss(), 100 * report.top1(), 100 * report.top5(), ips,
-                    best ? " (best)" : ""));
-            return result;
-        }
-
-        private TrainingResult summary(Metrics metrics, EvalReport report) {
-            double images = 0;
-            double seconds = 0;
-            for (Metrics.Line line : metrics.lines()) {
-                if (line instanceof Metrics.Epoch e) {
-                    images += e.imagesPerSecond() * e.seconds();
-                    seconds += e.seconds();
-                }
-            }
-            return new TrainingResult(start.model(), recipe, epochsCompleted, graph.getConfiguration()
-                    .getIterationCount(), bestTop1, bestTop5, bestEpoch, report.top1(), report.top5(),
-                    images / Math.max(seconds, 1e-9), wallSeconds(), activeWorkers);
-        }
-
-        private double wallSeconds() {
-            return start.wallSeconds() + (System.nanoTime() - startNanos) / 1e9;
-        }
-
-        /** Writes a checkpoint of the current state and prunes old ones; returns its file. */
-        private Path save(Double valTop1, Double valTop5) {
-            int iteration = graph.getConfiguration().getIterationCount();
-            Path file = runDir.resolve(Checkpoints.fileName(epochsCompleted, iteration));
-            Checkpoint.write(file, graph, new Checkpoint.Info(Checkpoint.FORMAT, start.model(), start.headName(),
-                    start.numClasses(), start.classNames(), recipe, epochsCompleted, batchesInEpoch, iteration,
-                    recipe.seed(), valTop1, valTop5, wallSeconds(), null));
-            Checkpoints.retain(runDir, keepLast);
-            return file;
-        }
     }
 
     /** The latest epoch's confusion matrix, as {@value #CONFUSION_JSON}. */
     record Confusion(int epoch, List<String> classNames, int[][] counts) {
-    }
-
-    /** Sums over some optimizer steps. */
-    private static final class Window {
-        final long startNanos;
-        int steps;
-        long examples;
-        double lossSum;
-        long correct;
-        long measured;
-        double learningRate = Double.NaN;
-
-        Window(long startNanos) {
-            this.startNanos = startNanos;
-        }
-
-        void add(BatchStats.Totals t) {
-            steps += t.steps();
-            examples += t.examples();
-            lossSum += t.lossSum();
-            correct += t.correct();
-            measured += t.measuredExamples();
-            learningRate = t.learningRate();
-        }
-
-        double meanLoss() {
-            return examples == 0 ? Double.NaN : lossSum / examples;
-        }
-
-        double accuracy() {
-            return measured == 0 ? Double.NaN : (double) correct / measured;
-        }
-
-        double imagesPerSecond() {
-            return examples / Math.max((System.nanoTime() - startNanos) / 1e9, 1e-9);
-        }
-    }
-
-    private static Double nullIfNaN(double v) {
-        return Double.isNaN(v) ? null : v;
     }
 
     /** Fails early when the UI is asked for but its optional dependency is missing. */

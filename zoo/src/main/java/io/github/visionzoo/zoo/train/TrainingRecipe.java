@@ -41,7 +41,7 @@ import org.nd4j.linalg.schedule.StepSchedule;
  * each training batch.
  *
  * <p>Optional fields: {@code description}, {@code momentum}, {@code nesterov}, {@code weightDecay}, {@code schedule},
- * {@code labelSmoothing} (0, false or constant when absent) and {@code parallel}.
+ * {@code labelSmoothing} (0, false or constant when absent), {@code parallel} and {@code spark}.
  *
  * @param name           the recipe's name, e.g. {@code study-resnet}
  * @param description    what it is for and where it comes from; may be empty
@@ -58,12 +58,14 @@ import org.nd4j.linalg.schedule.StepSchedule;
  * @param augmentation   the augmentation preset the data pipeline applies to training images, e.g. {@code study}
  * @param seed           seeds the data order and the dropout RNG
  * @param parallel       how several devices (or CPU workers) combine their work; gradient sharing when absent
+ * @param spark          how the workers of a Spark cluster combine their work ({@code SparkTrainer}); parameter
+ *                       averaging every 5 steps when absent
  */
 public record TrainingRecipe(String name, String description, String optimizer, double learningRate,
                              @JsonInclude(JsonInclude.Include.NON_DEFAULT) Double momentum,
                              @JsonInclude(JsonInclude.Include.NON_DEFAULT) Boolean nesterov,
                              Double weightDecay, int batchSize, int epochs, Schedule schedule, Double labelSmoothing,
-                             int imageSize, String augmentation, long seed, Parallel parallel) {
+                             int imageSize, String augmentation, long seed, Parallel parallel, Spark spark) {
 
     /** The optimizers a recipe may name. */
     public static final List<String> OPTIMIZERS = List.of("adamw", "sgd");
@@ -80,6 +82,7 @@ public record TrainingRecipe(String name, String description, String optimizer, 
         schedule = schedule == null ? new Constant() : schedule;
         labelSmoothing = labelSmoothing == null ? 0.0 : labelSmoothing;
         parallel = parallel == null ? new Parallel(Parallel.GRADIENT_SHARING, null) : parallel;
+        spark = spark == null ? new Spark(Spark.PARAMETER_AVERAGING, null, null, null) : spark;
 
         if (!OPTIMIZERS.contains(optimizer)) {
             throw new IllegalArgumentException("TrainingRecipe.optimizer must be one of " + OPTIMIZERS + ", was "
@@ -124,6 +127,14 @@ public record TrainingRecipe(String name, String description, String optimizer, 
         }
     }
 
+    /** A recipe with the default {@link Spark} settings. */
+    public TrainingRecipe(String name, String description, String optimizer, double learningRate, Double momentum,
+                          Boolean nesterov, Double weightDecay, int batchSize, int epochs, Schedule schedule,
+                          Double labelSmoothing, int imageSize, String augmentation, long seed, Parallel parallel) {
+        this(name, description, optimizer, learningRate, momentum, nesterov, weightDecay, batchSize, epochs, schedule,
+                labelSmoothing, imageSize, augmentation, seed, parallel, null);
+    }
+
     /** Reads a recipe from JSON; {@code source} names the origin in error messages. */
     public static TrainingRecipe fromJson(String json, String source) {
         return Json.read(json, TrainingRecipe.class, source);
@@ -135,22 +146,27 @@ public record TrainingRecipe(String name, String description, String optimizer, 
 
     public TrainingRecipe withEpochs(int epochs) {
         return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel);
+                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel, spark);
     }
 
     public TrainingRecipe withBatchSize(int batchSize) {
         return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel);
+                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel, spark);
     }
 
     public TrainingRecipe withImageSize(int imageSize) {
         return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel);
+                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel, spark);
     }
 
     public TrainingRecipe withParallel(Parallel parallel) {
         return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel);
+                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel, spark);
+    }
+
+    public TrainingRecipe withSpark(Spark spark) {
+        return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
+                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel, spark);
     }
 
     /**
@@ -276,7 +292,7 @@ public record TrainingRecipe(String name, String description, String optimizer, 
         public static final String AVERAGING = "averaging";
 
         public Parallel {
-            if (!List.of(GRADIENT_SHARING, AVERAGING).contains(mode)) {
+            if (mode == null || !List.of(GRADIENT_SHARING, AVERAGING).contains(mode)) {
                 throw new IllegalArgumentException("TrainingRecipe.parallel.mode must be one of ["
                         + GRADIENT_SHARING + ", " + AVERAGING + "], was "
                         + (mode == null ? "missing" : "'" + mode + "'"));
@@ -289,6 +305,65 @@ public record TrainingRecipe(String name, String description, String optimizer, 
                 averagingFrequency = averagingFrequency == null ? 1 : averagingFrequency;
                 if (averagingFrequency < 1) {
                     throw new IllegalArgumentException("TrainingRecipe.parallel.averagingFrequency must be >= 1, was "
+                            + averagingFrequency);
+                }
+            }
+        }
+    }
+
+    /**
+     * How the workers of a Spark cluster combine their work in {@code SparkTrainer}, one of DL4J's two training masters:
+     * <ul>
+     * <li>{@code parameter-averaging} ({@code ParameterAveragingTrainingMaster}): each worker trains its own copy for
+     * {@code averagingFrequency} steps (default 5, DL4J's default); the driver then averages parameters and updater
+     * state and sends them out again;
+     * <li>{@code shared-gradients} ({@code SharedTrainingMaster}): every step, each worker sends its gradient update,
+     * threshold-encoded and sparse, to the others over Aeron (UDP); {@code threshold} is the initial encoding threshold
+     * of DL4J's adaptive threshold algorithm (default 1e-3, DL4J's default).
+     * </ul>
+     * {@code workers} is the number of Spark tasks that train at once, usually one per executor (default: Spark's
+     * default parallelism, the cluster's cores in total). A step of the recipe's schedule is one minibatch on each
+     * worker, so an epoch is {@code batches / workers} steps, as with several local workers.
+     *
+     * @param master             {@code parameter-averaging} or {@code shared-gradients}
+     * @param workers            Spark tasks training at once, &gt;= 1; null for Spark's default parallelism
+     * @param averagingFrequency {@code parameter-averaging} only: steps between averagings, &gt;= 1 (default 5)
+     * @param threshold          {@code shared-gradients} only: the initial encoding threshold, &gt; 0 (default 1e-3)
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Spark(String master, Integer workers, Integer averagingFrequency, Double threshold) {
+        public static final String PARAMETER_AVERAGING = "parameter-averaging";
+        public static final String SHARED_GRADIENTS = "shared-gradients";
+        /** The training masters a recipe may name. */
+        public static final List<String> MASTERS = List.of(PARAMETER_AVERAGING, SHARED_GRADIENTS);
+
+        public Spark {
+            if (master == null || !MASTERS.contains(master)) {
+                throw new IllegalArgumentException("TrainingRecipe.spark.master must be one of " + MASTERS + ", was "
+                        + (master == null ? "missing" : "'" + master + "'"));
+            }
+            if (workers != null && workers < 1) {
+                throw new IllegalArgumentException("TrainingRecipe.spark.workers must be >= 1 (or absent for Spark's"
+                        + " default parallelism), was " + workers);
+            }
+            if (master.equals(SHARED_GRADIENTS)) {
+                if (averagingFrequency != null) {
+                    throw new IllegalArgumentException("TrainingRecipe.spark.averagingFrequency applies to master "
+                            + PARAMETER_AVERAGING + " only; remove it for " + SHARED_GRADIENTS);
+                }
+                threshold = threshold == null ? 1e-3 : threshold;
+                if (!(threshold > 0) || Double.isInfinite(threshold)) {
+                    throw new IllegalArgumentException("TrainingRecipe.spark.threshold must be a number > 0, e.g."
+                            + " 1e-3; was " + threshold);
+                }
+            } else {
+                if (threshold != null) {
+                    throw new IllegalArgumentException("TrainingRecipe.spark.threshold applies to master "
+                            + SHARED_GRADIENTS + " only; remove it for " + PARAMETER_AVERAGING);
+                }
+                averagingFrequency = averagingFrequency == null ? 5 : averagingFrequency;
+                if (averagingFrequency < 1) {
+                    throw new IllegalArgumentException("TrainingRecipe.spark.averagingFrequency must be >= 1, was "
                             + averagingFrequency);
                 }
             }

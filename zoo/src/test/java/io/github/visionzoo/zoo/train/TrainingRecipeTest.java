@@ -109,6 +109,39 @@ class TrainingRecipeTest {
         assertThatThrownBy(() -> read("\"seed\": 42", "\"seed\": 42, \"parallel\": {\"mode\": \"ring\"}"))
                 .hasMessageContaining("parallel.mode").hasMessageContaining("gradient-sharing")
                 .hasMessageContaining("averaging");
+        assertThatThrownBy(() -> read("\"seed\": 42", "\"seed\": 42, \"parallel\": {}"))
+                .hasMessageContaining("parallel.mode").hasMessageContaining("missing");
+    }
+
+    @Test
+    void sparkSettingsDefaultRoundTripAndValidate() {
+        TrainingRecipe plain = TrainingRecipe.fromJson(CPU_SMALL, "test");
+        assertThat(plain.spark()).isEqualTo(new TrainingRecipe.Spark("parameter-averaging", null, 5, null));
+        TrainingRecipe shared = plain.withSpark(new TrainingRecipe.Spark("shared-gradients", 2, null, 5e-4));
+        assertThat(shared.toJson()).contains("\"master\" : \"shared-gradients\"").doesNotContain("averagingFrequency");
+        assertThat(TrainingRecipe.fromJson(shared.toJson(), "round trip")).isEqualTo(shared);
+        TrainingRecipe read = read("\"seed\": 42", "\"seed\": 42, \"spark\": {\"master\": \"shared-gradients\"}");
+        assertThat(read.spark().threshold()).isEqualTo(1e-3);
+        assertThat(read.spark().workers()).isNull();
+
+        assertThatThrownBy(() -> read("\"seed\": 42", "\"seed\": 42, \"spark\": {\"master\": \"allreduce\"}"))
+                .hasMessageContaining("spark.master").hasMessageContaining("'allreduce'")
+                .hasMessageContaining("parameter-averaging").hasMessageContaining("shared-gradients");
+        assertThatThrownBy(() -> read("\"seed\": 42", "\"seed\": 42, \"spark\": {\"workers\": 2}"))
+                .hasMessageContaining("spark.master").hasMessageContaining("missing");
+        assertThatThrownBy(() -> new TrainingRecipe.Spark("shared-gradients", null, 3, null))
+                .hasMessageContaining("averagingFrequency").hasMessageContaining("parameter-averaging only");
+        assertThatThrownBy(() -> new TrainingRecipe.Spark("parameter-averaging", null, null, 1e-3))
+                .hasMessageContaining("threshold").hasMessageContaining("shared-gradients only");
+        assertThatThrownBy(() -> new TrainingRecipe.Spark("shared-gradients", null, null, 0.0))
+                .hasMessageContaining("spark.threshold").hasMessageContaining("> 0");
+        assertThatThrownBy(() -> new TrainingRecipe.Spark("parameter-averaging", 0, null, null))
+                .hasMessageContaining("spark.workers").hasMessageContaining(">= 1");
+        assertThatThrownBy(() -> new TrainingRecipe.Spark("parameter-averaging", null, 0, null))
+                .hasMessageContaining("spark.averagingFrequency").hasMessageContaining(">= 1");
+        assertThatThrownBy(() -> read("\"seed\": 42",
+                "\"seed\": 42, \"spark\": {\"master\": \"shared-gradients\", \"treshold\": 0.01}"))
+                .hasMessageContaining("unknown field 'treshold'").hasMessageContaining("threshold");
     }
 
     private static TrainingRecipe read(String replace, String with) {

@@ -1,0 +1,401 @@
+package io.github.visionzoo.imagenette.spark;
+
+import io.github.visionzoo.imagenette.ImageBatches;
+import io.github.visionzoo.imagenette.Imagenette;
+import io.github.visionzoo.imagenette.ImagenetteDataset;
+import io.github.visionzoo.imagenette.ImagenetteIterator;
+import io.github.visionzoo.imagenette.ImagenetteLayoutException;
+import io.github.visionzoo.imagenette.Sample;
+import io.github.visionzoo.imagenette.Seeds;
+import io.github.visionzoo.imagenette.Split;
+import io.github.visionzoo.imagenette.transform.Presets;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * Imagenette as Spark RDDs of {@link DataSet} minibatches, for distributed training: the driver lists the files (a
+ * shared path such as an NFS mount, or a Hadoop URI such as {@code hdfs://namenode/data/imagenette2-320}), cuts each
+ * epoch's order into minibatches and spreads them over the partitions; each executor then reads and decodes the images
+ * of its own partitions. The images, their order, labels and augmentation are those of {@link ImagenetteIterator} with
+ * the same options (the same file listing, {@link Seeds}, {@link Presets} and decoder, through
+ * {@link ImageBatches}), so for a seed and epoch the RDD holds the iterator's batches.
+ *
+ * <pre>{@code
+ * ImagenetteRdd train = ImagenetteRdd.builder(sc, "hdfs://namenode/data/imagenette2-320")
+ *         .split(Split.TRAIN).preset("study").imageSize(160).batchSize(32).seed(42).partitions(8).build();
+ * JavaRDD<DataSet> epoch3 = train.epoch(3);       // lazily decoded where its partitions run
+ * }</pre>
+ *
+ * <p>A plain path or a {@code file:} URI is listed with {@link ImagenetteDataset} (it must be the same path on every
+ * executor); any other scheme through Hadoop's {@link FileSystem} with the same rules (the ten class folders, files
+ * found recursively and sorted by folder then name, {@code ImageFolder}'s extensions, hidden entries ignored), with
+ * the Hadoop configuration of the Spark context on the driver and the executors' default configuration. Label noise
+ * and class subsets are the iterator's only. Unreadable images are skipped with a warning in the executor's log.
+ */
+public final class ImagenetteRdd {
+
+    /**
+     * One image as the driver lists it.
+     *
+     * @param index        position in the split's full sorted file list, as {@link Sample#index()}
+     * @param location     a local path, or a URI for Hadoop
+     * @param label        its label
+     */
+    record Entry(int index, String location, int label) implements Serializable {
+    }
+
+    /** The images of one minibatch of one epoch. */
+    record Batch(int epoch, List<Entry> entries) implements Serializable {
+    }
+
+    private final JavaSparkContext sc;
+    private final String root;
+    private final Split split;
+    private final List<Entry> entries;
+    private final ImageBatches batches;
+    private final int batchSize;
+    private final long seed;
+    private final boolean shuffle;
+    private final int partitions;
+    private final boolean hadoop;
+
+    private ImagenetteRdd(Builder b, List<Entry> entries, boolean hadoop) {
+        this.sc = b.sc;
+        this.root = b.root;
+        this.split = b.split;
+        this.entries = List.copyOf(entries);
+        this.batches = new ImageBatches(b.preset != null ? b.preset : (b.split == Split.TRAIN ? Presets.STUDY
+                : Presets.EVAL), b.imageSize, Imagenette.WNIDS);
+        this.batchSize = b.batchSize;
+        this.seed = b.seed;
+        this.shuffle = b.shuffle != null ? b.shuffle : b.split == Split.TRAIN;
+        this.partitions = b.partitions > 0 ? b.partitions : Math.max(1, b.sc.defaultParallelism());
+        this.hadoop = hadoop;
+    }
+
+    /** A builder over {@code root}: a path every executor sees (shared storage), or a Hadoop URI. */
+    public static Builder builder(JavaSparkContext sc, String root) {
+        return new Builder(sc, root);
+    }
+
+    /**
+     * The minibatches of epoch {@code epoch} (0-based) in that epoch's order, spread over {@link #partitions()}
+     * partitions in contiguous runs; nothing is read until an action runs.
+     */
+    public JavaRDD<DataSet> epoch(int epoch) {
+        if (epoch < 0) {
+            throw new IllegalArgumentException("epoch must be >= 0, was " + epoch);
+        }
+        int[] order = Seeds.epochOrder(entries.size(), seed, epoch, shuffle);
+        List<Batch> list = new ArrayList<>();
+        for (int from = 0; from < order.length; from += batchSize) {
+            List<Entry> batch = new ArrayList<>();
+            for (int k = from; k < Math.min(from + batchSize, order.length); k++) {
+                batch.add(entries.get(order[k]));
+            }
+            list.add(new Batch(epoch, batch));
+        }
+        return sc.parallelize(list, Math.min(partitions, list.size())).mapPartitions(
+                new DecodeBatches(batches, seed, hadoop));
+    }
+
+    /** Minibatches per epoch (the last may be smaller). */
+    public int batchesPerEpoch() {
+        return (entries.size() + batchSize - 1) / batchSize;
+    }
+
+    /** Images per epoch. */
+    public int numExamples() {
+        return entries.size();
+    }
+
+    /** The WordNet ids of the label columns. */
+    public List<String> classNames() {
+        return Imagenette.WNIDS;
+    }
+
+    public int partitions() {
+        return partitions;
+    }
+
+    public Split split() {
+        return split;
+    }
+
+    /** The root as given. */
+    public String root() {
+        return root;
+    }
+
+    /** The image locations in listing order, as the executors will read them. */
+    List<Entry> entries() {
+        return entries;
+    }
+
+    /** Reads and decodes the minibatches of one partition, on an executor. */
+    static final class DecodeBatches implements FlatMapFunction<Iterator<Batch>, DataSet> {
+        private static final long serialVersionUID = 1L;
+        private final ImageBatches batches;
+        private final long seed;
+        private final boolean hadoop;
+
+        DecodeBatches(ImageBatches batches, long seed, boolean hadoop) {
+            this.batches = batches;
+            this.seed = seed;
+            this.hadoop = hadoop;
+        }
+
+        @Override
+        public Iterator<DataSet> call(Iterator<Batch> partition) {
+            return new Iterator<>() {
+                private DataSet next;
+
+                @Override
+                public boolean hasNext() {
+                    while (next == null && partition.hasNext()) {
+                        Batch b = partition.next();
+                        List<ImageBatches.Image> images = new ArrayList<>(b.entries().size());
+                        for (Entry e : b.entries()) {
+                            images.add(new ImageBatches.Image(e.index(), e.location(), e.label(), read(e.location())));
+                        }
+                        next = batches.batch(images, seed, b.epoch()); // null when no image of it was readable
+                    }
+                    return next != null;
+                }
+
+                @Override
+                public DataSet next() {
+                    if (!hasNext()) {
+                        throw new java.util.NoSuchElementException();
+                    }
+                    DataSet ds = next;
+                    next = null;
+                    return ds;
+                }
+            };
+        }
+
+        private byte[] read(String location) {
+            try {
+                if (!hadoop) {
+                    return Files.readAllBytes(Path.of(location));
+                }
+                URI uri = new URI(location);
+                FileSystem fs = FileSystem.get(uri, new Configuration());
+                try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(uri))) {
+                    return in.readAllBytes();
+                }
+            } catch (IOException e) {
+                // an empty file is reported (and skipped) by the decoder as unreadable, like a corrupt one
+                org.slf4j.LoggerFactory.getLogger(ImagenetteRdd.class).warn("cannot read {}: {}", location, e.toString());
+                return new byte[0];
+            } catch (URISyntaxException e) {
+                throw new IllegalStateException("not a URI: " + location, e);
+            }
+        }
+    }
+
+    /**
+     * Options, defaulting as {@link ImagenetteIterator.Builder}'s: split train, preset {@code study} for train and
+     * {@code eval} for val, image size 224, batch 64, seed 42, shuffle for train only, last partial batch kept; and
+     * Spark's default parallelism as the partition count.
+     */
+    public static final class Builder {
+        private final JavaSparkContext sc;
+        private final String root;
+        private Split split = Split.TRAIN;
+        private String preset;
+        private int imageSize = 224;
+        private int batchSize = 64;
+        private long seed = 42;
+        private Boolean shuffle;
+        private int partitions;
+
+        Builder(JavaSparkContext sc, String root) {
+            this.sc = Objects.requireNonNull(sc, "sc");
+            if (root == null || root.isBlank()) {
+                throw new IllegalArgumentException("the Imagenette root is missing: give a shared folder or a Hadoop"
+                        + " URI such as hdfs://namenode/data/imagenette2-320");
+            }
+            this.root = root;
+        }
+
+        public Builder split(Split split) {
+            this.split = Objects.requireNonNull(split, "split");
+            return this;
+        }
+
+        /** An augmentation preset of {@link Presets}. */
+        public Builder preset(String name) {
+            Presets.byName(name, 224); // fails fast on unknown names
+            this.preset = name;
+            return this;
+        }
+
+        public Builder imageSize(int size) {
+            if (size < 1) {
+                throw new IllegalArgumentException("imageSize must be >= 1, was " + size);
+            }
+            this.imageSize = size;
+            return this;
+        }
+
+        public Builder batchSize(int batchSize) {
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("batchSize must be >= 1, was " + batchSize);
+            }
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public Builder shuffle(boolean shuffle) {
+            this.shuffle = shuffle;
+            return this;
+        }
+
+        /** Partitions of each epoch's RDD: one per training worker (or a multiple) keeps the work even. */
+        public Builder partitions(int partitions) {
+            if (partitions < 1) {
+                throw new IllegalArgumentException("partitions must be >= 1, was " + partitions);
+            }
+            this.partitions = partitions;
+            return this;
+        }
+
+        /**
+         * Lists the split on the driver.
+         *
+         * @throws ImagenetteLayoutException when the root or a class folder is missing, a folder is no Imagenette
+         *                                   class, or the split has no image
+         */
+        public ImagenetteRdd build() {
+            URI uri = uriOf(root);
+            String scheme = uri == null ? null : uri.getScheme();
+            if (scheme == null || scheme.equalsIgnoreCase("file")) {
+                Path path = uri == null || scheme == null ? Path.of(root) : Path.of(uri);
+                return new ImagenetteRdd(this, localEntries(path, split), false);
+            }
+            Configuration conf = sc.hadoopConfiguration();
+            return new ImagenetteRdd(this, hadoopEntries(uri, split, conf), true);
+        }
+
+        private static URI uriOf(String root) {
+            if (!root.contains(":")) {
+                return null;
+            }
+            try {
+                return new URI(root);
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("the Imagenette root '" + root + "' is neither a path nor a URI: "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    static List<Entry> localEntries(Path root, Split split) {
+        List<Entry> out = new ArrayList<>();
+        for (Sample s : ImagenetteDataset.open(root, split).samples()) {
+            out.add(new Entry(s.index(), s.file().toString(), s.label()));
+        }
+        return out;
+    }
+
+    /** The listing rules of {@link ImagenetteDataset}, through Hadoop's file system API. */
+    static List<Entry> hadoopEntries(URI root, Split split, Configuration conf) {
+        try {
+            FileSystem fs = FileSystem.get(root, conf);
+            org.apache.hadoop.fs.Path rootPath = new org.apache.hadoop.fs.Path(root);
+            org.apache.hadoop.fs.Path splitDir = new org.apache.hadoop.fs.Path(rootPath, split.folder());
+            if (!fs.exists(rootPath)) {
+                throw new ImagenetteLayoutException("Imagenette root " + root + " is missing: found nothing (it does"
+                        + " not exist).");
+            }
+            if (!fs.isDirectory(splitDir)) {
+                throw new ImagenetteLayoutException("Imagenette root " + root + " has no '" + split.folder()
+                        + "' split folder.");
+            }
+            List<String> folders = new ArrayList<>();
+            for (org.apache.hadoop.fs.FileStatus st : fs.listStatus(splitDir)) {
+                String name = st.getPath().getName();
+                if (st.isDirectory() && !name.startsWith(".")) {
+                    folders.add(name);
+                }
+            }
+            List<String> missing = Imagenette.WNIDS.stream().filter(w -> !folders.contains(w)).toList();
+            List<String> unknown = folders.stream().filter(f -> !Imagenette.WNIDS.contains(f)).sorted().toList();
+            if (!missing.isEmpty() || !unknown.isEmpty()) {
+                throw new ImagenetteLayoutException("Imagenette split folder " + splitDir + ":"
+                        + (missing.isEmpty() ? "" : " missing class folder(s) " + missing + ";")
+                        + (unknown.isEmpty() ? "" : " unknown folder(s) " + unknown + " (not Imagenette classes);"));
+            }
+            List<Entry> out = new ArrayList<>();
+            for (int c = 0; c < Imagenette.NUM_CLASSES; c++) {
+                org.apache.hadoop.fs.Path classDir = new org.apache.hadoop.fs.Path(splitDir, Imagenette.WNIDS.get(c));
+                String prefix = classDir.toUri().getPath() + "/";
+                List<String[]> files = new ArrayList<>(); // {relative parent folder, name, uri}
+                var it = fs.listFiles(classDir, true);
+                while (it.hasNext()) {
+                    org.apache.hadoop.fs.LocatedFileStatus st = it.next();
+                    String rel = st.getPath().toUri().getPath();
+                    rel = rel.startsWith(prefix) ? rel.substring(prefix.length()) : st.getPath().getName();
+                    if (isImage(rel)) {
+                        int slash = rel.lastIndexOf('/');
+                        files.add(new String[] {slash < 0 ? "" : rel.substring(0, slash), st.getPath().getName(),
+                                st.getPath().toUri().toString()});
+                    }
+                }
+                // ImageFolder: sorted by folder, then by name
+                files.sort((a, b) -> a[0].equals(b[0]) ? a[1].compareTo(b[1]) : a[0].compareTo(b[0]));
+                for (String[] f : files) {
+                    out.add(new Entry(out.size(), f[2], c));
+                }
+            }
+            if (out.isEmpty()) {
+                throw new ImagenetteLayoutException("Imagenette folder " + root + ": the " + split.folder()
+                        + " split has no image file.");
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isImage(String relative) {
+        for (String part : relative.split("/")) {
+            if (part.startsWith(".")) {
+                return false;
+            }
+        }
+        int dot = relative.lastIndexOf('.');
+        return dot >= 0 && ImagenetteDataset.IMAGE_EXTENSIONS.contains(
+                relative.substring(dot + 1).toLowerCase(Locale.ROOT));
+    }
+
+    @Override
+    public String toString() {
+        return "ImagenetteRdd[" + root + ", " + split.folder() + ", " + entries.size() + " images, " + partitions
+                + " partitions, batch " + batchSize + ", seed " + seed + "]";
+    }
+}

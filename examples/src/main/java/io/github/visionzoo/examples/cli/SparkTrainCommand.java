@@ -1,0 +1,203 @@
+package io.github.visionzoo.examples.cli;
+
+import io.github.visionzoo.imagenette.Split;
+import io.github.visionzoo.imagenette.spark.ImagenetteRdd;
+import io.github.visionzoo.zoo.ModelSpec;
+import io.github.visionzoo.zoo.Zoo;
+import io.github.visionzoo.zoo.train.Checkpoint;
+import io.github.visionzoo.zoo.train.Recipes;
+import io.github.visionzoo.zoo.train.SparkTrainer;
+import io.github.visionzoo.zoo.train.Trainer;
+import io.github.visionzoo.zoo.train.TrainingRecipe;
+import io.github.visionzoo.zoo.train.TrainingResult;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code spark-train}: {@code train} on a Spark cluster ({@link SparkTrainer}), in the same run directory layout, with
+ * the recipe's training master. Runs in local mode from {@code visionzoo-examples.jar} ({@code --master local[2]}) and
+ * on a cluster through {@code spark-submit} of {@code visionzoo-examples-spark-job.jar}, whose master and options come
+ * from {@code spark-submit}.
+ */
+@Command(name = "spark-train", mixinStandardHelpOptions = true,
+        description = "Train and evaluate a model on Spark (local mode, or a cluster through spark-submit).")
+public final class SparkTrainCommand implements Callable<Integer> {
+    /** Set by the driver when absent: gradient sharing needs it (DL4J issue 9677); executors need it as a JVM flag. */
+    static final String AERON_TIMEOUT = "aeron.publication.unblock.timeout";
+
+    @Option(names = "--master", paramLabel = "URL",
+            description = "Spark master, e.g. local[2] or spark://host:7077 (default: spark-submit's --master).")
+    String master;
+
+    @Option(names = "--model", defaultValue = "resnet18", paramLabel = "NAME|FILE",
+            description = "A model name ('list') or a spec JSON file (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--data", paramLabel = "DIR|URI",
+            description = "An Imagenette folder every executor can read (shared storage) or a Hadoop URI "
+                    + "(hdfs://...); without it, the synthetic set is written into the run directory (local mode "
+                    + "or a one-machine cluster only).")
+    String data;
+
+    @Option(names = "--recipe", defaultValue = "cpu-small", paramLabel = "NAME|FILE",
+            description = "A bundled recipe name or a recipe JSON file (default: ${DEFAULT-VALUE}).")
+    String recipe;
+
+    @Option(names = "--training-master", paramLabel = "NAME",
+            description = "Override the recipe's Spark training master: parameter-averaging or shared-gradients.")
+    String trainingMaster;
+
+    @Option(names = "--workers", description = "Override the recipe's Spark workers (tasks training at once).")
+    Integer workers;
+
+    @Option(names = "--epochs", description = "Override the recipe's epochs.")
+    Integer epochs;
+
+    @Option(names = "--image-size", description = "Override the recipe's image size.")
+    Integer imageSize;
+
+    @Option(names = "--batch", description = "Override the recipe's batch size (per worker).")
+    Integer batch;
+
+    @Option(names = "--run-dir", paramLabel = "DIR",
+            description = "Where the driver writes the run (default: runs/MODEL-spark-TIME).")
+    Path runDir;
+
+    @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR.")
+    Path resume;
+
+    @Option(names = "--aeron-port", defaultValue = "0",
+            description = "shared-gradients: the UDP port of every JVM (default: a free port per JVM).")
+    int aeronPort;
+
+    @Option(names = "--controller", paramLabel = "ADDRESS",
+            description = "shared-gradients: the driver's address as executors reach it (default: spark.driver.host).")
+    String controller;
+
+    @Option(names = "--network-mask", paramLabel = "CIDR",
+            description = "shared-gradients: the network whose address each executor announces, e.g. 10.0.0.0/16.")
+    String networkMask;
+
+    @Mixin
+    CommonOptions common;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (System.getProperty(AERON_TIMEOUT) == null) {
+            System.setProperty(AERON_TIMEOUT, "60000000000");
+        }
+        if (resume != null && !Files.isDirectory(resume)) {
+            throw new IllegalArgumentException("--resume " + resume + " is not a run directory");
+        }
+        TrainingRecipe r = resume != null ? Trainer.newestCheckpointInfo(resume).recipe() : recipe();
+        Path dir = resume != null ? resume : runDir != null ? runDir : Path.of("runs", modelName() + "-spark-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+        if (resume == null && Trainer.holdsRun(dir)) {
+            throw new IllegalArgumentException("--run-dir " + dir + " already holds a run; use --resume " + dir
+                    + " to continue it, or another --run-dir");
+        }
+        if (data != null && !data.contains(":") && !Files.isDirectory(Path.of(data))) {
+            throw new IllegalArgumentException("--data " + data + " is not a folder; give an Imagenette folder that"
+                    + " every executor can read (ROOT/train/<wnid>/*.JPEG, ROOT/val/<wnid>/*.JPEG) or a Hadoop URI"
+                    + " such as hdfs://namenode/data/imagenette2-320");
+        }
+        SparkConf conf = new SparkConf().setAppName("visionzoo spark-train " + modelName());
+        if (master != null) {
+            conf.setMaster(master);
+        }
+        if (!conf.contains("spark.master")) {
+            throw new IllegalArgumentException("no Spark master: give --master local[2] (local mode) or run the job"
+                    + " jar with spark-submit --master spark://HOST:7077");
+        }
+        // on a cluster, start training once every executor asked for is there (up to Spark's 30 s), so that the first
+        // epoch's partitions are cached, and so trained, on all of them rather than on the first executor up
+        conf.setIfMissing("spark.scheduler.minRegisteredResourcesRatio", "1.0");
+        String root = data != null ? data : ImagenetteData.root(null, dir).toString();
+        try (JavaSparkContext sc = new JavaSparkContext(conf)) {
+            int w = r.spark().workers() != null ? r.spark().workers() : Math.max(1, sc.defaultParallelism());
+            ImagenetteRdd train = ImagenetteRdd.builder(sc, root).split(Split.TRAIN).preset(r.augmentation())
+                    .imageSize(r.imageSize()).batchSize(r.batchSize()).seed(r.seed()).partitions(w).build();
+            ImagenetteRdd val = ImagenetteRdd.builder(sc, root).split(Split.VAL).imageSize(r.imageSize())
+                    .batchSize(r.batchSize()).partitions(w).build();
+            SparkTrainer.Data trainData = SparkTrainer.data(train::epoch, train.batchesPerEpoch(),
+                    train.classNames());
+            DataSetIterator valData = SparkTrainer.driverIterator(val.epoch(0), val.classNames());
+            SparkTrainer trainer = new SparkTrainer(sc, dir).withAeronPort(aeronPort).withControllerAddress(controller)
+                    .withNetworkMask(networkMask);
+            TrainingResult result;
+            if (resume != null) {
+                Checkpoint.Info info = Trainer.newestCheckpointInfo(resume);
+                out.printf(Locale.ROOT, "resuming %s in %s after epoch %d of %d on Spark %s%n", info.model(), resume,
+                        info.epochsCompleted(), r.epochs(), sc.master());
+                result = trainer.withModelName(info.model()).resume(trainData, valData);
+            } else {
+                ModelSpec modelSpec = Zoo.resolve(model);
+                if (modelSpec.imageSize() != r.imageSize()) {
+                    modelSpec = modelSpec.withImageSize(r.imageSize());
+                }
+                out.printf(Locale.ROOT, "training %s at %d px on %s (%d train, %d val images), recipe %s, %d epochs,"
+                                + " Spark %s, %s with %d workers%n", modelName(), r.imageSize(), root,
+                        train.numExamples(), val.numExamples(), r.name(), r.epochs(), sc.master(),
+                        r.spark().master(), w);
+                result = trainer.withModelName(modelName()).fit(Zoo.create(modelSpec, train.classNames().size(),
+                        r.seed()), r, trainData, valData);
+            }
+            out.printf(Locale.ROOT, "%nval top-1 %.1f %% (best %.1f %% at epoch %d), top-5 %.1f %%, %.1f images/s,"
+                            + " %.0f s%n", 100 * result.finalTop1(), 100 * result.bestTop1(), result.bestEpoch(),
+                    100 * result.finalTop5(), result.imagesPerSecond(), result.wallSeconds());
+            out.println("run directory: " + dir.toAbsolutePath());
+            out.println("  best checkpoint: " + dir.resolve(Trainer.BEST));
+            out.println("  metrics: " + dir.resolve(Trainer.METRICS) + ", summary: " + dir.resolve(Trainer.SUMMARY));
+        }
+        return 0;
+    }
+
+    private TrainingRecipe recipe() {
+        TrainingRecipe r = Recipes.resolve(recipe);
+        if (epochs != null) {
+            r = r.withEpochs(epochs);
+        }
+        if (batch != null) {
+            r = r.withBatchSize(batch);
+        }
+        if (imageSize != null) {
+            r = r.withImageSize(imageSize);
+        }
+        if (trainingMaster != null || workers != null) {
+            String m = trainingMaster != null ? trainingMaster : r.spark().master();
+            if (!TrainingRecipe.Spark.MASTERS.contains(m)) {
+                throw new IllegalArgumentException("--training-master must be one of "
+                        + String.join(", ", TrainingRecipe.Spark.MASTERS) + ", was '" + m + "'");
+            }
+            if (workers != null && workers < 1) {
+                throw new IllegalArgumentException("--workers must be >= 1, was " + workers);
+            }
+            boolean same = m.equals(r.spark().master());
+            r = r.withSpark(new TrainingRecipe.Spark(m, workers != null ? workers : r.spark().workers(),
+                    same ? r.spark().averagingFrequency() : null, same ? r.spark().threshold() : null));
+        }
+        return r;
+    }
+
+    /** The registry name, or a spec file's name without {@code .json}. */
+    private String modelName() {
+        return Path.of(model).getFileName().toString().replaceFirst("\\.json$", "");
+    }
+}
