@@ -34,7 +34,7 @@ public final class VisionZooCli {
     public static final int BAD_INPUT = 2;
 
     public static void main(String[] args) {
-        CpuThreads.preferPassiveWaiting(); // before ND4J's natives load
+        CpuThreads.configure(); // before ND4J's natives load
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         int code = run(args, out, err);

@@ -37,4 +37,13 @@ class CpuThreadsTest {
             assertThat(set).isFalse();
         }
     }
+
+    @Test
+    void picksOpenBlasKernelsFromTheCpuFlags() {
+        assertThat(CpuThreads.openBlasCoreType("processor : 0\nflags : fpu sse2 avx2 fma avx512f avx512dq avx512bw"
+                + " avx512vl\n")).isEqualTo("SkylakeX");
+        assertThat(CpuThreads.openBlasCoreType("flags\t\t: fpu sse2 avx avx2 fma\n")).isEqualTo("Haswell");
+        assertThat(CpuThreads.openBlasCoreType("flags : fpu sse2 avx\n")).isNull();
+        assertThat(CpuThreads.openBlasCoreType("")).isNull();
+    }
 }

@@ -42,7 +42,7 @@ public final class HelpersBench {
     }
 
     public static void main(String[] args) throws Exception {
-        io.github.visionzoo.zoo.CpuThreads.preferPassiveWaiting();
+        io.github.visionzoo.zoo.CpuThreads.configure();
         Path out = Path.of(args.length > 0 ? args[0] : "target/bench/helpers.json");
         List<String> models = args.length > 1 ? List.of(args).subList(1, args.length) : List.of("alexnet", "resnet50");
         Map<String, Object> results = new LinkedHashMap<>();

@@ -91,7 +91,7 @@ public final class MemoryBench implements Callable<Integer> {
     Path out;
 
     public static void main(String[] args) {
-        CpuThreads.preferPassiveWaiting();
+        CpuThreads.configure();
         System.exit(new CommandLine(new MemoryBench()).execute(args));
     }
 

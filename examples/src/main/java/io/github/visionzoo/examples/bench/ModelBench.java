@@ -85,7 +85,7 @@ public final class ModelBench implements Callable<Integer> {
     int size;
 
     public static void main(String[] args) {
-        CpuThreads.preferPassiveWaiting(); // before ND4J's natives load, as the command line does
+        CpuThreads.configure(); // before ND4J's natives load, as the command line does
         System.exit(new CommandLine(new ModelBench()).execute(args));
     }
 

@@ -107,7 +107,7 @@ public final class PipelineBench implements Callable<Integer> {
     Path out;
 
     public static void main(String[] args) {
-        CpuThreads.preferPassiveWaiting();
+        CpuThreads.configure();
         System.exit(new CommandLine(new PipelineBench()).execute(args));
     }
 
