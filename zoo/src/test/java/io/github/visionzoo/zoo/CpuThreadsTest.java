@@ -46,4 +46,10 @@ class CpuThreadsTest {
         assertThat(CpuThreads.openBlasCoreType("flags : fpu sse2 avx\n")).isNull();
         assertThat(CpuThreads.openBlasCoreType("")).isNull();
     }
+
+    @Test
+    void capsMallocArenasOnLinuxUnlessTheUserChose() {
+        boolean set = CpuThreads.limitMallocArenas();
+        assertThat(set).isEqualTo(com.sun.jna.Platform.isLinux() && System.getenv("MALLOC_ARENA_MAX") == null);
+    }
 }

@@ -133,6 +133,36 @@ class BatchNormTest {
     }
 
     @Test
+    void floatKernelsEqualTheDoublePath() {
+        ComputationGraph f = init(cnn(DataType.FLOAT, true));
+        ComputationGraph d = init(cnn(DataType.DOUBLE, true));
+        f.paramTable().forEach((k, v) -> d.setParam(k, v.castTo(DataType.DOUBLE)));
+        INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 6, 6).muli(3).subi(1);
+        INDArray y = labels(4, 3).castTo(DataType.FLOAT);
+        assertThat(f.outputSingle(true, x).castTo(DataType.DOUBLE)
+                .equalsWithEps(d.outputSingle(true, x.castTo(DataType.DOUBLE)), 1e-5)).isTrue();
+        f.setInputs(x);
+        f.setLabels(y);
+        d.setInputs(x.castTo(DataType.DOUBLE));
+        d.setLabels(y.castTo(DataType.DOUBLE));
+        f.computeGradientAndScore();
+        d.computeGradientAndScore();
+        f.gradient().gradientForVariable().forEach((key, grad) -> {
+            INDArray other = d.gradient().gradientForVariable().get(key);
+            double scale = Math.max(1.0, other.amaxNumber().doubleValue());
+            assertThat(grad.castTo(DataType.DOUBLE).equalsWithEps(other, 1e-4 * scale)).as(key).isTrue();
+        });
+        f.fit(new INDArray[] {x}, new INDArray[] {y});
+        d.fit(new INDArray[] {x.castTo(DataType.DOUBLE)}, new INDArray[] {y.castTo(DataType.DOUBLE)});
+        assertThat(f.getParam("bn1_mean").castTo(DataType.DOUBLE).equalsWithEps(d.getParam("bn1_mean"), 1e-5))
+                .isTrue();
+        // inference with the moved running statistics (Adam's step itself is left out: it amplifies rounding)
+        f.paramTable().forEach((k, v) -> d.setParam(k, v.castTo(DataType.DOUBLE)));
+        assertThat(f.outputSingle(false, x).castTo(DataType.DOUBLE)
+                .equalsWithEps(d.outputSingle(false, x.castTo(DataType.DOUBLE)), 1e-5)).isTrue();
+    }
+
+    @Test
     void reluIsApplied() {
         ComputationGraph graph = init(cnn(DataType.FLOAT, true));
         graph.setInputs(Nd4j.rand(DataType.FLOAT, 2, 3, 6, 6));
