@@ -6,6 +6,7 @@ import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.train.EpochAware;
+import io.github.visionzoo.zoo.train.ForwardingIterator;
 import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.train.Trainer;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
@@ -23,9 +24,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
-import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -228,13 +226,14 @@ public final class MemoryBench implements Callable<Integer> {
     }
 
     /** The training iterator, sampling memory when the trainer starts an epoch after the first. */
-    private static final class Sampling implements DataSetIterator, EpochAware {
+    private static final class Sampling extends ForwardingIterator implements EpochAware {
         private static final long serialVersionUID = 1L;
         private final ImagenetteData.Iterator delegate;
         private final transient List<Map<String, Object>> samples;
         private final long startNanos;
 
         Sampling(ImagenetteData.Iterator delegate, List<Map<String, Object>> samples, long startNanos) {
+            super(delegate);
             this.delegate = delegate;
             this.samples = samples;
             this.startNanos = startNanos;
@@ -252,66 +251,6 @@ public final class MemoryBench implements Callable<Integer> {
         @Override
         public int batchesPerEpoch() {
             return delegate.batchesPerEpoch();
-        }
-
-        @Override
-        public DataSet next(int num) {
-            return delegate.next(num);
-        }
-
-        @Override
-        public int inputColumns() {
-            return delegate.inputColumns();
-        }
-
-        @Override
-        public int totalOutcomes() {
-            return delegate.totalOutcomes();
-        }
-
-        @Override
-        public boolean resetSupported() {
-            return delegate.resetSupported();
-        }
-
-        @Override
-        public boolean asyncSupported() {
-            return delegate.asyncSupported();
-        }
-
-        @Override
-        public void reset() {
-            delegate.reset();
-        }
-
-        @Override
-        public int batch() {
-            return delegate.batch();
-        }
-
-        @Override
-        public void setPreProcessor(DataSetPreProcessor preProcessor) {
-            delegate.setPreProcessor(preProcessor);
-        }
-
-        @Override
-        public DataSetPreProcessor getPreProcessor() {
-            return delegate.getPreProcessor();
-        }
-
-        @Override
-        public List<String> getLabels() {
-            return delegate.getLabels();
-        }
-
-        @Override
-        public boolean hasNext() {
-            return delegate.hasNext();
-        }
-
-        @Override
-        public DataSet next() {
-            return delegate.next();
         }
     }
 }

@@ -3,13 +3,11 @@ package io.github.visionzoo.examples.cli;
 import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.transform.Presets;
 import io.github.visionzoo.zoo.train.EpochAware;
+import io.github.visionzoo.zoo.train.ForwardingIterator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
-import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 
 /**
  * The commands' data: a real Imagenette folder, or the embedded synthetic set written once into a run directory, as
@@ -64,11 +62,12 @@ public final class ImagenetteData {
     }
 
     /** An {@link ImagenetteIterator} that the trainer can position per epoch. */
-    public static final class Iterator implements DataSetIterator, EpochAware, AutoCloseable {
+    public static final class Iterator extends ForwardingIterator implements EpochAware, AutoCloseable {
         private static final long serialVersionUID = 1L;
         private final ImagenetteIterator delegate;
 
         Iterator(ImagenetteIterator delegate) {
+            super(delegate);
             this.delegate = delegate;
         }
 
@@ -84,66 +83,6 @@ public final class ImagenetteData {
         @Override
         public int batchesPerEpoch() {
             return delegate.numBatches();
-        }
-
-        @Override
-        public DataSet next(int num) {
-            return delegate.next(num);
-        }
-
-        @Override
-        public int inputColumns() {
-            return delegate.inputColumns();
-        }
-
-        @Override
-        public int totalOutcomes() {
-            return delegate.totalOutcomes();
-        }
-
-        @Override
-        public boolean resetSupported() {
-            return delegate.resetSupported();
-        }
-
-        @Override
-        public boolean asyncSupported() {
-            return delegate.asyncSupported();
-        }
-
-        @Override
-        public void reset() {
-            delegate.reset();
-        }
-
-        @Override
-        public int batch() {
-            return delegate.batch();
-        }
-
-        @Override
-        public void setPreProcessor(DataSetPreProcessor preProcessor) {
-            delegate.setPreProcessor(preProcessor);
-        }
-
-        @Override
-        public DataSetPreProcessor getPreProcessor() {
-            return delegate.getPreProcessor();
-        }
-
-        @Override
-        public List<String> getLabels() {
-            return delegate.getLabels();
-        }
-
-        @Override
-        public boolean hasNext() {
-            return delegate.hasNext();
-        }
-
-        @Override
-        public DataSet next() {
-            return delegate.next();
         }
 
         @Override

@@ -39,7 +39,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * shape's forward+backward with ReLU went from ~325 ms (DL4J BN + activation vertex) to ~120 ms here.
  *
  * <p>Here every pass runs on the activations seen as {@code [b*c, h*w]} rows. Float32 activations take fused loops
- * ({@link BatchNormKernels}: two passes forward, two backward); other types the same math through ND4J's ops, where
+ * ({@link FusedKernels}: two passes forward, two backward); other types the same math through ND4J's ops, where
  * per-channel scale and shift are column-vector operations and per-channel sums are row sums (both fast in ND4J;
  * broadcasting along the channel dimension of the 4-d array is not), with a two-pass variance. The variance is
  * biased, as in DL4J's and PyTorch's normalization. Backward, with {@code n = b*h*w} and {@code xhat = (x - mean) * invStd}:
@@ -201,11 +201,11 @@ public class BatchNorm extends BatchNormalization {
             INDArray beta = getParam(BatchNormalizationParamInitializer.BETA).reshape(c);
 
             INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, x.shape(), 'c');
-            if (BatchNormKernels.applies(x)) {
+            if (FusedKernels.applies(x)) {
                 double[] mean;
                 double[] var;
                 if (training) {
-                    double[][] moments = BatchNormKernels.moments(x);
+                    double[][] moments = FusedKernels.moments(x);
                     mean = moments[0];
                     var = moments[1];
                 } else {
@@ -222,7 +222,7 @@ public class BatchNorm extends BatchNormalization {
                     scale[i] = g[i] * invStd[i];
                     shift[i] = bt[i] - mean[i] * scale[i];
                 }
-                BatchNormKernels.normalize(x, out, scale, shift, bn().relu());
+                FusedKernels.normalize(x, out, scale, shift, bn().relu());
                 if (training) {
                     keep(vector(mean), vector(var), vector(invStd));
                     forwardInput = input;
@@ -289,8 +289,8 @@ public class BatchNorm extends BatchNormalization {
             INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
             INDArray dGamma;
             INDArray dBeta;
-            if (BatchNormKernels.applies(x, eps, forwardOutput)) {
-                double[][] sums = BatchNormKernels.gradientSums(eps, forwardOutput, x, bn().relu());
+            if (FusedKernels.applies(x, eps, forwardOutput)) {
+                double[][] sums = FusedKernels.gradientSums(eps, forwardOutput, x, bn().relu());
                 double[] mean = batchMean.toDoubleVector();
                 double[] invStd = batchInvStd.toDoubleVector();
                 double[] g = gamma.toDoubleVector();
@@ -304,7 +304,7 @@ public class BatchNorm extends BatchNormalization {
                     k2[i] = -k1[i] * invStd[i] * dg[i] / n;
                     k3[i] = -k1[i] * sums[0][i] / n - k2[i] * mean[i];
                 }
-                BatchNormKernels.inputGradient(eps, forwardOutput, x, dx, k1, k2, k3, bn().relu());
+                FusedKernels.inputGradient(eps, forwardOutput, x, dx, k1, k2, k3, bn().relu());
                 dGamma = vector(dg);
                 dBeta = vector(sums[0]);
             } else {

@@ -1,15 +1,14 @@
 package io.github.visionzoo.zoo.layers;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
-import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.weights.IWeightInit;
 import org.nd4j.linalg.activations.Activation;
 
 /**
  * The residual blocks of He, Zhang, Ren and Sun, "Deep Residual Learning for Image Recognition" (CVPR 2016), each
  * added by one call under a name prefix such as {@code layer2.0}, with torchvision's names inside it
- * ({@code conv1, bn1, conv2, bn2[, conv3, bn3], downsample.0, downsample.1}), plus {@code add} for the sum and
- * {@code relu} for the last activation, which torchvision applies inside {@code forward}.
+ * ({@code conv1, bn1, conv2, bn2[, conv3, bn3], downsample.0, downsample.1}), plus {@code relu} for the sum and its
+ * activation ({@link AddRelu}), which torchvision applies inside {@code forward}.
  *
  * <p>Built from DL4J's native convolution and batch-norm layers, so oneDNN (CPU) and cuDNN (CUDA) run them. The
  * shortcut is the identity, or the paper's option B, a 1x1 projection with batch norm, where the stride or the
@@ -65,7 +64,8 @@ public final class ResidualBlocks {
                     Activation.IDENTITY, convInit, 0.0);
             shortcut = Blocks.batchNorm(g, prefix + ".downsample.1", shortcut, Activation.IDENTITY);
         }
-        g.addVertex(prefix + ".add", new ElementWiseVertex(ElementWiseVertex.Op.Add), residual, shortcut);
-        return Blocks.activation(g, prefix + ".relu", prefix + ".add", Activation.RELU);
+        // [b, c, h, w] + [b, c, h, w] -> relu -> [b, c, h, w]
+        g.addVertex(prefix + ".relu", new AddRelu(), residual, shortcut);
+        return prefix + ".relu";
     }
 }

@@ -32,7 +32,7 @@ class ResidualBlocksTest {
     void namesFollowTorchvision() {
         var names = twoBlocks(DataType.FLOAT).getVertices().keySet();
         assertThat(names).contains("layer1.0.conv1", "layer1.0.bn1", "layer1.0.conv2", "layer1.0.bn2",
-                "layer1.0.add", "layer1.0.relu", "layer2.0.conv3", "layer2.0.bn3", "layer2.0.downsample.0",
+                "layer1.0.relu", "layer2.0.conv3", "layer2.0.bn3", "layer2.0.downsample.0",
                 "layer2.0.downsample.1");
         assertThat(names).doesNotContain("layer1.0.downsample.0"); // same shape: identity shortcut
     }

@@ -7,14 +7,18 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 
 /**
- * {@link BatchNorm}'s float32 passes as fused loops over the activations seen as {@code [b*c, h*w]} rows, in parallel
- * over rows: two passes forward (moments; normalize, scale, shift and ReLU) and two backward (the two sums; the input
- * gradient), where the same math through ND4J's ops takes 7 and 9 passes, each about as costly as one of these.
- * Moments accumulate in double in one pass ({@code E[x^2] - E[x]^2} in double loses nothing a float32 input carries
- * unless the mean exceeds the spread by ~1e6).
+ * Float32 passes fused into single loops, in parallel over the activations seen as {@code [b*c, h*w]} rows, where
+ * the same math through ND4J's ops takes one pass (and often a temporary array) per operation, each about as costly
+ * as one of these loops (measured on [16, 64, 112, 112]: moments in one pass 6.3 ms against 9.6 ms for ND4J's row
+ * sum alone).
+ *
+ * <p>{@link BatchNorm}: two passes forward (moments; normalize, scale, shift and ReLU) and two backward (the two
+ * sums; the input gradient) instead of 7 and 9. Moments accumulate in double in one pass ({@code E[x^2] - E[x]^2} in
+ * double loses nothing a float32 input carries unless the mean exceeds the spread by ~1e6). {@link AddRelu}: the
+ * residual sum and its ReLU in one pass forward and one backward.
  */
-final class BatchNormKernels {
-    private BatchNormKernels() {
+final class FusedKernels {
+    private FusedKernels() {
     }
 
     /** Whether the arrays can take the fused float path: float32 and C-contiguous. */
@@ -88,6 +92,49 @@ final class BatchNormKernels {
                 to.buffer().put(dest + i, relu && v < 0 ? 0f : v);
             }
         });
+    }
+
+    /** {@code out = max(a + b, 0)}. */
+    static void addRelu(INDArray a, INDArray b, INDArray out) {
+        View x = View.of(a);
+        View y = View.of(b);
+        View to = View.of(out);
+        forEachChunk(out.length(), (from, until) -> {
+            for (int i = from; i < until; i++) {
+                float v = x.buffer().get(x.offset() + i) + y.buffer().get(y.offset() + i);
+                to.buffer().put(to.offset() + i, v > 0 ? v : 0f);
+            }
+        });
+    }
+
+    /** Both inputs' gradients of {@code max(a + b, 0)}: {@code dy} where {@code a + b > 0}, else 0. */
+    static void addReluGradient(INDArray a, INDArray b, INDArray dy, INDArray da, INDArray db) {
+        View x = View.of(a);
+        View y = View.of(b);
+        View g = View.of(dy);
+        View ga = View.of(da);
+        View gb = View.of(db);
+        forEachChunk(dy.length(), (from, until) -> {
+            for (int i = from; i < until; i++) {
+                float d = x.buffer().get(x.offset() + i) + y.buffer().get(y.offset() + i) > 0
+                        ? g.buffer().get(g.offset() + i) : 0f;
+                ga.buffer().put(ga.offset() + i, d);
+                gb.buffer().put(gb.offset() + i, d);
+            }
+        });
+    }
+
+    /** A range of elements {@code [from, until)}. */
+    private interface Chunk {
+        void run(int from, int until);
+    }
+
+    /** Runs {@code body} over {@code [0, length)} in parallel chunks of 64k elements. */
+    private static void forEachChunk(long length, Chunk body) {
+        int chunk = 1 << 16;
+        int chunks = (int) ((length + chunk - 1) / chunk);
+        IntStream.range(0, chunks).parallel().forEach(k -> body.run(k * chunk,
+                (int) Math.min(length, (long) (k + 1) * chunk)));
     }
 
     /**

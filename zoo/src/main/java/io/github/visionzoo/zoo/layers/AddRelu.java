@@ -1,0 +1,122 @@
+package io.github.visionzoo.zoo.layers;
+
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
+import org.nd4j.linalg.api.ops.impl.transforms.same.Sign;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * {@code relu(a + b)}, the end of a residual block (torchvision's {@code out += identity; out = relu(out)}), as one
+ * vertex: DL4J's element-wise add (an {@link ElementWiseVertex}, of which this is a subclass, so JSON and tools treat
+ * it as one) followed by an activation layer copies the activations once more forward and the gradients twice more
+ * backward. Float32 inputs run one fused loop each way ({@link FusedKernels}); other types ND4J's ops. The two inputs
+ * must have the same shape.
+ */
+public class AddRelu extends ElementWiseVertex {
+    private static final long serialVersionUID = 1L;
+
+    public AddRelu() {
+        super(Op.Add);
+    }
+
+    @Override
+    public AddRelu clone() {
+        return new AddRelu();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AddRelu;
+    }
+
+    @Override
+    public int hashCode() {
+        return AddRelu.class.hashCode();
+    }
+
+    @Override
+    public int minVertexInputs() {
+        return 2;
+    }
+
+    @Override
+    public int maxVertexInputs() {
+        return 2;
+    }
+
+    @Override
+    public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(ComputationGraph graph, String name, int idx,
+                                                                      INDArray paramsView, boolean initializeParams,
+                                                                      DataType networkDatatype) {
+        return new Impl(graph, name, idx, networkDatatype);
+    }
+
+    /** The running vertex. */
+    static final class Impl extends org.deeplearning4j.nn.graph.vertex.impl.ElementWiseVertex {
+        Impl(ComputationGraph graph, String name, int index, DataType dataType) {
+            super(graph, name, index, Op.Add, dataType);
+        }
+
+        private void requireSameShapes() {
+            if (inputs.length != 2 || !inputs[0].equalShapes(inputs[1])) {
+                throw new IllegalStateException("AddRelu '" + getVertexName() + "' needs two inputs of one shape, got "
+                        + java.util.Arrays.stream(inputs).map(a -> java.util.Arrays.toString(a.shape())).toList());
+            }
+        }
+
+        private INDArray contiguous(INDArray a, ArrayType type, LayerWorkspaceMgr mgr) {
+            a = a.castTo(dataType);
+            return FusedKernels.applies(a) || a.dataType() != DataType.FLOAT ? a : mgr.dup(type, a, 'c');
+        }
+
+        @Override
+        public INDArray doForward(boolean training, LayerWorkspaceMgr workspaceMgr) {
+            if (!canDoForward()) {
+                throw new IllegalStateException("AddRelu '" + getVertexName() + "': inputs not set");
+            }
+            requireSameShapes();
+            INDArray a = contiguous(inputs[0], ArrayType.FF_WORKING_MEM, workspaceMgr);
+            INDArray b = contiguous(inputs[1], ArrayType.FF_WORKING_MEM, workspaceMgr);
+            INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, a.shape(), 'c');
+            if (FusedKernels.applies(a, b)) {
+                FusedKernels.addRelu(a, b, out);
+            } else {
+                out.assign(a).addi(b);
+                Nd4j.exec(new RectifiedLinear(out, out, 0.0));
+            }
+            return out;
+        }
+
+        @Override
+        public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
+            if (!canDoBackward()) {
+                throw new IllegalStateException("AddRelu '" + getVertexName() + "': gradient not set");
+            }
+            requireSameShapes();
+            INDArray a = contiguous(inputs[0], ArrayType.BP_WORKING_MEM, workspaceMgr);
+            INDArray b = contiguous(inputs[1], ArrayType.BP_WORKING_MEM, workspaceMgr);
+            INDArray eps = contiguous(epsilon, ArrayType.BP_WORKING_MEM, workspaceMgr);
+            // one gradient array per input: DL4J may add into an input's gradient in place
+            INDArray da = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, a.shape(), 'c');
+            INDArray db = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, a.shape(), 'c');
+            if (FusedKernels.applies(a, b, eps)) {
+                FusedKernels.addReluGradient(a, b, eps, da, db);
+            } else {
+                da.assign(a).addi(b);
+                Nd4j.exec(new RectifiedLinear(da, da, 0.0));
+                Nd4j.exec(new Sign(da, da));               // the mask: 1 where a + b > 0
+                Nd4j.exec(new MulOp(eps, da, da));
+                db.assign(da);
+            }
+            return new Pair<>(null, new INDArray[] {da, db});
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package io.github.visionzoo.zoo.layers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.testing.GraphChecks;
+import java.nio.file.Path;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class AddReluTest {
+    @AfterEach
+    void floatAgain() {
+        Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
+    }
+
+    /** conv -> bn, added to the input, then ReLU: fused, or DL4J's add vertex and an activation layer. */
+    private static ComputationGraph graph(DataType type, boolean fused) {
+        GraphBuilder g = Blocks.newGraph(7, type, 4, 5, 5);
+        String x = Blocks.conv(g, "conv", Blocks.INPUT, 4, 3, 1, 1, false, Activation.IDENTITY,
+                TorchInit.kaimingNormalFanOut(), 0);
+        x = Blocks.batchNorm(g, "bn", x, Activation.IDENTITY);
+        if (fused) {
+            g.addVertex("relu", new AddRelu(), x, Blocks.INPUT);
+        } else {
+            g.addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), x, Blocks.INPUT);
+            Blocks.activation(g, "relu", "add", Activation.RELU);
+        }
+        x = Blocks.globalAvgPool(g, "avgpool", "relu");
+        Blocks.classifier(g, "fc", x, 3, 0.0, TorchInit.torchDefault());
+        ComputationGraphConfiguration conf = Blocks.build(g);
+        ComputationGraph graph = new ComputationGraph(GraphChecks.withoutUpdater(conf));
+        graph.init();
+        return graph;
+    }
+
+    private static INDArray labels(int n) {
+        INDArray y = Nd4j.zeros(n, 3);
+        for (int i = 0; i < n; i++) {
+            y.putScalar(i, i % 3, 1.0);
+        }
+        return y;
+    }
+
+    private static void assertSameAsAddThenRelu(DataType type, double tolerance) {
+        ComputationGraph fused = graph(type, true);
+        ComputationGraph plain = graph(type, false);
+        fused.paramTable().forEach((k, v) -> plain.setParam(k, v.dup()));
+        INDArray x = Nd4j.rand(type, 3, 4, 5, 5).subi(0.5);
+        INDArray y = labels(3).castTo(type);
+        assertThat(fused.outputSingle(true, x).equalsWithEps(plain.outputSingle(true, x), tolerance)).isTrue();
+        for (ComputationGraph g : new ComputationGraph[] {fused, plain}) {
+            g.setInputs(x);
+            g.setLabels(y);
+            g.computeGradientAndScore();
+        }
+        fused.gradient().gradientForVariable().forEach((key, grad) -> assertThat(
+                grad.equalsWithEps(plain.gradient().gradientForVariable().get(key), tolerance)).as(key).isTrue());
+    }
+
+    @Test
+    void sameOutputsAndGradientsAsAddThenReluInFloat() {
+        assertSameAsAddThenRelu(DataType.FLOAT, 1e-5);
+    }
+
+    @Test
+    void sameOutputsAndGradientsAsAddThenReluInDouble() {
+        GraphChecks.useDoublePrecision();
+        assertSameAsAddThenRelu(DataType.DOUBLE, 1e-12);
+    }
+
+    @Test
+    void gradientsMatchNumericOnes() {
+        GraphChecks.useDoublePrecision();
+        GraphChecks.assertGradientsMatch(graph(DataType.DOUBLE, true), Nd4j.rand(DataType.DOUBLE, 3, 4, 5, 5)
+                .subi(0.5), labels(3));
+    }
+
+    @Test
+    void savesAndRestores(@TempDir Path dir) throws Exception {
+        ComputationGraph graph = graph(DataType.FLOAT, true);
+        ComputationGraph restored = GraphChecks.assertSaveRestoreSame(graph, Nd4j.rand(DataType.FLOAT, 2, 4, 5, 5),
+                dir);
+        assertThat(restored.getConfiguration().getVertices().get("relu")).isInstanceOf(AddRelu.class);
+        assertThat(new AddRelu()).isNotEqualTo(new ElementWiseVertex(ElementWiseVertex.Op.Add));
+    }
+
+    @Test
+    void refusesInputsOfDifferentShapes() {
+        GraphBuilder g = Blocks.newGraph(1, 2, 4, 4);
+        Blocks.conv(g, "conv", Blocks.INPUT, 3, 1, 1, 0, false, Activation.IDENTITY, TorchInit.torchDefault(), 0);
+        g.addVertex("relu", new AddRelu(), "conv", Blocks.INPUT);
+        g.setOutputs("relu");
+        // caught when the configuration is built, by the element-wise vertex's shape check
+        assertThatThrownBy(g::build).hasMessageContaining("different sizes");
+    }
+}
