@@ -38,11 +38,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * [16, 64, 112, 112] batch, where the passes it needs take ~5 ms each. Measured on a 2-core AVX-512 machine, that
  * shape's forward+backward with ReLU went from ~325 ms (DL4J BN + activation vertex) to ~120 ms here.
  *
- * <p>Here every pass runs on the activations seen as {@code [b*c, h*w]} rows. Float32 activations take fused loops
- * ({@link FusedKernels}: two passes forward, two backward); other types the same math through ND4J's ops, where
- * per-channel scale and shift are column-vector operations and per-channel sums are row sums (both fast in ND4J;
- * broadcasting along the channel dimension of the 4-d array is not), with a two-pass variance. The variance is
- * biased, as in DL4J's and PyTorch's normalization. Backward, with {@code n = b*h*w} and {@code xhat = (x - mean) * invStd}:
+ * <p>Here every pass runs on the activations seen as {@code [b*c, h*w]} rows, where per-channel scale and shift are
+ * column-vector operations and per-channel sums are row sums (both fast in ND4J; broadcasting along the channel
+ * dimension of the 4-d array is not). The variance is two-pass (centred), biased as in DL4J's and PyTorch's
+ * normalization. Backward, with {@code n = b*h*w} and {@code xhat = (x - mean) * invStd}:
  * <pre>
  *   dbeta = sum(dy),  dgamma = sum(dy * xhat)
  *   dx = gamma * invStd * (dy - dbeta / n - xhat * dgamma / n) = k1 * dy + k2 * x + k3   (per channel k1, k2, k3)
@@ -201,36 +200,6 @@ public class BatchNorm extends BatchNormalization {
             INDArray beta = getParam(BatchNormalizationParamInitializer.BETA).reshape(c);
 
             INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, x.shape(), 'c');
-            if (FusedKernels.applies(x)) {
-                double[] mean;
-                double[] var;
-                if (training) {
-                    double[][] moments = FusedKernels.moments(x);
-                    mean = moments[0];
-                    var = moments[1];
-                } else {
-                    mean = getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN).toDoubleVector();
-                    var = runningVariance().toDoubleVector();
-                }
-                double[] g = gamma.toDoubleVector();
-                double[] bt = beta.toDoubleVector();
-                double[] invStd = new double[(int) c];
-                double[] scale = new double[(int) c];
-                double[] shift = new double[(int) c];
-                for (int i = 0; i < c; i++) {
-                    invStd[i] = 1 / Math.sqrt(var[i] + eps);
-                    scale[i] = g[i] * invStd[i];
-                    shift[i] = bt[i] - mean[i] * scale[i];
-                }
-                FusedKernels.normalize(x, out, scale, shift, bn().relu());
-                if (training) {
-                    keep(vector(mean), vector(var), vector(invStd));
-                    forwardInput = input;
-                    forwardOutput = out;
-                }
-                return out;
-            }
-            // other data types (double, for gradient checks): the same math through ND4J's ops
             INDArray x2 = rows(x);
             INDArray out2 = rows(out);
             out2.assign(x2);
@@ -254,10 +223,6 @@ public class BatchNorm extends BatchNormalization {
                 Nd4j.exec(new RectifiedLinear(out, out, 0.0));
             }
             return out;
-        }
-
-        private INDArray vector(double[] values) {
-            return Nd4j.createFromArray(values).castTo(dataType);
         }
 
         private void keep(INDArray mean, INDArray var, INDArray invStd) {
@@ -286,50 +251,8 @@ public class BatchNorm extends BatchNormalization {
             double n = x.length() / (double) c;
             INDArray gamma = getParam(BatchNormalizationParamInitializer.GAMMA).reshape(c);
 
-            INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
-            INDArray dGamma;
-            INDArray dBeta;
-            if (FusedKernels.applies(x, eps, forwardOutput)) {
-                double[][] sums = FusedKernels.gradientSums(eps, forwardOutput, x, bn().relu());
-                double[] mean = batchMean.toDoubleVector();
-                double[] invStd = batchInvStd.toDoubleVector();
-                double[] g = gamma.toDoubleVector();
-                double[] dg = new double[(int) c];
-                double[] k1 = new double[(int) c];
-                double[] k2 = new double[(int) c];
-                double[] k3 = new double[(int) c];
-                for (int i = 0; i < c; i++) {
-                    dg[i] = (sums[1][i] - mean[i] * sums[0][i]) * invStd[i];
-                    k1[i] = g[i] * invStd[i];
-                    k2[i] = -k1[i] * invStd[i] * dg[i] / n;
-                    k3[i] = -k1[i] * sums[0][i] / n - k2[i] * mean[i];
-                }
-                FusedKernels.inputGradient(eps, forwardOutput, x, dx, k1, k2, k3, bn().relu());
-                dGamma = vector(dg);
-                dBeta = vector(sums[0]);
-            } else {
-                INDArray[] grads = backpropWithOps(x, eps, dx, gamma, b, c, n, workspaceMgr);
-                dGamma = grads[0];
-                dBeta = grads[1];
-            }
-
-            Gradient g = new DefaultGradient();
-            INDArray dGammaView = gradientViews.get(BatchNormalizationParamInitializer.GAMMA);
-            INDArray dBetaView = gradientViews.get(BatchNormalizationParamInitializer.BETA);
-            dGammaView.assign(dGamma.reshape(dGammaView.shape()));
-            dBetaView.assign(dBeta.reshape(dBetaView.shape()));
-            g.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGammaView);
-            g.setGradientFor(BatchNormalizationParamInitializer.BETA, dBetaView);
-            runningStatisticsUpdate(g);
-            forwardInput = null;
-            forwardOutput = null;
-            return new Pair<>(g, dx);
-        }
-
-        /** The backward pass through ND4J's ops (any data type); fills {@code dx}, returns {dgamma, dbeta}. */
-        private INDArray[] backpropWithOps(INDArray x, INDArray eps, INDArray dx, INDArray gamma, long b, long c,
-                                           double n, LayerWorkspaceMgr workspaceMgr) {
             // dy: the incoming gradient through the ReLU (its output is >= 0, so sign() is the mask); becomes dx
+            INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
             INDArray scratch = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
             if (bn().relu()) {
                 Nd4j.exec(new Sign(forwardOutput, scratch));
@@ -343,6 +266,7 @@ public class BatchNorm extends BatchNormalization {
             Nd4j.exec(new MulOp(dx, x, scratch));
             INDArray sumDyX = perChannel(scratch2.sum(1), b, c);
 
+            INDArray dBeta = sumDy;
             INDArray dGamma = sumDyX.sub(batchMean.mul(sumDy)).muli(batchInvStd);
             INDArray k1 = gamma.mul(batchInvStd);
             INDArray k2 = k1.mul(batchInvStd).muli(dGamma).muli(-1.0 / n);
@@ -350,7 +274,17 @@ public class BatchNorm extends BatchNormalization {
             scratch2.assign(rows(x)).muliColumnVector(perRow(k2, b));
             dy2.muliColumnVector(perRow(k1, b)).addi(scratch2).addiColumnVector(perRow(k3, b));
 
-            return new INDArray[] {dGamma, sumDy};
+            Gradient g = new DefaultGradient();
+            INDArray dGammaView = gradientViews.get(BatchNormalizationParamInitializer.GAMMA);
+            INDArray dBetaView = gradientViews.get(BatchNormalizationParamInitializer.BETA);
+            dGammaView.assign(dGamma.reshape(dGammaView.shape()));
+            dBetaView.assign(dBeta.reshape(dBetaView.shape()));
+            g.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGammaView);
+            g.setGradientFor(BatchNormalizationParamInitializer.BETA, dBetaView);
+            runningStatisticsUpdate(g);
+            forwardInput = null;
+            forwardOutput = null;
+            return new Pair<>(g, dx);
         }
 
         /**

@@ -133,7 +133,7 @@ class BatchNormTest {
     }
 
     @Test
-    void floatKernelsEqualTheDoublePath() {
+    void floatEqualsDouble() {
         ComputationGraph f = init(cnn(DataType.FLOAT, true));
         ComputationGraph d = init(cnn(DataType.DOUBLE, true));
         f.paramTable().forEach((k, v) -> d.setParam(k, v.castTo(DataType.DOUBLE)));
