@@ -53,8 +53,8 @@ public final class CpuThreads {
      * Caps glibc's malloc arenas at the core count (its default is 8 per core), unless the user set
      * {@code MALLOC_ARENA_MAX}. Every thread that allocates natively (ND4J's, OpenMP's, the data loader's) may get
      * an arena of its own that keeps freed memory; measured in a 50-epoch run on 2 cores ({@code MemoryBench} in the
-     * examples), resident memory grew 10 % from epoch 5 to 50 with the default and 8 % with 2 arenas, flat after
-     * epoch 37. Linux/glibc only.
+     * examples), resident memory grew 10 % from epoch 5 to 50 with the default and 8 % with 2 arenas in one pair of
+     * runs (run-to-run variation is of the same size; see src/docs/BENCHMARKS.md). Linux/glibc only.
      *
      * @return whether the cap was set
      */
