@@ -130,6 +130,7 @@ class TrainCommandsTest {
                 {"recipe.json", "train", "--recipe", badRecipe.toString(), "--data", data.toString()},
                 {"cpu-huge", "train", "--recipe", "cpu-huge", "--data", data.toString()},
                 {"not a run directory", "train", "--resume", dir.resolve("nowhere").toString()},
+                {"--batch must be >= 1", "train", "--batch", "0", "--data", data.toString()},
         };
         for (String[] c : cases) {
             String[] args = java.util.Arrays.copyOfRange(c, 1, c.length);

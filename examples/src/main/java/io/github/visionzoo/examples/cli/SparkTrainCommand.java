@@ -5,7 +5,6 @@ import io.github.visionzoo.imagenette.spark.ImagenetteRdd;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.train.Checkpoint;
-import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.train.SparkTrainer;
 import io.github.visionzoo.zoo.train.Trainer;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
@@ -52,25 +51,12 @@ public final class SparkTrainCommand implements Callable<Integer> {
                     + "or a one-machine cluster only).")
     String data;
 
-    @Option(names = "--recipe", defaultValue = "cpu-small", paramLabel = "NAME|FILE",
-            description = "A bundled recipe name or a recipe JSON file (default: ${DEFAULT-VALUE}).")
-    String recipe;
-
     @Option(names = "--training-master", paramLabel = "NAME",
             description = "Override the recipe's Spark training master: parameter-averaging or shared-gradients.")
     String trainingMaster;
 
     @Option(names = "--workers", description = "Override the recipe's Spark workers (tasks training at once).")
     Integer workers;
-
-    @Option(names = "--epochs", description = "Override the recipe's epochs.")
-    Integer epochs;
-
-    @Option(names = "--image-size", description = "Override the recipe's image size.")
-    Integer imageSize;
-
-    @Option(names = "--batch", description = "Override the recipe's batch size (per worker).")
-    Integer batch;
 
     @Option(names = "--run-dir", paramLabel = "DIR",
             description = "Where the driver writes the run (default: runs/MODEL-spark-TIME).")
@@ -90,6 +76,9 @@ public final class SparkTrainCommand implements Callable<Integer> {
     @Option(names = "--network-mask", paramLabel = "CIDR",
             description = "shared-gradients: the network whose address each executor announces, e.g. 10.0.0.0/16.")
     String networkMask;
+
+    @Mixin
+    RecipeOptions recipeOptions;
 
     @Mixin
     CommonOptions common;
@@ -170,16 +159,7 @@ public final class SparkTrainCommand implements Callable<Integer> {
     }
 
     private TrainingRecipe recipe() {
-        TrainingRecipe r = Recipes.resolve(recipe);
-        if (epochs != null) {
-            r = r.withEpochs(epochs);
-        }
-        if (batch != null) {
-            r = r.withBatchSize(batch);
-        }
-        if (imageSize != null) {
-            r = r.withImageSize(imageSize);
-        }
+        TrainingRecipe r = recipeOptions.resolve();
         if (trainingMaster != null || workers != null) {
             String m = trainingMaster != null ? trainingMaster : r.spark().master();
             if (!TrainingRecipe.Spark.MASTERS.contains(m)) {

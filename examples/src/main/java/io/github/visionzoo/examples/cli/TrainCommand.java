@@ -3,7 +3,6 @@ package io.github.visionzoo.examples.cli;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.train.Checkpoint;
-import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.train.Trainer;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
 import io.github.visionzoo.zoo.train.TrainingResult;
@@ -36,19 +35,6 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", description = "An Imagenette folder (imagenette2, -320 or -160).")
     Path data;
 
-    @Option(names = "--recipe", defaultValue = "cpu-small", paramLabel = "NAME|FILE",
-            description = "A bundled recipe name or a recipe JSON file (default: ${DEFAULT-VALUE}).")
-    String recipe;
-
-    @Option(names = "--epochs", description = "Override the recipe's epochs.")
-    Integer epochs;
-
-    @Option(names = "--image-size", description = "Override the recipe's image size.")
-    Integer imageSize;
-
-    @Option(names = "--batch", description = "Override the recipe's batch size.")
-    Integer batch;
-
     @Option(names = "--run-dir", paramLabel = "DIR", description = "Where to write the run (default: runs/MODEL-TIME).")
     Path runDir;
 
@@ -67,6 +53,9 @@ public final class TrainCommand implements Callable<Integer> {
     boolean ui;
 
     @Mixin
+    RecipeOptions recipeOptions;
+
+    @Mixin
     CommonOptions common;
 
     @Spec
@@ -78,16 +67,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (resume != null) {
             return resume(out);
         }
-        TrainingRecipe r = Recipes.resolve(recipe);
-        if (epochs != null) {
-            r = r.withEpochs(epochs);
-        }
-        if (batch != null) {
-            r = r.withBatchSize(batch);
-        }
-        if (imageSize != null) {
-            r = r.withImageSize(imageSize);
-        }
+        TrainingRecipe r = recipeOptions.resolve();
         ModelSpec modelSpec = Zoo.resolve(model);
         if (modelSpec.imageSize() != r.imageSize()) {
             modelSpec = modelSpec.withImageSize(r.imageSize());
