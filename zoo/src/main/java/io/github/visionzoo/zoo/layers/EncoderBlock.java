@@ -1,14 +1,21 @@
 package io.github.visionzoo.zoo.layers;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.api.ParamInitializer;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * One pre-norm Transformer encoder block as a single layer, torchvision's ViT {@code EncoderBlock}, on a token
@@ -19,9 +26,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   x = x + MLP(LN_2(x))               (Linear, GELU, Dropout, Linear, Dropout)
  * </pre>
  *
- * The same computation as the separate layers {@link LayerNorm}, {@link MultiHeadSelfAttention} and {@link MlpBlock}
- * with two residual additions (both built from {@link TransformerOps}), in one SameDiff graph: one DL4J vertex instead
- * of six, one SameDiff session per block and pass, and the residual stream kept as one {@code [b*T, D]} matrix.
+ * The same computation as the separate SameDiff layers {@link LayerNorm}, {@link MultiHeadSelfAttention} and
+ * {@link MlpBlock} with two residual additions ({@link TransformerBlocks.Layout#SEPARATE}), written out by hand
+ * ({@link EncoderBlockImpl}) with its backward pass, on ND4J's matrix products and element-wise ops. Why not SameDiff:
+ * DL4J's SameDiff layers run the forward pass a second time inside backprop (their gradient session cannot reuse the
+ * forward session's arrays), and SameDiff differentiates the layer norm and the biases through broadcast reductions
+ * over the token axis, which libnd4j runs slowly. Measured on a 2-core AVX-512 machine, a ViT-B/16 training step at
+ * batch 16 spent 27 % of its time in the forward products (twice), 11 % in bias gradients and 11 % in the layer
+ * norms' and GELU's products' gradients as a SameDiff layer; see {@link EncoderBlockImpl} for what this one keeps.
  *
  * <p>Parameter keys are torchvision's names inside the block with {@code _} written {@code -} ({@link TorchNamed}), so
  * vertex {@code encoder.layers.encoder_layer_0} holds, for instance, {@code self-attention.in-proj-weight}, that is
@@ -29,9 +41,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code ln-1.weight, ln-1.bias [D]}, {@code self-attention.in-proj-weight [3D, D]},
  * {@code self-attention.in-proj-bias [3D]}, {@code self-attention.out-proj.weight [D, D]},
  * {@code self-attention.out-proj.bias [D]}, {@code ln-2.weight, ln-2.bias [D]}, {@code mlp.0.weight [M, D]},
- * {@code mlp.0.bias [M]}, {@code mlp.3.weight [D, M]}, {@code mlp.3.bias [D]}. Initialization as the separate layers.
+ * {@code mlp.0.bias [M]}, {@code mlp.3.weight [D, M]}, {@code mlp.3.bias [D]}. The four projection matrices are
+ * weights (weight decay applies); the layer norms' scales and every bias are biases. Initialization as the separate
+ * layers. DL4J's own dropout ({@code dropOut} on the layer) is not supported: the block has torchvision's four
+ * dropout sites ({@code dropout}, {@code attentionDropout}).
  */
-public class EncoderBlock extends ZooSameDiffLayer implements TorchNamed {
+public class EncoderBlock extends BaseLayer implements TorchNamed {
     private static final long serialVersionUID = 1L;
 
     public static final String LN_1 = "ln-1.";
@@ -70,88 +85,180 @@ public class EncoderBlock extends ZooSameDiffLayer implements TorchNamed {
         }
         this.numHeads = numHeads;
         this.mlpDim = mlpDim;
-        this.dropout = checkRate("EncoderBlock.dropout", dropout);
-        this.attentionDropout = checkRate("EncoderBlock.attentionDropout", attentionDropout);
+        this.dropout = ZooSameDiffLayer.checkRate("EncoderBlock.dropout", dropout);
+        this.attentionDropout = ZooSameDiffLayer.checkRate("EncoderBlock.attentionDropout", attentionDropout);
         this.eps = eps;
     }
 
-    @Override
-    public List<DropoutSite> dropoutSites() {
-        List<DropoutSite> sites = new ArrayList<>();
-        if (attentionDropout > 0) {
-            sites.add(new DropoutSite("self_attention", attentionDropout,
-                    new long[] {numHeads, seqLength, seqLength}));
-        }
-        if (dropout > 0) {
-            sites.add(new DropoutSite("dropout", dropout, new long[] {seqLength, hiddenDim}));
-            sites.add(new DropoutSite("mlp.2", dropout, new long[] {seqLength, mlpDim}));
-            sites.add(new DropoutSite("mlp.4", dropout, new long[] {seqLength, hiddenDim}));
-        }
-        return sites;
-    }
-
-    @Override
-    public SDVariable defineLayer(SameDiff sd, SDVariable input, Map<String, SDVariable> p, SDVariable mask) {
-        SDVariable x = input.reshape(-1, hiddenDim);
-        SDVariable h = TransformerOps.layerNorm(sd, x, p.get(LN_1 + "weight"), p.get(LN_1 + "bias"), eps);
-        h = TransformerOps.selfAttention(sd, h, seqLength, hiddenDim, numHeads,
-                p.get(ATTENTION + MultiHeadSelfAttention.IN_PROJ_WEIGHT),
-                p.get(ATTENTION + MultiHeadSelfAttention.IN_PROJ_BIAS),
-                p.get(ATTENTION + MultiHeadSelfAttention.OUT_PROJ_WEIGHT),
-                p.get(ATTENTION + MultiHeadSelfAttention.OUT_PROJ_BIAS),
-                a -> dropout(sd, a, "self_attention", -1, numHeads, seqLength, seqLength));
-        x = x.add(dropout(sd, h, "dropout", -1, hiddenDim));
-        SDVariable y = TransformerOps.layerNorm(sd, x, p.get(LN_2 + "weight"), p.get(LN_2 + "bias"), eps);
-        y = TransformerOps.mlp(sd, y, p.get(MLP + MlpBlock.W0), p.get(MLP + MlpBlock.B0), p.get(MLP + MlpBlock.W3),
-                p.get(MLP + MlpBlock.B3), m -> dropout(sd, m, "mlp.2", -1, mlpDim),
-                m -> dropout(sd, m, "mlp.4", -1, hiddenDim));
-        return x.add(y).reshape(-1, seqLength, hiddenDim);
-    }
-
-    @Override
-    public void defineParameters(SDLayerParams params) {
+    /** The parameter shapes in the order of the flattened parameter vector: the weights, then the rest. */
+    Map<String, long[]> paramShapes() {
         long d = hiddenDim;
-        params.addWeightParam(ATTENTION + MultiHeadSelfAttention.IN_PROJ_WEIGHT, 3 * d, d);
-        params.addWeightParam(ATTENTION + MultiHeadSelfAttention.OUT_PROJ_WEIGHT, d, d);
-        params.addWeightParam(MLP + MlpBlock.W0, mlpDim, d);
-        params.addWeightParam(MLP + MlpBlock.W3, d, mlpDim);
-        params.addBiasParam(LN_1 + "weight", d);
-        params.addBiasParam(LN_1 + "bias", d);
-        params.addBiasParam(ATTENTION + MultiHeadSelfAttention.IN_PROJ_BIAS, 3 * d);
-        params.addBiasParam(ATTENTION + MultiHeadSelfAttention.OUT_PROJ_BIAS, d);
-        params.addBiasParam(LN_2 + "weight", d);
-        params.addBiasParam(LN_2 + "bias", d);
-        params.addBiasParam(MLP + MlpBlock.B0, mlpDim);
-        params.addBiasParam(MLP + MlpBlock.B3, d);
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put(ATTENTION + MultiHeadSelfAttention.IN_PROJ_WEIGHT, new long[] {3 * d, d});
+        shapes.put(ATTENTION + MultiHeadSelfAttention.OUT_PROJ_WEIGHT, new long[] {d, d});
+        shapes.put(MLP + MlpBlock.W0, new long[] {mlpDim, d});
+        shapes.put(MLP + MlpBlock.W3, new long[] {d, mlpDim});
+        shapes.put(LN_1 + "weight", new long[] {d});
+        shapes.put(LN_1 + "bias", new long[] {d});
+        shapes.put(ATTENTION + MultiHeadSelfAttention.IN_PROJ_BIAS, new long[] {3 * d});
+        shapes.put(ATTENTION + MultiHeadSelfAttention.OUT_PROJ_BIAS, new long[] {d});
+        shapes.put(LN_2 + "weight", new long[] {d});
+        shapes.put(LN_2 + "bias", new long[] {d});
+        shapes.put(MLP + MlpBlock.B0, new long[] {mlpDim});
+        shapes.put(MLP + MlpBlock.B3, new long[] {d});
+        return shapes;
+    }
+
+    private static final int WEIGHT_COUNT = 4;
+
+    @Override
+    public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
+                                                      Collection<TrainingListener> trainingListeners,
+                                                      int layerIndex, INDArray layerParamsView,
+                                                      boolean initializeParams, DataType networkDataType) {
+        if (getIDropout() != null) {
+            throw new IllegalArgumentException("EncoderBlock '" + getLayerName() + "': DL4J's layer dropOut is not"
+                    + " supported; use the block's dropout and attentionDropout");
+        }
+        EncoderBlockImpl layer = new EncoderBlockImpl(conf, networkDataType);
+        layer.setListeners(trainingListeners);
+        layer.setIndex(layerIndex);
+        layer.setParamsViewArray(layerParamsView);
+        layer.setParamTable(initializer().init(conf, layerParamsView, initializeParams));
+        layer.setConf(conf);
+        return layer;
     }
 
     @Override
-    public void initializeParameters(Map<String, INDArray> params) {
-        for (String ln : new String[] {LN_1, LN_2}) {
-            params.get(ln + "weight").assign(1);
-            params.get(ln + "bias").assign(0);
-        }
-        MultiHeadSelfAttention.initialize(params, ATTENTION);
-        MlpBlock.initialize(params, MLP);
+    public ParamInitializer initializer() {
+        return Params.INSTANCE;
     }
 
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
-        InputType.InputTypeRecurrent r = requireTokens(inputType);
+        InputType.InputTypeRecurrent r = ZooSameDiffLayer.requireTokens(this, inputType);
         return InputType.recurrent(r.getSize(), r.getTimeSeriesLength(), RNNFormat.NWC);
     }
 
     @Override
     public void setNIn(InputType inputType, boolean override) {
         if (hiddenDim == 0 || override) {
-            InputType.InputTypeRecurrent r = requireTokens(inputType);
+            InputType.InputTypeRecurrent r = ZooSameDiffLayer.requireTokens(this, inputType);
             if (r.getSize() % numHeads != 0) {
                 throw new IllegalArgumentException("EncoderBlock '" + getLayerName() + "': numHeads " + numHeads
                         + " does not divide the embedding size " + r.getSize());
             }
             hiddenDim = r.getSize();
             seqLength = r.getTimeSeriesLength();
-            refreshParameters();
+        }
+    }
+
+    @Override
+    public InputPreProcessor getPreProcessorForInputType(InputType inputType) {
+        return null;
+    }
+
+    @Override
+    public boolean isPretrainParam(String paramName) {
+        return false;
+    }
+
+    @Override
+    public LayerMemoryReport getMemoryReport(InputType inputType) {
+        return new LayerMemoryReport();
+    }
+
+    @Override
+    public EncoderBlock clone() {
+        return (EncoderBlock) super.clone();
+    }
+
+    /** The parameters: views of DL4J's flattened vector in {@link #paramShapes()} order, C order. */
+    static final class Params implements ParamInitializer {
+        static final Params INSTANCE = new Params();
+
+        private static EncoderBlock block(org.deeplearning4j.nn.conf.layers.Layer layer) {
+            return (EncoderBlock) layer;
+        }
+
+        @Override
+        public long numParams(NeuralNetConfiguration conf) {
+            return numParams(conf.getLayer());
+        }
+
+        @Override
+        public long numParams(org.deeplearning4j.nn.conf.layers.Layer layer) {
+            long n = 0;
+            for (long[] shape : block(layer).paramShapes().values()) {
+                long size = 1;
+                for (long s : shape) {
+                    size *= s;
+                }
+                n += size;
+            }
+            return n;
+        }
+
+        @Override
+        public List<String> paramKeys(org.deeplearning4j.nn.conf.layers.Layer layer) {
+            return new ArrayList<>(block(layer).paramShapes().keySet());
+        }
+
+        @Override
+        public List<String> weightKeys(org.deeplearning4j.nn.conf.layers.Layer layer) {
+            return paramKeys(layer).subList(0, WEIGHT_COUNT);
+        }
+
+        @Override
+        public List<String> biasKeys(org.deeplearning4j.nn.conf.layers.Layer layer) {
+            List<String> keys = paramKeys(layer);
+            return keys.subList(WEIGHT_COUNT, keys.size());
+        }
+
+        @Override
+        public boolean isWeightParam(org.deeplearning4j.nn.conf.layers.Layer layer, String key) {
+            return weightKeys(layer).contains(key);
+        }
+
+        @Override
+        public boolean isBiasParam(org.deeplearning4j.nn.conf.layers.Layer layer, String key) {
+            return biasKeys(layer).contains(key);
+        }
+
+        @Override
+        public Map<String, INDArray> init(NeuralNetConfiguration conf, INDArray paramsView,
+                                          boolean initializeParams) {
+            Map<String, INDArray> params = views(block(conf.getLayer()), paramsView);
+            if (initializeParams) {
+                for (String ln : new String[] {LN_1, LN_2}) {
+                    params.get(ln + "weight").assign(1);
+                    params.get(ln + "bias").assign(0);
+                }
+                MultiHeadSelfAttention.initialize(params, ATTENTION);
+                MlpBlock.initialize(params, MLP);
+            }
+            params.keySet().forEach(conf::addVariable);
+            return params;
+        }
+
+        @Override
+        public Map<String, INDArray> getGradientsFromFlattened(NeuralNetConfiguration conf, INDArray gradientView) {
+            return views(block(conf.getLayer()), gradientView);
+        }
+
+        private static Map<String, INDArray> views(EncoderBlock block, INDArray flat) {
+            INDArray vector = flat.reshape(flat.length());
+            Map<String, INDArray> out = new LinkedHashMap<>();
+            long offset = 0;
+            for (Map.Entry<String, long[]> e : block.paramShapes().entrySet()) {
+                long size = 1;
+                for (long s : e.getValue()) {
+                    size *= s;
+                }
+                out.put(e.getKey(), vector.get(NDArrayIndex.interval(offset, offset + size)).reshape('c', e.getValue()));
+                offset += size;
+            }
+            return out;
         }
     }
 

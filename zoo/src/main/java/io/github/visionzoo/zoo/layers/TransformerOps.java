@@ -6,9 +6,9 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 
 /**
- * The Transformer's pieces as SameDiff functions, shared by the ViT layers ({@link LayerNorm},
- * {@link MultiHeadSelfAttention}, {@link MlpBlock}, {@link EncoderBlock}), so that a fused encoder block and the
- * separate layers compute the same thing.
+ * The Transformer's pieces as SameDiff functions, shared by the SameDiff ViT layers ({@link LayerNorm},
+ * {@link MultiHeadSelfAttention}, {@link MlpBlock}). {@link EncoderBlock} computes the same with a hand-written
+ * backward pass; a test holds both to the same gradients.
  *
  * <p>Token sequences are handled as a {@code [b*T, D]} matrix (rows are tokens, features last), so every projection
  * is one 2-D matrix product and layer normalization reduces over the last axis. Weights are in PyTorch's layout:

@@ -165,9 +165,15 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
      * this layer.
      */
     protected final InputType.InputTypeRecurrent requireTokens(InputType inputType) {
+        return requireTokens(this, inputType);
+    }
+
+    /** {@link #requireTokens(InputType)} for any layer (the ViT layers that are not SameDiff layers). */
+    static InputType.InputTypeRecurrent requireTokens(org.deeplearning4j.nn.conf.layers.Layer layer,
+                                                      InputType inputType) {
         if (!(inputType instanceof InputType.InputTypeRecurrent r) || r.getFormat() != RNNFormat.NWC
                 || r.getTimeSeriesLength() <= 0) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + " '" + getLayerName()
+            throw new IllegalArgumentException(layer.getClass().getSimpleName() + " '" + layer.getLayerName()
                     + "' needs a token sequence [b, T, D] (recurrent input, NWC format, known length), got "
                     + inputType);
         }

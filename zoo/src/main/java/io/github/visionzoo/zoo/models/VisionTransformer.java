@@ -34,12 +34,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>Token sequences are DL4J recurrent activations in {@code NWC} layout, {@code [b, T, D]}: PyTorch's
  * {@code batch_first} layout, in which every projection is a matrix product over the last axis without transposes.
  *
- * <p><b>One layer per encoder block.</b> Each block is one SameDiff layer ({@link Layout#FUSED}) rather than four
- * layers and two additions ({@link Layout#SEPARATE}, same parameters and numbers): one DL4J vertex and one SameDiff
- * session per block and pass instead of six vertices and four sessions, and fewer copies between DL4J's and
- * SameDiff's memory. Measured with {@code VitBenchmark} (batch 16, 224 px, 2 cores, oneDNN natives, shared machine),
- * fused against separate: vit_s_16 forward 2.69 s against 2.84 s, training step 11.2 s against 11.9 s; vit_b_16
- * forward 5.66 s against 6.41 s, training step 19.5 s against 25.0 s.
+ * <p><b>One layer per encoder block.</b> Each block is one {@link io.github.visionzoo.zoo.layers.EncoderBlock}
+ * ({@link Layout#FUSED}) with its forward and backward passes written out, rather than four SameDiff layers and two
+ * additions ({@link Layout#SEPARATE}, same parameters and numbers). SameDiff layers in DL4J 1.0.0-M2.1 run their
+ * forward pass again inside backprop and keep every intermediate array; measured on 2 cores (batch 16, 224 px), a
+ * vit_b_16 training step took 16.3 s with the encoder blocks as SameDiff layers and 8.8 s with
+ * {@code EncoderBlock}. The separate layout stays for reading and testing the pieces one at a time.
  *
  * <p><b>Initialization</b> as torchvision: class token 0, position embedding normal (std 0.02), LeCun normal patch
  * kernel with zero bias, attention input projection Xavier uniform with zero biases, attention output projection

@@ -131,6 +131,46 @@ class VitGoldenTest {
         assertThat(prob).isLessThanOrEqualTo(probTolerance);
     }
 
+    /**
+     * The fused block ({@link EncoderBlock}, a hand-written forward and backward pass) and the separate SameDiff layers
+     * (differentiated by SameDiff) give the same parameter gradients, in double, from the same torchvision weights.
+     */
+    @Test
+    void bothLayoutsHaveTheSameGradients() {
+        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
+        INDArray input = npy("tiny/input.npy").castTo(DataType.DOUBLE);
+        INDArray labels = Nd4j.zeros(DataType.DOUBLE, input.size(0), 3);
+        for (int i = 0; i < input.size(0); i++) {
+            labels.putScalar(i, (i + 1) % 3, 1.0);
+        }
+        Map<String, INDArray> fused = gradientsByTorchKey(tinyVit(DataType.DOUBLE, Layout.FUSED), input, labels);
+        Map<String, INDArray> separate = gradientsByTorchKey(tinyVit(DataType.DOUBLE, Layout.SEPARATE), input, labels);
+        assertThat(fused.keySet()).isEqualTo(separate.keySet());
+        assertThat(fused).containsKey(VisionTransformer.blockName(1) + ".self_attention.in_proj_weight");
+        fused.forEach((key, gradient) -> {
+            assertThat(gradient.shape()).as(key).containsExactly(separate.get(key).shape());
+            assertThat(gradient.amaxNumber().doubleValue()).as(key + " is not all zero").isGreaterThan(1e-8);
+            assertThat(maxAbsDiff(gradient, separate.get(key))).as(key).isLessThan(1e-10);
+        });
+    }
+
+    private static Map<String, INDArray> gradientsByTorchKey(ComputationGraph graph, INDArray input,
+                                                             INDArray labels) {
+        graph.setInputs(input);
+        graph.setLabels(labels);
+        graph.computeGradientAndScore();
+        Map<String, INDArray> out = new TreeMap<>();
+        for (org.deeplearning4j.nn.api.Layer layer : graph.getLayers()) {
+            org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
+            String vertex = conf.getLayerName();
+            for (String key : layer.paramTable().keySet()) {
+                String name = conf instanceof TorchNamed t ? t.torchKey(vertex, key) : vertex + "." + key;
+                out.put(name, graph.gradient().getGradientFor(vertex + "_" + key).dup());
+            }
+        }
+        return out;
+    }
+
     @ParameterizedTest
     @EnumSource(Layout.class)
     void stateDictKeysAndShapesAreTorchvisions(Layout layout) {

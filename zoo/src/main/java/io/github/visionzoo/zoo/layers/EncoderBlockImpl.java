@@ -1,0 +1,349 @@
+package io.github.visionzoo.zoo.layers;
+
+import java.util.Arrays;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.BaseLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.blas.params.MMulTranspose;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Exp;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The running {@link EncoderBlock}: forward and backward passes written out on ND4J ops, with the token sequence as
+ * one {@code [n = b*T, D]} matrix so that every projection is one 2-D matrix product (oneDNN), and the heads a batch
+ * dimension of the two attention products.
+ *
+ * <p>The training forward pass keeps what the backward pass needs, as PyTorch's autograd does, in DL4J's activations
+ * workspace (which lives until backprop is done): both layer norms' normalized inputs, inverse deviations and outputs,
+ * the query/key/value heads, the attention probabilities, the merged heads, the MLP's pre-activation and its GELU
+ * gate {@code Phi(u)}, and the dropout masks. Nothing is computed twice except the GELU output {@code u Phi(u)}
+ * (one multiplication). Bias and layer-norm parameter gradients are column sums, done as a product with a ones row
+ * (libnd4j's reductions over the first axis are slow).
+ */
+final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
+    private static final long serialVersionUID = 1L;
+    private static final double SQRT_HALF = Math.sqrt(0.5);
+    private static final double INV_SQRT_2PI = 1.0 / Math.sqrt(2 * Math.PI);
+
+    private static final String W_IN = EncoderBlock.ATTENTION + MultiHeadSelfAttention.IN_PROJ_WEIGHT;
+    private static final String B_IN = EncoderBlock.ATTENTION + MultiHeadSelfAttention.IN_PROJ_BIAS;
+    private static final String W_OUT = EncoderBlock.ATTENTION + MultiHeadSelfAttention.OUT_PROJ_WEIGHT;
+    private static final String B_OUT = EncoderBlock.ATTENTION + MultiHeadSelfAttention.OUT_PROJ_BIAS;
+    private static final String W0 = EncoderBlock.MLP + MlpBlock.W0;
+    private static final String B0 = EncoderBlock.MLP + MlpBlock.B0;
+    private static final String W3 = EncoderBlock.MLP + MlpBlock.W3;
+    private static final String B3 = EncoderBlock.MLP + MlpBlock.B3;
+    private static final String G1 = EncoderBlock.LN_1 + "weight";
+    private static final String BETA1 = EncoderBlock.LN_1 + "bias";
+    private static final String G2 = EncoderBlock.LN_2 + "weight";
+    private static final String BETA2 = EncoderBlock.LN_2 + "bias";
+
+    /** One layer norm's forward results: normalized input, {@code 1/sqrt(var + eps)} as a column, output. */
+    private record Norm(INDArray xhat, INDArray rstd, INDArray out) {
+    }
+
+    /** Inverted-dropout masks of one training pass; {@code null} where the rate is 0. */
+    private record Masks(INDArray attention, INDArray dropout, INDArray mlp2, INDArray mlp4) {
+    }
+
+    /** What the training forward pass keeps for the backward pass. */
+    private record Saved(INDArray input, Norm ln1, INDArray qkv, INDArray probs, INDArray context, Norm ln2,
+                         INDArray u, INDArray phi, Masks masks) {
+    }
+
+    private Saved saved;
+
+    EncoderBlockImpl(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+    }
+
+    @Override
+    public boolean isPretrainLayer() {
+        return false;
+    }
+
+    @Override
+    public void clearNoiseWeightParams() {
+    }
+
+    /** The flattened vector holds the parameters in C order ({@link EncoderBlock.Params}), not DL4J's usual F. */
+    @Override
+    public void setParams(INDArray params) {
+        if (params != paramsFlattened) {
+            setParams(params, 'c');
+        }
+    }
+
+    @Override
+    public void clear() {
+        super.clear();
+        saved = null;
+    }
+
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+        assertInputSet(false);
+        EncoderBlock c = layerConf();
+        long t = c.getSeqLength();
+        long d = c.getHiddenDim();
+        if (input.rank() != 3 || input.size(1) != t || input.size(2) != d) {
+            throw new IllegalArgumentException("EncoderBlock '" + c.getLayerName() + "' expects tokens [b, " + t + ", "
+                    + d + "], got " + Arrays.toString(input.shape()));
+        }
+        long b = input.size(0);
+        long n = b * t;
+        long heads = c.getNumHeads();
+        long hd = d / heads;
+        long m = c.getMlpDim();
+        // what the backward pass reads lives in the activations workspace, the rest in working memory
+        ArrayType keep = training ? ArrayType.ACTIVATIONS : ArrayType.FF_WORKING_MEM;
+        ArrayType work = ArrayType.FF_WORKING_MEM;
+        Masks masks = training ? newMasks(c, b, mgr) : new Masks(null, null, null, null);
+
+        INDArray x = contiguous(input, work, mgr).reshape('c', n, d);
+        Norm ln1 = layerNorm(x, getParam(G1), getParam(BETA1), c.getEps(), keep, mgr);
+
+        // [n, 3D] -> [b, T, 3, h, d/h] -> [3, b, h, T, d/h]: the heads become a batch dimension
+        INDArray qkvRows = linear(ln1.out(), W_IN, B_IN, mgr.createUninitialized(work, dataType, n, 3 * d));
+        INDArray qkv = mgr.createUninitialized(keep, dataType, 3, b, heads, t, hd);
+        qkv.assign(qkvRows.reshape('c', b, t, 3, heads, hd).permute(2, 0, 3, 1, 4));
+        // [b, h, T, d/h] x [b, h, d/h, T] -> [b, h, T, T]
+        INDArray probs = mgr.createUninitialized(keep, dataType, b, heads, t, t);
+        mmul(part(qkv, 0), part(qkv, 1), probs, false, true);
+        probs.muli(1.0 / Math.sqrt(hd));
+        Nd4j.exec(new SoftMax(probs, probs, 3));
+        INDArray weights = masks.attention() == null ? probs : probs.mul(masks.attention());
+        // [b, h, T, T] x [b, h, T, d/h] -> [b, h, T, d/h] -> [b, T, h, d/h] = [n, D]
+        INDArray heads4 = mgr.createUninitialized(work, dataType, b, heads, t, hd);
+        mmul(weights, part(qkv, 2), heads4, false, false);
+        INDArray context = mgr.createUninitialized(keep, dataType, n, d);
+        context.reshape('c', b, t, heads, hd).assign(heads4.permute(0, 2, 1, 3));
+        INDArray x2 = linear(context, W_OUT, B_OUT, mgr.createUninitialized(work, dataType, n, d));
+        dropout(x2, masks.dropout());
+        x2.addi(x);
+
+        Norm ln2 = layerNorm(x2, getParam(G2), getParam(BETA2), c.getEps(), keep, mgr);
+        // [n, D] -> [n, M] -> [n, D]
+        INDArray u = linear(ln2.out(), W0, B0, mgr.createUninitialized(keep, dataType, n, m));
+        INDArray phi = mgr.createUninitialized(keep, dataType, n, m);
+        gate(u, phi);
+        INDArray a = geluOutput(u, phi, masks.mlp2(), mgr.createUninitialized(work, dataType, n, m));
+        INDArray y = linear(a, W3, B3, mgr.createUninitialized(work, dataType, n, d));
+        dropout(y, masks.mlp4());
+
+        INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {b, t, d}, 'c');
+        Nd4j.exec(new AddOp(x2, y, out.reshape('c', n, d)));
+        saved = training ? new Saved(input, ln1, qkv, probs, context, ln2, u, phi, masks) : null;
+        return out;
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+        assertInputSet(true);
+        if (saved == null || saved.input() != input) {
+            activate(true, mgr); // backprop without the training forward pass that it needs
+        }
+        Saved s = saved;
+        EncoderBlock c = layerConf();
+        long t = c.getSeqLength();
+        long d = c.getHiddenDim();
+        long b = input.size(0);
+        long n = b * t;
+        long heads = c.getNumHeads();
+        long hd = d / heads;
+        long m = c.getMlpDim();
+        ArrayType work = ArrayType.BP_WORKING_MEM;
+        Masks masks = s.masks();
+        INDArray ones = mgr.createUninitialized(work, dataType, 1, n).assign(1);
+
+        INDArray dOut = contiguous(epsilon, work, mgr).reshape('c', n, d);
+        INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, new long[] {b, t, d}, 'c');
+        INDArray dxRows = dx.reshape('c', n, d);
+        dxRows.assign(dOut);
+
+        // MLP: y = gelu(ln2 W0^T + b0) W3^T + b3
+        INDArray dy = masks.mlp4() == null ? dOut : dOut.mul(masks.mlp4());
+        INDArray a = geluOutput(s.u(), s.phi(), masks.mlp2(), mgr.createUninitialized(work, dataType, n, m));
+        mmul(dy, a, grad(W3), true, false);
+        columnSum(dy, ones, grad(B3));
+        INDArray du = mgr.createUninitialized(work, dataType, n, m);
+        mmul(dy, getParam(W3), du, false, false);
+        dropout(du, masks.mlp2());
+        du.muli(geluDerivative(s.u(), s.phi(), a)); // a is free again
+        mmul(du, s.ln2().out(), grad(W0), true, false);
+        columnSum(du, ones, grad(B0));
+        INDArray dh2 = mgr.createUninitialized(work, dataType, n, d);
+        mmul(du, getParam(W0), dh2, false, false);
+        layerNormBackward(dh2, s.ln2(), getParam(G2), G2, BETA2, ones, dxRows, mgr);
+
+        // attention: dxRows is now the gradient of x2 = x + dropout(attention)
+        INDArray dAttn = masks.dropout() == null ? dxRows : dxRows.mul(masks.dropout());
+        mmul(dAttn, s.context(), grad(W_OUT), true, false);
+        columnSum(dAttn, ones, grad(B_OUT));
+        INDArray dContext = mgr.createUninitialized(work, dataType, n, d);
+        mmul(dAttn, getParam(W_OUT), dContext, false, false);
+        // [n, D] = [b, T, h, d/h] -> [b, h, T, d/h]
+        INDArray dHeads = mgr.createUninitialized(work, dataType, b, heads, t, hd);
+        dHeads.assign(dContext.reshape('c', b, t, heads, hd).permute(0, 2, 1, 3));
+        INDArray weights = masks.attention() == null ? s.probs() : s.probs().mul(masks.attention());
+        INDArray dQkv = mgr.createUninitialized(work, dataType, 3, b, heads, t, hd);
+        mmul(weights, dHeads, part(dQkv, 2), true, false);
+        INDArray dScores = mgr.createUninitialized(work, dataType, b, heads, t, t);
+        mmul(dHeads, part(s.qkv(), 2), dScores, false, true);
+        dropout(dScores, masks.attention());
+        // softmax backward, row by row: ds = p * (dp - sum(dp * p)), then the 1/sqrt(d/h) scale
+        INDArray dsRows = dScores.reshape('c', b * heads * t, t);
+        INDArray pRows = s.probs().reshape('c', b * heads * t, t);
+        INDArray rowDots = dsRows.mul(pRows).sum(true, 1);
+        dsRows.subiColumnVector(rowDots).muli(pRows).muli(1.0 / Math.sqrt(hd));
+        mmul(dScores, part(s.qkv(), 1), part(dQkv, 0), false, false);
+        mmul(dScores, part(s.qkv(), 0), part(dQkv, 1), true, false);
+        // [3, b, h, T, d/h] -> [b, T, 3, h, d/h] = [n, 3D]
+        INDArray dQkvRows = mgr.createUninitialized(work, dataType, n, 3 * d);
+        dQkvRows.reshape('c', b, t, 3, heads, hd).assign(dQkv.permute(1, 3, 0, 2, 4));
+        mmul(dQkvRows, s.ln1().out(), grad(W_IN), true, false);
+        columnSum(dQkvRows, ones, grad(B_IN));
+        INDArray dh1 = mgr.createUninitialized(work, dataType, n, d);
+        mmul(dQkvRows, getParam(W_IN), dh1, false, false);
+        layerNormBackward(dh1, s.ln1(), getParam(G1), G1, BETA1, ones, dxRows, mgr);
+
+        Gradient g = new DefaultGradient(gradientsFlattened);
+        for (String key : paramTable().keySet()) {
+            g.setGradientFor(key, gradientViews.get(key));
+        }
+        saved = null;
+        return new Pair<>(g, dx);
+    }
+
+    private INDArray grad(String key) {
+        return gradientViews.get(key);
+    }
+
+    /** {@code x W^T + bias} into {@code out}, PyTorch's {@code nn.Linear} with its {@code [out, in]} weight. */
+    private INDArray linear(INDArray x, String weight, String bias, INDArray out) {
+        mmul(x, getParam(weight), out, false, true);
+        return out.addiRowVector(getParam(bias));
+    }
+
+    /** Matrix product into {@code out} (rank 2, or a batch of them in the leading dimensions). */
+    private static void mmul(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB) {
+        Nd4j.exec(new Mmul(a, b, out, MMulTranspose.builder().transposeA(transposeA).transposeB(transposeB).build()));
+    }
+
+    /** Sums of the rows of {@code m [n, k]} into {@code out [k]}: a product with a ones row. */
+    private static void columnSum(INDArray m, INDArray ones, INDArray out) {
+        mmul(ones, m, out.reshape('c', 1, out.length()), false, false);
+    }
+
+    /** Part {@code i} of a {@code [3, b, h, T, d/h]} array (query, key, value): a view {@code [b, h, T, d/h]}. */
+    private static INDArray part(INDArray qkv, int i) {
+        INDArrayIndex all = NDArrayIndex.all();
+        return qkv.get(NDArrayIndex.point(i), all, all, all, all);
+    }
+
+    private static void dropout(INDArray x, INDArray mask) {
+        if (mask != null) {
+            x.muli(mask);
+        }
+    }
+
+    /** {@code phi = Phi(u) = (1 + erf(u / sqrt 2)) / 2}, the Gaussian CDF: exact GELU is {@code u Phi(u)}. */
+    private static void gate(INDArray u, INDArray phi) {
+        Nd4j.exec(new Erf(u.mul(SQRT_HALF), phi));
+        phi.muli(0.5).addi(0.5);
+    }
+
+    /** The MLP's hidden activations {@code u Phi(u)}, with the dropout of module {@code mlp.2}, into {@code out}. */
+    private static INDArray geluOutput(INDArray u, INDArray phi, INDArray mask, INDArray out) {
+        Nd4j.exec(new MulOp(u, phi, out));
+        dropout(out, mask);
+        return out;
+    }
+
+    /** {@code d/du [u Phi(u)] = Phi(u) + u phi(u)}, with phi the normal density, into {@code out}. */
+    private static INDArray geluDerivative(INDArray u, INDArray phi, INDArray out) {
+        Nd4j.exec(new MulOp(u, u, out));
+        out.muli(-0.5);
+        Nd4j.exec(new Exp(out, out));
+        out.muli(INV_SQRT_2PI).muli(u).addi(phi);
+        return out;
+    }
+
+    /**
+     * Layer norm over the last axis of {@code x [n, D]} (biased variance, two-pass), its results in workspace
+     * {@code keep}.
+     */
+    private Norm layerNorm(INDArray x, INDArray gamma, INDArray beta, double eps, ArrayType keep,
+                           LayerWorkspaceMgr mgr) {
+        long n = x.size(0);
+        long d = x.size(1);
+        INDArray xhat = mgr.createUninitialized(keep, dataType, n, d);
+        xhat.assign(x).subiColumnVector(x.mean(true, 1));
+        INDArray norms = xhat.norm2(true, 1);
+        INDArray rstd = mgr.createUninitialized(keep, dataType, n, 1);
+        rstd.assign(Transforms.pow(norms.muli(norms).divi(d).addi(eps), -0.5, false));
+        xhat.muliColumnVector(rstd);
+        INDArray out = mgr.createUninitialized(keep, dataType, n, d);
+        out.assign(xhat).muliRowVector(gamma).addiRowVector(beta);
+        return new Norm(xhat, rstd, out);
+    }
+
+    /**
+     * The layer norm's backward pass: parameter gradients into their views, and
+     * {@code dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))} with {@code dxhat = dOut * gamma} added
+     * to {@code dxAccumulator}. Overwrites {@code dOut}.
+     */
+    private void layerNormBackward(INDArray dOut, Norm norm, INDArray gamma, String gammaKey, String betaKey,
+                                   INDArray ones, INDArray dxAccumulator, LayerWorkspaceMgr mgr) {
+        INDArray tmp = mgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, dOut.shape());
+        columnSum(dOut, ones, grad(betaKey));
+        Nd4j.exec(new MulOp(dOut, norm.xhat(), tmp));
+        columnSum(tmp, ones, grad(gammaKey));
+        INDArray dxhat = dOut.muliRowVector(gamma);
+        INDArray meanDxhat = dxhat.mean(true, 1);
+        Nd4j.exec(new MulOp(dxhat, norm.xhat(), tmp));
+        INDArray meanDxhatXhat = tmp.mean(true, 1);
+        tmp.assign(norm.xhat()).muliColumnVector(meanDxhatXhat);
+        dxhat.subi(tmp).subiColumnVector(meanDxhat).muliColumnVector(norm.rstd());
+        dxAccumulator.addi(dxhat);
+    }
+
+    /** Fresh inverted-dropout masks for the sites with a rate above 0 (PyTorch's {@code Dropout}). */
+    private Masks newMasks(EncoderBlock c, long b, LayerWorkspaceMgr mgr) {
+        long t = c.getSeqLength();
+        long n = b * t;
+        return new Masks(mask(c.getAttentionDropout(), mgr, b, c.getNumHeads(), t, t),
+                mask(c.getDropout(), mgr, n, c.getHiddenDim()),
+                mask(c.getDropout(), mgr, n, c.getMlpDim()),
+                mask(c.getDropout(), mgr, n, c.getHiddenDim()));
+    }
+
+    private INDArray mask(double rate, LayerWorkspaceMgr mgr, long... shape) {
+        if (rate == 0) {
+            return null;
+        }
+        double keep = 1.0 - rate;
+        INDArray mask = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, shape);
+        return mask.assign(Nd4j.rand(dataType, shape).lt(keep).castTo(dataType)).divi(keep);
+    }
+
+    private INDArray contiguous(INDArray a, ArrayType type, LayerWorkspaceMgr mgr) {
+        a = a.castTo(dataType);
+        return Shape.hasDefaultStridesForShape(a) ? a : mgr.dup(type, a, 'c');
+    }
+}
