@@ -20,6 +20,7 @@ import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.same.Sign;
@@ -263,8 +264,10 @@ public class BatchNorm extends BatchNormalization {
             INDArray dy2 = rows(dx);
             INDArray scratch2 = rows(scratch);
             INDArray sumDy = perChannel(dy2.sum(1), b, c);
-            Nd4j.exec(new MulOp(dx, x, scratch));
-            INDArray sumDyX = perChannel(scratch2.sum(1), b, c);
+            // per-row dot products: one pass, where a product and a sum take two (11.7 against 21 ms on
+            // [1024, 12544], 2 cores; libnd4j's broadcast ops along dimension 0 and relu_bp are 10-50x slower
+            // than the in-place column-vector ops used here)
+            INDArray sumDyX = perChannel(Nd4j.getExecutioner().exec(new Dot(dy2, rows(x), 1)), b, c);
 
             INDArray dBeta = sumDy;
             INDArray dGamma = sumDyX.sub(batchMean.mul(sumDy)).muli(batchInvStd);

@@ -11,7 +11,9 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
@@ -124,8 +126,7 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         qkv.assign(qkvRows.reshape('c', b, t, 3, heads, hd).permute(2, 0, 3, 1, 4));
         // [b, h, T, d/h] x [b, h, d/h, T] -> [b, h, T, T]
         INDArray probs = mgr.createUninitialized(keep, dataType, b, heads, t, t);
-        mmul(part(qkv, 0), part(qkv, 1), probs, false, true);
-        probs.muli(1.0 / Math.sqrt(hd));
+        mmul(part(qkv, 0), part(qkv, 1), probs, false, true, 1.0 / Math.sqrt(hd));
         Nd4j.exec(new SoftMax(probs, probs, 3));
         INDArray weights = masks.attention() == null ? probs : probs.mul(masks.attention());
         // [b, h, T, T] x [b, h, T, d/h] -> [b, h, T, d/h] -> [b, T, h, d/h] = [n, D]
@@ -206,13 +207,13 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         INDArray dScores = mgr.createUninitialized(work, dataType, b, heads, t, t);
         mmul(dHeads, part(s.qkv(), 2), dScores, false, true);
         dropout(dScores, masks.attention());
-        // softmax backward, row by row: ds = p * (dp - sum(dp * p)), then the 1/sqrt(d/h) scale
+        // softmax backward, row by row: ds = p * (dp - sum(dp * p)); the 1/sqrt(d/h) scale goes into the products
         INDArray dsRows = dScores.reshape('c', b * heads * t, t);
         INDArray pRows = s.probs().reshape('c', b * heads * t, t);
-        INDArray rowDots = dsRows.mul(pRows).sum(true, 1);
-        dsRows.subiColumnVector(rowDots).muli(pRows).muli(1.0 / Math.sqrt(hd));
-        mmul(dScores, part(s.qkv(), 1), part(dQkv, 0), false, false);
-        mmul(dScores, part(s.qkv(), 0), part(dQkv, 1), true, false);
+        INDArray rowDots = Nd4j.getExecutioner().exec(new Dot(dsRows, pRows, 1)).reshape(b * heads * t, 1);
+        dsRows.subiColumnVector(rowDots).muli(pRows);
+        mmul(dScores, part(s.qkv(), 1), part(dQkv, 0), false, false, 1.0 / Math.sqrt(hd));
+        mmul(dScores, part(s.qkv(), 0), part(dQkv, 1), true, false, 1.0 / Math.sqrt(hd));
         // [3, b, h, T, d/h] -> [b, T, 3, h, d/h] = [n, 3D]
         INDArray dQkvRows = mgr.createUninitialized(work, dataType, n, 3 * d);
         dQkvRows.reshape('c', b, t, 3, heads, hd).assign(dQkv.permute(1, 3, 0, 2, 4));
@@ -242,7 +243,14 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
 
     /** Matrix product into {@code out} (rank 2, or a batch of them in the leading dimensions). */
     private static void mmul(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB) {
-        Nd4j.exec(new Mmul(a, b, out, MMulTranspose.builder().transposeA(transposeA).transposeB(transposeB).build()));
+        mmul(a, b, out, transposeA, transposeB, 1.0);
+    }
+
+    /** {@code alpha a b} into {@code out}. */
+    private static void mmul(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB,
+                             double alpha) {
+        Nd4j.exec(new Mmul(a, b, out, alpha, 0.0,
+                MMulTranspose.builder().transposeA(transposeA).transposeB(transposeB).build()));
     }
 
     /** Sums of the rows of {@code m [n, k]} into {@code out [k]}: a product with a ones row. */
@@ -293,13 +301,14 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         long n = x.size(0);
         long d = x.size(1);
         INDArray xhat = mgr.createUninitialized(keep, dataType, n, d);
-        xhat.assign(x).subiColumnVector(x.mean(true, 1));
+        xhat.assign(x).subiColumnVector(x.mean(true, 1)); // (libnd4j's broadcast op along dimension 0 is 20x slower)
         INDArray norms = xhat.norm2(true, 1);
         INDArray rstd = mgr.createUninitialized(keep, dataType, n, 1);
         rstd.assign(Transforms.pow(norms.muli(norms).divi(d).addi(eps), -0.5, false));
         xhat.muliColumnVector(rstd);
         INDArray out = mgr.createUninitialized(keep, dataType, n, d);
-        out.assign(xhat).muliRowVector(gamma).addiRowVector(beta);
+        Nd4j.exec(new BroadcastMulOp(xhat, gamma, out, 1));
+        out.addiRowVector(beta);
         return new Norm(xhat, rstd, out);
     }
 
