@@ -93,11 +93,24 @@ public final class TorchInit implements IWeightInit {
     }
 
     private static void uniformInto(INDArray target, double bound) {
-        target.assign(Nd4j.rand(target.dataType(), target.shape()).muli(2 * bound).subi(bound));
+        assignAndRelease(target, Nd4j.rand(target.dataType(), target.shape()).muli(2 * bound).subi(bound));
     }
 
     private static void normalInto(INDArray target, double std) {
-        target.assign(Nd4j.randn(target.dataType(), target.shape()).muli(std));
+        assignAndRelease(target, Nd4j.randn(target.dataType(), target.shape()).muli(std));
+    }
+
+    /**
+     * Copies {@code values} into {@code target} and frees {@code values}' off-heap buffer now rather than when the
+     * garbage collector finds it: the JVM heap barely grows while a model initializes, so such temporaries could stay
+     * for the whole training run (measured: VGG-16's two largest, 392 and 64 MiB, were still resident after its
+     * training steps). Arrays in a workspace are left to it.
+     */
+    private static void assignAndRelease(INDArray target, INDArray values) {
+        target.assign(values);
+        if (values.closeable()) {
+            values.close();
+        }
     }
 
     /** PyTorch's {@code (fan_in, fan_out)} for a DL4J dense {@code [nIn, nOut]} or convolution {@code [o, i, kh, kw]}. */

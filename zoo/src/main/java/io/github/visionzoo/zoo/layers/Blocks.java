@@ -52,7 +52,8 @@ public final class Blocks {
      *
      * <p>{@code CacheMode.DEVICE} keeps each layer's pre-activation from the forward pass for its backward pass:
      * without it DL4J's convolution layers run their forward convolution a second time in backprop (measured: 11 %
-     * of a ResNet-34 training step at batch 16 on 2 cores). It also switches on DL4J's oneDNN helpers
+     * of a ResNet-34 training step at batch 16 on 2 cores). visionzoo's convolutions ({@link Conv2d}) keep their
+     * output for it rather than DL4J's copy of the pre-activation. It also switches on DL4J's oneDNN helpers
      * ({@link OneDnn#enable()}), which are chosen when a layer is created.
      */
     public static GraphBuilder newGraph(long seed, int channels, int height, int width) {
@@ -124,10 +125,13 @@ public final class Blocks {
         return order;
     }
 
-    /** A 2-D convolution, square kernel, with PyTorch's padding arithmetic. */
+    /**
+     * A 2-D convolution, square kernel, with PyTorch's padding arithmetic: a {@link Conv2d}, which caches its output
+     * for the backward pass instead of a copy of it.
+     */
     public static String conv(GraphBuilder g, String name, String input, int nOut, int kernel, int stride, int padding,
                               boolean bias, Activation activation, IWeightInit init, double biasInit) {
-        g.addLayer(name, new ConvolutionLayer.Builder(kernel, kernel)
+        g.addLayer(name, new Conv2d(new ConvolutionLayer.Builder(kernel, kernel)
                 .stride(stride, stride)
                 .padding(padding, padding)
                 .convolutionMode(ConvolutionMode.Truncate)
@@ -135,8 +139,7 @@ public final class Blocks {
                 .hasBias(bias)
                 .activation(activation)
                 .weightInit(init)
-                .biasInit(biasInit)
-                .build(), input);
+                .biasInit(biasInit)), input);
         return name;
     }
 

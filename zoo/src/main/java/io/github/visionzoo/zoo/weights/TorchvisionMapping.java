@@ -1,5 +1,6 @@
 package io.github.visionzoo.zoo.weights;
 
+import io.github.visionzoo.zoo.layers.Conv2d;
 import io.github.visionzoo.zoo.layers.PatchEmbedding;
 import io.github.visionzoo.zoo.layers.TorchNamed;
 import java.util.function.UnaryOperator;
@@ -92,7 +93,7 @@ public final class TorchvisionMapping implements WeightMapping {
                     mine.add(new Binding(key, v, param, key.equals(PatchEmbedding.POSITION_EMBEDDING_KEY)
                             ? Layout.POSITION_EMBEDDING : Layout.SAME, isHead));
                 }
-            } else if (conf.getClass() == ConvolutionLayer.class) {
+            } else if (conf.getClass() == ConvolutionLayer.class || conf.getClass() == Conv2d.class) {
                 mine.add(new Binding(v + ".weight", v, DefaultParamInitializer.WEIGHT_KEY, Layout.SAME, isHead));
                 mine.add(new Binding(v + ".bias", v, DefaultParamInitializer.BIAS_KEY, Layout.VECTOR, isHead));
             } else if (conf.getClass() == DenseLayer.class || conf.getClass() == OutputLayer.class) {

@@ -1,0 +1,128 @@
+package io.github.visionzoo.zoo.layers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.testing.GraphChecks;
+import java.nio.file.Path;
+import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.activations.impl.ActivationTanH;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class Conv2dTest {
+    private static final int BATCH = 4;
+    private static final int CHANNELS = 8;
+    private static final int SIZE = 16;
+
+    @AfterEach
+    void noWorkspacesLeft() {
+        Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+    }
+
+    private static ConvolutionLayer.Builder builder(Activation activation) {
+        return new ConvolutionLayer.Builder(3, 3).padding(1, 1).convolutionMode(ConvolutionMode.Truncate)
+                .nOut(CHANNELS).activation(activation).weightInit(TorchInit.kaimingNormalFanOut());
+    }
+
+    /**
+     * conv (ReLU) -> conv (identity) -> BatchNorm (ReLU) -> conv (ReLU) -> average pool -> classifier, with
+     * {@link Conv2d} or DL4J's {@link ConvolutionLayer}, all 16x16 at {@link #CHANNELS} channels.
+     */
+    private static ComputationGraph graph(boolean conv2d, CacheMode cacheMode) {
+        GraphBuilder g = Blocks.newGraph(11, 3, SIZE, SIZE);
+        String[] names = {"conv1", "conv2", "conv3"};
+        Activation[] activations = {Activation.RELU, Activation.IDENTITY, Activation.RELU};
+        String x = Blocks.INPUT;
+        for (int i = 0; i < names.length; i++) {
+            ConvolutionLayer.Builder b = builder(activations[i]);
+            g.addLayer(names[i], conv2d ? new Conv2d(b) : b.build(), x);
+            x = names[i];
+            if (i == 1) {
+                x = Blocks.batchNorm(g, "bn", x, Activation.RELU);
+            }
+        }
+        x = Blocks.globalAvgPool(g, "avgpool", x);
+        Blocks.classifier(g, "fc", x, 3, 0.0, TorchInit.torchDefault());
+        ComputationGraphConfiguration conf = Blocks.build(g);
+        ComputationGraph graph = new ComputationGraph(GraphChecks.withoutUpdater(conf));
+        graph.init();
+        graph.setCacheMode(cacheMode);
+        return graph;
+    }
+
+    private static INDArray labels(int n) {
+        INDArray y = Nd4j.zeros(n, 3);
+        for (int i = 0; i < n; i++) {
+            y.putScalar(i, i % 3, 1.0);
+        }
+        return y;
+    }
+
+    /** One training forward and backward pass on fresh workspaces; the activations workspace's largest cycle. */
+    private static long gradientsAndActivationBytes(ComputationGraph graph, INDArray x) {
+        Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+        graph.setInputs(x);
+        graph.setLabels(labels(BATCH));
+        graph.computeGradientAndScore();
+        MemoryWorkspace ws = Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread("WS_ALL_LAYERS_ACT");
+        return ws.getMaxCycleAllocations();
+    }
+
+    @Test
+    void sameGradientsAsDl4jsConvolutionWithAndWithoutItsCache() {
+        INDArray x = Nd4j.rand(DataType.FLOAT, BATCH, 3, SIZE, SIZE).subi(0.5);
+        ComputationGraph ours = graph(true, CacheMode.DEVICE);
+        for (CacheMode mode : new CacheMode[] {CacheMode.DEVICE, CacheMode.NONE}) {
+            ComputationGraph plain = graph(false, mode);
+            plain.setParams(ours.params().dup());
+            gradientsAndActivationBytes(ours, x);
+            gradientsAndActivationBytes(plain, x);
+            assertThat(ours.score()).as("score, DL4J with cache mode %s", mode).isEqualTo(plain.score());
+            ours.gradient().gradientForVariable().forEach((key, grad) -> assertThat(
+                    grad.equalsWithEps(plain.gradient().gradientForVariable().get(key), 1e-6))
+                    .as("%s, DL4J with cache mode %s", key, mode).isTrue());
+        }
+    }
+
+    @Test
+    void keepsNoCopyOfItsOutputsForTheBackwardPass() {
+        INDArray x = Nd4j.rand(DataType.FLOAT, BATCH, 3, SIZE, SIZE);
+        long ours = gradientsAndActivationBytes(graph(true, CacheMode.DEVICE), x);
+        long plain = gradientsAndActivationBytes(graph(false, CacheMode.DEVICE), x);
+        long convOutputs = 3L * BATCH * CHANNELS * SIZE * SIZE * Float.BYTES;
+        // DL4J's layer copies each of the three outputs into the activations workspace; Conv2d keeps the outputs
+        assertThat(plain - ours).isBetween(convOutputs, convOutputs + 3 * 1024);
+    }
+
+    @Test
+    void keepsTheCopyForOtherActivations() {
+        assertThat(Conv2d.outputServesBackprop(Activation.IDENTITY.getActivationFunction())).isTrue();
+        assertThat(Conv2d.outputServesBackprop(new ActivationReLU())).isTrue();
+        assertThat(Conv2d.outputServesBackprop(new ActivationReLU(6.0, 0.0, 0.0))).isFalse();
+        assertThat(Conv2d.outputServesBackprop(new ActivationReLU(null, 0.5, null))).isFalse();
+        assertThat(Conv2d.outputServesBackprop(new ActivationTanH())).isFalse();
+    }
+
+    @Test
+    void savesAndRestores(@TempDir Path dir) throws Exception {
+        ComputationGraph graph = graph(true, CacheMode.DEVICE);
+        ComputationGraph restored = GraphChecks.assertSaveRestoreSame(graph,
+                Nd4j.rand(DataType.FLOAT, 2, 3, SIZE, SIZE), dir);
+        assertThat(restored.getLayer("conv1").conf().getLayer()).isInstanceOf(Conv2d.class);
+        assertThat(ComputationGraphConfiguration.fromJson(graph.getConfiguration().toJson()))
+                .isEqualTo(graph.getConfiguration());
+    }
+}
