@@ -120,13 +120,8 @@ public class EncoderBlock extends BaseLayer implements TorchNamed {
             throw new IllegalArgumentException("EncoderBlock '" + getLayerName() + "': DL4J's layer dropOut is not"
                     + " supported; use the block's dropout and attentionDropout");
         }
-        EncoderBlockImpl layer = new EncoderBlockImpl(conf, networkDataType);
-        layer.setListeners(trainingListeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(layerParamsView);
-        layer.setParamTable(initializer().init(conf, layerParamsView, initializeParams));
-        layer.setConf(conf);
-        return layer;
+        return RuntimeLayers.wire(new EncoderBlockImpl(conf, networkDataType), conf, trainingListeners, layerIndex, layerParamsView,
+                initializeParams);
     }
 
     @Override
