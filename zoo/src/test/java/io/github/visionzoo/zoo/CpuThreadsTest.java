@@ -52,4 +52,49 @@ class CpuThreadsTest {
         boolean set = CpuThreads.limitMallocArenas();
         assertThat(set).isEqualTo(com.sun.jna.Platform.isLinux() && System.getenv("MALLOC_ARENA_MAX") == null);
     }
+
+    @Test
+    void trimmingHandsFreedMallocMemoryBackOnGlibc() throws Exception {
+        boolean glibc = com.sun.jna.Platform.isLinux() && hasFunction("malloc_trim");
+        if (!glibc) {
+            assertThat(CpuThreads.trimMalloc()).isFalse();
+            return;
+        }
+        // 64 MiB of 64 KiB blocks from malloc's heap, touched; one block per MiB stays allocated so that the freed
+        // ones are holes that free() itself never returns, only malloc_trim does
+        int blocks = 1024;
+        long size = 64 * 1024;
+        long[] addresses = new long[blocks];
+        for (int i = 0; i < blocks; i++) {
+            addresses[i] = Native.malloc(size);
+            new com.sun.jna.Pointer(addresses[i]).setMemory(0, size, (byte) 1);
+        }
+        for (int i = 0; i < blocks; i++) {
+            if (i % 16 != 15) {
+                Native.free(addresses[i]);
+            }
+        }
+        long before = residentKib();
+        assertThat(CpuThreads.trimMalloc()).isTrue();
+        long after = residentKib();
+        for (int i = 15; i < blocks; i += 16) {
+            Native.free(addresses[i]);
+        }
+        assertThat(before - after).as("resident KiB released by malloc_trim").isGreaterThan(32 * 1024);
+    }
+
+    private static boolean hasFunction(String name) {
+        try {
+            com.sun.jna.NativeLibrary.getInstance("c").getFunction(name);
+            return true;
+        } catch (UnsatisfiedLinkError e) {
+            return false;
+        }
+    }
+
+    private static long residentKib() throws java.io.IOException {
+        return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")).stream()
+                .filter(l -> l.startsWith("VmRSS:")).mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")))
+                .findFirst().orElseThrow();
+    }
 }

@@ -36,12 +36,19 @@ import picocli.CommandLine.Option;
  * issue: epoch 50 within 10 % of epoch 5). A benchmark-style check, not a test: it takes a few minutes.
  *
  * <p>Each sample also holds the JVM heap (used and committed), to tell a growing heap from growing native memory
- * (ND4J's arrays and workspaces live off the heap, and 1.0.0-M2.1 keeps no count of them on the CPU). The sample for
- * epoch {@code e} is taken when the trainer starts epoch {@code e + 1} (after epoch {@code e}'s validation,
- * checkpoint and charts), the last one when training returns.
+ * (ND4J's arrays and workspaces live off the heap, and 1.0.0-M2.1 keeps no count of them on the CPU), the highest
+ * resident memory since the previous sample (Linux's {@code VmHWM}, reset after each sample), and glibc malloc's own
+ * counts ({@link ProcessMemory#malloc()}: its arenas' heaps, the free part of them, and the blocks it mapped one by
+ * one). With the JVM's default heap sizing, G1 grows or shrinks the committed heap in steps of 30-80 MiB during such
+ * a run, which moves the resident memory as much as everything else; run with equal {@code -Xms} and {@code -Xmx}
+ * and {@code -XX:+AlwaysPreTouch} to measure the rest alone ({@code heapCommittedChangeBytes} in the results says
+ * whether it happened). The sample for epoch {@code e} is taken when the trainer starts epoch {@code e + 1} (after
+ * epoch {@code e}'s validation, checkpoint and charts, and the trainer's {@code malloc_trim}), the last one when
+ * training returns.
  *
  * <pre>
- * java -cp examples/target/visionzoo-examples.jar io.github.visionzoo.examples.bench.MemoryBench \
+ * java [-Xms320m -Xmx320m -XX:+AlwaysPreTouch] -cp examples/target/visionzoo-examples.jar \
+ *      io.github.visionzoo.examples.bench.MemoryBench \
  *      [--model resnet18] [--image-size 32] [--epochs 50] [--images 64] [--batch 16] [--out memory-bench.json]
  * </pre>
  */
@@ -147,8 +154,18 @@ public final class MemoryBench implements Callable<Integer> {
         results.put("ratio", ratio);
         results.put("tolerancePercent", tolerance);
         results.put("pass", pass);
+        if (value(samples, referenceEpoch, "epochPeakRssBytes") instanceof Long p0
+                && value(samples, epochs, "epochPeakRssBytes") instanceof Long p1) {
+            results.put("referenceEpochPeakRssBytes", p0);
+            results.put("lastEpochPeakRssBytes", p1);
+            results.put("epochPeakRatio", (double) p1 / p0);
+        }
+        long heapChange = (long) value(samples, epochs, "heapCommittedBytes")
+                - (long) value(samples, referenceEpoch, "heapCommittedBytes");
+        results.put("heapCommittedChangeBytes", heapChange);
         results.put("rssSlopeBytesPerEpoch", slope(samples, referenceEpoch));
-        results.put("peakRssBytes", ProcessMemory.peakResidentBytes());
+        Long peakNow = ProcessMemory.peakResidentBytes();
+        results.put("peakRssBytes", peakNow == null ? null : Math.max(runPeak, peakNow));
         results.put("seconds", (System.nanoTime() - start) / 1e9);
         results.put("samples", samples);
         Timing.writeResults(out, results);
@@ -156,10 +173,20 @@ public final class MemoryBench implements Callable<Integer> {
                         + " (%s, tolerance %.0f %%); %.0f s%nresults written to %s%n", referenceEpoch, reference / MIB,
                 epochs, last / MIB, ratio, pass ? "pass" : "FAIL", tolerance, (System.nanoTime() - start) / 1e9,
                 out.toAbsolutePath());
+        if (heapChange != 0) {
+            System.out.printf(Locale.ROOT, "note: the JVM resized its heap by %+.0f MiB between epochs %d and %d, which"
+                    + " counts in the resident memory; equal -Xms and -Xmx with -XX:+AlwaysPreTouch leave it out%n",
+                    heapChange / MIB, referenceEpoch, epochs);
+        }
         return pass ? 0 : 1;
     }
 
     private static final double MIB = 1024.0 * 1024.0;
+
+    /** Whether the previous sample reset the peak resident memory ({@link ProcessMemory#resetPeak()}). */
+    private static boolean peaksReset;
+    /** The highest resident memory of the run (over all samples, as the peaks are reset). */
+    private static long runPeak;
 
     static Map<String, Object> sample(int epoch, long startNanos) {
         Runtime rt = Runtime.getRuntime();
@@ -167,14 +194,29 @@ public final class MemoryBench implements Callable<Integer> {
         m.put("epoch", epoch);
         m.put("seconds", (System.nanoTime() - startNanos) / 1e9);
         m.put("rssBytes", ProcessMemory.residentBytes());
+        Long peak = ProcessMemory.peakResidentBytes();
+        if (peak != null) {
+            runPeak = Math.max(runPeak, peak);
+        }
+        if (peaksReset) { // the peak since the previous sample; otherwise since start-up
+            m.put("epochPeakRssBytes", peak);
+        }
+        peaksReset = ProcessMemory.resetPeak();
         m.put("heapUsedBytes", rt.totalMemory() - rt.freeMemory());
         m.put("heapCommittedBytes", rt.totalMemory());
+        java.util.Map<String, Long> malloc = ProcessMemory.malloc();
+        if (malloc != null) {
+            m.putAll(malloc);
+        }
         return m;
     }
 
     private static void print(Map<String, Object> s) {
-        System.out.printf(Locale.ROOT, "epoch %3d: RSS %6.0f MiB, heap used %5.0f / committed %5.0f MiB%n",
-                s.get("epoch"), mib(s.get("rssBytes")), mib(s.get("heapUsedBytes")), mib(s.get("heapCommittedBytes")));
+        System.out.printf(Locale.ROOT, "epoch %3d: RSS %6.0f MiB (epoch peak %6.0f), heap used %5.0f / committed %5.0f"
+                        + " MiB, malloc heaps %5.0f (free %5.0f) + mapped %5.0f MiB%n",
+                s.get("epoch"), mib(s.get("rssBytes")), mib(s.get("epochPeakRssBytes")), mib(s.get("heapUsedBytes")),
+                mib(s.get("heapCommittedBytes")), mib(s.get("mallocHeapBytes")),
+                mib(s.get("mallocFreeBytes")), mib(s.get("mallocMmapBytes")));
     }
 
     private static double mib(Object bytes) {
@@ -182,12 +224,17 @@ public final class MemoryBench implements Callable<Integer> {
     }
 
     private static long rss(List<Map<String, Object>> samples, int epoch) {
+        if (!(value(samples, epoch, "rssBytes") instanceof Long rss)) {
+            throw new IllegalStateException("resident memory is not readable here (/proc/self/status)");
+        }
+        return rss;
+    }
+
+    /** A field of the sample for {@code epoch} (null when the sample lacks it). */
+    static Object value(List<Map<String, Object>> samples, int epoch, String key) {
         for (Map<String, Object> s : samples) {
             if ((int) s.get("epoch") == epoch) {
-                if (!(s.get("rssBytes") instanceof Long rss)) {
-                    throw new IllegalStateException("resident memory is not readable here (/proc/self/status)");
-                }
-                return rss;
+                return s.get(key);
             }
         }
         throw new IllegalStateException("no sample for epoch " + epoch);

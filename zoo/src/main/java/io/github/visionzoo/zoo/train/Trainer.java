@@ -1,6 +1,7 @@
 package io.github.visionzoo.zoo.train;
 
 import io.github.visionzoo.zoo.AtomicFiles;
+import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -47,6 +48,10 @@ import org.slf4j.LoggerFactory;
  * from (recipe seed, iteration). A run stopped and resumed from a checkpoint therefore computes, on the CPU with one
  * worker, the same losses and parameters as an uninterrupted one; a resumption within an epoch skips the batches
  * already trained by reading them. On CUDA, cuDNN's non-deterministic algorithms may make the two differ slightly.
+ *
+ * <p>At each epoch end the trainer hands the native memory glibc's malloc keeps free back to the operating system
+ * ({@link CpuThreads#trimMalloc()}), so that the resident memory of a long run does not carry every epoch's freed
+ * temporaries.
  *
  * <p>A NaN or infinite loss stops training with a {@link TrainingDivergedException} naming the iteration; nothing is
  * saved after it, so the run directory keeps its last good checkpoint.
@@ -362,6 +367,7 @@ public final class Trainer {
                         trainEpochInParallel(train, listeners);
                     }
                     result = s.endEpoch(graph, val, s.epochSeconds());
+                    CpuThreads.trimMalloc(); // glibc keeps the epoch's freed temporaries resident otherwise
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write to " + runDir + ": " + e.getMessage(), e);
