@@ -9,7 +9,10 @@ With --peak it instead measures the machine's float32 matrix-product GFLOP/s thr
 
 Setup on Debian: apt-get install python3-torch python3-torchvision libopenblas0
 (without libopenblas0 Debian's torch links the reference BLAS and its linear layers are several times slower; the
-"blas" field of the output says which library torch loaded).
+"blas" field of the output says which library torch loaded). OpenBLAS may not recognise the CPU and fall back to
+its generic Prescott kernels (OPENBLAS_VERBOSE=2 prints "Core: Prescott"; 31-35 GFLOP/s for --peak on the 2-core
+development VM, against 199 with OPENBLAS_CORETYPE=SkylakeX). `bench` sets OPENBLAS_CORETYPE for this script as
+visionzoo sets it for ND4J's OpenBLAS; run alone, set it yourself. The output's "openblasCoretype" records it.
 
 Usage: python3 src/tools/bench_pytorch.py --model resnet34 [--batch 16] [--warmup 2] [--steps 5] [--threads N]
        python3 src/tools/bench_pytorch.py --peak [--threads N]
@@ -86,6 +89,19 @@ def blas_library():
         return "unknown"
 
 
+def allocator():
+    """The malloc this process runs on: a preloaded tcmalloc, jemalloc or mimalloc by file name, else "system"."""
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                name = line.rstrip().rsplit("/", 1)[-1] if "/" in line else ""
+                if name.startswith(("libtcmalloc", "libjemalloc", "libmimalloc")):
+                    return name
+        return "system"
+    except OSError:
+        return "unknown"
+
+
 def measure_model(name, batch, warmup, steps, classes, image_size):
     constructor, default_size = MODELS[name]
     size = image_size or default_size
@@ -116,6 +132,7 @@ def measure_model(name, batch, warmup, steps, classes, image_size):
         "trainStepSeconds": train,
         "inferenceStepSeconds": infer,
         "peakRssBytes": peak_rss_bytes(),
+        "allocator": allocator(),
     }
 
 
@@ -146,7 +163,7 @@ def main():
     else:
         result = measure_model(args.model, args.batch, args.warmup, args.steps, args.classes, args.image_size)
     result.update({"framework": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
-                   "blas": blas_library()})
+                   "blas": blas_library(), "openblasCoretype": os.environ.get("OPENBLAS_CORETYPE")})
     print(json.dumps(result))
 
 

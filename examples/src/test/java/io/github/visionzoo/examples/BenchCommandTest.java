@@ -33,7 +33,7 @@ class BenchCommandTest {
                             echo 'RuntimeError: fake out of memory' >&2; exit 1 ;;
                   *) echo '{"model": "tiny", "imageSize": 32, "parameters": 1, "trainImagesPerSecond": 10.0, \
                 "inferenceImagesPerSecond": 40.0, "trainStepSeconds": 0.2, "inferenceStepSeconds": 0.05, \
-                "peakRssBytes": 104857600, "framework": "pytorch"}' ;;
+                "peakRssBytes": 104857600, "framework": "pytorch", "preload": "'"$LD_PRELOAD"'", "coretype": "'"$OPENBLAS_CORETYPE"'"}' ;;
                 esac
                 """);
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
@@ -49,14 +49,17 @@ class BenchCommandTest {
         Path reference = dir.resolve("bench_pytorch.py");
         Files.writeString(reference, "# not run: the fake python ignores it\n");
         Path out = dir.resolve("results/bench.json");
+        // not a library: the dynamic loader says so on the children's stderr and goes on without it
+        Path malloc = Files.writeString(dir.resolve("libfakemalloc.so"), "");
 
         Result r = CliTest.run("bench", "--models", tiny + "," + broken, "--batch", "2", "--warmup", "0", "--steps",
                 "1", "--peak-size", "64", "--pytorch", "--python", fakePython(dir).toString(), "--pytorch-script",
-                reference.toString(), "--out", out.toString());
+                reference.toString(), "--malloc", malloc.toString(), "--out", out.toString());
 
         assertThat(r.code()).as(r.err()).isEqualTo(1); // one PyTorch measurement failed, the rest is written
         assertThat(r.err()).contains("1 measurement(s) failed");
-        assertThat(r.out()).contains("machine peak", "visionzoo / PyTorch: train", "results written to");
+        assertThat(r.out()).contains("machine peak", "visionzoo / PyTorch: train", "results written to",
+                "warning: --malloc " + malloc + " did not load");
         JsonNode json = new ObjectMapper().readTree(out.toFile());
         assertThat(json.get("batch").asInt()).isEqualTo(2);
         assertThat(json.at("/machine/cores").asInt()).isPositive();
@@ -85,6 +88,12 @@ class BenchCommandTest {
         assertThat(vz.get("trainGflopPerSecond").asDouble()).isCloseTo(3 * fwd * trainIps, within(1e-9));
         assertThat(vz.get("trainShareOfPeak").asDouble()).isCloseTo(3 * fwd * trainIps / peak, within(1e-9));
         assertThat(first.at("/pytorch/trainImagesPerSecond").asDouble()).isEqualTo(10.0);
+        assertThat(json.get("malloc").asText()).isEqualTo(malloc.toAbsolutePath().toString());
+        assertThat(first.at("/pytorch/preload").asText()).doesNotContain(malloc.toString()); // PyTorch: as it is
+        // PyTorch's OpenBLAS gets the core type that visionzoo's processes set for themselves (none on some CPUs)
+        assertThat(first.at("/pytorch/coretype").asText()).isEqualTo(json.get("openblasCoretype").asText(""));
+        assertThat(vz.get("allocator").asText()).isEqualTo("system"); // the loader refused the fake
+        assertThat(vz.get("preloaded").asText()).isEqualTo(malloc.toAbsolutePath().toString());
         assertThat(first.at("/ratio/train").asDouble()).isCloseTo(trainIps / 10.0, within(1e-9));
         assertThat(first.at("/ratio/peakRss").asDouble()).isPositive();
 
@@ -95,7 +104,8 @@ class BenchCommandTest {
 
         Path md = dir.resolve("results/bench.md");
         assertThat(md).content().contains("# visionzoo bench", "| model | input | GFLOP/image | train img/s",
-                "PyTorch train img/s", "tiny.json | 32 |", "error: exit code 1", "PyTorch 1.13.0-fake");
+                "PyTorch train img/s", "tiny.json | 32 |", "error: exit code 1", "PyTorch 1.13.0-fake",
+                "visionzoo's processes preloaded " + malloc.toAbsolutePath());
     }
 
     @Test
@@ -114,6 +124,15 @@ class BenchCommandTest {
         Result size = CliTest.run("bench", "--models", "alexnet", "--image-size", "64");
         assertThat(size.code()).isEqualTo(2);
         assertThat(size.err()).contains("--models alexnet", "227");
+    }
+
+    @Test
+    void missingMallocLibraryNamesTheOption(@TempDir Path dir) {
+        Result r = CliTest.run("bench", "--models", "resnet18", "--malloc", dir.resolve("libnope.so").toString(),
+                "--out", dir.resolve("b.json").toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("--malloc", "libnope.so", "is not a file", "libtcmalloc-minimal4");
+        assertThat(dir.resolve("b.json")).doesNotExist();
     }
 
     @Test

@@ -86,12 +86,7 @@ public final class CpuThreads {
         if (System.getenv(OPENBLAS_CORETYPE) != null || !Platform.isLinux() || !Platform.isIntel()) {
             return null;
         }
-        String coreType;
-        try {
-            coreType = openBlasCoreType(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo")));
-        } catch (java.io.IOException | RuntimeException e) {
-            return null;
-        }
+        String coreType = openBlasCoreType();
         if (coreType == null) {
             return null;
         }
@@ -99,6 +94,19 @@ public final class CpuThreads {
             C c = Native.loadLibrary("c", C.class);
             return c.setenv(OPENBLAS_CORETYPE, coreType, 0) == 0 ? coreType : null;
         } catch (UnsatisfiedLinkError | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The core type {@link #preferOpenBlasKernels()} names for this machine's CPU ({@code SkylakeX}, {@code Haswell})
+     * whether or not the user set one, or {@code null} (other CPUs, or no {@code /proc/cpuinfo}). Benchmarks give it
+     * to other OpenBLAS users they compare with, such as PyTorch on Debian, whose OpenBLAS falls back the same way.
+     */
+    public static String openBlasCoreType() {
+        try {
+            return openBlasCoreType(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo")));
+        } catch (java.io.IOException | RuntimeException e) {
             return null;
         }
     }

@@ -153,6 +153,12 @@ public final class BenchReport {
         sb.append(String.format(Locale.ROOT, "Machine: %s cores, %s, %s, %s; ND4J natives %s", machine.get("cores"),
                 machine.getOrDefault("cpuModel", "CPU unknown"), machine.get("os"), machine.get("java"),
                 machine.get("natives")));
+        if (results.get("openblasCoretype") != null) {
+            sb.append("; OPENBLAS_CORETYPE=").append(results.get("openblasCoretype")).append(" for both");
+        }
+        if (results.get("malloc") != null && !"system".equals(results.get("malloc"))) {
+            sb.append("; visionzoo's processes preloaded ").append(results.get("malloc"));
+        }
         if (machine.get("torch") != null) {
             sb.append(String.format(Locale.ROOT, "; PyTorch %s on %s threads, BLAS %s", machine.get("torch"),
                     machine.get("torchThreads"), machine.get("blas")));

@@ -53,11 +53,18 @@ public final class ChildProcess {
      * standard error.
      */
     public static Outcome run(List<String> command) throws IOException {
+        return run(command, Map.of());
+    }
+
+    /** {@link #run(List)} with {@code environment} added to this process's environment (its entries win). */
+    public static Outcome run(List<String> command, Map<String, String> environment) throws IOException {
         Path stdout = Files.createTempFile("visionzoo-bench-", ".out");
         Path stderr = Files.createTempFile("visionzoo-bench-", ".err");
         try {
-            Process p = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile())
-                    .start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(stdout.toFile())
+                    .redirectError(stderr.toFile());
+            builder.environment().putAll(environment);
+            Process p = builder.start();
             int code;
             try {
                 code = p.waitFor();

@@ -57,6 +57,30 @@ public final class MachineInfo {
         return null;
     }
 
+    /**
+     * The malloc this process runs on: the file name of a tcmalloc, jemalloc or mimalloc mapped into it (preloaded
+     * with {@code LD_PRELOAD}), else {@code "system"}; {@code "unknown"} where {@code /proc/self/maps} cannot be read.
+     */
+    public static String allocator() {
+        try {
+            return allocatorIn(Files.readString(Path.of("/proc/self/maps")));
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    /** {@link #allocator()} for the text of a {@code /proc/PID/maps} file. */
+    static String allocatorIn(String maps) {
+        for (String line : maps.split("\\R")) {
+            int slash = line.lastIndexOf('/');
+            String file = slash < 0 ? "" : line.substring(slash + 1).strip();
+            if (file.startsWith("libtcmalloc") || file.startsWith("libjemalloc") || file.startsWith("libmimalloc")) {
+                return file;
+            }
+        }
+        return "system";
+    }
+
     /** The folder (= classifier) that ND4J's native library was loaded from, e.g. linux-x86_64-onednn-avx512. */
     public static String loadedNatives() {
         return HelpersBench.loadedNatives();

@@ -168,6 +168,8 @@ public final class ModelBench implements Callable<Integer> {
         r.put("peakRssBytes", ProcessMemory.peakResidentBytes());
         r.put("framework", "visionzoo");
         r.put("natives", MachineInfo.loadedNatives());
+        r.put("allocator", MachineInfo.allocator());
+        r.put("preloaded", System.getenv("LD_PRELOAD"));
         return r;
     }
 

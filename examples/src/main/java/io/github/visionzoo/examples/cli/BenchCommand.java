@@ -4,6 +4,7 @@ import io.github.visionzoo.examples.bench.BenchReport;
 import io.github.visionzoo.examples.bench.ChildProcess;
 import io.github.visionzoo.examples.bench.MachineInfo;
 import io.github.visionzoo.examples.bench.ModelBench;
+import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.ModelFlops;
 import io.github.visionzoo.zoo.ModelSpec;
 import java.io.IOException;
@@ -78,8 +79,26 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Side of the square matrices of the peak probe (default: ${DEFAULT-VALUE}).")
     int peakSize;
 
+    @Option(names = "--malloc", paramLabel = "LIB",
+            description = {"A malloc library to preload (LD_PRELOAD) into visionzoo's processes, e.g. "
+                    + "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 (Debian: apt-get install "
+                    + "libtcmalloc-minimal4). Default: the system's malloc. PyTorch runs on the malloc of this "
+                    + "command's environment (Debian's OpenBLAS ran 3-7x slower under tcmalloc here)."})
+    Path malloc;
+
     @Mixin
     CommonOptions common;
+
+    /** What visionzoo's processes add to the environment: {@code LD_PRELOAD} with {@code --malloc} first. */
+    private Map<String, String> childEnvironment = Map.of();
+
+    /**
+     * What PyTorch's processes add to the environment: the {@code OPENBLAS_CORETYPE} that visionzoo's processes set
+     * for themselves ({@link CpuThreads#preferOpenBlasKernels()}), unless this command's environment has one.
+     * Debian's OpenBLAS 0.3.21 fell back to its Prescott kernels on the development VM as ND4J's does: 31-35 GFLOP/s
+     * for torch.mm at 2048, against 199 with {@code SkylakeX}.
+     */
+    private Map<String, String> pythonEnvironment = Map.of();
 
     @Spec
     CommandSpec spec;
@@ -122,6 +141,21 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--pytorch-script " + pytorchScript + " is not a file; run from the "
                     + "repository root or give --pytorch-script PATH/bench_pytorch.py");
         }
+        if (malloc != null) {
+            if (!Files.isRegularFile(malloc)) {
+                throw new IllegalArgumentException("--malloc " + malloc + " is not a file; give the path of a malloc "
+                        + "library such as libtcmalloc_minimal.so.4 (Debian: apt-get install libtcmalloc-minimal4, "
+                        + "then /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4), or leave --malloc out");
+            }
+            String preload = System.getenv("LD_PRELOAD");
+            childEnvironment = Map.of("LD_PRELOAD", malloc.toAbsolutePath()
+                    + (preload == null || preload.isBlank() ? "" : ":" + preload));
+        }
+        String coreType = System.getenv(CpuThreads.OPENBLAS_CORETYPE);
+        if (coreType == null) {
+            coreType = CpuThreads.openBlasCoreType();
+            pythonEnvironment = coreType == null ? Map.of() : Map.of(CpuThreads.OPENBLAS_CORETYPE, coreType);
+        }
         if (steps < 5) {
             console.println("note: --steps " + steps + " gives a rough figure; time at least 5 steps for a result");
         }
@@ -134,6 +168,8 @@ public final class BenchCommand implements Callable<Integer> {
         results.put("timedSteps", steps);
         results.put("imageSizeOverride", imageSize);
         results.put("classes", ModelBench.CLASSES);
+        results.put("malloc", malloc == null ? "system" : malloc.toAbsolutePath().toString());
+        results.put("openblasCoretype", coreType);
         Map<String, Object> machine = MachineInfo.describe();
         results.put("machine", machine);
         Map<String, Object> peak = new LinkedHashMap<>();
@@ -183,6 +219,11 @@ public final class BenchCommand implements Callable<Integer> {
             ChildProcess.Outcome vz = runJava(args);
             row.put("visionzoo", BenchReport.measurement(vz, flops.get(i), machinePeak));
             failures += vz.ok() ? 0 : 1;
+            if (malloc != null && vz.ok() && "system".equals(vz.result().get("allocator"))) {
+                console.println("warning: --malloc " + malloc + " did not load into visionzoo's process (it runs on "
+                        + "the system's malloc); is it a shared library for this machine? See the dynamic loader's "
+                        + "message by running: LD_PRELOAD=" + malloc.toAbsolutePath() + " true");
+            }
             if (pytorch) {
                 List<String> torchArgs = new ArrayList<>(args);
                 torchArgs.addAll(List.of("--threads", String.valueOf(cores)));
@@ -206,14 +247,14 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private ChildProcess.Outcome runJava(List<String> args) throws IOException {
-        return ChildProcess.run(ChildProcess.javaCommand(ModelBench.class, args));
+        return ChildProcess.run(ChildProcess.javaCommand(ModelBench.class, args), childEnvironment);
     }
 
     private ChildProcess.Outcome runPython(List<String> args) {
         List<String> cmd = new ArrayList<>(List.of(python, pytorchScript.toString()));
         cmd.addAll(args);
         try {
-            return ChildProcess.run(cmd);
+            return ChildProcess.run(cmd, pythonEnvironment);
         } catch (IOException e) {
             throw new IllegalArgumentException("--python " + python + ": cannot run it (" + e.getMessage() + "); give "
                     + "--python PATH to a Python 3 with torch and torchvision", e);

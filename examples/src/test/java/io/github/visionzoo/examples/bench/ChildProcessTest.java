@@ -3,6 +3,7 @@ package io.github.visionzoo.examples.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ChildProcessTest {
@@ -30,6 +31,24 @@ class ChildProcessTest {
         assertThat(o.error()).startsWith("boom");
         ChildProcess.Outcome none = ChildProcess.run(List.of("sh", "-c", "echo 'no json'"));
         assertThat(none.error()).contains("no JSON result");
+    }
+
+    @Test
+    void theChildGetsTheExtraEnvironment() throws Exception {
+        ChildProcess.Outcome o = ChildProcess.run(List.of("sh", "-c", "echo \"{\\\"v\\\": \\\"$VZ_CHILD_TEST\\\"}\""),
+                Map.of("VZ_CHILD_TEST", "from the parent"));
+        assertThat(o.ok()).as(o.error()).isTrue();
+        assertThat(o.result()).containsEntry("v", "from the parent");
+    }
+
+    @Test
+    void allocatorNamesAPreloadedMallocFromTheMaps() {
+        String glibc = "7f00-7f01 r-xp 00000000 08:01 12 /usr/lib/x86_64-linux-gnu/libc.so.6\n"
+                + "7f02-7f03 rw-p 00000000 00:00 0 [heap]\n";
+        assertThat(MachineInfo.allocatorIn(glibc)).isEqualTo("system");
+        assertThat(MachineInfo.allocatorIn(glibc + "7f04-7f05 r-xp 00000000 08:01 13 "
+                + "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4.5.10\n")).isEqualTo("libtcmalloc_minimal.so.4.5.10");
+        assertThat(MachineInfo.allocator()).isNotBlank();
     }
 
     @Test
