@@ -8,11 +8,9 @@ import org.deeplearning4j.nn.layers.BaseLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
-import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
-import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
@@ -126,12 +124,12 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         qkv.assign(qkvRows.reshape('c', b, t, 3, heads, hd).permute(2, 0, 3, 1, 4));
         // [b, h, T, d/h] x [b, h, d/h, T] -> [b, h, T, T]
         INDArray probs = mgr.createUninitialized(keep, dataType, b, heads, t, t);
-        mmul(part(qkv, 0), part(qkv, 1), probs, false, true, 1.0 / Math.sqrt(hd));
+        MatrixSums.mmul(part(qkv, 0), part(qkv, 1), probs, false, true, 1.0 / Math.sqrt(hd));
         Nd4j.exec(new SoftMax(probs, probs, 3));
         INDArray weights = masks.attention() == null ? probs : probs.mul(masks.attention());
         // [b, h, T, T] x [b, h, T, d/h] -> [b, h, T, d/h] -> [b, T, h, d/h] = [n, D]
         INDArray heads4 = mgr.createUninitialized(work, dataType, b, heads, t, hd);
-        mmul(weights, part(qkv, 2), heads4, false, false);
+        MatrixSums.mmul(weights, part(qkv, 2), heads4, false, false);
         INDArray context = mgr.createUninitialized(keep, dataType, n, d);
         context.reshape('c', b, t, heads, hd).assign(heads4.permute(0, 2, 1, 3));
         INDArray x2 = linear(context, W_OUT, B_OUT, mgr.createUninitialized(work, dataType, n, d));
@@ -180,47 +178,47 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         // MLP: y = gelu(ln2 W0^T + b0) W3^T + b3
         INDArray dy = masks.mlp4() == null ? dOut : dOut.mul(masks.mlp4());
         INDArray a = geluOutput(s.u(), s.phi(), masks.mlp2(), mgr.createUninitialized(work, dataType, n, m));
-        mmul(dy, a, grad(W3), true, false);
-        columnSum(dy, ones, grad(B3));
+        MatrixSums.mmul(dy, a, grad(W3), true, false);
+        MatrixSums.columnSums(dy, ones, grad(B3));
         INDArray du = mgr.createUninitialized(work, dataType, n, m);
-        mmul(dy, getParam(W3), du, false, false);
+        MatrixSums.mmul(dy, getParam(W3), du, false, false);
         dropout(du, masks.mlp2());
         du.muli(geluDerivative(s.u(), s.phi(), a)); // a is free again
-        mmul(du, s.ln2().out(), grad(W0), true, false);
-        columnSum(du, ones, grad(B0));
+        MatrixSums.mmul(du, s.ln2().out(), grad(W0), true, false);
+        MatrixSums.columnSums(du, ones, grad(B0));
         INDArray dh2 = mgr.createUninitialized(work, dataType, n, d);
-        mmul(du, getParam(W0), dh2, false, false);
+        MatrixSums.mmul(du, getParam(W0), dh2, false, false);
         layerNormBackward(dh2, s.ln2(), getParam(G2), G2, BETA2, ones, dxRows, mgr);
 
         // attention: dxRows is now the gradient of x2 = x + dropout(attention)
         INDArray dAttn = masks.dropout() == null ? dxRows : dxRows.mul(masks.dropout());
-        mmul(dAttn, s.context(), grad(W_OUT), true, false);
-        columnSum(dAttn, ones, grad(B_OUT));
+        MatrixSums.mmul(dAttn, s.context(), grad(W_OUT), true, false);
+        MatrixSums.columnSums(dAttn, ones, grad(B_OUT));
         INDArray dContext = mgr.createUninitialized(work, dataType, n, d);
-        mmul(dAttn, getParam(W_OUT), dContext, false, false);
+        MatrixSums.mmul(dAttn, getParam(W_OUT), dContext, false, false);
         // [n, D] = [b, T, h, d/h] -> [b, h, T, d/h]
         INDArray dHeads = mgr.createUninitialized(work, dataType, b, heads, t, hd);
         dHeads.assign(dContext.reshape('c', b, t, heads, hd).permute(0, 2, 1, 3));
         INDArray weights = masks.attention() == null ? s.probs() : s.probs().mul(masks.attention());
         INDArray dQkv = mgr.createUninitialized(work, dataType, 3, b, heads, t, hd);
-        mmul(weights, dHeads, part(dQkv, 2), true, false);
+        MatrixSums.mmul(weights, dHeads, part(dQkv, 2), true, false);
         INDArray dScores = mgr.createUninitialized(work, dataType, b, heads, t, t);
-        mmul(dHeads, part(s.qkv(), 2), dScores, false, true);
+        MatrixSums.mmul(dHeads, part(s.qkv(), 2), dScores, false, true);
         dropout(dScores, masks.attention());
         // softmax backward, row by row: ds = p * (dp - sum(dp * p)); the 1/sqrt(d/h) scale goes into the products
         INDArray dsRows = dScores.reshape('c', b * heads * t, t);
         INDArray pRows = s.probs().reshape('c', b * heads * t, t);
         INDArray rowDots = Nd4j.getExecutioner().exec(new Dot(dsRows, pRows, 1)).reshape(b * heads * t, 1);
         dsRows.subiColumnVector(rowDots).muli(pRows);
-        mmul(dScores, part(s.qkv(), 1), part(dQkv, 0), false, false, 1.0 / Math.sqrt(hd));
-        mmul(dScores, part(s.qkv(), 0), part(dQkv, 1), true, false, 1.0 / Math.sqrt(hd));
+        MatrixSums.mmul(dScores, part(s.qkv(), 1), part(dQkv, 0), false, false, 1.0 / Math.sqrt(hd));
+        MatrixSums.mmul(dScores, part(s.qkv(), 0), part(dQkv, 1), true, false, 1.0 / Math.sqrt(hd));
         // [3, b, h, T, d/h] -> [b, T, 3, h, d/h] = [n, 3D]
         INDArray dQkvRows = mgr.createUninitialized(work, dataType, n, 3 * d);
         dQkvRows.reshape('c', b, t, 3, heads, hd).assign(dQkv.permute(1, 3, 0, 2, 4));
-        mmul(dQkvRows, s.ln1().out(), grad(W_IN), true, false);
-        columnSum(dQkvRows, ones, grad(B_IN));
+        MatrixSums.mmul(dQkvRows, s.ln1().out(), grad(W_IN), true, false);
+        MatrixSums.columnSums(dQkvRows, ones, grad(B_IN));
         INDArray dh1 = mgr.createUninitialized(work, dataType, n, d);
-        mmul(dQkvRows, getParam(W_IN), dh1, false, false);
+        MatrixSums.mmul(dQkvRows, getParam(W_IN), dh1, false, false);
         layerNormBackward(dh1, s.ln1(), getParam(G1), G1, BETA1, ones, dxRows, mgr);
 
         Gradient g = new DefaultGradient(gradientsFlattened);
@@ -237,25 +235,8 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
 
     /** {@code x W^T + bias} into {@code out}, PyTorch's {@code nn.Linear} with its {@code [out, in]} weight. */
     private INDArray linear(INDArray x, String weight, String bias, INDArray out) {
-        mmul(x, getParam(weight), out, false, true);
+        MatrixSums.mmul(x, getParam(weight), out, false, true);
         return out.addiRowVector(getParam(bias));
-    }
-
-    /** Matrix product into {@code out} (rank 2, or a batch of them in the leading dimensions). */
-    private static void mmul(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB) {
-        mmul(a, b, out, transposeA, transposeB, 1.0);
-    }
-
-    /** {@code alpha a b} into {@code out}. */
-    private static void mmul(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB,
-                             double alpha) {
-        Nd4j.exec(new Mmul(a, b, out, alpha, 0.0,
-                MMulTranspose.builder().transposeA(transposeA).transposeB(transposeB).build()));
-    }
-
-    /** Sums of the rows of {@code m [n, k]} into {@code out [k]}: a product with a ones row. */
-    private static void columnSum(INDArray m, INDArray ones, INDArray out) {
-        mmul(ones, m, out.reshape('c', 1, out.length()), false, false);
     }
 
     /** Part {@code i} of a {@code [3, b, h, T, d/h]} array (query, key, value): a view {@code [b, h, T, d/h]}. */
@@ -320,9 +301,9 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
     private void layerNormBackward(INDArray dOut, Norm norm, INDArray gamma, String gammaKey, String betaKey,
                                    INDArray ones, INDArray dxAccumulator, LayerWorkspaceMgr mgr) {
         INDArray tmp = mgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, dOut.shape());
-        columnSum(dOut, ones, grad(betaKey));
+        MatrixSums.columnSums(dOut, ones, grad(betaKey));
         Nd4j.exec(new MulOp(dOut, norm.xhat(), tmp));
-        columnSum(tmp, ones, grad(gammaKey));
+        MatrixSums.columnSums(tmp, ones, grad(gammaKey));
         INDArray dxhat = dOut.muliRowVector(gamma);
         INDArray meanDxhat = dxhat.mean(true, 1);
         Nd4j.exec(new MulOp(dxhat, norm.xhat(), tmp));

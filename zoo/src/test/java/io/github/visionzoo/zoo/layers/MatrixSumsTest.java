@@ -1,0 +1,32 @@
+package io.github.visionzoo.zoo.layers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class MatrixSumsTest {
+    @Test
+    void rowAndColumnSumsEqualNd4jSums() {
+        Nd4j.getRandom().setSeed(7);
+        INDArray m = Nd4j.rand(DataType.DOUBLE, 5, 7).subi(0.5);
+        INDArray rows = Nd4j.create(DataType.DOUBLE, 5);
+        INDArray cols = Nd4j.create(DataType.DOUBLE, 7);
+        MatrixSums.rowSums(m, Nd4j.ones(DataType.DOUBLE, 7, 1), rows);
+        MatrixSums.columnSums(m, Nd4j.ones(DataType.DOUBLE, 1, 5), cols);
+        assertThat(rows.equalsWithEps(m.sum(1), 1e-12)).as(rows + " vs " + m.sum(1)).isTrue();
+        assertThat(cols.equalsWithEps(m.sum(0), 1e-12)).as(cols + " vs " + m.sum(0)).isTrue();
+    }
+
+    @Test
+    void mmulTransposesAndScales() {
+        INDArray a = Nd4j.createFromArray(new double[][] {{1, 2}, {3, 4}, {5, 6}}); // [3, 2]
+        INDArray b = Nd4j.createFromArray(new double[][] {{1, 0, 2}, {0, 1, 1}});  // [2, 3]
+        INDArray out = Nd4j.create(DataType.DOUBLE, 2, 2);
+        MatrixSums.mmul(a, b, out, true, true, 0.5); // 0.5 * a^T b^T
+        INDArray expected = a.transpose().mmul(b.transpose()).muli(0.5);
+        assertThat(out).isEqualTo(expected);
+    }
+}
