@@ -2,8 +2,14 @@ package io.github.visionzoo.zoo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class CpuThreadsTest {
@@ -81,6 +87,30 @@ class CpuThreadsTest {
             Native.free(addresses[i]);
         }
         assertThat(before - after).as("resident KiB released by malloc_trim").isGreaterThan(32 * 1024);
+    }
+
+    /** Where Debian's libtcmalloc-minimal4 puts gperftools' tcmalloc. */
+    private static final Path TCMALLOC = Path.of("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4");
+
+    @Test
+    void trimmingAsksTcmallocWhereItIsPreloaded() throws Exception {
+        assumeTrue(com.sun.jna.Platform.isLinux() && Files.exists(TCMALLOC), "gperftools' tcmalloc is not installed");
+        // a JVM of its own, since a process's malloc is chosen when it starts
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), TrimProbe.class.getName()).redirectErrorStream(true);
+        pb.environment().put("LD_PRELOAD", TCMALLOC.toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(out).contains("tcmalloc true", "trimmed true");
+    }
+
+    /** Run with tcmalloc preloaded by {@link #trimmingAsksTcmallocWhereItIsPreloaded()}. */
+    public static final class TrimProbe {
+        public static void main(String[] args) {
+            System.out.println("tcmalloc " + CpuThreads.tcmallocLoaded());
+            System.out.println("trimmed " + CpuThreads.trimMalloc());
+        }
     }
 
     private static boolean hasFunction(String name) {
