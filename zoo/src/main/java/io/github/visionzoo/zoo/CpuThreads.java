@@ -62,8 +62,11 @@ public final class CpuThreads {
         if (System.getenv("MALLOC_ARENA_MAX") != null || !Platform.isLinux()) {
             return false;
         }
+        C c = Libc.C_LIBRARY;
+        if (c == null) {
+            return false;
+        }
         try {
-            C c = Native.loadLibrary("c", C.class);
             return c.mallopt(M_ARENA_MAX, Math.max(2, Runtime.getRuntime().availableProcessors())) == 1;
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             return false;
@@ -90,8 +93,11 @@ public final class CpuThreads {
         if (coreType == null) {
             return null;
         }
+        C c = Libc.C_LIBRARY;
+        if (c == null) {
+            return null;
+        }
         try {
-            C c = Native.loadLibrary("c", C.class);
             return c.setenv(OPENBLAS_CORETYPE, coreType, 0) == 0 ? coreType : null;
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             return null;
@@ -178,7 +184,7 @@ public final class CpuThreads {
         int malloc_trim(com.sun.jna.NativeLong pad);
     }
 
-    /** The C library, loaded once for {@link #trimMalloc()}, or null where it cannot be. */
+    /** The C library, loaded once, or null where it cannot be (Windows). */
     private static final class Libc {
         static final C C_LIBRARY = load();
         /** gperftools' {@code MallocExtension_ReleaseFreeMemory} where tcmalloc is preloaded, else null. */
@@ -196,11 +202,16 @@ public final class CpuThreads {
 
         private static C load() {
             try {
-                return Platform.isLinux() ? Native.loadLibrary("c", C.class) : null;
+                return Platform.isWindows() ? null : Native.loadLibrary("c", C.class);
             } catch (UnsatisfiedLinkError | RuntimeException e) {
                 return null;
             }
         }
+    }
+
+    /** Whether this process runs on gperftools' tcmalloc (preloaded), which {@link #trimMalloc()} then asks. */
+    static boolean tcmallocLoaded() {
+        return Libc.TCMALLOC_RELEASE != null;
     }
 
     /**
@@ -230,11 +241,6 @@ public final class CpuThreads {
      *
      * @return whether a malloc was asked (false where there is neither glibc nor tcmalloc to call)
      */
-    /** Whether this process runs on gperftools' tcmalloc (preloaded), which {@link #trimMalloc()} then asks. */
-    static boolean tcmallocLoaded() {
-        return Libc.TCMALLOC_RELEASE != null;
-    }
-
     public static boolean trimMalloc() {
         com.sun.jna.Function tcmalloc = Libc.TCMALLOC_RELEASE;
         if (tcmalloc != null) {
@@ -262,8 +268,11 @@ public final class CpuThreads {
         if (System.getenv(WAIT_POLICY) != null || Platform.isWindows()) {
             return false;
         }
+        C c = Libc.C_LIBRARY;
+        if (c == null) {
+            return false; // no C library to call: keep libgomp's default
+        }
         try {
-            C c = Native.loadLibrary("c", C.class);
             return c.setenv(WAIT_POLICY, "PASSIVE", 0) == 0;
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             return false; // no C library to call: keep libgomp's default
