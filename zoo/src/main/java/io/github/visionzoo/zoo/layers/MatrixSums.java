@@ -34,8 +34,13 @@ final class MatrixSums {
         mmul(ones, m, out.reshape('c', 1, out.length()), false, false);
     }
 
-    /** Sums along the rows of {@code m [n, k]} into {@code out} (length {@code n}); {@code ones} is {@code [k, 1]}. */
-    static void rowSums(INDArray m, INDArray ones, INDArray out) {
-        mmul(m, ones, out.reshape('c', out.length(), 1), false, false);
+    /**
+     * {@code scale} times the sums along the rows of {@code m [n, k]}: a new {@code [n, 1]} array (in the current
+     * workspace), the product with a column filled with {@code scale} ({@code 1/k} gives the row means).
+     */
+    static INDArray rowSums(INDArray m, double scale) {
+        INDArray sums = Nd4j.createUninitialized(m.dataType(), m.size(0), 1);
+        mmul(m, Nd4j.valueArrayOf(new long[] {m.size(1), 1}, scale, m.dataType()), sums, false, false);
+        return sums;
     }
 }

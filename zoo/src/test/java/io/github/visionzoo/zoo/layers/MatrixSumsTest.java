@@ -12,11 +12,13 @@ class MatrixSumsTest {
     void rowAndColumnSumsEqualNd4jSums() {
         Nd4j.getRandom().setSeed(7);
         INDArray m = Nd4j.rand(DataType.DOUBLE, 5, 7).subi(0.5);
-        INDArray rows = Nd4j.create(DataType.DOUBLE, 5);
+        INDArray rows = MatrixSums.rowSums(m, 1.0);
+        INDArray means = MatrixSums.rowSums(m, 1.0 / 7);
         INDArray cols = Nd4j.create(DataType.DOUBLE, 7);
-        MatrixSums.rowSums(m, Nd4j.ones(DataType.DOUBLE, 7, 1), rows);
         MatrixSums.columnSums(m, Nd4j.ones(DataType.DOUBLE, 1, 5), cols);
-        assertThat(rows.equalsWithEps(m.sum(1), 1e-12)).as(rows + " vs " + m.sum(1)).isTrue();
+        assertThat(rows.shape()).containsExactly(5, 1);
+        assertThat(rows.equalsWithEps(m.sum(true, 1), 1e-12)).as(rows + " vs " + m.sum(true, 1)).isTrue();
+        assertThat(means.equalsWithEps(m.mean(true, 1), 1e-12)).as(means + " vs " + m.mean(true, 1)).isTrue();
         assertThat(cols.equalsWithEps(m.sum(0), 1e-12)).as(cols + " vs " + m.sum(0)).isTrue();
     }
 
