@@ -83,7 +83,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = {"A malloc library to preload (LD_PRELOAD) into visionzoo's processes, e.g. "
                     + "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 (Debian: apt-get install "
                     + "libtcmalloc-minimal4). Default: the system's malloc. PyTorch runs on the malloc of this "
-                    + "command's environment (Debian's OpenBLAS ran 3-7x slower under tcmalloc here)."})
+                    + "command's environment."})
     Path malloc;
 
     @Mixin
