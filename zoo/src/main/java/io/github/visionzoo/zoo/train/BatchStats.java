@@ -16,8 +16,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * with several workers, every worker's network reports here.
  *
  * <ul>
- * <li>Loss: DL4J's score minus the regularization term it adds (0.5 * wd * |w|^2, not part of PyTorch's loss), so the
- * reported loss is the cross-entropy of the batch (with smoothed labels, when the recipe smooths them).
+ * <li>Loss: DL4J's score minus the regularization term it adds (SGD's L2, 0.5 * wd * |w|^2, not part of PyTorch's
+ * loss; AdamW's {@link DecoupledWeightDecay} adds none), so the reported loss is the cross-entropy of the batch (with smoothed labels, when the recipe smooths them).
  * <li>Accuracy: DL4J does not compute the output layer's activations during training, so the forward-pass activations
  * are multiplied through the head's weights once more ({@code argmax(x W + b)}, a few flops per example); for heads
  * that are not a dense {@code OutputLayer} fed directly, the accuracy is not measured (NaN).

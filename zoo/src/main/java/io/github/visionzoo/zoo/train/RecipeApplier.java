@@ -18,7 +18,6 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.learning.regularization.L2Regularization;
 import org.nd4j.linalg.learning.regularization.Regularization;
-import org.nd4j.linalg.learning.regularization.WeightDecay;
 import org.nd4j.linalg.schedule.ISchedule;
 
 /** Turns a {@link TrainingRecipe} into DL4J updaters and regularization, and sets them on every layer of a graph. */
@@ -46,7 +45,7 @@ final class RecipeApplier {
         List<Regularization> list = new ArrayList<>();
         if (recipe.weightDecay() > 0) {
             list.add(recipe.optimizer().equals("adamw")
-                    ? new WeightDecay(recipe.weightDecay(), true)
+                    ? new DecoupledWeightDecay(recipe.weightDecay())
                     : new L2Regularization(recipe.weightDecay()));
         }
         return list;

@@ -26,9 +26,9 @@ import org.nd4j.linalg.schedule.StepSchedule;
  *
  * <p>Optimizers, as PyTorch's:
  * <ul>
- * <li>{@code adamw}: DL4J's Adam (beta1 0.9, beta2 0.999, epsilon 1e-8) with decoupled weight decay, DL4J's
- * {@code WeightDecay(wd, applyLR=true)}: after the Adam step, {@code w -= lr * wd * w} with the scheduled rate, as
- * {@code torch.optim.AdamW}. Departure: DL4J folds Adam's bias correction into the step size, so epsilon acts as
+ * <li>{@code adamw}: DL4J's Adam (beta1 0.9, beta2 0.999, epsilon 1e-8) with decoupled weight decay,
+ * {@link DecoupledWeightDecay}: after the Adam step, {@code w -= lr * wd * w} with the scheduled rate, as
+ * {@code torch.optim.AdamW} (and, as there, no decay term in the loss). Departure: DL4J folds Adam's bias correction into the step size, so epsilon acts as
  * {@code epsilon * sqrt(1 - beta2^t)} (Kingma and Ba's "efficient version"), a difference of no practical effect.
  * <li>{@code sgd}: plain SGD without {@code momentum}, else {@link MomentumSgd} (PyTorch's heavy-ball or Nesterov
  * formulation); weight decay is L2 added to the gradient before the momentum, as {@code torch.optim.SGD} and the

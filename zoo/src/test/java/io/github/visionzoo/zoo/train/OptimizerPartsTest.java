@@ -8,12 +8,14 @@ import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.regularization.WeightDecay;
 
 class OptimizerPartsTest {
     @Test
@@ -49,6 +51,32 @@ class OptimizerPartsTest {
         BaseLayer fc = (BaseLayer) ((LayerVertex) back.getVertices().get("fc")).getLayerConf().getLayer();
         assertThat(fc.getIUpdater()).isEqualTo(sgd.updater(20));
         assertThat(fc.getIUpdater().getLearningRate(5, 0)).isCloseTo(0.1 * 6 / 10, within(1e-12));
+    }
+
+    @Test
+    void decoupledWeightDecayUpdatesAsDl4jsWeightDecayAndScoresNothing() {
+        INDArray param = Nd4j.createFromArray(new double[] {1, -2, 3});
+        INDArray update = Nd4j.createFromArray(new double[] {0.5, 0.5, 0.5});
+        INDArray expected = update.dup();
+        new WeightDecay(0.01, true).apply(param, expected, 0.1, 0, 0);
+        new DecoupledWeightDecay(0.01).apply(param, update, 0.1, 0, 0);
+        assertThat(update.getDouble(2)).isCloseTo(0.5 + 0.1 * 0.01 * 3, within(1e-15));
+        assertThat(update).isEqualTo(expected);
+        assertThat(new WeightDecay(0.01, true).score(param, 0, 0)).isGreaterThan(0);
+        assertThat(new DecoupledWeightDecay(0.01).score(param, 0, 0)).isZero();
+
+        // an AdamW graph's score is its loss alone; the decay survives DL4J's JSON
+        TrainingRecipe adamw = new TrainingRecipe("t", null, "adamw", 1e-3, 0.0, false, 0.5, 8, 5, null, null, 32,
+                "eval", 1, null);
+        ComputationGraphConfiguration conf = adamw.applyTo(
+                new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1), 8, false, 32).configuration(3), 20);
+        ComputationGraphConfiguration back = ComputationGraphConfiguration.fromJson(conf.toJson());
+        BaseLayer fc = (BaseLayer) ((LayerVertex) back.getVertices().get("fc")).getLayerConf().getLayer();
+        assertThat(fc.getRegularization()).containsExactly(new DecoupledWeightDecay(0.5));
+        assertThat(new DecoupledWeightDecay(0.5)).isNotEqualTo(new WeightDecay(0.5, true));
+        ComputationGraph graph = new ComputationGraph(back);
+        graph.init();
+        assertThat(graph.calcRegularizationScore(true)).isZero();
     }
 
     @Test

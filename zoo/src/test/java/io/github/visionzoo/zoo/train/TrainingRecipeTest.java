@@ -20,7 +20,6 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.learning.regularization.L2Regularization;
-import org.nd4j.linalg.learning.regularization.WeightDecay;
 import org.nd4j.linalg.schedule.ISchedule;
 
 class TrainingRecipeTest {
@@ -189,7 +188,7 @@ class TrainingRecipeTest {
                 if (b instanceof BatchNormalization bn) {
                     assertThat(bn.getRegularizationByParam("gamma")).isNull();
                 } else {
-                    assertThat(b.getRegularization()).containsExactly(new WeightDecay(0.05, true));
+                    assertThat(b.getRegularization()).containsExactly(new DecoupledWeightDecay(0.05));
                 }
             }
         }
