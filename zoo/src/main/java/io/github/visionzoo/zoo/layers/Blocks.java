@@ -17,7 +17,7 @@ import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
@@ -179,17 +179,17 @@ public final class Blocks {
     }
 
     /**
-     * A fully connected layer. {@code dropoutBefore} is the probability of dropping each input unit (PyTorch's
-     * {@code Dropout(p)} just before this layer), 0 for none; DL4J's own {@code dropOut} takes the keep probability.
+     * A fully connected layer: a {@link Linear}. {@code dropoutBefore} is the probability of dropping each input unit
+     * (PyTorch's {@code Dropout(p)} just before this layer), 0 for none; DL4J's own {@code dropOut} takes the keep
+     * probability.
      */
     public static String dense(GraphBuilder g, String name, String input, int nOut, Activation activation,
                                double dropoutBefore, IWeightInit init, double biasInit) {
-        DenseLayer.Builder b = new DenseLayer.Builder().nOut(nOut).activation(activation).weightInit(init)
-                .biasInit(biasInit);
+        Linear linear = new Linear(nOut, activation.getActivationFunction(), init, biasInit);
         if (dropoutBefore > 0) {
-            b.dropOut(1.0 - dropoutBefore);
+            linear.setIDropout(new Dropout(1.0 - dropoutBefore));
         }
-        g.addLayer(name, b.build(), input);
+        g.addLayer(name, linear, input);
         return name;
     }
 

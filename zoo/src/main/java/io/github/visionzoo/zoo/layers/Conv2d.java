@@ -8,9 +8,6 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.TrainingListener;
-import org.nd4j.linalg.activations.IActivation;
-import org.nd4j.linalg.activations.impl.ActivationIdentity;
-import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -54,13 +51,6 @@ public class Conv2d extends ConvolutionLayer {
         return builder;
     }
 
-    /** Whether the layer's output can stand in for its pre-activation in the backward pass. */
-    static boolean outputServesBackprop(IActivation a) {
-        return a instanceof ActivationIdentity || a instanceof ActivationReLU r && r.getMax() == null
-                && (r.getThreshold() == null || r.getThreshold() == 0.0)
-                && (r.getNegativeSlope() == null || r.getNegativeSlope() == 0.0);
-    }
-
     @Override
     public Conv2d clone() {
         return (Conv2d) super.clone();
@@ -83,7 +73,7 @@ public class Conv2d extends ConvolutionLayer {
         /** Whether DL4J would cache in this forward pass, in the workspace that holds the activations. */
         private boolean cachesHere(boolean training, LayerWorkspaceMgr mgr) {
             return training && cacheMode != null && cacheMode != CacheMode.NONE && helper != null
-                    && helperCountFail == 0 && outputServesBackprop(layerConf().getActivationFn())
+                    && helperCountFail == 0 && RuntimeLayers.identityOrPlainRelu(layerConf().getActivationFn())
                     && mgr.hasConfiguration(ArrayType.FF_CACHE) && mgr.isWorkspaceOpen(ArrayType.FF_CACHE)
                     && mgr.hasConfiguration(ArrayType.ACTIVATIONS)
                     && mgr.getWorkspaceName(ArrayType.FF_CACHE).equals(mgr.getWorkspaceName(ArrayType.ACTIVATIONS));

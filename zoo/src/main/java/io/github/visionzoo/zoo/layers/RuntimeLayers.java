@@ -4,9 +4,12 @@ import java.util.Collection;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** What every custom layer's {@code instantiate} does with its running layer, in one place. */
+/** What the custom layers' running layers share: their wiring in {@code instantiate}, and when an output serves backprop. */
 final class RuntimeLayers {
     private RuntimeLayers() {
     }
@@ -23,5 +26,16 @@ final class RuntimeLayers {
         layer.setParamTable(conf.getLayer().initializer().init(conf, paramsView, initializeParams));
         layer.setConf(conf);
         return layer;
+    }
+
+    /**
+     * Identity or ReLU without threshold, slope or cap: the activations whose output can stand in for the
+     * pre-activation in the backward pass (identity's backward pass never reads it; ReLU's derivative is 1 exactly
+     * where the output is positive), and the ones {@link BatchNorm} fuses.
+     */
+    static boolean identityOrPlainRelu(IActivation a) {
+        return a instanceof ActivationIdentity || a instanceof ActivationReLU r && r.getMax() == null
+                && (r.getThreshold() == null || r.getThreshold() == 0.0)
+                && (r.getNegativeSlope() == null || r.getNegativeSlope() == 0.0);
     }
 }

@@ -1,6 +1,7 @@
 package io.github.visionzoo.zoo.weights;
 
 import io.github.visionzoo.zoo.layers.Conv2d;
+import io.github.visionzoo.zoo.layers.Linear;
 import io.github.visionzoo.zoo.layers.PatchEmbedding;
 import io.github.visionzoo.zoo.layers.TorchNamed;
 import java.util.function.UnaryOperator;
@@ -96,7 +97,8 @@ public final class TorchvisionMapping implements WeightMapping {
             } else if (conf.getClass() == ConvolutionLayer.class || conf.getClass() == Conv2d.class) {
                 mine.add(new Binding(v + ".weight", v, DefaultParamInitializer.WEIGHT_KEY, Layout.SAME, isHead));
                 mine.add(new Binding(v + ".bias", v, DefaultParamInitializer.BIAS_KEY, Layout.VECTOR, isHead));
-            } else if (conf.getClass() == DenseLayer.class || conf.getClass() == OutputLayer.class) {
+            } else if (conf.getClass() == DenseLayer.class || conf.getClass() == Linear.class
+                    || conf.getClass() == OutputLayer.class) {
                 mine.add(new Binding(v + ".weight", v, DefaultParamInitializer.WEIGHT_KEY, Layout.TRANSPOSE, isHead));
                 mine.add(new Binding(v + ".bias", v, DefaultParamInitializer.BIAS_KEY, Layout.VECTOR, isHead));
             } else if (conf instanceof BatchNormalization) {

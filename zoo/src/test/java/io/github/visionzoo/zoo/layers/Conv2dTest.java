@@ -109,11 +109,11 @@ class Conv2dTest {
 
     @Test
     void keepsTheCopyForOtherActivations() {
-        assertThat(Conv2d.outputServesBackprop(Activation.IDENTITY.getActivationFunction())).isTrue();
-        assertThat(Conv2d.outputServesBackprop(new ActivationReLU())).isTrue();
-        assertThat(Conv2d.outputServesBackprop(new ActivationReLU(6.0, 0.0, 0.0))).isFalse();
-        assertThat(Conv2d.outputServesBackprop(new ActivationReLU(null, 0.5, null))).isFalse();
-        assertThat(Conv2d.outputServesBackprop(new ActivationTanH())).isFalse();
+        assertThat(RuntimeLayers.identityOrPlainRelu(Activation.IDENTITY.getActivationFunction())).isTrue();
+        assertThat(RuntimeLayers.identityOrPlainRelu(new ActivationReLU())).isTrue();
+        assertThat(RuntimeLayers.identityOrPlainRelu(new ActivationReLU(6.0, 0.0, 0.0))).isFalse();
+        assertThat(RuntimeLayers.identityOrPlainRelu(new ActivationReLU(null, 0.5, null))).isFalse();
+        assertThat(RuntimeLayers.identityOrPlainRelu(new ActivationTanH())).isFalse();
     }
 
     @Test
