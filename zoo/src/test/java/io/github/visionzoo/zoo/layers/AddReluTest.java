@@ -10,6 +10,7 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -93,6 +94,29 @@ class AddReluTest {
                 dir);
         assertThat(restored.getConfiguration().getVertices().get("relu")).isInstanceOf(AddRelu.class);
         assertThat(new AddRelu()).isNotEqualTo(new ElementWiseVertex(ElementWiseVertex.Op.Add));
+    }
+
+    @Test
+    void backwardPassWithoutTheTrainingForwardPassRecomputesTheMask() {
+        ComputationGraph graph = graph(DataType.FLOAT, true);
+        var vertex = graph.getVertex("relu");
+        INDArray a = Nd4j.rand(DataType.FLOAT, 2, 4, 5, 5).subi(0.5);
+        INDArray b = Nd4j.rand(DataType.FLOAT, 2, 4, 5, 5).subi(0.5);
+        INDArray eps = Nd4j.rand(DataType.FLOAT, 2, 4, 5, 5);
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        vertex.setInputs(a, b);
+        vertex.setEpsilon(eps);
+        INDArray[] cold = vertex.doBackward(false, mgr).getSecond();
+        vertex.setInputs(a, b);
+        vertex.doForward(true, mgr);
+        vertex.setEpsilon(eps);
+        INDArray[] kept = vertex.doBackward(false, mgr).getSecond();
+        INDArray expected = eps.mul(a.add(b).gt(0).castTo(DataType.FLOAT));
+        assertThat(cold[0]).isEqualTo(expected);
+        assertThat(cold[1]).isEqualTo(expected);
+        assertThat(kept[0]).isEqualTo(expected);
+        assertThat(kept[1]).isEqualTo(expected).isNotSameAs(kept[0]);
+        assertThat(expected.sumNumber().doubleValue()).isGreaterThan(0).isLessThan(eps.sumNumber().doubleValue());
     }
 
     @Test
