@@ -18,10 +18,19 @@ final class MatrixSums {
     private MatrixSums() {
     }
 
+    /**
+     * {@code out = alpha * op(a) op(b) + beta * out}, rank 2 or a batch of matrices in the leading dimensions (oneDNN
+     * adds {@code beta * out} as a post-op, at no measurable cost).
+     */
+    static void mmul(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB, double alpha,
+                     double beta) {
+        Nd4j.exec(new Mmul(a, b, out, alpha, beta,
+                MMulTranspose.builder().transposeA(transposeA).transposeB(transposeB).build()));
+    }
+
     /** {@code alpha * op(a) op(b)} into {@code out}, rank 2 or a batch of matrices in the leading dimensions. */
     static void mmul(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB, double alpha) {
-        Nd4j.exec(new Mmul(a, b, out, alpha, 0.0,
-                MMulTranspose.builder().transposeA(transposeA).transposeB(transposeB).build()));
+        mmul(a, b, out, transposeA, transposeB, alpha, 0.0);
     }
 
     /** {@code op(a) op(b)} into {@code out}. */

@@ -6,13 +6,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import io.github.visionzoo.zoo.testing.Golden;
 import java.nio.file.Path;
+import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.layers.LocalResponseNormalization;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -109,6 +113,123 @@ class LocalResponseNormTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> GraphChecks.assertGradientsMatch(g,
                 Nd4j.randn(DataType.DOUBLE, 2, 7, 5, 4).muli(2), Nd4j.rand(DataType.DOUBLE, 2, 3)))
                 .isInstanceOf(AssertionError.class);
+    }
+
+    /** {@code sum(g * lrn(x))} straight from the definition, for {@code x [b, c, h, w]} in double. */
+    private static double referenceLoss(LocalResponseNorm conf, double[] x, double[] g, int b, int c, int hw) {
+        int n = conf.getSize();
+        double loss = 0;
+        for (int i = 0; i < b; i++) {
+            for (int ch = 0; ch < c; ch++) {
+                for (int p = 0; p < hw; p++) {
+                    double sum = 0;
+                    for (int j = Math.max(0, ch - n / 2); j <= Math.min(c - 1, ch + (n - 1) / 2); j++) {
+                        double v = x[(i * c + j) * hw + p];
+                        sum += v * v;
+                    }
+                    int at = (i * c + ch) * hw + p;
+                    loss += g[at] * x[at] / Math.pow(conf.getK() + conf.meanCoefficient() * sum / n, conf.getBeta());
+                }
+            }
+        }
+        return loss;
+    }
+
+    /**
+     * The running layer's output and input gradient against the definition (its value and central differences), for
+     * windows wider than the channels, size 1, even sizes and both conventions; and the same gradient when backprop
+     * comes without a training forward pass (none, or an inference one).
+     */
+    @Test
+    void matchesDefinitionForEdgeWindows() {
+        var cases = List.of(
+                new LocalResponseNorm(5, 0.8, 0.75, 2.0, LocalResponseNorm.Convention.PYTORCH), // c=2 < size
+                new LocalResponseNorm(1, 0.5, 0.6, 1.0, LocalResponseNorm.Convention.PAPER),
+                new LocalResponseNorm(4, 0.9, 0.75, 1.5, LocalResponseNorm.Convention.PYTORCH),
+                new LocalResponseNorm(6, 0.3, 1.3, 1.0, LocalResponseNorm.Convention.PAPER),
+                new LocalResponseNorm(3, 0.4, 0.5, 2.0, LocalResponseNorm.Convention.PAPER));
+        int[] channels = {2, 7, 7, 9, 5};
+        int b = 2;
+        int hw = 6;
+        for (int ci = 0; ci < cases.size(); ci++) {
+            LocalResponseNorm conf = cases.get(ci);
+            int c = channels[ci];
+            String name = "size " + conf.getSize() + ", " + conf.getConvention() + ", c " + c;
+            NeuralNetConfiguration nnc = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).layer(conf)
+                    .build();
+            var layer = conf.instantiate(nnc, List.of(), 0, null, false, DataType.DOUBLE);
+            LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+            Nd4j.getRandom().setSeed(11 + ci);
+            INDArray x = Nd4j.randn(DataType.DOUBLE, b, c, 3, 2).muli(2);
+            INDArray g = Nd4j.randn(DataType.DOUBLE, b, c, 3, 2);
+            double[] xs = x.data().asDouble();
+            double[] gs = g.data().asDouble();
+
+            layer.setInput(x, mgr);
+            INDArray out = layer.activate(true, mgr);
+            assertThat(out.mul(g).sumNumber().doubleValue()).as(name)
+                    .isCloseTo(referenceLoss(conf, xs, gs, b, c, hw), org.assertj.core.data.Offset.offset(1e-12));
+            INDArray dx = layer.backpropGradient(g, mgr).getSecond().dup();
+
+            double[] numeric = new double[xs.length];
+            double h = 1e-6;
+            for (int e = 0; e < xs.length; e++) {
+                double[] plus = xs.clone();
+                double[] minus = xs.clone();
+                plus[e] += h;
+                minus[e] -= h;
+                numeric[e] = (referenceLoss(conf, plus, gs, b, c, hw) - referenceLoss(conf, minus, gs, b, c, hw))
+                        / (2 * h);
+            }
+            INDArray expected = Nd4j.create(numeric, x.shape(), 'c');
+            assertThat(Golden.maxAbsDiff(dx, expected)).as(name).isLessThan(1e-7);
+            // the window couples channels: far from the gradient of x * D^-beta with D held fixed
+            assertThat(Golden.maxAbsDiff(dx, g.mul(out).div(x))).as(name).isGreaterThan(1e-3);
+
+            layer.setInput(x.dup(), mgr); // no forward pass
+            assertThat(Golden.maxAbsDiff(layer.backpropGradient(g, mgr).getSecond(), dx)).as(name).isLessThan(1e-12);
+            layer.setInput(x.dup(), mgr);
+            layer.activate(false, mgr);
+            assertThat(Golden.maxAbsDiff(layer.backpropGradient(g, mgr).getSecond(), dx)).as(name).isLessThan(1e-12);
+        }
+    }
+
+    /**
+     * The backward pass uses arrays that the forward pass left in DL4J's workspaces: its gradients in a graph with
+     * workspaces equal those without.
+     */
+    @Test
+    void gradientsWithWorkspacesEqualThoseWithout() {
+        INDArray[] gradients = new INDArray[2];
+        Nd4j.getRandom().setSeed(5);
+        INDArray x = Nd4j.randn(DataType.DOUBLE, 3, 7, 5, 4).muli(2);
+        INDArray labels = Nd4j.rand(DataType.DOUBLE, 3, 3);
+        WorkspaceMode[] modes = {WorkspaceMode.ENABLED, WorkspaceMode.NONE};
+        for (int m = 0; m < 2; m++) {
+            ComputationGraphConfiguration conf = Blocks.newGraph(1, DataType.DOUBLE, 7, 5, 4)
+                    .addLayer("conv", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(1, 1).nOut(7)
+                            .activation(Activation.RELU).build(), Blocks.INPUT)
+                    .addLayer("lrn", new LocalResponseNorm(5, 0.5, 0.75, 2.0, LocalResponseNorm.Convention.PYTORCH),
+                            "conv")
+                    .addLayer("conv2", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(1, 1).nOut(7)
+                            .activation(Activation.IDENTITY).build(), "lrn")
+                    .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv2")
+                    .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(3)
+                            .activation(Activation.IDENTITY).build(), "pool")
+                    .setOutputs("out")
+                    .build();
+            conf.setTrainingWorkspaceMode(modes[m]);
+            conf.setInferenceWorkspaceMode(modes[m]);
+            ComputationGraph g = new ComputationGraph(conf);
+            g.init();
+            g.setInputs(x);
+            g.setLabels(labels);
+            g.computeGradientAndScore();
+            g.computeGradientAndScore(); // the second time, in workspaces sized by the first
+            gradients[m] = g.gradient().gradient().dup();
+        }
+        assertThat(gradients[0].norm2Number().doubleValue()).isGreaterThan(1e-6);
+        assertThat(Golden.maxAbsDiff(gradients[0], gradients[1])).isLessThan(1e-12);
     }
 
     @Test
