@@ -103,6 +103,22 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** How a child process runs: {@link ChildProcess#run(List, Map)}; tests put a fake in its place. */
+    @FunctionalInterface
+    public interface Launcher {
+        ChildProcess.Outcome run(List<String> command, Map<String, String> environment) throws IOException;
+    }
+
+    private final Launcher launcher;
+
+    public BenchCommand() {
+        this(ChildProcess::run);
+    }
+
+    public BenchCommand(Launcher launcher) {
+        this.launcher = launcher;
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getOut();
@@ -247,14 +263,14 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private ChildProcess.Outcome runJava(List<String> args) throws IOException {
-        return ChildProcess.run(ChildProcess.javaCommand(ModelBench.class, args), childEnvironment);
+        return launcher.run(ChildProcess.javaCommand(ModelBench.class, args), childEnvironment);
     }
 
     private ChildProcess.Outcome runPython(List<String> args) {
         List<String> cmd = new ArrayList<>(List.of(python, pytorchScript.toString()));
         cmd.addAll(args);
         try {
-            return ChildProcess.run(cmd, pythonEnvironment);
+            return launcher.run(cmd, pythonEnvironment);
         } catch (IOException e) {
             throw new IllegalArgumentException("--python " + python + ": cannot run it (" + e.getMessage() + "); give "
                     + "--python PATH to a Python 3 with torch and torchvision", e);
