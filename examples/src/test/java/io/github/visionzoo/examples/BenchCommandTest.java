@@ -6,15 +6,27 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.visionzoo.examples.CliTest.Result;
+import io.github.visionzoo.examples.bench.ChildProcess;
+import io.github.visionzoo.examples.cli.BenchCommand;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * {@code bench}: the child JVMs, the PyTorch merge (through a stand-in for Python that prints what
- * {@code bench_pytorch.py} prints) and the option errors. No timing is asserted.
+ * {@code bench_pytorch.py} prints), the rounds (through {@link FakeChildren}, which answers for both) and the option
+ * errors. No timing is asserted.
  */
 class BenchCommandTest {
     private static final String TINY_RESNET = "{\"family\":\"resnet\",\"block\":\"basic\",\"layers\":[1,1],"
@@ -108,6 +120,168 @@ class BenchCommandTest {
                 "visionzoo's processes preloaded " + malloc.toAbsolutePath());
     }
 
+    /**
+     * Stands in for every child process: records each launch ({@code "visionzoo resnet18"}, {@code "pytorch --peak"})
+     * and answers a model's launch with the next result queued for its framework.
+     */
+    private static final class FakeChildren implements BenchCommand.Launcher {
+        static final String PYTHON = "fake-python";
+        final List<String> launches = new ArrayList<>();
+        final Deque<Map<String, Object>> visionzoo = new ArrayDeque<>();
+        final Deque<Map<String, Object>> pytorch = new ArrayDeque<>();
+
+        @Override
+        public ChildProcess.Outcome run(List<String> command, Map<String, String> environment) {
+            String framework = command.get(0).equals(PYTHON) ? "pytorch" : "visionzoo";
+            if (command.contains("--peak")) {
+                launches.add(framework + " --peak");
+                return new ChildProcess.Outcome(0, Map.of("matmulSize", 64, "matmulGflops", 100.0), null);
+            }
+            launches.add(framework + " " + command.get(command.indexOf("--model") + 1));
+            Map<String, Object> result = (framework.equals("pytorch") ? pytorch : visionzoo).removeFirst();
+            return new ChildProcess.Outcome(0, result, (String) result.get("error"));
+        }
+
+        /** Queues one round's result: images/s for training and inference, and peak memory in MiB. */
+        static Map<String, Object> figures(double train, double inference, long rssMib) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("imageSize", 224);
+            m.put("trainImagesPerSecond", train);
+            m.put("inferenceImagesPerSecond", inference);
+            m.put("peakRssBytes", rssMib << 20);
+            return m;
+        }
+    }
+
+    private static Result runWith(FakeChildren children, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new BenchCommand(children));
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void roundsAlternateAndGiveMediansWithTheRangeOfTheRoundsRatios(@TempDir Path dir) throws Exception {
+        FakeChildren children = new FakeChildren();
+        // resnet18: training ratios 0.5, 1.5, 2.0 (median 1.5, while the medians' ratio is 20 / 20 = 1.0),
+        // inference 1.0, 1.1, 1.05, memory 1.0, 1.2, 1.1
+        children.visionzoo.add(FakeChildren.figures(10, 40, 100));
+        children.visionzoo.add(FakeChildren.figures(30, 44, 120));
+        children.visionzoo.add(FakeChildren.figures(20, 42, 110));
+        for (double train : new double[] {20, 20, 10}) {
+            children.pytorch.add(FakeChildren.figures(train, 40, 100));
+        }
+        // resnet34: visionzoo fails in round 2, so rounds 1 and 3 count
+        children.visionzoo.add(FakeChildren.figures(10, 40, 100));
+        children.visionzoo.add(Map.of("error", "fake out of memory"));
+        children.visionzoo.add(FakeChildren.figures(20, 40, 100));
+        for (double train : new double[] {20, 20, 10}) {
+            children.pytorch.add(FakeChildren.figures(train, 40, 100));
+        }
+        Path script = Files.writeString(dir.resolve("bench_pytorch.py"), "# not run\n");
+        Path out = dir.resolve("bench.json");
+
+        Result r = runWith(children, "--models", "resnet18,resnet34", "--rounds", "3", "--pytorch", "--python",
+                FakeChildren.PYTHON, "--pytorch-script", script.toString(), "--out", out.toString());
+
+        assertThat(r.code()).as(r.err()).isEqualTo(1);
+        assertThat(r.err()).contains("1 measurement(s) failed");
+        assertThat(children.launches).containsExactly("pytorch --peak", "visionzoo --peak",
+                "visionzoo resnet18", "pytorch resnet18", "visionzoo resnet18", "pytorch resnet18",
+                "visionzoo resnet18", "pytorch resnet18",
+                "visionzoo resnet34", "pytorch resnet34", "visionzoo resnet34", "pytorch resnet34",
+                "visionzoo resnet34", "pytorch resnet34");
+        JsonNode json = new ObjectMapper().readTree(out.toFile());
+        assertThat(json.get("rounds").asInt()).isEqualTo(3);
+
+        JsonNode first = json.at("/results/0");
+        assertThat(first.at("/visionzoo/trainImagesPerSecond").asDouble()).isEqualTo(20.0);
+        assertThat(first.at("/visionzoo/inferenceImagesPerSecond").asDouble()).isEqualTo(42.0);
+        assertThat(first.at("/visionzoo/peakRssBytes").asDouble()).isEqualTo(110.0 * (1 << 20));
+        assertThat(first.at("/visionzoo/medianOfRounds").asInt()).isEqualTo(3);
+        assertThat(first.at("/visionzoo/imageSize").isInt()).isTrue(); // the same in every round: kept as it was
+        double fwd = first.get("forwardGflopPerImage").asDouble();
+        assertThat(first.at("/visionzoo/trainGflopPerSecond").asDouble()).isCloseTo(3 * fwd * 20, within(1e-9));
+        assertThat(first.at("/pytorch/trainImagesPerSecond").asDouble()).isEqualTo(20.0);
+        assertThat(first.at("/ratio/train").asDouble()).isCloseTo(1.5, within(1e-12));
+        assertThat(first.at("/ratioSpread/train/min").asDouble()).isCloseTo(0.5, within(1e-12));
+        assertThat(first.at("/ratioSpread/train/max").asDouble()).isCloseTo(2.0, within(1e-12));
+        assertThat(first.at("/ratioSpread/train/rounds").asInt()).isEqualTo(3);
+        assertThat(first.at("/ratio/inference").asDouble()).isCloseTo(1.05, within(1e-12));
+        assertThat(first.at("/ratioSpread/inference/min").asDouble()).isCloseTo(1.0, within(1e-12));
+        assertThat(first.at("/ratioSpread/inference/max").asDouble()).isCloseTo(1.1, within(1e-12));
+        assertThat(first.at("/ratio/peakRss").asDouble()).isCloseTo(1.1, within(1e-12));
+        assertThat(first.at("/ratioSpread/peakRss/max").asDouble()).isCloseTo(1.2, within(1e-12));
+        // every round's own figures, both sides
+        assertThat(first.get("perRound")).hasSize(3);
+        assertThat(first.at("/perRound/1/visionzoo/trainImagesPerSecond").asDouble()).isEqualTo(30.0);
+        assertThat(first.at("/perRound/2/pytorch/trainImagesPerSecond").asDouble()).isEqualTo(10.0);
+        assertThat(first.at("/perRound/2/ratio/train").asDouble()).isCloseTo(2.0, within(1e-12));
+
+        JsonNode second = json.at("/results/1");
+        assertThat(second.at("/perRound/1/visionzoo/error").asText()).contains("fake out of memory");
+        assertThat(second.at("/visionzoo").has("error")).isFalse();
+        assertThat(second.at("/visionzoo/medianOfRounds").asInt()).isEqualTo(2);
+        assertThat(second.at("/visionzoo/trainImagesPerSecond").asDouble()).isEqualTo(15.0);
+        assertThat(second.at("/ratio/train").asDouble()).isCloseTo(1.25, within(1e-12)); // of 0.5 and 2.0
+        assertThat(second.at("/ratioSpread/train/rounds").asInt()).isEqualTo(2);
+
+        assertThat(r.out()).contains("resnet18 at 224 px", ", 3 rounds ...", "round 2 of 3:",
+                "medians of 3 rounds", "train 1.50 (0.50-2.00, 3 rounds), inference 1.05 (1.00-1.10, 3 rounds)",
+                "train 1.25 (0.50-2.00, 2 rounds)");
+        assertThat(dir.resolve("bench.md")).content().contains("3 rounds per model",
+                "| 1.50 (0.50-2.00, 3 rounds) | 1.05 (1.00-1.10, 3 rounds) | 1.10 (1.00-1.20, 3 rounds) |",
+                "| 1.25 (0.50-2.00, 2 rounds) |");
+    }
+
+    @Test
+    void roundsWithoutPyTorchRunOnlyVisionzoo(@TempDir Path dir) throws Exception {
+        FakeChildren children = new FakeChildren();
+        children.visionzoo.add(FakeChildren.figures(10, 40, 100));
+        children.visionzoo.add(FakeChildren.figures(30, 60, 200));
+        Path out = dir.resolve("bench.json");
+
+        Result r = runWith(children, "--models", "resnet18", "--rounds", "2", "--out", out.toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(children.launches).containsExactly("visionzoo --peak", "visionzoo resnet18", "visionzoo resnet18");
+        JsonNode row = new ObjectMapper().readTree(out.toFile()).at("/results/0");
+        assertThat(row.at("/visionzoo/trainImagesPerSecond").asDouble()).isEqualTo(20.0); // even: the middle two's mean
+        assertThat(row.at("/visionzoo/peakRssBytes").asDouble()).isEqualTo(150.0 * (1 << 20));
+        assertThat(row.at("/visionzoo/medianOfRounds").asInt()).isEqualTo(2);
+        assertThat(row.get("perRound")).hasSize(2);
+        assertThat(row.has("pytorch")).isFalse();
+        assertThat(row.has("ratioSpread")).isFalse();
+        assertThat(r.out()).contains("medians of 2 rounds");
+    }
+
+    @Test
+    void oneRoundKeepsTheSingleRunRow(@TempDir Path dir) throws Exception {
+        FakeChildren children = new FakeChildren();
+        children.visionzoo.add(FakeChildren.figures(10, 40, 100));
+        children.pytorch.add(FakeChildren.figures(20, 40, 100));
+        Path script = Files.writeString(dir.resolve("bench_pytorch.py"), "# not run\n");
+        Path out = dir.resolve("bench.json");
+
+        Result r = runWith(children, "--models", "resnet18", "--pytorch", "--python", FakeChildren.PYTHON,
+                "--pytorch-script", script.toString(), "--out", out.toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(out.toFile());
+        assertThat(json.get("rounds").asInt()).isEqualTo(1);
+        JsonNode row = json.at("/results/0");
+        assertThat(row.at("/ratio/train").asDouble()).isEqualTo(0.5);
+        assertThat(row.has("perRound")).isFalse();
+        assertThat(row.has("ratioSpread")).isFalse();
+        assertThat(row.get("visionzoo").has("medianOfRounds")).isFalse();
+        assertThat(r.out()).contains("visionzoo / PyTorch: train 0.50, inference 1.00, peak memory 1.00")
+                .doesNotContain("round");
+        assertThat(dir.resolve("bench.md")).content().contains("| 0.50 | 1.00 | 1.00 |").doesNotContain("rounds");
+    }
+
     @Test
     void unknownModelIsBadInputBeforeAnythingRuns(@TempDir Path dir) {
         Result r = CliTest.run("bench", "--models", "resnet18,resnet35", "--out", dir.resolve("b.json").toString());
@@ -121,6 +295,9 @@ class BenchCommandTest {
         assertThat(CliTest.run("bench", "--batch", "0").err()).contains("--batch must be >= 1");
         assertThat(CliTest.run("bench", "--steps", "0").err()).contains("--steps must be >= 1");
         assertThat(CliTest.run("bench", "--warmup", "-1").code()).isEqualTo(2);
+        Result rounds = CliTest.run("bench", "--rounds", "0");
+        assertThat(rounds.code()).isEqualTo(2);
+        assertThat(rounds.err()).contains("--rounds must be >= 1");
         Result size = CliTest.run("bench", "--models", "alexnet", "--image-size", "64");
         assertThat(size.code()).isEqualTo(2);
         assertThat(size.err()).contains("--models alexnet", "227");

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The results of {@code visionzoo-examples bench}: the rates derived from a measurement (achieved GFLOP/s, share of
@@ -15,6 +16,10 @@ import java.util.Map;
  * <p>Achieved GFLOP/s count the forward FLOPs of {@link io.github.visionzoo.zoo.ModelFlops} per image: inference
  * {@code forward x images/s}, training {@code 3 x forward x images/s} (the backward pass is taken as twice the
  * forward). The machine's peak is the faster of the float32 matrix-product probes (ND4J's and PyTorch's).
+ *
+ * <p>With several rounds per model ({@link #combineRounds}) each figure of a row is the median over its rounds, and a
+ * ratio the median of the rounds' own ratios with their range: each round's visionzoo and PyTorch ran back to back, so
+ * a round's ratio is the fairest comparison the noisy machine allows.
  */
 public final class BenchReport {
     private BenchReport() {
@@ -76,6 +81,73 @@ public final class BenchReport {
         return x == null || y == null || y == 0 ? null : x / y;
     }
 
+    /**
+     * A model's row entries from its rounds, each {@code {visionzoo, pytorch, ratio}} (the last two with PyTorch). One
+     * round is returned as it is. Several give: per framework the first successful round's entry with every number
+     * replaced by its median over the successful rounds and {@code medianOfRounds} (how many; {@code error} when none
+     * succeeded); {@code ratio}, per metric the median of the rounds' ratios; {@code ratioSpread}, per metric their
+     * {@code min}, {@code max} and the number of {@code rounds} that gave one; and {@code perRound}, the rounds.
+     */
+    public static Map<String, Object> combineRounds(List<Map<String, Object>> rounds) {
+        if (rounds.size() == 1) {
+            return rounds.get(0);
+        }
+        Map<String, Object> row = new LinkedHashMap<>();
+        for (String framework : List.of("visionzoo", "pytorch")) {
+            if (rounds.get(0).containsKey(framework)) {
+                row.put(framework, medians(rounds.stream().map(r -> map(r.get(framework))).toList()));
+            }
+        }
+        if (rounds.get(0).containsKey("ratio")) {
+            Map<String, Object> ratio = new LinkedHashMap<>();
+            Map<String, Object> spread = new LinkedHashMap<>();
+            for (String metric : map(rounds.get(0).get("ratio")).keySet()) {
+                List<Double> values = rounds.stream().map(r -> number(map(r.get("ratio")), metric))
+                        .filter(Objects::nonNull).sorted().toList();
+                ratio.put(metric, values.isEmpty() ? null : median(values));
+                spread.put(metric, values.isEmpty() ? null : range(values));
+            }
+            row.put("ratio", ratio);
+            row.put("ratioSpread", spread);
+        }
+        row.put("perRound", rounds);
+        return row;
+    }
+
+    private static Map<String, Object> medians(List<Map<String, Object>> rounds) {
+        List<Map<String, Object>> ok = rounds.stream().filter(m -> m.get("error") == null).toList();
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (ok.isEmpty()) {
+            m.put("error", "every round failed; round 1: " + rounds.get(0).get("error"));
+            return m;
+        }
+        m.putAll(ok.get(0));
+        for (Map.Entry<String, Object> e : m.entrySet()) {
+            List<Double> values = ok.stream().map(r -> number(r, e.getKey())).filter(Objects::nonNull).sorted()
+                    .toList();
+            // equal values stay as they are (an image size of 32, not 32.0)
+            if (values.size() == ok.size() && !values.get(0).equals(values.get(values.size() - 1))) {
+                e.setValue(median(values));
+            }
+        }
+        m.put("medianOfRounds", ok.size());
+        return m;
+    }
+
+    private static Map<String, Object> range(List<Double> sorted) {
+        Map<String, Object> range = new LinkedHashMap<>();
+        range.put("min", sorted.get(0));
+        range.put("max", sorted.get(sorted.size() - 1));
+        range.put("rounds", sorted.size());
+        return range;
+    }
+
+    /** The median of sorted values. */
+    private static double median(List<Double> sorted) {
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
     /** The Markdown file beside a JSON results file: {@code x.json -> x.md}. */
     public static Path markdownFile(Path json) {
         String name = json.getFileName().toString();
@@ -119,10 +191,9 @@ public final class BenchReport {
         sb.append("  visionzoo ").append(summary(map(row.get("visionzoo"))));
         if (row.containsKey("pytorch")) {
             sb.append(System.lineSeparator()).append("  PyTorch   ").append(summary(map(row.get("pytorch"))));
-            Map<String, Object> r = map(row.get("ratio"));
             sb.append(System.lineSeparator()).append(String.format(Locale.ROOT,
-                    "  visionzoo / PyTorch: train %s, inference %s, peak memory %s", ratioText(r.get("train")),
-                    ratioText(r.get("inference")), ratioText(r.get("peakRss"))));
+                    "  visionzoo / PyTorch: train %s, inference %s, peak memory %s", ratioText(row, "train"),
+                    ratioText(row, "inference"), ratioText(row, "peakRss")));
         }
         return sb.toString();
     }
@@ -132,10 +203,11 @@ public final class BenchReport {
             return "failed: " + m.get("error");
         }
         return String.format(Locale.ROOT, "train %s img/s (%s GFLOP/s, %s of peak), inference %s img/s (%s GFLOP/s, "
-                        + "%s), peak RSS %s", rate(number(m, "trainImagesPerSecond")),
+                        + "%s), peak RSS %s MiB%s", rate(number(m, "trainImagesPerSecond")),
                 rate(number(m, "trainGflopPerSecond")), percent(number(m, "trainShareOfPeak")),
                 rate(number(m, "inferenceImagesPerSecond")), rate(number(m, "inferenceGflopPerSecond")),
-                percent(number(m, "inferenceShareOfPeak")), mib(number(m, "peakRssBytes")) + " MiB");
+                percent(number(m, "inferenceShareOfPeak")), mib(number(m, "peakRssBytes")),
+                m.get("medianOfRounds") == null ? "" : "; medians of " + rounds(m.get("medianOfRounds")));
     }
 
     /** The Markdown report: the settings, the machine, the probes and one table row per model. */
@@ -150,6 +222,12 @@ public final class BenchReport {
                         + "training is forward, cross-entropy, backward and an AdamW step (learning rate 1e-4, weight"
                         + " decay 0.01) on random images in memory; each model in a process of its own. %s.%n%n",
                 results.get("batch"), results.get("warmupSteps"), results.get("timedSteps"), results.get("timestamp")));
+        if (results.get("rounds") instanceof Number n && n.intValue() > 1) {
+            sb.append(String.format(Locale.ROOT, "%d rounds per model, each a fresh visionzoo process%s; every figure "
+                    + "is the median over the rounds%s.%n%n", n, torch ? " and then a fresh PyTorch one" : "",
+                    torch ? ", and a ratio the median of the rounds' own ratios with their range and the number of "
+                            + "rounds that gave one in brackets" : ""));
+        }
         sb.append(String.format(Locale.ROOT, "Machine: %s cores, %s, %s, %s; ND4J natives %s", machine.get("cores"),
                 machine.getOrDefault("cpuModel", "CPU unknown"), machine.get("os"), machine.get("java"),
                 machine.get("natives")));
@@ -204,9 +282,8 @@ public final class BenchReport {
                             .append(rate(number(pt, "inferenceImagesPerSecond"))).append(" | ")
                             .append(mib(number(pt, "peakRssBytes"))).append(" |");
                 }
-                Map<String, Object> r = map(row.get("ratio"));
-                sb.append(' ').append(ratioText(r.get("train"))).append(" | ").append(ratioText(r.get("inference")))
-                        .append(" | ").append(ratioText(r.get("peakRss"))).append(" |");
+                sb.append(' ').append(ratioText(row, "train")).append(" | ").append(ratioText(row, "inference"))
+                        .append(" | ").append(ratioText(row, "peakRss")).append(" |");
             }
             sb.append('\n');
         }
@@ -252,7 +329,15 @@ public final class BenchReport {
         return bytes == null ? "-" : String.format(Locale.ROOT, "%.0f", bytes / (1024 * 1024));
     }
 
-    private static String ratioText(Object v) {
-        return v instanceof Number n ? String.format(Locale.ROOT, "%.2f", n.doubleValue()) : "-";
+    /** A row's ratio for {@code metric}: {@code 0.93}, or with rounds {@code 0.93 (0.81-1.02, 3 rounds)}. */
+    private static String ratioText(Map<String, Object> row, String metric) {
+        String ratio = fixed(number(map(row.get("ratio")), metric), 2);
+        Map<String, Object> spread = map(map(row.get("ratioSpread")).get(metric));
+        return spread.isEmpty() ? ratio : String.format(Locale.ROOT, "%s (%s-%s, %s)", ratio,
+                fixed(number(spread, "min"), 2), fixed(number(spread, "max"), 2), rounds(spread.get("rounds")));
+    }
+
+    private static String rounds(Object n) {
+        return n + (n instanceof Number k && k.intValue() == 1 ? " round" : " rounds");
     }
 }

@@ -31,9 +31,12 @@ import picocli.CommandLine.Spec;
  * PyTorch when asked) gives the machine's peak, so every rate is also a share of what the machine can do.
  *
  * <p>Order: the PyTorch probe (when asked; it also checks that Python and torch work before anything long runs), the
- * ND4J probe, then per model visionzoo and PyTorch, one process at a time. The JSON file and a Markdown table beside
- * it ({@code .md}) are rewritten after each model, so an interrupted run keeps what it measured; a model whose
- * process fails (out of memory, say) gets an {@code error} in its row and the others go on.
+ * ND4J probe, then per model visionzoo and PyTorch, one process at a time. With {@code --rounds N} each model gets
+ * N rounds of (visionzoo, PyTorch), each child a fresh process, and its row the median of every figure, the median of
+ * the per-round ratios with their range, and every round's figures ({@link BenchReport#combineRounds}): one run's
+ * ratios move by 0.2-0.5 on a noisy machine. The JSON file and a Markdown table beside it ({@code .md}) are rewritten
+ * after each round, so an interrupted run keeps what it measured; a model whose process fails (out of memory, say)
+ * gets an {@code error} in its row (in its round's, with rounds) and the others go on.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Training and inference images/s, peak memory and GFLOP/s per model, each in its own JVM; "
@@ -59,6 +62,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "5", paramLabel = "N",
             description = "Timed steps, of which the median counts (default: ${DEFAULT-VALUE}; use at least 5).")
     int steps;
+
+    @Option(names = "--rounds", defaultValue = "1", paramLabel = "N",
+            description = {"Rounds per model, each a fresh visionzoo process and then (with --pytorch) a fresh "
+                    + "PyTorch one; the results give the median over the rounds and the range of the per-round "
+                    + "ratios (default: ${DEFAULT-VALUE}). Use 3 or more for verdicts on a noisy machine."})
+    int rounds;
 
     @Option(names = "--out", defaultValue = "bench-results.json", paramLabel = "FILE",
             description = "Results file; the Markdown table goes beside it as .md (default: ${DEFAULT-VALUE}).")
@@ -103,6 +112,22 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** How a child process runs: {@link ChildProcess#run(List, Map)}; tests put a fake in its place. */
+    @FunctionalInterface
+    public interface Launcher {
+        ChildProcess.Outcome run(List<String> command, Map<String, String> environment) throws IOException;
+    }
+
+    private final Launcher launcher;
+
+    public BenchCommand() {
+        this(ChildProcess::run);
+    }
+
+    public BenchCommand(Launcher launcher) {
+        this.launcher = launcher;
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getOut();
@@ -114,6 +139,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (warmup < 0) {
             throw new IllegalArgumentException("--warmup must be >= 0, was " + warmup);
+        }
+        if (rounds < 1) {
+            throw new IllegalArgumentException("--rounds must be >= 1 (1 measures each model once), was " + rounds);
         }
         if (peakSize < 1) {
             throw new IllegalArgumentException("--peak-size must be >= 1, was " + peakSize);
@@ -166,6 +194,7 @@ public final class BenchCommand implements Callable<Integer> {
         results.put("batch", batch);
         results.put("warmupSteps", warmup);
         results.put("timedSteps", steps);
+        results.put("rounds", rounds);
         results.put("imageSizeOverride", imageSize);
         results.put("classes", ModelBench.CLASSES);
         results.put("malloc", malloc == null ? "system" : malloc.toAbsolutePath().toString());
@@ -209,31 +238,42 @@ public final class BenchCommand implements Callable<Integer> {
             row.put("model", name);
             row.put("imageSize", s.imageSize());
             row.put("forwardGflopPerImage", flops.get(i) / 1e9);
-            console.printf(Locale.ROOT, "%s at %d px (%.2f GFLOP per image forward) ...%n", name, s.imageSize(),
-                    flops.get(i) / 1e9);
+            console.printf(Locale.ROOT, "%s at %d px (%.2f GFLOP per image forward)%s ...%n", name, s.imageSize(),
+                    flops.get(i) / 1e9, rounds > 1 ? ", " + rounds + " rounds" : "");
             List<String> args = new ArrayList<>(List.of("--model", name, "--batch", String.valueOf(batch),
                     "--warmup", String.valueOf(warmup), "--steps", String.valueOf(steps)));
             if (imageSize != null) {
                 args.addAll(List.of("--image-size", String.valueOf(imageSize)));
             }
-            ChildProcess.Outcome vz = runJava(args);
-            row.put("visionzoo", BenchReport.measurement(vz, flops.get(i), machinePeak));
-            failures += vz.ok() ? 0 : 1;
-            if (malloc != null && vz.ok() && "system".equals(vz.result().get("allocator"))) {
+            List<String> torchArgs = new ArrayList<>(args);
+            torchArgs.addAll(List.of("--threads", String.valueOf(cores)));
+            rows.add(row);
+            List<Map<String, Object>> measured = new ArrayList<>();
+            for (int round = 1; round <= rounds; round++) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                ChildProcess.Outcome vz = runJava(args);
+                m.put("visionzoo", BenchReport.measurement(vz, flops.get(i), machinePeak));
+                failures += vz.ok() ? 0 : 1;
+                if (pytorch) {
+                    ChildProcess.Outcome pt = runPythonForRow(torchArgs);
+                    m.put("pytorch", BenchReport.measurement(pt, flops.get(i), machinePeak));
+                    failures += pt.ok() ? 0 : 1;
+                    m.put("ratio", BenchReport.ratios(m));
+                }
+                measured.add(m);
+                row.putAll(BenchReport.combineRounds(measured));
+                BenchReport.write(out, results);
+                if (rounds > 1) {
+                    console.println("  round " + round + " of " + rounds + ":");
+                    console.println(BenchReport.consoleLines(m).indent(2).stripTrailing());
+                }
+            }
+            if (malloc != null && row.get("visionzoo") instanceof Map<?, ?> summary
+                    && "system".equals(summary.get("allocator"))) {
                 console.println("warning: --malloc " + malloc + " did not load into visionzoo's process (it runs on "
                         + "the system's malloc); is it a shared library for this machine? See the dynamic loader's "
                         + "message by running: LD_PRELOAD=" + malloc.toAbsolutePath() + " true");
             }
-            if (pytorch) {
-                List<String> torchArgs = new ArrayList<>(args);
-                torchArgs.addAll(List.of("--threads", String.valueOf(cores)));
-                ChildProcess.Outcome pt = runPythonForRow(torchArgs);
-                row.put("pytorch", BenchReport.measurement(pt, flops.get(i), machinePeak));
-                failures += pt.ok() ? 0 : 1;
-                row.put("ratio", BenchReport.ratios(row));
-            }
-            rows.add(row);
-            BenchReport.write(out, results);
             console.println(BenchReport.consoleLines(row));
         }
         console.println("results written to " + out.toAbsolutePath() + " and " + BenchReport.markdownFile(out)
@@ -247,14 +287,14 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private ChildProcess.Outcome runJava(List<String> args) throws IOException {
-        return ChildProcess.run(ChildProcess.javaCommand(ModelBench.class, args), childEnvironment);
+        return launcher.run(ChildProcess.javaCommand(ModelBench.class, args), childEnvironment);
     }
 
     private ChildProcess.Outcome runPython(List<String> args) {
         List<String> cmd = new ArrayList<>(List.of(python, pytorchScript.toString()));
         cmd.addAll(args);
         try {
-            return ChildProcess.run(cmd, pythonEnvironment);
+            return launcher.run(cmd, pythonEnvironment);
         } catch (IOException e) {
             throw new IllegalArgumentException("--python " + python + ": cannot run it (" + e.getMessage() + "); give "
                     + "--python PATH to a Python 3 with torch and torchvision", e);
