@@ -16,7 +16,6 @@ import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Exp;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
@@ -38,7 +37,6 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
     private static final long serialVersionUID = 1L;
-    private static final double SQRT_HALF = Math.sqrt(0.5);
     private static final double INV_SQRT_2PI = 1.0 / Math.sqrt(2 * Math.PI);
 
     private static final String W_IN = EncoderBlock.ATTENTION + MultiHeadSelfAttention.IN_PROJ_WEIGHT;
@@ -141,7 +139,7 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         // [n, D] -> [n, M] -> [n, D]
         INDArray u = linear(ln2.out(), W0, B0, mgr.createUninitialized(keep, dataType, n, m));
         INDArray phi = mgr.createUninitialized(keep, dataType, n, m);
-        gate(u, phi);
+        GaussianCdf.of(u, phi); // Phi(u): exact GELU is u Phi(u)
         INDArray a = geluOutput(u, phi, masks.mlp2(), mgr.createUninitialized(work, dataType, n, m));
         INDArray y = linear(a, W3, B3, mgr.createUninitialized(work, dataType, n, d));
         dropout(y, masks.mlp4());
@@ -250,12 +248,6 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         if (mask != null) {
             x.muli(mask);
         }
-    }
-
-    /** {@code phi = Phi(u) = (1 + erf(u / sqrt 2)) / 2}, the Gaussian CDF: exact GELU is {@code u Phi(u)}. */
-    private static void gate(INDArray u, INDArray phi) {
-        Nd4j.exec(new Erf(u.mul(SQRT_HALF), phi));
-        phi.muli(0.5).addi(0.5);
     }
 
     /** The MLP's hidden activations {@code u Phi(u)}, with the dropout of module {@code mlp.2}, into {@code out}. */
