@@ -1,23 +1,19 @@
 package io.github.visionzoo.zoo.layers;
 
-import java.nio.FloatBuffer;
 import java.util.Arrays;
-import java.util.stream.IntStream;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The standard normal CDF {@code Phi(u) = (1 + erf(u / sqrt 2)) / 2}, the gate of exact GELU ({@code u Phi(u)}).
  *
- * <p>Float arrays go through a Java loop that the JIT vectorizes: {@code erf} as the odd-over-even rational
- * approximation on {@code [-4, 4]} (where float {@code erf} is not yet +-1) that Eigen and XLA use for float
- * ({@code generic_fast_erf_float}), max abs error of {@code Phi} 2.3e-7 over {@code [-10, 10]} against 6.4e-8 for
- * libnd4j's {@code erf}. Measured on 2 cores, one ViT-B/16 MLP's [3152, 3072] at batch 16: 12 ms against 166 ms for
- * libnd4j's {@code erf} (glibc's scalar {@code erff}, one element at a time) with its scaling passes. Other types
- * (double, for gradient checks), views and non-C-order arrays take libnd4j's exact {@code erf}.
+ * <p>Float arrays go through a Java loop ({@link FloatLoops}) that the JIT vectorizes: {@code erf} as the
+ * odd-over-even rational approximation on {@code [-4, 4]} (where float {@code erf} is not yet +-1) that Eigen and XLA
+ * use for float ({@code generic_fast_erf_float}), max abs error of {@code Phi} 2.3e-7 over {@code [-10, 10]} against
+ * 6.4e-8 for libnd4j's {@code erf}. Measured on 2 cores, one ViT-B/16 MLP's [3152, 3072] at batch 16: 12 ms against
+ * 166 ms for libnd4j's {@code erf} (glibc's scalar {@code erff}, one element at a time) with its scaling passes.
+ * Other types (double, for gradient checks), views and non-C-order arrays take libnd4j's exact {@code erf}.
  */
 final class GaussianCdf {
     private static final double SQRT_HALF = Math.sqrt(0.5);
@@ -35,7 +31,7 @@ final class GaussianCdf {
     private static final float B4 = -1.68282697438203e-03f;
     private static final float B6 = -2.13374055278905e-04f;
     private static final float B8 = -1.45660718464996e-05f;
-    /** Elements per bulk copy: a few pages, so both copies stay in the core's cache. */
+    /** Elements per row of the loop: 32 KiB, so both copies stay in the core's cache. */
     private static final int CHUNK = 8192;
 
     private GaussianCdf() {
@@ -47,40 +43,15 @@ final class GaussianCdf {
             throw new IllegalArgumentException("Phi(u) needs arrays of one shape, got " + Arrays.toString(u.shape())
                     + " and " + Arrays.toString(phi.shape()));
         }
-        if (u.dataType() == DataType.FLOAT && phi.dataType() == DataType.FLOAT && whole(u) && whole(phi)) {
-            floats(u, phi);
+        if (FloatLoops.takes(u) && FloatLoops.takes(phi)) {
+            FloatLoops.rows(u, null, phi, CHUNK, (row, a, b, z, length) -> chunk(a, z, length));
         } else {
             Nd4j.exec(new Erf(u.mul(SQRT_HALF), phi));
             phi.muli(0.5).addi(0.5);
         }
     }
 
-    /** An array that is all of its buffer, in C order: the Java loop reads it from the buffer's first element. */
-    private static boolean whole(INDArray a) {
-        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) && a.offset() == 0 && a.data().offset() == 0
-                && a.length() <= Integer.MAX_VALUE / Float.BYTES;
-    }
-
-    private static void floats(INDArray u, INDArray phi) {
-        FloatBuffer in = u.data().asNioFloat();
-        FloatBuffer out = phi.data().asNioFloat();
-        long n = u.length();
-        int chunks = (int) ((n + CHUNK - 1) / CHUNK);
-        int workers = Math.min(chunks, Runtime.getRuntime().availableProcessors());
-        IntStream.range(0, workers).parallel().forEach(w -> {
-            float[] a = new float[CHUNK];
-            float[] z = new float[CHUNK];
-            for (int c = (int) ((long) w * chunks / workers); c < (int) ((long) (w + 1) * chunks / workers); c++) {
-                int start = c * CHUNK;
-                int length = (int) Math.min(CHUNK, n - start);
-                in.get(start, a, 0, length);
-                chunk(a, z, length);
-                out.put(start, z, 0, length);
-            }
-        });
-    }
-
-    /** The loop the JIT vectorizes: no branches, no calls but {@code min}/{@code max}. */
+    /** The kernel: no branches, no calls but {@code min}/{@code max}, so the JIT vectorizes it. */
     private static void chunk(float[] u, float[] phi, int length) {
         for (int i = 0; i < length; i++) {
             float x = Math.max(Math.min(u[i] * SQRT_HALF_F, 4f), -4f);

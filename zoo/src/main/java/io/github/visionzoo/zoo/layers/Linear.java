@@ -72,7 +72,7 @@ public class Linear extends DenseLayer {
 
     /** The running layer: DL4J's, with the backward pass replaced where the forward pass's output serves it. */
     static final class Impl extends org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer {
-        /** The last training forward pass's input (after dropout) and output, both in workspaces that outlast backprop. */
+        /** The last training forward pass's input (after dropout) and output, in workspaces that outlast backprop. */
         private INDArray forwardInput;
         private INDArray forwardOutput;
 

@@ -9,7 +9,7 @@ import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** What the custom layers' running layers share: their wiring in {@code instantiate}, and when an output serves backprop. */
+/** What the custom layers' running layers share: their wiring, and when an output serves backprop. */
 final class RuntimeLayers {
     private RuntimeLayers() {
     }
