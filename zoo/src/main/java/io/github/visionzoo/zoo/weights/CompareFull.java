@@ -20,10 +20,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * from {@code DIR/NAME_logits.npy}, PyTorch's logits. Exit code 0 when every difference is within the tolerance.
  *
  * <pre>
- * /usr/bin/python3 src/tools/golden_weights.py --full /tmp/vz_full
+ * /usr/bin/python3 src/tools/golden_weights.py --full runs/full
  * mvn -B -q -o -pl zoo compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
  * java -Xmx8g -cp zoo/target/classes:$(cat zoo/target/cp.txt) io.github.visionzoo.zoo.weights.CompareFull \
- *     /tmp/vz_full resnet50 vgg16 alexnet_tv vit_b_16 [--format safetensors] [--tolerance 1e-4]
+ *     runs/full resnet50 vgg16 alexnet_tv vit_b_16 [--format safetensors] [--tolerance 1e-4]
  * </pre>
  *
  * <p>Model names are visionzoo's registry names; {@code alexnet_tv} reads the files named {@code alexnet}.
