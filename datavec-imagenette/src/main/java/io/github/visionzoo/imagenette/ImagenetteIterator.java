@@ -282,10 +282,14 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         return loader.stats();
     }
 
-    /** Stops the loader threads; the iterator restarts them if used again. */
+    /**
+     * Stops the loader threads; the iterator restarts them if used again, and then loads the batches that were in
+     * flight once more, so the epoch goes on where it stopped.
+     */
     @Override
     public void close() {
         cancelInFlight();
+        nextToSubmit = nextToTake; // the in-flight batches were the ones after those taken
         if (pool != null) {
             pool.shutdownNow();
             pool = null;

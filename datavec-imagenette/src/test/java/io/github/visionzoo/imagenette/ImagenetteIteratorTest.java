@@ -141,6 +141,27 @@ class ImagenetteIteratorTest {
     }
 
     @Test
+    void closingMidEpochLosesNoBatchWhenTheIteratorGoesOn() {
+        List<float[]> whole;
+        try (ImagenetteIterator it = train().threads(2).prefetchBatches(3).build()) {
+            whole = epoch(it);
+        }
+        List<float[]> resumed = new ArrayList<>();
+        try (ImagenetteIterator it = train().threads(2).prefetchBatches(3).build()) {
+            DataSet first = it.next();
+            resumed.add(first.getFeatures().data().asFloat());
+            resumed.add(first.getLabels().data().asFloat());
+            it.close(); // batches 1-3 were in flight
+            assertThat(it.hasNext()).isTrue();
+            resumed.addAll(epoch(it));
+            it.close(); // at the epoch's end: nothing in flight, nothing to redo
+            assertThat(it.hasNext()).isFalse();
+        }
+        assertThat(whole).hasSizeGreaterThan(6);
+        assertSameBatches(resumed, whole);
+    }
+
+    @Test
     void differentSeedsDiffer() {
         try (ImagenetteIterator a = train().seed(1).build(); ImagenetteIterator b = train().seed(2).build()) {
             assertThat(Arrays.equals(a.epochOrder(), b.epochOrder())).isFalse();
