@@ -45,6 +45,17 @@ class CliTest {
     }
 
     @Test
+    void summaryOfASpecFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("small-resnet.json");
+        Files.writeString(file, io.github.visionzoo.zoo.Json.write(new io.github.visionzoo.zoo.models.ResNetSpec(
+                io.github.visionzoo.zoo.models.ResNetSpec.Block.BASIC, java.util.List.of(1, 1, 1, 1), 16, false, 32)));
+        Result r = run("summary", file.toString(), "--classes", "3");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("layer4.0.conv2", "[-1, 128, 1, 1]", "[-1, 3]");
+        assertThat(run("summary", dir.resolve("missing.json").toString()).err()).contains("missing.json");
+    }
+
+    @Test
     void unknownModelIsBadInputWithTheKnownNames() {
         Result r = run("summary", "resnet35");
         assertThat(r.code()).isEqualTo(2);

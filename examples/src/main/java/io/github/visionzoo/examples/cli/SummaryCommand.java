@@ -11,11 +11,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code summary NAME}: the torchsummary-style table of one model. */
+/** {@code summary NAME|SPEC.json}: the torchsummary-style table of one model. */
 @Command(name = "summary", mixinStandardHelpOptions = true,
         description = "Print a model's layers, output shapes and parameter counts, as torchsummary does.")
 public final class SummaryCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "NAME", description = "A model name, as 'list' prints them.")
+    @Parameters(index = "0", paramLabel = "NAME|SPEC.json",
+            description = "A model name, as 'list' prints them, or a spec JSON file (as 'train --model' takes).")
     String name;
 
     @Option(names = "--classes", defaultValue = "10", description = "Number of classes (default: ${DEFAULT-VALUE}).")
@@ -32,7 +33,7 @@ public final class SummaryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ModelSpec model = Zoo.spec(name);
+        ModelSpec model = Zoo.resolve(name);
         if (imageSize != null) {
             model = model.withImageSize(imageSize);
         }
