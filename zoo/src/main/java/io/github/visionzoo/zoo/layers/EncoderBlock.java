@@ -12,6 +12,7 @@ import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
+import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -160,7 +161,25 @@ public class EncoderBlock extends BaseLayer implements TorchNamed {
 
     @Override
     public LayerMemoryReport getMemoryReport(InputType inputType) {
-        return new LayerMemoryReport();
+        long t = getSeqLength();
+        long d = getHiddenDim();
+        long m = getMlpDim();
+        long attention = (long) getNumHeads() * t * t;
+        long params = initializer().numParams(this);
+        long updaterState = getIUpdater() == null ? 0 : getIUpdater().stateSize(params);
+        // per example, as EncoderBlockImpl allocates: training keeps both layer norms (normalized input, output and
+        // 1/std), q/k/v, the attention probabilities (and their dropout mask), the context, the MLP's pre-activation
+        // and gate and the dropout masks, and works in q/k/v rows, the heads, two [T, D] intermediates and the MLP's
+        // output; inference allocates all of these in working memory, freed when the block is done
+        long kept = 4 * t * d + 2 * t + 3 * t * d + attention + t * d + 2 * t * m;
+        long inference = kept + 6 * t * d + t * m;
+        long masks = (getAttentionDropout() > 0 ? attention : 0) + (getDropout() > 0 ? 2 * t * d + t * m : 0);
+        long working = 3 * t * d + t * d + 2 * t * d + t * m;
+        return new LayerMemoryReport.Builder(getLayerName(), EncoderBlock.class, inputType, inputType)
+                .standardMemory(params, updaterState)
+                .workingMemory(0, inference, 0, kept + masks + working)
+                .cacheMemory(MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS)
+                .build();
     }
 
     @Override

@@ -10,6 +10,8 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
+import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.samediff.DL4JSameDiffMemoryMgr;
@@ -195,6 +197,25 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
         SDLayerParams p = getLayerParams();
         p.clear();
         defineParameters(p);
+    }
+
+    /**
+     * Parameters with their updater state, the output as working memory in inference, and in training the input and
+     * output again per example for the forward-pass arrays SameDiff keeps for backprop (an estimate). DL4J's
+     * SameDiff layers report nothing, which breaks the memory report of any network that holds one.
+     */
+    @Override
+    public LayerMemoryReport getMemoryReport(InputType inputType) {
+        InputType outputType = getOutputType(-1, inputType);
+        long params = initializer().numParams(this);
+        long updaterState = getUpdater() == null ? 0 : getUpdater().stateSize(params);
+        long in = inputType.arrayElementsPerExample();
+        long out = outputType.arrayElementsPerExample();
+        return new LayerMemoryReport.Builder(getLayerName(), getClass(), inputType, outputType)
+                .standardMemory(params, updaterState)
+                .workingMemory(0, out, 0, in + out)
+                .cacheMemory(MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS)
+                .build();
     }
 
     @Override

@@ -168,4 +168,33 @@ class VitModelsTest {
         assertThatThrownBy(() -> VisionTransformer.resizePositionEmbedding(Nd4j.rand(10, 4), 3))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[1, 1 + g*g, D]");
     }
+    @Test
+    void encoderBlockReportsItsMemory() {
+        var conf = VitSpec.vitB16().configuration(10);
+        var block = ((org.deeplearning4j.nn.conf.graph.LayerVertex) conf.getVertices()
+                .get("encoder.layers.encoder_layer_0")).getLayerConf().getLayer();
+        var input = org.deeplearning4j.nn.conf.inputs.InputType.recurrent(768, 197,
+                org.deeplearning4j.nn.conf.RNNFormat.NWC);
+        var report = block.getMemoryReport(input);
+        var cache = org.deeplearning4j.nn.conf.CacheMode.NONE;
+        long params = report.getMemoryBytes(org.deeplearning4j.nn.conf.memory.MemoryType.PARAMETERS, 16,
+                org.deeplearning4j.nn.conf.memory.MemoryUseMode.TRAINING, cache,
+                org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        assertThat(params).isEqualTo(7_087_872L * 4);
+        long training = report.getTotalMemoryBytes(16, org.deeplearning4j.nn.conf.memory.MemoryUseMode.TRAINING,
+                cache, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        long inference = report.getTotalMemoryBytes(16, org.deeplearning4j.nn.conf.memory.MemoryUseMode.INFERENCE,
+                cache, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        // the kept activations alone: 8 [T, D] arrays, 2 [T, M] ones and 12 heads' [T, T] probabilities per example
+        long keptPerExample = (8L * 197 * 768 + 2L * 197 * 3072 + 12L * 197 * 197) * 4;
+        assertThat(training - params).isGreaterThan(16 * keptPerExample);
+        assertThat(inference).isGreaterThan(params).isLessThan(training);
+        // the whole network's report goes through every layer (the SameDiff ones included): all parameters, and at
+        // least the largest working memory
+        assertThat(conf.getMemoryReport(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(224, 224, 3))
+                .getTotalMemoryBytes(16, org.deeplearning4j.nn.conf.memory.MemoryUseMode.TRAINING, cache,
+                        org.nd4j.linalg.api.buffer.DataType.FLOAT))
+                .isGreaterThan(85_806_346L * 4).isGreaterThanOrEqualTo(training);
+    }
+
 }
