@@ -109,7 +109,11 @@ def measure_model(name, batch, warmup, steps, classes, image_size):
     model = constructor(classes, size)
     x = torch.rand(batch, 3, size, size)
     y = torch.arange(batch) % classes
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
+    # decay the kernels only, as visionzoo's recipes do (biases and normalization parameters are not decayed)
+    kernels = [p for p in model.parameters() if p.ndim > 1]
+    others = [p for p in model.parameters() if p.ndim <= 1]
+    optimizer = torch.optim.AdamW([{"params": kernels, "weight_decay": 0.01}, {"params": others, "weight_decay": 0.0}],
+                                  lr=1e-4)
     loss_fn = nn.CrossEntropyLoss()
 
     def train_step():
