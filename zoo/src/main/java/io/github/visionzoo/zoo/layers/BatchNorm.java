@@ -25,7 +25,6 @@ import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
 import org.nd4j.linalg.api.ops.impl.transforms.same.Sign;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -48,8 +47,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * subtraction, row sums 12.2 -> 2.5 ms. For float arrays the per-channel scale, shift and ReLU of the output, and the
  * backward pass's {@code k1 * dy + k2 * x + k3}, are one Java pass each ({@link FloatLoops}) instead of three and four
  * libnd4j ops (10.5 against 20.9 ms and 14.0 against 23.3 ms on those rows; a graph of two such layers trained
- * 220-228 -> 185-194 ms per step); doubles, for gradient checks, keep the libnd4j ops. The variance is two-pass (centred), biased as in DL4J's and PyTorch's
- * normalization. Backward, with {@code n = b*h*w} and {@code xhat = (x - mean) * invStd}:
+ * 220-228 -> 185-194 ms per step); doubles, for gradient checks, keep the libnd4j ops. The variance is two-pass
+ * (centred), biased as in DL4J's and PyTorch's normalization. Backward, with {@code n = b*h*w} and
+ * {@code xhat = (x - mean) * invStd}:
  * <pre>
  *   dbeta = sum(dy),  dgamma = sum(dy * xhat)
  *   dx = gamma * invStd * (dy - dbeta / n - xhat * dgamma / n) = k1 * dy + k2 * x + k3   (per channel k1, k2, k3)
@@ -174,11 +174,6 @@ public class BatchNorm extends BatchNormalization {
             return rowValues.reshape('c', b, c).sum(0);
         }
 
-        private INDArray contiguous(INDArray a, ArrayType type, LayerWorkspaceMgr mgr) {
-            a = a.castTo(dataType);
-            return Shape.hasDefaultStridesForShape(a) ? a : mgr.dup(type, a, 'c');
-        }
-
         private INDArray runningVariance() {
             INDArray log10Std = getParam(BatchNormalizationParamInitializer.GLOBAL_LOG_STD);
             if (log10Std == null) {
@@ -192,7 +187,7 @@ public class BatchNorm extends BatchNormalization {
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
             assertInputSet(false);
-            INDArray x = contiguous(input, ArrayType.FF_WORKING_MEM, workspaceMgr);
+            INDArray x = RuntimeLayers.contiguous(input, dataType, ArrayType.FF_WORKING_MEM, workspaceMgr);
             long b = x.size(0);
             long c = x.size(1);
             if (c != layerConf().getNOut()) {
@@ -302,8 +297,8 @@ public class BatchNorm extends BatchNormalization {
             if (forwardInput != input || forwardOutput == null) {
                 activate(true, workspaceMgr); // backprop without the training forward pass that it needs
             }
-            INDArray x = contiguous(input, ArrayType.BP_WORKING_MEM, workspaceMgr);
-            INDArray eps = contiguous(epsilon, ArrayType.BP_WORKING_MEM, workspaceMgr);
+            INDArray x = RuntimeLayers.contiguous(input, dataType, ArrayType.BP_WORKING_MEM, workspaceMgr);
+            INDArray eps = RuntimeLayers.contiguous(epsilon, dataType, ArrayType.BP_WORKING_MEM, workspaceMgr);
             long b = x.size(0);
             long c = x.size(1);
             double n = x.length() / (double) c;

@@ -17,7 +17,6 @@ import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Exp;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -114,7 +113,7 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         ArrayType work = ArrayType.FF_WORKING_MEM;
         Masks masks = training ? newMasks(c, b, mgr) : new Masks(null, null, null, null);
 
-        INDArray x = contiguous(input, work, mgr).reshape('c', n, d);
+        INDArray x = RuntimeLayers.contiguous(input, dataType, work, mgr).reshape('c', n, d);
         Norm ln1 = layerNorm(x, getParam(G1), getParam(BETA1), c.getEps(), keep, mgr);
 
         // [n, 3D] -> [b, T, 3, h, d/h] -> [3, b, h, T, d/h]: the heads become a batch dimension
@@ -169,7 +168,7 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         Masks masks = s.masks();
         INDArray ones = mgr.createUninitialized(work, dataType, 1, n).assign(1);
 
-        INDArray dOut = contiguous(epsilon, work, mgr).reshape('c', n, d);
+        INDArray dOut = RuntimeLayers.contiguous(epsilon, dataType, work, mgr).reshape('c', n, d);
         INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, new long[] {b, t, d}, 'c');
         INDArray dxRows = dx.reshape('c', n, d);
         dxRows.assign(dOut);
@@ -325,10 +324,5 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         double keep = 1.0 - rate;
         INDArray mask = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, shape);
         return mask.assign(Nd4j.rand(dataType, shape).lt(keep).castTo(dataType)).divi(keep);
-    }
-
-    private INDArray contiguous(INDArray a, ArrayType type, LayerWorkspaceMgr mgr) {
-        a = a.castTo(dataType);
-        return Shape.hasDefaultStridesForShape(a) ? a : mgr.dup(type, a, 'c');
     }
 }

@@ -23,7 +23,6 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.Pow;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -141,11 +140,6 @@ public class LocalResponseNorm extends NoParamLayer {
             super(conf, dataType);
         }
 
-        private INDArray contiguous(INDArray a, ArrayType type, LayerWorkspaceMgr mgr) {
-            a = a.castTo(dataType);
-            return Shape.hasDefaultStridesForShape(a) ? a : mgr.dup(type, a, 'c');
-        }
-
         /**
          * {@code band[i, j] = alpha'} where channel {@code j} is in {@code window(i)} ({@code [i - size/2,
          * i + (size-1)/2]}), else 0: {@code band . a^2} is {@code D - k}, and its transpose is the window relation
@@ -207,7 +201,7 @@ public class LocalResponseNorm extends NoParamLayer {
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
             assertInputSet(false);
-            INDArray x = contiguous(input, ArrayType.FF_WORKING_MEM, workspaceMgr);
+            INDArray x = RuntimeLayers.contiguous(input, dataType, ArrayType.FF_WORKING_MEM, workspaceMgr);
             INDArray out = forward(x, training ? ArrayType.ACTIVATIONS : ArrayType.FF_WORKING_MEM,
                     ArrayType.ACTIVATIONS, workspaceMgr);
             if (training) {
@@ -229,12 +223,12 @@ public class LocalResponseNorm extends NoParamLayer {
         @Override
         public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
             assertInputSet(true);
-            INDArray x = contiguous(input, ArrayType.BP_WORKING_MEM, workspaceMgr);
+            INDArray x = RuntimeLayers.contiguous(input, dataType, ArrayType.BP_WORKING_MEM, workspaceMgr);
             if (forwardInput != input || forwardD == null) {
                 // backprop without the training forward pass that it needs
                 forwardOutput = forward(x, ArrayType.BP_WORKING_MEM, ArrayType.BP_WORKING_MEM, workspaceMgr);
             }
-            INDArray g = contiguous(epsilon, ArrayType.BP_WORKING_MEM, workspaceMgr);
+            INDArray g = RuntimeLayers.contiguous(epsilon, dataType, ArrayType.BP_WORKING_MEM, workspaceMgr);
             // dx = g D^-beta - 2 beta x band^T(g x D^(-beta-1)), and x D^-beta is the output
             INDArray t = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
             Nd4j.exec(new MulOp(g, forwardOutput, t));

@@ -3,13 +3,17 @@ package io.github.visionzoo.zoo.layers;
 import java.util.Collection;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
 
-/** What the custom layers' running layers share: their wiring, and when an output serves backprop. */
+/** What the custom layers' running layers share: their wiring, when an output serves backprop, contiguous input. */
 final class RuntimeLayers {
     private RuntimeLayers() {
     }
@@ -37,5 +41,14 @@ final class RuntimeLayers {
         return a instanceof ActivationIdentity || a instanceof ActivationReLU r && r.getMax() == null
                 && (r.getThreshold() == null || r.getThreshold() == 0.0)
                 && (r.getNegativeSlope() == null || r.getNegativeSlope() == 0.0);
+    }
+
+    /**
+     * {@code a} in the layer's data type with C-order default strides: itself where it already is, else a copy in
+     * workspace {@code type}; the layers that write their passes out work on such arrays.
+     */
+    static INDArray contiguous(INDArray a, DataType dataType, ArrayType type, LayerWorkspaceMgr mgr) {
+        INDArray cast = a.castTo(dataType);
+        return Shape.hasDefaultStridesForShape(cast) ? cast : mgr.dup(type, cast, 'c');
     }
 }
