@@ -142,10 +142,8 @@ public final class BenchReport {
         return range;
     }
 
-    /** The median of sorted values. */
-    private static double median(List<Double> sorted) {
-        int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    private static double median(List<Double> values) {
+        return Timing.median(values.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /** The Markdown file beside a JSON results file: {@code x.json -> x.md}. */

@@ -256,10 +256,6 @@ public final class PipelineBench implements Callable<Integer> {
     }
 
     static double median(List<double[]> steps, int column) {
-        double[] v = steps.stream().mapToDouble(s -> s[column]).sorted().toArray();
-        if (v.length == 0) {
-            return Double.NaN;
-        }
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return Timing.median(steps.stream().mapToDouble(s -> s[column]).toArray());
     }
 }

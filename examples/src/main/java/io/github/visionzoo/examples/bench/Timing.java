@@ -23,8 +23,17 @@ public final class Timing {
             step.run();
             seconds[i] = (System.nanoTime() - t0) / 1e9;
         }
-        Arrays.sort(seconds);
-        return timed % 2 == 1 ? seconds[timed / 2] : (seconds[timed / 2 - 1] + seconds[timed / 2]) / 2;
+        return median(seconds);
+    }
+
+    /** The median of {@code values} (sorted in place), the mean of the middle two for an even count; NaN for none. */
+    public static double median(double[] values) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        Arrays.sort(values);
+        int n = values.length;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
     /** Writes a results object as JSON, atomically. */
