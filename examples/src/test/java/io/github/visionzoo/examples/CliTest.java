@@ -52,7 +52,8 @@ class CliTest {
         Result r = run("summary", file.toString(), "--classes", "3");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("layer4.0.conv2", "[-1, 128, 1, 1]", "[-1, 3]");
-        assertThat(run("summary", dir.resolve("missing.json").toString()).err()).contains("missing.json");
+        assertThat(run("summary", dir.resolve("missing.json").toString()).err())
+                .contains("missing.json", "does not exist", "resnet34");
     }
 
     @Test

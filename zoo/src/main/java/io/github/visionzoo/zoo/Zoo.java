@@ -101,6 +101,10 @@ public final class Zoo {
         if (nameOrFile.endsWith(".json") && java.nio.file.Files.isRegularFile(file)) {
             return Json.read(file, ModelSpec.class);
         }
+        if (nameOrFile.endsWith(".json")) {
+            throw new IllegalArgumentException("model spec file " + file.toAbsolutePath() + " does not exist (or is"
+                    + " not a file); give a spec JSON file or a registered name: " + String.join(", ", names()));
+        }
         throw new IllegalArgumentException("unknown model '" + nameOrFile + "' (neither a registered name nor a spec "
                 + "JSON file); known models: " + String.join(", ", names()));
     }
