@@ -39,17 +39,17 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * [16, 64, 112, 112] batch, where the passes it needs take ~5 ms each. Measured on a 2-core AVX-512 machine, that
  * shape's forward+backward with ReLU went from ~325 ms (DL4J BN + activation vertex) to ~120 ms here.
  *
- * <p>Here every pass runs on the activations seen as {@code [b*c, h*w]} rows, where per-channel scale and shift are
- * column-vector operations (in place, or libnd4j's broadcasting {@code subtract}/{@code multiply} into another array)
- * and per-channel sums are row sums, done as matrix-vector products ({@link MatrixSums}); all fast in ND4J, where
- * broadcasting along the channel dimension of the 4-d array and {@code sum(1)} are not. Measured on [1024, 12544] rows
- * (2 cores): centring into the output 6.5-10.8 -> 4.6-4.8 ms as one broadcasting op instead of a copy and an in-place
- * subtraction, row sums 12.2 -> 2.5 ms. For float arrays the per-channel scale, shift and ReLU of the output, and the
- * backward pass's {@code k1 * dy + k2 * x + k3}, are one Java pass each ({@link FloatLoops}) instead of three and four
- * libnd4j ops (10.5 against 20.9 ms and 14.0 against 23.3 ms on those rows; a graph of two such layers trained
- * 220-228 -> 185-194 ms per step); doubles, for gradient checks, keep the libnd4j ops. The variance is two-pass
- * (centred), biased as in DL4J's and PyTorch's normalization. Backward, with {@code n = b*h*w} and
- * {@code xhat = (x - mean) * invStd}:
+ * <p>Here every pass runs on the activations seen as {@code [b*c, h*w]} rows. For float arrays each direction is two
+ * Java passes ({@link FloatLoops}), where ND4J's ops took six forward and nine backward: forward, each row's sum and
+ * sum of squares about its own mean (combined per channel into the exact biased variance), then scale, shift and ReLU
+ * as one pass; backward, the ReLU's mask with both per-channel sums of the gradient, then
+ * {@code k1 * dy + k2 * x + k3}. The sums run while the row is in cache, in eight partial sums. Measured on 2 cores,
+ * a graph of two such layers (one with ReLU) forward and backward at batch 16: [64, 112, 112] 165-175 -> 148-161 ms,
+ * [64, 56, 56] 59-65 -> 52-54 ms, against the ND4J passes with the scale-and-shift passes already in Java.
+ * Doubles, for gradient checks, and views take ND4J's ops: per-channel scale and shift as column-vector operations on
+ * the rows, per-channel sums as matrix-vector products ({@link MatrixSums}; libnd4j's broadcasting along the channel
+ * dimension of the 4-d array and its {@code sum(1)} are slow). The variance is biased, as in DL4J's and PyTorch's
+ * normalization. Backward, with {@code n = b*h*w} and {@code xhat = (x - mean) * invStd}:
  * <pre>
  *   dbeta = sum(dy),  dgamma = sum(dy * xhat)
  *   dx = gamma * invStd * (dy - dbeta / n - xhat * dgamma / n) = k1 * dy + k2 * x + k3   (per channel k1, k2, k3)
@@ -174,6 +174,42 @@ public class BatchNorm extends BatchNormalization {
             return rowValues.reshape('c', b, c).sum(0);
         }
 
+        /**
+         * Per-channel mean and biased variance {@code [c]} of float rows {@code [b*c, h*w]} in one Java pass: each
+         * row's sum and its sum of squares about its own mean while the row is in cache, combined per channel with
+         * Chan et al.'s pairwise formula, {@code M2 = sum(M2_row) + sum(len * (mean_row - mean)^2)}: as exact as two
+         * passes over the whole channel, at the cost of one.
+         */
+        private INDArray[] moments(INDArray rows, long b, long c) {
+            int length = (int) rows.size(1);
+            float[] sums = new float[(int) rows.size(0)];
+            float[] squares = new float[sums.length];
+            FloatLoops.rows(new INDArray[] {rows}, new INDArray[0], length, (worker, row, in, out, len) -> {
+                float sum = FloatLoops.sum(in[0], len);
+                sums[(int) row] = sum;
+                squares[(int) row] = FloatLoops.squaresAbout(in[0], sum / len, len);
+            });
+            double n = (double) b * length;
+            double[] mean = new double[(int) c];
+            double[] var = new double[(int) c];
+            for (int r = 0; r < sums.length; r++) {
+                mean[(int) (r % c)] += sums[r];
+            }
+            for (int ch = 0; ch < c; ch++) {
+                mean[ch] /= n;
+            }
+            for (int r = 0; r < sums.length; r++) {
+                int ch = (int) (r % c);
+                double offset = sums[r] / (double) length - mean[ch];
+                var[ch] += squares[r] + length * offset * offset;
+            }
+            for (int ch = 0; ch < c; ch++) {
+                var[ch] /= n;
+            }
+            return new INDArray[] {Nd4j.createFromArray(mean).castTo(dataType),
+                    Nd4j.createFromArray(var).castTo(dataType)};
+        }
+
         private INDArray runningVariance() {
             INDArray log10Std = getParam(BatchNormalizationParamInitializer.GLOBAL_LOG_STD);
             if (log10Std == null) {
@@ -204,12 +240,21 @@ public class BatchNorm extends BatchNormalization {
             INDArray x2 = rows(x);
             INDArray out2 = rows(out);
             if (training) {
-                INDArray mean = perChannel(MatrixSums.rowSums(x2, 1.0), b, c).divi(n);
-                Nd4j.exec(new SubOp(new INDArray[] {x2, perRow(mean, b)}, new INDArray[] {out2})); // centred
-                // biased, two-pass; per-row dot products take half the time of norm2(1) here
-                INDArray var = perChannel(Nd4j.getExecutioner().exec(new Dot(out2, out2, 1)), b, c).divi(n);
+                INDArray mean;
+                INDArray var;
+                if (FloatLoops.takes(x2)) {
+                    INDArray[] moments = moments(x2, b, c);
+                    mean = moments[0];
+                    var = moments[1];
+                } else {
+                    mean = perChannel(MatrixSums.rowSums(x2, 1.0), b, c).divi(n);
+                    Nd4j.exec(new SubOp(new INDArray[] {x2, perRow(mean, b)}, new INDArray[] {out2})); // centred
+                    // biased, two-pass; per-row dot products take half the time of norm2(1) here
+                    var = perChannel(Nd4j.getExecutioner().exec(new Dot(out2, out2, 1)), b, c).divi(n);
+                }
                 INDArray invStd = Transforms.pow(var.add(eps), -0.5, false);
-                affine(out2, invStd.mul(gamma), beta, b, out2);
+                INDArray scale = invStd.mul(gamma);
+                affine(x2, scale, beta.sub(mean.mul(scale)), b, out2);
                 keep(mean, var, invStd);
                 forwardInput = input;
                 forwardOutput = out;
@@ -228,24 +273,27 @@ public class BatchNorm extends BatchNormalization {
          * multiply, column add and ReLU.
          */
         private void affine(INDArray in, INDArray scale, INDArray shift, long b, INDArray out) {
-            if (FloatLoops.takes(in) && FloatLoops.takes(out)) {
+            if (FloatLoops.takes(in, out)) {
                 float[] s = scale.toFloatVector();
                 float[] t = shift.toFloatVector();
                 int c = s.length;
                 boolean relu = bn().relu();
-                FloatLoops.rows(in, null, out, (int) in.size(1), (row, x, unused, z, length) -> {
-                    float sr = s[(int) (row % c)];
-                    float tr = t[(int) (row % c)];
-                    if (relu) {
-                        for (int i = 0; i < length; i++) {
-                            z[i] = Math.max(x[i] * sr + tr, 0f);
-                        }
-                    } else {
-                        for (int i = 0; i < length; i++) {
-                            z[i] = x[i] * sr + tr;
-                        }
-                    }
-                });
+                FloatLoops.rows(new INDArray[] {in}, new INDArray[] {out}, (int) in.size(1),
+                        (worker, row, ins, outs, length) -> {
+                            float[] x = ins[0];
+                            float[] z = outs[0];
+                            float sr = s[(int) (row % c)];
+                            float tr = t[(int) (row % c)];
+                            if (relu) {
+                                for (int i = 0; i < length; i++) {
+                                    z[i] = Math.max(x[i] * sr + tr, 0f);
+                                }
+                            } else {
+                                for (int i = 0; i < length; i++) {
+                                    z[i] = x[i] * sr + tr;
+                                }
+                            }
+                        });
                 return;
             }
             Nd4j.exec(new MulOp(new INDArray[] {in, perRow(scale, b)}, new INDArray[] {out}));
@@ -255,25 +303,65 @@ public class BatchNorm extends BatchNormalization {
             }
         }
 
+        /**
+         * One Java pass over float rows {@code [b*c, h*w]}: {@code dy = eps} through the ReLU's mask into {@code dy},
+         * and the per-channel {@code sum(dy)} and {@code sum(dy * x)} {@code [c]}, summed per row while it is in
+         * cache. The mask of a ReLU output {@code o >= 0} is {@code min(o * 2^126 * 2^126, 1)}: 0 at 0, and 1 for
+         * every positive float (the smallest subnormal becomes 1e31), without a branch the JIT would not vectorize.
+         */
+        private INDArray[] maskedSums(INDArray eps, INDArray output, INDArray x, INDArray dy, long b, long c) {
+            float[] sumDy = new float[(int) x.size(0)];
+            float[] sumDyX = new float[sumDy.length];
+            boolean relu = bn().relu();
+            FloatLoops.rows(new INDArray[] {eps, output, x}, new INDArray[] {dy}, (int) x.size(1),
+                    (worker, row, in, out, length) -> {
+                        float[] e = in[0];
+                        float[] o = in[1];
+                        float[] d = out[0];
+                        if (relu) {
+                            for (int i = 0; i < length; i++) {
+                                d[i] = e[i] * Math.min(o[i] * 0x1p126f * 0x1p126f, 1f);
+                            }
+                        } else {
+                            System.arraycopy(e, 0, d, 0, length);
+                        }
+                        sumDy[(int) row] = FloatLoops.sum(d, length);
+                        sumDyX[(int) row] = FloatLoops.dot(d, in[2], length);
+                    });
+            double[] channelDy = new double[(int) c];
+            double[] channelDyX = new double[(int) c];
+            for (int r = 0; r < sumDy.length; r++) {
+                channelDy[(int) (r % c)] += sumDy[r];
+                channelDyX[(int) (r % c)] += sumDyX[r];
+            }
+            return new INDArray[] {Nd4j.createFromArray(channelDy).castTo(dataType),
+                    Nd4j.createFromArray(channelDyX).castTo(dataType)};
+        }
+
         /** {@code dy = k1 * dy + k2 * x + k3} on {@code [b*c, h*w]} rows with per-channel {@code k} {@code [c]}. */
-        private static void combine(INDArray dy, INDArray x, INDArray k1, INDArray k2, INDArray k3, long b,
-                                    INDArray scratch) {
-            if (FloatLoops.takes(dy) && FloatLoops.takes(x)) {
+        private void combine(INDArray dy, INDArray x, INDArray k1, INDArray k2, INDArray k3, long b,
+                             LayerWorkspaceMgr workspaceMgr) {
+            if (FloatLoops.takes(dy, x)) {
                 float[] a = k1.toFloatVector();
                 float[] p = k2.toFloatVector();
                 float[] q = k3.toFloatVector();
                 int c = a.length;
-                FloatLoops.rows(dy, x, dy, (int) dy.size(1), (row, d, xr, z, length) -> {
-                    int ch = (int) (row % c);
-                    float ar = a[ch];
-                    float pr = p[ch];
-                    float qr = q[ch];
-                    for (int i = 0; i < length; i++) {
-                        z[i] = ar * d[i] + pr * xr[i] + qr;
-                    }
-                });
+                FloatLoops.rows(new INDArray[] {dy, x}, new INDArray[] {dy}, (int) dy.size(1),
+                        (worker, row, ins, outs, length) -> {
+                            float[] d = ins[0];
+                            float[] xr = ins[1];
+                            float[] z = outs[0];
+                            int ch = (int) (row % c);
+                            float ar = a[ch];
+                            float pr = p[ch];
+                            float qr = q[ch];
+                            for (int i = 0; i < length; i++) {
+                                z[i] = ar * d[i] + pr * xr[i] + qr;
+                            }
+                        });
                 return;
             }
+            INDArray scratch = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
             Nd4j.exec(new MulOp(new INDArray[] {x, perRow(k2, b)}, new INDArray[] {scratch}));
             dy.muliColumnVector(perRow(k1, b)).addi(scratch).addiColumnVector(perRow(k3, b));
         }
@@ -304,30 +392,41 @@ public class BatchNorm extends BatchNormalization {
             double n = x.length() / (double) c;
             INDArray gamma = getParam(BatchNormalizationParamInitializer.GAMMA).reshape(c);
 
-            // dy: the incoming gradient through the ReLU (its output is >= 0, so sign() is the mask); becomes dx
+            // dy: the incoming gradient through the ReLU; becomes dx
             INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
-            INDArray scratch = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(), 'c');
-            if (bn().relu()) {
-                Nd4j.exec(new Sign(forwardOutput, scratch));
-                Nd4j.exec(new MulOp(eps, scratch, dx));
-            } else {
-                dx.assign(eps);
-            }
             INDArray dy2 = rows(dx);
-            INDArray scratch2 = rows(scratch);
-            INDArray sumDy = perChannel(MatrixSums.rowSums(dy2, 1.0), b, c);
-            // sum(dy * x) as a product and a sum by matrix product: 9.1 ms against 10.9 for per-row dot products
-            // on [1024, 12544], 2 cores (libnd4j's broadcast ops along dimension 0 and relu_bp are 10-50x slower
-            // than the in-place column-vector ops used here)
-            Nd4j.exec(new MulOp(dy2, rows(x), scratch2));
-            INDArray sumDyX = perChannel(MatrixSums.rowSums(scratch2, 1.0), b, c);
+            INDArray x2 = rows(x);
+            INDArray sumDy;
+            INDArray sumDyX;
+            if (FloatLoops.takes(eps, x, forwardOutput)) {
+                INDArray[] sums = maskedSums(rows(eps), rows(forwardOutput), x2, dy2, b, c);
+                sumDy = sums[0];
+                sumDyX = sums[1];
+            } else {
+                // the ReLU's output is >= 0, so sign() is its mask
+                INDArray scratch = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, x.shape(),
+                        'c');
+                if (bn().relu()) {
+                    Nd4j.exec(new Sign(forwardOutput, scratch));
+                    Nd4j.exec(new MulOp(eps, scratch, dx));
+                } else {
+                    dx.assign(eps);
+                }
+                INDArray scratch2 = rows(scratch);
+                sumDy = perChannel(MatrixSums.rowSums(dy2, 1.0), b, c);
+                // sum(dy * x) as a product and a sum by matrix product: 9.1 ms against 10.9 for per-row dot products
+                // on [1024, 12544], 2 cores (libnd4j's broadcast ops along dimension 0 and relu_bp are 10-50x
+                // slower than the in-place column-vector ops used here)
+                Nd4j.exec(new MulOp(dy2, x2, scratch2));
+                sumDyX = perChannel(MatrixSums.rowSums(scratch2, 1.0), b, c);
+            }
 
             INDArray dBeta = sumDy;
             INDArray dGamma = sumDyX.sub(batchMean.mul(sumDy)).muli(batchInvStd);
             INDArray k1 = gamma.mul(batchInvStd);
             INDArray k2 = k1.mul(batchInvStd).muli(dGamma).muli(-1.0 / n);
             INDArray k3 = k1.mul(sumDy).muli(-1.0 / n).subi(k2.mul(batchMean));
-            combine(dy2, rows(x), k1, k2, k3, b, scratch2);
+            combine(dy2, x2, k1, k2, k3, b, workspaceMgr);
 
             Gradient g = new DefaultGradient();
             INDArray dGammaView = gradientViews.get(BatchNormalizationParamInitializer.GAMMA);

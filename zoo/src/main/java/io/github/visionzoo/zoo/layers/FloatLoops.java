@@ -7,18 +7,26 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 
 /**
- * Element-wise passes over float arrays as Java loops, where libnd4j has no single op for them: the array is copied
- * row by row into a Java array (a bulk copy), the kernel runs there, and the result is copied back. The JIT
- * vectorizes a kernel without branches, calls (other than {@code Math.min}/{@code max}) or reductions, so one such
+ * Element-wise and per-row passes over float arrays as Java loops, where libnd4j has no single op for them: each array
+ * is copied row by row into a Java array (a bulk copy), the kernel runs there, and the results are copied back. The
+ * JIT vectorizes a loop without branches, calls (other than {@code Math.min}/{@code max}) or reductions, so one such
  * pass runs at about memory speed and replaces several libnd4j passes. Measured on 2 cores, {@code [1024, 12544]}
  * rows: {@code max(x * s + t, 0)} with per-row {@code s, t} 10.5 ms against 20.9 ms for libnd4j's three ops;
- * {@code a * dy + b * x + c} 14.0 against 23.3 ms for four. (Reductions and branches do not vectorize: a fused batch
- * norm with its sums in Java was slower than libnd4j.)
+ * {@code a * dy + b * x + c} 14.0 against 23.3 ms for four.
+ *
+ * <p>Reductions do not vectorize (Java keeps the order of float additions), so they only pay where the row is short
+ * and already in cache: {@link #sum} and {@link #dot} keep eight partial sums, which the JIT holds in registers. A
+ * batch norm with its sums over rows of 12544 in Java was slower than libnd4j; a layer norm over rows of 768 is
+ * faster (see {@code EncoderBlockImpl}).
  */
 final class FloatLoops {
-    /** What a kernel does with one row: {@code out} from {@code a} (and {@code b}, where given). */
-    interface RowKernel {
-        void apply(long row, float[] a, float[] b, float[] out, int length);
+    /**
+     * What a kernel does with one row: reads row {@code row} of each input in {@code in}, writes that row of each
+     * output into {@code out}; {@code worker} (0 to {@link #workers} - 1) runs the rows of one contiguous range in
+     * order, so a kernel can accumulate per worker.
+     */
+    interface Kernel {
+        void apply(int worker, long row, float[][] in, float[][] out, int length);
     }
 
     private FloatLoops() {
@@ -33,32 +41,123 @@ final class FloatLoops {
                 && a.offset() == 0 && a.data().offset() == 0 && a.length() <= Integer.MAX_VALUE / Float.BYTES;
     }
 
+    /** Whether the loops can take all of the arrays. */
+    static boolean takes(INDArray... arrays) {
+        for (INDArray a : arrays) {
+            if (!takes(a)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** How many workers {@link #rows} uses for {@code rows} rows: one per core, at most one per row. */
+    static int workers(long rows) {
+        return (int) Math.max(1, Math.min(rows, Runtime.getRuntime().availableProcessors()));
+    }
+
     /**
-     * Runs {@code kernel} on each row of {@code rowLength} elements of {@code a} (and {@code b}, or null) into
-     * {@code out}, all of one length (the last row may be shorter), the rows split over the cores. {@code out} may
-     * be {@code a} or {@code b}.
+     * Runs {@code kernel} on each row of {@code rowLength} elements of the inputs into the outputs, all of one length
+     * (the last row may be shorter), the rows split over {@link #workers} in contiguous ranges. An output may also be
+     * an input.
      */
-    static void rows(INDArray a, INDArray b, INDArray out, int rowLength, RowKernel kernel) {
-        FloatBuffer in = a.data().asNioFloat();
-        FloatBuffer in2 = b == null ? null : b.data().asNioFloat();
-        FloatBuffer result = out.data().asNioFloat();
-        long n = a.length();
+    static void rows(INDArray[] inputs, INDArray[] outputs, int rowLength, Kernel kernel) {
+        FloatBuffer[] in = buffers(inputs);
+        FloatBuffer[] result = buffers(outputs);
+        long n = inputs[0].length();
         long rows = (n + rowLength - 1) / rowLength;
-        int workers = (int) Math.min(rows, Runtime.getRuntime().availableProcessors());
+        int workers = workers(rows);
         IntStream.range(0, workers).parallel().forEach(w -> {
-            float[] x = new float[rowLength];
-            float[] y = b == null ? null : new float[rowLength];
-            float[] z = new float[rowLength];
+            float[][] x = new float[in.length][rowLength];
+            float[][] z = new float[result.length][rowLength];
             for (long r = w * rows / workers; r < (w + 1) * rows / workers; r++) {
                 int start = (int) (r * rowLength);
                 int length = (int) Math.min(rowLength, n - start);
-                in.get(start, x, 0, length);
-                if (y != null) {
-                    in2.get(start, y, 0, length);
+                for (int i = 0; i < in.length; i++) {
+                    in[i].get(start, x[i], 0, length);
                 }
-                kernel.apply(r, x, y, z, length);
-                result.put(start, z, 0, length);
+                kernel.apply(w, r, x, z, length);
+                for (int i = 0; i < result.length; i++) {
+                    result[i].put(start, z[i], 0, length);
+                }
             }
         });
+    }
+
+    private static FloatBuffer[] buffers(INDArray[] arrays) {
+        FloatBuffer[] buffers = new FloatBuffer[arrays.length];
+        for (int i = 0; i < arrays.length; i++) {
+            buffers[i] = arrays[i].data().asNioFloat();
+        }
+        return buffers;
+    }
+
+    /** The sum of {@code a[0, length)}, in eight partial sums. */
+    static float sum(float[] a, int length) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = 0;
+        for (; i + 8 <= length; i += 8) {
+            s0 += a[i];
+            s1 += a[i + 1];
+            s2 += a[i + 2];
+            s3 += a[i + 3];
+            s4 += a[i + 4];
+            s5 += a[i + 5];
+            s6 += a[i + 6];
+            s7 += a[i + 7];
+        }
+        for (; i < length; i++) {
+            s0 += a[i];
+        }
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+    }
+
+    /** The sum of {@code (a[i] - m)^2} over {@code [0, length)}, in eight partial sums. */
+    static float squaresAbout(float[] a, float m, int length) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = 0;
+        for (; i + 8 <= length; i += 8) {
+            float d0 = a[i] - m;
+            float d1 = a[i + 1] - m;
+            float d2 = a[i + 2] - m;
+            float d3 = a[i + 3] - m;
+            float d4 = a[i + 4] - m;
+            float d5 = a[i + 5] - m;
+            float d6 = a[i + 6] - m;
+            float d7 = a[i + 7] - m;
+            s0 += d0 * d0;
+            s1 += d1 * d1;
+            s2 += d2 * d2;
+            s3 += d3 * d3;
+            s4 += d4 * d4;
+            s5 += d5 * d5;
+            s6 += d6 * d6;
+            s7 += d7 * d7;
+        }
+        for (; i < length; i++) {
+            float d = a[i] - m;
+            s0 += d * d;
+        }
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+    }
+
+    /** The dot product of {@code a[0, length)} and {@code b[0, length)}, in eight partial sums. */
+    static float dot(float[] a, float[] b, int length) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = 0;
+        for (; i + 8 <= length; i += 8) {
+            s0 += a[i] * b[i];
+            s1 += a[i + 1] * b[i + 1];
+            s2 += a[i + 2] * b[i + 2];
+            s3 += a[i + 3] * b[i + 3];
+            s4 += a[i + 4] * b[i + 4];
+            s5 += a[i + 5] * b[i + 5];
+            s6 += a[i + 6] * b[i + 6];
+            s7 += a[i + 7] * b[i + 7];
+        }
+        for (; i < length; i++) {
+            s0 += a[i] * b[i];
+        }
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 }

@@ -69,6 +69,59 @@ class GaussianCdfTest {
         assertThat(maxAbsDiff(phis, exact(strided))).isLessThan(1e-7);
     }
 
+    /** d/du [u Phi(u)] in double: Phi(u) + u exp(-u^2/2) / sqrt(2 pi). */
+    private static INDArray exactGeluDerivative(INDArray u) {
+        INDArray ud = u.castTo(DataType.DOUBLE);
+        INDArray density = Transforms.exp(ud.mul(ud).muli(-0.5), false).muli(1 / Math.sqrt(2 * Math.PI));
+        return density.muli(ud).addi(exact(u));
+    }
+
+    @Test
+    void geluDerivativeOfFloatsIsWithinAMillionthEverywhere() {
+        INDArray u = Nd4j.linspace(DataType.FLOAT, -12.0, 1e-4, 240_001).reshape(1, 240_001);
+        INDArray cdf = Nd4j.createUninitialized(DataType.FLOAT, u.shape());
+        GaussianCdf.of(u, cdf);
+        INDArray du = Nd4j.rand(DataType.FLOAT, u.shape()).subi(0.5).muli(4);
+        INDArray expected = exactGeluDerivative(u).muli(du.castTo(DataType.DOUBLE));
+        GaussianCdf.timesGeluDerivative(du, u, cdf, Nd4j.createUninitialized(DataType.FLOAT, u.shape()));
+        // |du| <= 2: the derivative itself within 1e-6 (and Phi's own 3e-7)
+        assertThat(maxAbsDiff(du, expected)).isLessThan(2 * (1e-6 + 3e-7));
+        for (float x : new float[] {0f, 0.5f, 1f, 2f, -3f, 5.9f}) {
+            double exactDensity = Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+            assertThat((double) GaussianCdf.density(x)).as("density at %s", x)
+                    .isCloseTo(exactDensity, org.assertj.core.data.Offset.offset(6e-6 * exactDensity));
+        }
+        assertThat(GaussianCdf.density(30f)).isBetween(0f, 1e-8f);
+    }
+
+    @Test
+    void geluDerivativeOfDoublesIsExact() {
+        INDArray u = Nd4j.rand(DataType.DOUBLE, 5, 8).subi(0.5).muli(8);
+        INDArray cdf = Nd4j.createUninitialized(DataType.DOUBLE, 5, 8);
+        GaussianCdf.of(u, cdf);
+        INDArray du = Nd4j.ones(DataType.DOUBLE, 5, 8);
+        GaussianCdf.timesGeluDerivative(du, u, cdf, Nd4j.createUninitialized(DataType.DOUBLE, 5, 8));
+        assertThat(maxAbsDiff(du, exactGeluDerivative(u))).isLessThan(1e-14);
+    }
+
+    @Test
+    void geluKeepsTheGateAndGivesUTimesIt() {
+        for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+            INDArray u = Nd4j.rand(type, 3, 10_000).subi(0.5).muli(12);
+            INDArray phi = Nd4j.createUninitialized(type, u.shape());
+            INDArray gelu = Nd4j.createUninitialized(type, u.shape());
+            GaussianCdf.gelu(u, phi, gelu);
+            boolean single = type == DataType.FLOAT;
+            assertThat(maxAbsDiff(phi, exact(u))).as("%s gate", type).isLessThan(single ? 3e-7 : 1e-15);
+            // |u| <= 6: the gate's error times 6, and the product's rounding
+            assertThat(maxAbsDiff(gelu, exact(u).muli(u.castTo(DataType.DOUBLE)))).as("%s gelu", type)
+                    .isLessThan(single ? 2.5e-6 : 1e-14);
+        }
+        assertThatThrownBy(() -> GaussianCdf.gelu(Nd4j.zeros(DataType.FLOAT, 2, 3), Nd4j.zeros(DataType.FLOAT, 2, 3),
+                Nd4j.zeros(DataType.FLOAT, 3, 2))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("[3, 2]");
+    }
+
     @Test
     void refusesArraysOfDifferentShapes() {
         assertThatThrownBy(() -> GaussianCdf.of(Nd4j.zeros(DataType.FLOAT, 2, 3), Nd4j.zeros(DataType.FLOAT, 3, 2)))
