@@ -306,8 +306,7 @@ public class BatchNorm extends BatchNormalization {
         /**
          * One Java pass over float rows {@code [b*c, h*w]}: {@code dy = eps} through the ReLU's mask into {@code dy},
          * and the per-channel {@code sum(dy)} and {@code sum(dy * x)} {@code [c]}, summed per row while it is in
-         * cache. The mask of a ReLU output {@code o >= 0} is {@code min(o * 2^126 * 2^126, 1)}: 0 at 0, and 1 for
-         * every positive float (the smallest subnormal becomes 1e31), without a branch the JIT would not vectorize.
+         * cache ({@link FloatLoops#reluMask}).
          */
         private INDArray[] maskedSums(INDArray eps, INDArray output, INDArray x, INDArray dy, long b, long c) {
             float[] sumDy = new float[(int) x.size(0)];
@@ -320,7 +319,7 @@ public class BatchNorm extends BatchNormalization {
                         float[] d = out[0];
                         if (relu) {
                             for (int i = 0; i < length; i++) {
-                                d[i] = e[i] * Math.min(o[i] * 0x1p126f * 0x1p126f, 1f);
+                                d[i] = e[i] * FloatLoops.reluMask(o[i]);
                             }
                         } else {
                             System.arraycopy(e, 0, d, 0, length);
