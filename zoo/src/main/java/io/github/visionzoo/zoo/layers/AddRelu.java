@@ -89,15 +89,29 @@ public class AddRelu extends ElementWiseVertex {
                 throw new IllegalStateException("AddRelu '" + getVertexName() + "': inputs not set");
             }
             requireSameShapes();
-            INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, inputs[0].shape(), 'c');
-            if (FloatLoops.takes(inputs[0], inputs[1], out)) {
-                FloatLoops.rows(new INDArray[] {inputs[0], inputs[1]}, new INDArray[] {out}, ROW,
+            INDArray a = inputs[0];
+            INDArray b = inputs[1];
+            INDArray out;
+            INDArray aNhwc = RuntimeLayers.nhwcOf(a);
+            INDArray bNhwc = RuntimeLayers.nhwcOf(b);
+            if (aNhwc != null && bNhwc != null && dataType == DataType.FLOAT) {
+                // channels-last activations (inference after Conv2d and BatchNorm) stay channels-last
+                out = RuntimeLayers.channelsLast(workspaceMgr, ArrayType.ACTIVATIONS, dataType, a.size(0), a.size(1),
+                        a.size(2), a.size(3));
+                a = aNhwc;
+                b = bNhwc;
+            } else {
+                out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, a.shape(), 'c');
+            }
+            INDArray outMemory = a == inputs[0] ? out : RuntimeLayers.nhwcOf(out);
+            if (FloatLoops.takes(a, b, outMemory)) {
+                FloatLoops.rows(new INDArray[] {a, b}, new INDArray[] {outMemory}, ROW,
                         (worker, row, in, o, length) -> {
-                            float[] a = in[0];
-                            float[] b = in[1];
+                            float[] x = in[0];
+                            float[] y = in[1];
                             float[] z = o[0];
                             for (int i = 0; i < length; i++) {
-                                z[i] = Math.max(a[i] + b[i], 0f);
+                                z[i] = Math.max(x[i] + y[i], 0f);
                             }
                         });
             } else {

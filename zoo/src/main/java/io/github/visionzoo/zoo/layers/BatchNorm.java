@@ -128,6 +128,8 @@ public class BatchNorm extends BatchNormalization {
 
     /** The running layer: DL4J's, with forward and backward passes replaced. */
     static final class Impl extends org.deeplearning4j.nn.layers.normalization.BatchNormalization {
+        /** Elements per row of the channels-last loop, about: whole pixels of 32 KiB. */
+        private static final long PIXELS_ROW = 8192;
         /** Per-channel statistics of the last training forward pass, kept out of workspaces for the backward pass. */
         private INDArray batchMean;
         private INDArray batchVar;
@@ -223,6 +225,10 @@ public class BatchNorm extends BatchNormalization {
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
             assertInputSet(false);
+            INDArray nhwc = RuntimeLayers.nhwcOf(input);
+            if (!training && nhwc != null && dataType == DataType.FLOAT && input.size(1) == layerConf().getNOut()) {
+                return channelsLastInference(nhwc, workspaceMgr);
+            }
             INDArray x = RuntimeLayers.contiguous(input, dataType, ArrayType.FF_WORKING_MEM, workspaceMgr);
             long b = x.size(0);
             long c = x.size(1);
@@ -259,11 +265,55 @@ public class BatchNorm extends BatchNormalization {
                 forwardInput = input;
                 forwardOutput = out;
             } else {
-                INDArray mean = getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN).reshape(c);
-                INDArray scale = Transforms.pow(runningVariance().add(eps), -0.5, false).muli(gamma);
-                INDArray shift = beta.sub(mean.mul(scale));
-                affine(x2, scale, shift, b, out2);
+                INDArray[] scaleShift = inferenceScaleShift(c);
+                affine(x2, scaleShift[0], scaleShift[1], b, out2);
             }
+            return out;
+        }
+
+        /** Inference's per-channel {@code scale} and {@code shift} {@code [c]}, from the running statistics. */
+        private INDArray[] inferenceScaleShift(long c) {
+            INDArray gamma = getParam(BatchNormalizationParamInitializer.GAMMA).reshape(c);
+            INDArray beta = getParam(BatchNormalizationParamInitializer.BETA).reshape(c);
+            INDArray mean = getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN).reshape(c);
+            INDArray scale = Transforms.pow(runningVariance().add(layerConf().getEps()), -0.5, false).muli(gamma);
+            return new INDArray[] {scale, beta.sub(mean.mul(scale))};
+        }
+
+        /**
+         * Inference on a channels-last activation ({@link RuntimeLayers#nhwcOf}, as {@link Conv2d} writes them in
+         * inference) into a channels-last one, so that the next convolution reads it in place: one Java pass over
+         * {@code [b*h*w, c]}, rows of whole pixels, with the per-channel scale and shift repeated along the row.
+         */
+        private INDArray channelsLastInference(INDArray nhwc, LayerWorkspaceMgr workspaceMgr) {
+            long c = nhwc.size(3);
+            INDArray[] scaleShift = inferenceScaleShift(c);
+            float[] s = scaleShift[0].toFloatVector();
+            float[] t = scaleShift[1].toFloatVector();
+            int pixels = (int) Math.max(1, PIXELS_ROW / c);
+            float[] sr = new float[(int) (pixels * c)];
+            float[] tr = new float[sr.length];
+            for (int p = 0; p < pixels; p++) {
+                System.arraycopy(s, 0, sr, (int) (p * c), (int) c);
+                System.arraycopy(t, 0, tr, (int) (p * c), (int) c);
+            }
+            INDArray out = RuntimeLayers.channelsLast(workspaceMgr, ArrayType.ACTIVATIONS, dataType, nhwc.size(0), c,
+                    nhwc.size(1), nhwc.size(2));
+            boolean relu = bn().relu();
+            FloatLoops.rows(new INDArray[] {nhwc}, new INDArray[] {RuntimeLayers.nhwcOf(out)}, sr.length,
+                    (worker, row, in, o, length) -> {
+                        float[] x = in[0];
+                        float[] z = o[0];
+                        if (relu) {
+                            for (int i = 0; i < length; i++) {
+                                z[i] = Math.max(x[i] * sr[i] + tr[i], 0f);
+                            }
+                        } else {
+                            for (int i = 0; i < length; i++) {
+                                z[i] = x[i] * sr[i] + tr[i];
+                            }
+                        }
+                    });
             return out;
         }
 

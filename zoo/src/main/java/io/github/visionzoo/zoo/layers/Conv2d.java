@@ -2,14 +2,22 @@ package io.github.visionzoo.zoo.layers;
 
 import java.util.Collection;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.deeplearning4j.util.ConvolutionUtils;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * DL4J's 2-D {@link ConvolutionLayer} (same parameters, same JSON apart from the class name, same arithmetic) that,
@@ -81,6 +89,9 @@ public class Conv2d extends ConvolutionLayer {
 
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+            if (!training && channelsLastInference()) {
+                return channelsLastForward(workspaceMgr);
+            }
             if (!cachesHere(training, workspaceMgr)) {
                 return super.activate(training, workspaceMgr);
             }
@@ -95,6 +106,63 @@ public class Conv2d extends ConvolutionLayer {
             }
             if (helperCountFail == 0) { // the helper ran: its backward pass reads preOutput
                 preOutput = out;
+            }
+            return out;
+        }
+
+        /**
+         * Whether inference can run on channels-last activations: oneDNN's helper in use, float, NCHW, no dropout on
+         * the input, identity or ReLU.
+         */
+        private boolean channelsLastInference() {
+            ConvolutionLayer c = layerConf();
+            return helper != null && helperCountFail == 0 && dataType == DataType.FLOAT
+                    && input.dataType() == DataType.FLOAT && input.rank() == 4
+                    && c.getCnn2dDataFormat() == CNN2DFormat.NCHW && c.getIDropout() == null
+                    && RuntimeLayers.identityOrPlainRelu(c.getActivationFn());
+        }
+
+        /**
+         * Inference into a channels-last output ({@link RuntimeLayers#channelsLast}) through libnd4j's
+         * {@code conv2d} (oneDNN), the op DL4J's helper calls: with channels-last input too, oneDNN reads and writes
+         * the arrays in place, where NCHW arrays cost it three reorders per convolution.
+         */
+        private INDArray channelsLastForward(LayerWorkspaceMgr workspaceMgr) {
+            ConvolutionLayer c = layerConf();
+            validateInputRank();
+            validateInputDepth(c.getNIn());
+            int[] kernel = c.getKernelSize();
+            int[] strides = c.getStride();
+            int[] dilation = c.getDilation();
+            int[] pad = c.getPadding();
+            int[] outSize;
+            if (convolutionMode == ConvolutionMode.Same) {
+                outSize = ConvolutionUtils.getOutputSize(input, kernel, strides, null, convolutionMode, dilation,
+                        CNN2DFormat.NCHW);
+                pad = ConvolutionUtils.getSameModeTopLeftPadding(outSize,
+                        new int[] {(int) input.size(2), (int) input.size(3)}, kernel, strides, dilation);
+            } else {
+                outSize = ConvolutionUtils.getOutputSize(input, kernel, strides, pad, convolutionMode, dilation,
+                        CNN2DFormat.NCHW);
+            }
+            INDArray out = RuntimeLayers.channelsLast(workspaceMgr, ArrayType.ACTIVATIONS, dataType, input.size(0),
+                    c.getNOut(), outSize[0], outSize[1]);
+            // conv2d takes [kH, kW, iC, oC] weights; DL4J keeps [oC, iC, kH, kW]
+            INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, false, workspaceMgr)
+                    .permute(2, 3, 1, 0);
+            DynamicCustomOp.DynamicCustomOpsBuilder op = DynamicCustomOp.builder("conv2d").addOutputs(out)
+                    .addIntegerArguments(kernel[0], kernel[1], strides[0], strides[1], pad[0], pad[1], dilation[0],
+                            dilation[1], convolutionMode == ConvolutionMode.Same ? 1 : 0, 0); // 0: NCHW
+            if (c.hasBias()) {
+                op.addInputs(input, weights, getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, false,
+                        workspaceMgr));
+            } else {
+                op.addInputs(input, weights);
+            }
+            Nd4j.exec(op.build());
+            if (c.getActivationFn() instanceof ActivationReLU) {
+                INDArray nhwc = RuntimeLayers.nhwcOf(out);
+                Nd4j.exec(new RectifiedLinear(nhwc, nhwc, 0.0));
             }
             return out;
         }

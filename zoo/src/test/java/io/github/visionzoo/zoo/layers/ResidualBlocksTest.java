@@ -64,6 +64,38 @@ class ResidualBlocksTest {
         assertThat(acts.get("layer2.0.relu").minNumber().doubleValue()).isGreaterThanOrEqualTo(0.0);
     }
 
+    /**
+     * In float inference, convolutions, batch norms and residual sums hand channels-last activations along
+     * (NCHW-shaped views of NHWC memory, which oneDNN reads in place) and give the double graph's outputs, which runs
+     * on plain NCHW arrays; running statistics and weights away from their initial values.
+     */
+    @Test
+    void floatInferencePassesChannelsLastActivationsWithTheDoubleGraphsOutputs() {
+        ComputationGraph single = new ComputationGraph(twoBlocks(DataType.FLOAT));
+        single.init();
+        Nd4j.getRandom().setSeed(3);
+        single.params().addi(Nd4j.rand(DataType.FLOAT, single.params().shape()).subi(0.5).muli(0.4));
+        ComputationGraph exact = new ComputationGraph(twoBlocks(DataType.DOUBLE));
+        exact.init();
+        exact.setParams(single.params().castTo(DataType.DOUBLE));
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 4, 6, 6).subi(0.5);
+
+        var acts = single.feedForward(x, false);
+        for (String vertex : new String[] {"layer1.0.conv1", "layer1.0.bn1", "layer1.0.bn2", "layer2.0.conv1",
+                "layer2.0.bn3", "layer2.0.downsample.1", "layer2.0.relu"}) {
+            assertThat(RuntimeLayers.nhwcOf(acts.get(vertex))).as(vertex + " is channels-last").isNotNull();
+        }
+        // the identity shortcut is the NCHW input: the sum falls back to NCHW
+        assertThat(RuntimeLayers.nhwcOf(acts.get("layer1.0.relu"))).isNull();
+        INDArray expected = exact.outputSingle(x.castTo(DataType.DOUBLE));
+        INDArray actual = single.outputSingle(x).castTo(DataType.DOUBLE);
+        assertThat(actual.sub(expected).amaxNumber().doubleValue()).isLessThan(1e-5);
+        INDArray features = acts.get("layer2.0.relu").castTo(DataType.DOUBLE);
+        INDArray exactFeatures = exact.feedForward(x.castTo(DataType.DOUBLE), false).get("layer2.0.relu");
+        assertThat(features.sub(exactFeatures).amaxNumber().doubleValue()).isLessThan(1e-4);
+        assertThat(exactFeatures.amaxNumber().doubleValue()).isGreaterThan(0.1);
+    }
+
     @Test
     void gradientsMatchNumericOnes() {
         GraphChecks.useDoublePrecision();
