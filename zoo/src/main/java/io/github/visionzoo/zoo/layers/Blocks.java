@@ -157,12 +157,11 @@ public final class Blocks {
 
     /** Max pooling, square window, PyTorch's arithmetic (padding never wins the max). */
     public static String maxPool(GraphBuilder g, String name, String input, int kernel, int stride, int padding) {
-        g.addLayer(name, new SubsamplingLayer.Builder(PoolingType.MAX)
+        g.addLayer(name, new MaxPool2d(new SubsamplingLayer.Builder(PoolingType.MAX)
                 .kernelSize(kernel, kernel)
                 .stride(stride, stride)
                 .padding(padding, padding)
-                .convolutionMode(ConvolutionMode.Truncate)
-                .build(), input);
+                .convolutionMode(ConvolutionMode.Truncate)), input);
         return name;
     }
 

@@ -11,9 +11,8 @@ import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.TrainingListener;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.deeplearning4j.util.ConvolutionUtils;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
@@ -134,17 +133,10 @@ public class Conv2d extends ConvolutionLayer {
             int[] kernel = c.getKernelSize();
             int[] strides = c.getStride();
             int[] dilation = c.getDilation();
-            int[] pad = c.getPadding();
-            int[] outSize;
-            if (convolutionMode == ConvolutionMode.Same) {
-                outSize = ConvolutionUtils.getOutputSize(input, kernel, strides, null, convolutionMode, dilation,
-                        CNN2DFormat.NCHW);
-                pad = ConvolutionUtils.getSameModeTopLeftPadding(outSize,
-                        new int[] {(int) input.size(2), (int) input.size(3)}, kernel, strides, dilation);
-            } else {
-                outSize = ConvolutionUtils.getOutputSize(input, kernel, strides, pad, convolutionMode, dilation,
-                        CNN2DFormat.NCHW);
-            }
+            int[][] window = RuntimeLayers.windowOutput(input, kernel, strides, c.getPadding(), convolutionMode,
+                    dilation);
+            int[] outSize = window[0];
+            int[] pad = window[1];
             INDArray out = RuntimeLayers.channelsLast(workspaceMgr, ArrayType.ACTIVATIONS, dataType, input.size(0),
                     c.getNOut(), outSize[0], outSize[1]);
             // conv2d takes [kH, kW, iC, oC] weights; DL4J keeps [oC, iC, kH, kW]

@@ -2,10 +2,13 @@ package io.github.visionzoo.zoo.layers;
 
 import java.util.Collection;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.deeplearning4j.util.ConvolutionUtils;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
@@ -75,4 +78,22 @@ final class RuntimeLayers {
                                  long w) {
         return mgr.createUninitialized(type, dataType, new long[] {b, h, w, c}, 'c').permute(0, 3, 1, 2);
     }
+
+    /**
+     * Output size {@code [h, w]} and top-left padding of a 2-D window (convolution or pooling) over NCHW
+     * {@code input}, as DL4J's layers compute them: with {@link ConvolutionMode#Same}, the padding follows from the
+     * output size. Returns {@code {outSize, padding}}.
+     */
+    static int[][] windowOutput(INDArray input, int[] kernel, int[] strides, int[] padding, ConvolutionMode mode,
+                                int[] dilation) {
+        if (mode == ConvolutionMode.Same) {
+            int[] outSize = ConvolutionUtils.getOutputSize(input, kernel, strides, null, mode, dilation,
+                    CNN2DFormat.NCHW);
+            return new int[][] {outSize, ConvolutionUtils.getSameModeTopLeftPadding(outSize,
+                    new int[] {(int) input.size(2), (int) input.size(3)}, kernel, strides, dilation)};
+        }
+        return new int[][] {ConvolutionUtils.getOutputSize(input, kernel, strides, padding, mode, dilation,
+                CNN2DFormat.NCHW), padding};
+    }
 }
+

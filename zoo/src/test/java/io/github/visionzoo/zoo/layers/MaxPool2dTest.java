@@ -1,0 +1,86 @@
+package io.github.visionzoo.zoo.layers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.testing.GraphChecks;
+import java.nio.file.Path;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class MaxPool2dTest {
+    /** conv (ReLU) -> 3x3/2 max pool, padding 1 -> conv -> global average -> linear; ours or DL4J's pooling layer. */
+    private static ComputationGraph graph(boolean ours) {
+        GraphBuilder g = Blocks.newGraph(7, 3, 11, 11);
+        String x = Blocks.conv(g, "conv1", Blocks.INPUT, 8, 3, 1, 1, false, Activation.RELU,
+                TorchInit.kaimingNormalFanOut(), 0.0);
+        SubsamplingLayer.Builder pool = new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(3, 3).stride(2, 2)
+                .padding(1, 1).convolutionMode(ConvolutionMode.Truncate);
+        g.addLayer("maxpool", ours ? new MaxPool2d(pool) : pool.build(), x);
+        x = Blocks.conv(g, "conv2", "maxpool", 8, 3, 1, 1, true, Activation.IDENTITY,
+                TorchInit.kaimingNormalFanOut(), 0.1);
+        x = Blocks.globalAvgPool(g, "avgpool", x);
+        Blocks.classifier(g, "fc", x, 3, 0.0, TorchInit.torchDefault());
+        ComputationGraph graph = new ComputationGraph(Blocks.build(g));
+        graph.init();
+        return graph;
+    }
+
+    @Test
+    void inferenceKeepsChannelsLastActivationsWithDl4jsResults() {
+        ComputationGraph ours = graph(true);
+        ComputationGraph dl4j = graph(false);
+        dl4j.setParams(ours.params());
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 11, 11).subi(0.5);
+        Map<String, INDArray> acts = ours.feedForward(x, false);
+        Map<String, INDArray> expected = dl4j.feedForward(x, false);
+        assertThat(RuntimeLayers.nhwcOf(acts.get("conv1"))).as("the convolution's output").isNotNull();
+        assertThat(RuntimeLayers.nhwcOf(acts.get("maxpool"))).as("the pooled output").isNotNull();
+        assertThat(RuntimeLayers.nhwcOf(expected.get("maxpool"))).as("DL4J's pooled output").isNull();
+        assertThat(acts.get("maxpool").shape()).containsExactly(2, 8, 6, 6);
+        assertThat(acts.get("maxpool")).isEqualTo(expected.get("maxpool"));
+        assertThat(ours.outputSingle(x).sub(dl4j.outputSingle(x)).amaxNumber().doubleValue()).isLessThan(1e-6);
+    }
+
+    @Test
+    void trainsAsDl4jsLayer() {
+        ComputationGraph ours = graph(true);
+        ComputationGraph dl4j = graph(false);
+        dl4j.setParams(ours.params());
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 11, 11).subi(0.5);
+        INDArray y = Nd4j.eye(3).getRows(0, 1);
+        for (ComputationGraph g : new ComputationGraph[] {ours, dl4j}) {
+            g.setInputs(x);
+            g.setLabels(y);
+            g.computeGradientAndScore();
+        }
+        assertThat(ours.gradient().gradient()).isEqualTo(dl4j.gradient().gradient());
+    }
+
+    @Test
+    void roundTripsThroughJsonAndCheckpoints(@TempDir Path dir) throws Exception {
+        ComputationGraphConfiguration conf = graph(true).getConfiguration();
+        ComputationGraphConfiguration back = ComputationGraphConfiguration.fromJson(conf.toJson());
+        assertThat(back).isEqualTo(conf);
+        assertThat(back.toJson()).contains(MaxPool2d.class.getName());
+        GraphChecks.assertSaveRestoreSame(graph(true), Nd4j.rand(DataType.FLOAT, 2, 3, 11, 11), dir);
+    }
+
+    @Test
+    void refusesOtherPoolingTypes() {
+        assertThatThrownBy(() -> new MaxPool2d(new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("AVG");
+    }
+}
