@@ -4,7 +4,6 @@ import java.util.Collection;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.CacheMode;
-import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
@@ -130,21 +129,14 @@ public class Conv2d extends ConvolutionLayer {
             ConvolutionLayer c = layerConf();
             validateInputRank();
             validateInputDepth(c.getNIn());
-            int[] kernel = c.getKernelSize();
-            int[] strides = c.getStride();
-            int[] dilation = c.getDilation();
-            int[][] window = RuntimeLayers.windowOutput(input, kernel, strides, c.getPadding(), convolutionMode,
-                    dilation);
-            int[] outSize = window[0];
-            int[] pad = window[1];
-            INDArray out = RuntimeLayers.channelsLast(workspaceMgr, ArrayType.ACTIVATIONS, dataType, input.size(0),
-                    c.getNOut(), outSize[0], outSize[1]);
+            RuntimeLayers.Window window = RuntimeLayers.Window.of(input, c.getKernelSize(), c.getStride(),
+                    c.getPadding(), convolutionMode, c.getDilation());
+            INDArray out = window.channelsLastOutput(workspaceMgr, dataType, input.size(0), c.getNOut());
             // conv2d takes [kH, kW, iC, oC] weights; DL4J keeps [oC, iC, kH, kW]
             INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, false, workspaceMgr)
                     .permute(2, 3, 1, 0);
             DynamicCustomOp.DynamicCustomOpsBuilder op = DynamicCustomOp.builder("conv2d").addOutputs(out)
-                    .addIntegerArguments(kernel[0], kernel[1], strides[0], strides[1], pad[0], pad[1], dilation[0],
-                            dilation[1], convolutionMode == ConvolutionMode.Same ? 1 : 0, 0); // 0: NCHW
+                    .addIntegerArguments(window.opArguments(0)); // 0: NCHW
             if (c.hasBias()) {
                 op.addInputs(input, weights, getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, false,
                         workspaceMgr));

@@ -3,10 +3,8 @@ package io.github.visionzoo.zoo.layers;
 import java.util.Collection;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
-import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -74,20 +72,12 @@ public class MaxPool2d extends SubsamplingLayer {
                     || c.getIDropout() != null) {
                 return super.activate(training, workspaceMgr);
             }
-            int[] kernel = c.getKernelSize();
-            int[] strides = c.getStride();
-            int[] dilation = c.getDilation();
-            int[][] window = RuntimeLayers.windowOutput(input, kernel, strides, c.getPadding(), convolutionMode,
-                    dilation);
-            int[] outSize = window[0];
-            int[] pad = window[1];
-            INDArray out = RuntimeLayers.channelsLast(workspaceMgr, ArrayType.ACTIVATIONS, dataType, input.size(0),
-                    input.size(1), outSize[0], outSize[1]);
+            RuntimeLayers.Window window = RuntimeLayers.Window.of(input, c.getKernelSize(), c.getStride(),
+                    c.getPadding(), convolutionMode, c.getDilation());
+            INDArray out = window.channelsLastOutput(workspaceMgr, dataType, input.size(0), input.size(1));
             // [b, h, w, c] in and out: the last argument 1 means NHWC
             Nd4j.exec(DynamicCustomOp.builder("maxpool2d").addInputs(nhwc).addOutputs(RuntimeLayers.nhwcOf(out))
-                    .addIntegerArguments(kernel[0], kernel[1], strides[0], strides[1], pad[0], pad[1], dilation[0],
-                            dilation[1], convolutionMode == ConvolutionMode.Same ? 1 : 0, 0, 1)
-                    .build());
+                    .addIntegerArguments(window.opArguments(0, 1)).build());
             return out;
         }
     }

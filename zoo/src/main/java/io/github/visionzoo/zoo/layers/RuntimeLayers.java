@@ -80,20 +80,37 @@ final class RuntimeLayers {
     }
 
     /**
-     * Output size {@code [h, w]} and top-left padding of a 2-D window (convolution or pooling) over NCHW
-     * {@code input}, as DL4J's layers compute them: with {@link ConvolutionMode#Same}, the padding follows from the
-     * output size. Returns {@code {outSize, padding}}.
+     * A 2-D window (convolution or pooling) over an NCHW input as DL4J's layers compute it: output size {@code [h, w]}
+     * and top-left padding (with {@link ConvolutionMode#Same}, the padding follows from the output size).
      */
-    static int[][] windowOutput(INDArray input, int[] kernel, int[] strides, int[] padding, ConvolutionMode mode,
-                                int[] dilation) {
-        if (mode == ConvolutionMode.Same) {
-            int[] outSize = ConvolutionUtils.getOutputSize(input, kernel, strides, null, mode, dilation,
-                    CNN2DFormat.NCHW);
-            return new int[][] {outSize, ConvolutionUtils.getSameModeTopLeftPadding(outSize,
-                    new int[] {(int) input.size(2), (int) input.size(3)}, kernel, strides, dilation)};
+    record Window(int[] kernel, int[] strides, int[] padding, int[] dilation, int[] outSize, boolean same) {
+        static Window of(INDArray input, int[] kernel, int[] strides, int[] padding, ConvolutionMode mode,
+                         int[] dilation) {
+            if (mode == ConvolutionMode.Same) {
+                int[] outSize = ConvolutionUtils.getOutputSize(input, kernel, strides, null, mode, dilation,
+                        CNN2DFormat.NCHW);
+                int[] pad = ConvolutionUtils.getSameModeTopLeftPadding(outSize,
+                        new int[] {(int) input.size(2), (int) input.size(3)}, kernel, strides, dilation);
+                return new Window(kernel, strides, pad, dilation, outSize, true);
+            }
+            return new Window(kernel, strides, padding, dilation,
+                    ConvolutionUtils.getOutputSize(input, kernel, strides, padding, mode, dilation, CNN2DFormat.NCHW),
+                    false);
         }
-        return new int[][] {ConvolutionUtils.getOutputSize(input, kernel, strides, padding, mode, dilation,
-                CNN2DFormat.NCHW), padding};
+
+        /** The window's nine integer arguments to libnd4j's {@code conv2d} and {@code maxpool2d}, then {@code more}. */
+        int[] opArguments(int... more) {
+            int[] args = {kernel[0], kernel[1], strides[0], strides[1], padding[0], padding[1], dilation[0],
+                    dilation[1], same ? 1 : 0};
+            int[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+            System.arraycopy(more, 0, all, args.length, more.length);
+            return all;
+        }
+
+        /** A new channels-last output {@code [batch, channels, h, w]} in the activations workspace. */
+        INDArray channelsLastOutput(LayerWorkspaceMgr mgr, DataType dataType, long batch, long channels) {
+            return channelsLast(mgr, ArrayType.ACTIVATIONS, dataType, batch, channels, outSize[0], outSize[1]);
+        }
     }
 }
 

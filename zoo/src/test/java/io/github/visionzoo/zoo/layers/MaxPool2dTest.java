@@ -38,11 +38,19 @@ class MaxPool2dTest {
         return graph;
     }
 
-    @Test
-    void inferenceKeepsChannelsLastActivationsWithDl4jsResults() {
+    /** Ours and DL4J's, with the same parameters. */
+    private static ComputationGraph[] both() {
         ComputationGraph ours = graph(true);
         ComputationGraph dl4j = graph(false);
         dl4j.setParams(ours.params());
+        return new ComputationGraph[] {ours, dl4j};
+    }
+
+    @Test
+    void inferenceKeepsChannelsLastActivationsWithDl4jsResults() {
+        ComputationGraph[] graphs = both();
+        ComputationGraph ours = graphs[0];
+        ComputationGraph dl4j = graphs[1];
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 11, 11).subi(0.5);
         Map<String, INDArray> acts = ours.feedForward(x, false);
         Map<String, INDArray> expected = dl4j.feedForward(x, false);
@@ -56,17 +64,15 @@ class MaxPool2dTest {
 
     @Test
     void trainsAsDl4jsLayer() {
-        ComputationGraph ours = graph(true);
-        ComputationGraph dl4j = graph(false);
-        dl4j.setParams(ours.params());
+        ComputationGraph[] graphs = both();
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 11, 11).subi(0.5);
         INDArray y = Nd4j.eye(3).getRows(0, 1);
-        for (ComputationGraph g : new ComputationGraph[] {ours, dl4j}) {
+        for (ComputationGraph g : graphs) {
             g.setInputs(x);
             g.setLabels(y);
             g.computeGradientAndScore();
         }
-        assertThat(ours.gradient().gradient()).isEqualTo(dl4j.gradient().gradient());
+        assertThat(graphs[0].gradient().gradient()).isEqualTo(graphs[1].gradient().gradient());
     }
 
     @Test
