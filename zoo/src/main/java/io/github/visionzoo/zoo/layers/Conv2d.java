@@ -114,7 +114,7 @@ public class Conv2d extends ConvolutionLayer {
          */
         private boolean channelsLastInference() {
             ConvolutionLayer c = layerConf();
-            return helper != null && helperCountFail == 0 && dataType == DataType.FLOAT
+            return input != null && helper != null && helperCountFail == 0 && dataType == DataType.FLOAT
                     && input.dataType() == DataType.FLOAT && input.rank() == 4
                     && c.getCnn2dDataFormat() == CNN2DFormat.NCHW && c.getIDropout() == null
                     && RuntimeLayers.identityOrPlainRelu(c.getActivationFn());

@@ -116,6 +116,36 @@ class Conv2dTest {
         assertThat(RuntimeLayers.identityOrPlainRelu(new ActivationTanH())).isFalse();
     }
 
+    /**
+     * Inference writes channels-last outputs with DL4J's numbers, also in Same mode with a stride (padding derived
+     * from the output size) and a bias.
+     */
+    @Test
+    void inferenceWritesChannelsLastOutputsWithDl4jsNumbers() {
+        INDArray x = Nd4j.rand(DataType.FLOAT, BATCH, 3, SIZE + 1, SIZE + 1).subi(0.5);
+        for (ConvolutionMode mode : new ConvolutionMode[] {ConvolutionMode.Truncate, ConvolutionMode.Same}) {
+            ComputationGraph[] graphs = new ComputationGraph[2];
+            for (int i = 0; i < 2; i++) {
+                GraphBuilder g = Blocks.newGraph(5, 3, SIZE + 1, SIZE + 1);
+                ConvolutionLayer.Builder b = new ConvolutionLayer.Builder(3, 3).stride(2, 2)
+                        .padding(mode == ConvolutionMode.Same ? 0 : 1, mode == ConvolutionMode.Same ? 0 : 1)
+                        .convolutionMode(mode).nOut(CHANNELS).hasBias(true).biasInit(0.3)
+                        .activation(Activation.RELU).weightInit(TorchInit.kaimingNormalFanOut());
+                g.addLayer("conv", i == 0 ? new Conv2d(b) : b.build(), Blocks.INPUT);
+                Blocks.classifier(g, "fc", Blocks.globalAvgPool(g, "avgpool", "conv"), 3, 0.0,
+                        TorchInit.torchDefault());
+                graphs[i] = new ComputationGraph(Blocks.build(g));
+                graphs[i].init();
+            }
+            graphs[1].setParams(graphs[0].params());
+            INDArray ours = graphs[0].feedForward(x, false).get("conv");
+            INDArray dl4j = graphs[1].feedForward(x, false).get("conv");
+            assertThat(RuntimeLayers.nhwcOf(ours)).as("%s: channels-last", mode).isNotNull();
+            assertThat(ours.shape()).as("%s", mode).containsExactly(dl4j.shape());
+            assertThat(ours.equalsWithEps(dl4j, 1e-5)).as("%s: same numbers", mode).isTrue();
+        }
+    }
+
     @Test
     void savesAndRestores(@TempDir Path dir) throws Exception {
         ComputationGraph graph = graph(true, CacheMode.DEVICE);
