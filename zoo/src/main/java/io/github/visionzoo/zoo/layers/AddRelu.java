@@ -65,8 +65,6 @@ public class AddRelu extends ElementWiseVertex {
 
     /** The running vertex. */
     static final class Impl extends org.deeplearning4j.nn.graph.vertex.impl.ElementWiseVertex {
-        /** Elements per row of the Java loops: 32 KiB, in cache. */
-        private static final int ROW = 8192;
         /** The last training forward pass's inputs and output, in workspaces that outlast backprop. */
         private INDArray forwardA;
         private INDArray forwardB;
@@ -92,20 +90,22 @@ public class AddRelu extends ElementWiseVertex {
             INDArray a = inputs[0];
             INDArray b = inputs[1];
             INDArray out;
+            INDArray outMemory; // out, or the NHWC memory behind it
             INDArray aNhwc = RuntimeLayers.nhwcOf(a);
             INDArray bNhwc = RuntimeLayers.nhwcOf(b);
             if (aNhwc != null && bNhwc != null && dataType == DataType.FLOAT) {
                 // channels-last activations (inference after Conv2d and BatchNorm) stay channels-last
                 out = RuntimeLayers.channelsLast(workspaceMgr, ArrayType.ACTIVATIONS, dataType, a.size(0), a.size(1),
                         a.size(2), a.size(3));
+                outMemory = RuntimeLayers.nhwcOf(out);
                 a = aNhwc;
                 b = bNhwc;
             } else {
                 out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, a.shape(), 'c');
+                outMemory = out;
             }
-            INDArray outMemory = a == inputs[0] ? out : RuntimeLayers.nhwcOf(out);
             if (FloatLoops.takes(a, b, outMemory)) {
-                FloatLoops.rows(new INDArray[] {a, b}, new INDArray[] {outMemory}, ROW,
+                FloatLoops.rows(new INDArray[] {a, b}, new INDArray[] {outMemory}, FloatLoops.CHUNK,
                         (worker, row, in, o, length) -> {
                             float[] x = in[0];
                             float[] y = in[1];
@@ -140,7 +140,7 @@ public class AddRelu extends ElementWiseVertex {
             forwardB = null;
             forwardOutput = null;
             if (output != null && FloatLoops.takes(epsilon, output, da, db)) {
-                FloatLoops.rows(new INDArray[] {epsilon, output}, new INDArray[] {da, db}, ROW,
+                FloatLoops.rows(new INDArray[] {epsilon, output}, new INDArray[] {da, db}, FloatLoops.CHUNK,
                         (worker, row, in, out, length) -> {
                             float[] e = in[0];
                             float[] o = in[1];

@@ -128,8 +128,6 @@ public class BatchNorm extends BatchNormalization {
 
     /** The running layer: DL4J's, with forward and backward passes replaced. */
     static final class Impl extends org.deeplearning4j.nn.layers.normalization.BatchNormalization {
-        /** Elements per row of the channels-last loop, about: whole pixels of 32 KiB. */
-        private static final long PIXELS_ROW = 8192;
         /** Per-channel statistics of the last training forward pass, kept out of workspaces for the backward pass. */
         private INDArray batchMean;
         private INDArray batchVar;
@@ -176,6 +174,15 @@ public class BatchNorm extends BatchNormalization {
             return rowValues.reshape('c', b, c).sum(0);
         }
 
+        /** Per-row values of {@code [b*c, ...]} rows summed over the batch, in double: {@code [c]}. */
+        private static double[] byChannel(float[] rowValues, long c) {
+            double[] sums = new double[(int) c];
+            for (int r = 0; r < rowValues.length; r++) {
+                sums[(int) (r % c)] += rowValues[r];
+            }
+            return sums;
+        }
+
         /**
          * Per-channel mean and biased variance {@code [c]} of float rows {@code [b*c, h*w]} in one Java pass: each
          * row's sum and its sum of squares about its own mean while the row is in cache, combined per channel with
@@ -192,11 +199,8 @@ public class BatchNorm extends BatchNormalization {
                 squares[(int) row] = FloatLoops.squaresAbout(in[0], sum / len, len);
             });
             double n = (double) b * length;
-            double[] mean = new double[(int) c];
+            double[] mean = byChannel(sums, c);
             double[] var = new double[(int) c];
-            for (int r = 0; r < sums.length; r++) {
-                mean[(int) (r % c)] += sums[r];
-            }
             for (int ch = 0; ch < c; ch++) {
                 mean[ch] /= n;
             }
@@ -290,7 +294,7 @@ public class BatchNorm extends BatchNormalization {
             INDArray[] scaleShift = inferenceScaleShift(c);
             float[] s = scaleShift[0].toFloatVector();
             float[] t = scaleShift[1].toFloatVector();
-            int pixels = (int) Math.max(1, PIXELS_ROW / c);
+            int pixels = (int) Math.max(1, FloatLoops.CHUNK / c); // rows of whole pixels
             float[] sr = new float[(int) (pixels * c)];
             float[] tr = new float[sr.length];
             for (int p = 0; p < pixels; p++) {
@@ -377,14 +381,8 @@ public class BatchNorm extends BatchNormalization {
                         sumDy[(int) row] = FloatLoops.sum(d, length);
                         sumDyX[(int) row] = FloatLoops.dot(d, in[2], length);
                     });
-            double[] channelDy = new double[(int) c];
-            double[] channelDyX = new double[(int) c];
-            for (int r = 0; r < sumDy.length; r++) {
-                channelDy[(int) (r % c)] += sumDy[r];
-                channelDyX[(int) (r % c)] += sumDyX[r];
-            }
-            return new INDArray[] {Nd4j.createFromArray(channelDy).castTo(dataType),
-                    Nd4j.createFromArray(channelDyX).castTo(dataType)};
+            return new INDArray[] {Nd4j.createFromArray(byChannel(sumDy, c)).castTo(dataType),
+                    Nd4j.createFromArray(byChannel(sumDyX, c)).castTo(dataType)};
         }
 
         /** {@code dy = k1 * dy + k2 * x + k3} on {@code [b*c, h*w]} rows with per-channel {@code k} {@code [c]}. */

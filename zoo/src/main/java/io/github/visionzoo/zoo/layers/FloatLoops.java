@@ -29,6 +29,12 @@ final class FloatLoops {
         void apply(int worker, long row, float[][] in, float[][] out, int length);
     }
 
+    /**
+     * Row length for element-wise passes, where any length serves: 8192 floats, 32 KiB, so that a row's copies stay in
+     * the core's cache.
+     */
+    static final int CHUNK = 8192;
+
     private FloatLoops() {
     }
 

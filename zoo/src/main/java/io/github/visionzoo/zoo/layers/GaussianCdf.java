@@ -39,20 +39,15 @@ final class GaussianCdf {
     private static final float B8 = -1.45660718464996e-05f;
     private static final double INV_SQRT_2PI = 1.0 / Math.sqrt(2 * Math.PI);
     private static final float INV_SQRT_2PI_F = (float) INV_SQRT_2PI;
-    /** Elements per row of the loop: 32 KiB, so both copies stay in the core's cache. */
-    private static final int CHUNK = 8192;
 
     private GaussianCdf() {
     }
 
     /** {@code phi = Phi(u)}; both arrays of one shape. */
     static void of(INDArray u, INDArray phi) {
-        if (!u.equalShapes(phi)) {
-            throw new IllegalArgumentException("Phi(u) needs arrays of one shape, got " + Arrays.toString(u.shape())
-                    + " and " + Arrays.toString(phi.shape()));
-        }
+        requireOneShape("Phi(u)", u, phi);
         if (FloatLoops.takes(u, phi)) {
-            of(u, phi, null);
+            cdfLoop(u, phi, null);
         } else {
             Nd4j.exec(new Erf(u.mul(SQRT_HALF), phi));
             phi.muli(0.5).addi(0.5);
@@ -64,12 +59,9 @@ final class GaussianCdf {
      * float in one pass over {@code u} instead of two.
      */
     static void gelu(INDArray u, INDArray phi, INDArray out) {
-        if (!u.equalShapes(phi) || !u.equalShapes(out)) {
-            throw new IllegalArgumentException("GELU needs arrays of one shape, got " + Arrays.toString(u.shape())
-                    + ", " + Arrays.toString(phi.shape()) + " and " + Arrays.toString(out.shape()));
-        }
+        requireOneShape("GELU", u, phi, out);
         if (FloatLoops.takes(u, phi, out)) {
-            of(u, phi, out);
+            cdfLoop(u, phi, out);
         } else {
             of(u, phi);
             Nd4j.exec(new MulOp(u, phi, out));
@@ -77,9 +69,9 @@ final class GaussianCdf {
     }
 
     /** {@code phi = Phi(u)}, and {@code gelu = u Phi(u)} where not null; float arrays that {@link FloatLoops} takes. */
-    private static void of(INDArray u, INDArray phi, INDArray gelu) {
+    private static void cdfLoop(INDArray u, INDArray phi, INDArray gelu) {
         INDArray[] outputs = gelu == null ? new INDArray[] {phi} : new INDArray[] {phi, gelu};
-        FloatLoops.rows(new INDArray[] {u}, outputs, CHUNK, (worker, row, in, out, length) -> {
+        FloatLoops.rows(new INDArray[] {u}, outputs, FloatLoops.CHUNK, (worker, row, in, out, length) -> {
             chunk(in[0], out[0], length);
             if (out.length > 1) {
                 float[] x = in[0];
@@ -98,26 +90,23 @@ final class GaussianCdf {
      * path only). For float, one Java pass ({@link #density}) instead of libnd4j's seven.
      */
     static void timesGeluDerivative(INDArray du, INDArray u, INDArray cdf, INDArray scratch) {
-        if (!u.equalShapes(du) || !u.equalShapes(cdf)) {
-            throw new IllegalArgumentException("GELU's derivative needs arrays of one shape, got "
-                    + Arrays.toString(du.shape()) + ", " + Arrays.toString(u.shape()) + " and "
-                    + Arrays.toString(cdf.shape()));
-        }
+        requireOneShape("GELU's derivative", du, u, cdf);
         if (FloatLoops.takes(du, u, cdf)) {
-            FloatLoops.rows(new INDArray[] {du, u, cdf}, new INDArray[] {du}, CHUNK, (worker, row, in, out, length) -> {
-                float[] d = in[0];
-                float[] x = in[1];
-                float[] p = in[2];
-                float[] z = out[0];
-                // two loops: as one, the body is past C2's unrolling limit (LoopUnrollLimit) and is not vectorized
-                // (8-13 against 1.0 ns per element)
-                for (int i = 0; i < length; i++) {
-                    z[i] = densityRoot(x[i]);
-                }
-                for (int i = 0; i < length; i++) {
-                    z[i] = d[i] * (p[i] + x[i] * densityFromRoot(z[i]));
-                }
-            });
+            FloatLoops.rows(new INDArray[] {du, u, cdf}, new INDArray[] {du}, FloatLoops.CHUNK,
+                    (worker, row, in, out, length) -> {
+                        float[] d = in[0];
+                        float[] x = in[1];
+                        float[] p = in[2];
+                        float[] z = out[0];
+                        // two loops: as one, the body is past C2's unrolling limit (LoopUnrollLimit) and is
+                        // not vectorized (8-13 against 1.0 ns per element)
+                        for (int i = 0; i < length; i++) {
+                            z[i] = densityRoot(x[i]);
+                        }
+                        for (int i = 0; i < length; i++) {
+                            z[i] = d[i] * (p[i] + x[i] * densityFromRoot(z[i]));
+                        }
+                    });
             return;
         }
         Nd4j.exec(new MulOp(u, u, scratch));
@@ -125,6 +114,15 @@ final class GaussianCdf {
         Nd4j.exec(new Exp(scratch, scratch));
         scratch.muli(INV_SQRT_2PI).muli(u).addi(cdf);
         du.muli(scratch);
+    }
+
+    private static void requireOneShape(String what, INDArray... arrays) {
+        for (INDArray a : arrays) {
+            if (!a.equalShapes(arrays[0])) {
+                throw new IllegalArgumentException(what + " needs arrays of one shape, got "
+                        + Arrays.stream(arrays).map(x -> Arrays.toString(x.shape())).toList());
+            }
+        }
     }
 
     /**
