@@ -137,9 +137,10 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         Norm ln2 = layerNorm(x2, getParam(G2), getParam(BETA2), c.getEps(), training, keep, mgr);
         // [n, D] -> [n, M] -> [n, D]
         INDArray u = linear(ln2.out(), W0, B0, mgr.createUninitialized(keep, dataType, n, m));
-        INDArray phi = mgr.createUninitialized(keep, dataType, n, m);
-        INDArray a = mgr.createUninitialized(work, dataType, n, m);
-        GaussianCdf.gelu(u, phi, a); // exact GELU u Phi(u), keeping Phi(u)
+        // exact GELU u Phi(u); training keeps u and Phi(u), inference overwrites u
+        INDArray phi = training ? mgr.createUninitialized(keep, dataType, n, m) : null;
+        INDArray a = training ? mgr.createUninitialized(work, dataType, n, m) : u;
+        GaussianCdf.gelu(u, phi, a);
         dropout(a, masks.mlp2());
         INDArray y = linear(a, W3, B3, mgr.createUninitialized(work, dataType, n, d));
         dropout(y, masks.mlp4());

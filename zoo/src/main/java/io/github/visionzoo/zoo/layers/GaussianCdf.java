@@ -55,28 +55,33 @@ final class GaussianCdf {
     }
 
     /**
-     * Exact GELU: {@code phi = Phi(u)} (kept for the backward pass) and {@code out = u Phi(u)}, all of one shape; for
-     * float in one pass over {@code u} instead of two.
+     * Exact GELU: {@code out = u Phi(u)}, and {@code phi = Phi(u)} where not null (the backward pass needs it), all of
+     * one shape; {@code out} may be {@code u}. For float in one pass over {@code u} instead of two.
      */
     static void gelu(INDArray u, INDArray phi, INDArray out) {
-        requireOneShape("GELU", u, phi, out);
-        if (FloatLoops.takes(u, phi, out)) {
+        requireOneShape("GELU", phi == null ? new INDArray[] {u, out} : new INDArray[] {u, phi, out});
+        if (FloatLoops.takes(u, out) && (phi == null || FloatLoops.takes(phi))) {
             cdfLoop(u, phi, out);
         } else {
-            of(u, phi);
-            Nd4j.exec(new MulOp(u, phi, out));
+            INDArray gate = phi != null ? phi : u.ulike();
+            of(u, gate);
+            Nd4j.exec(new MulOp(u, gate, out));
         }
     }
 
-    /** {@code phi = Phi(u)}, and {@code gelu = u Phi(u)} where not null; float arrays that {@link FloatLoops} takes. */
+    /**
+     * {@code phi = Phi(u)} where not null, and {@code gelu = u Phi(u)} where not null; float arrays that
+     * {@link FloatLoops} takes.
+     */
     private static void cdfLoop(INDArray u, INDArray phi, INDArray gelu) {
-        INDArray[] outputs = gelu == null ? new INDArray[] {phi} : new INDArray[] {phi, gelu};
+        INDArray[] outputs = phi == null ? new INDArray[] {gelu} : gelu == null ? new INDArray[] {phi}
+                : new INDArray[] {phi, gelu};
         FloatLoops.rows(new INDArray[] {u}, outputs, FloatLoops.CHUNK, (worker, row, in, out, length) -> {
-            chunk(in[0], out[0], length);
-            if (out.length > 1) {
+            float[] p = out[0];
+            chunk(in[0], p, length);
+            if (gelu != null) {
                 float[] x = in[0];
-                float[] p = out[0];
-                float[] g = out[1];
+                float[] g = out[out.length - 1];
                 for (int i = 0; i < length; i++) {
                     g[i] = x[i] * p[i];
                 }

@@ -123,6 +123,17 @@ class GaussianCdfTest {
     }
 
     @Test
+    void geluWithoutTheGateOverwritesItsInputWithTheSameValues() {
+        for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+            INDArray u = Nd4j.rand(type, 3, 10_000).subi(0.5).muli(12);
+            INDArray expected = Nd4j.createUninitialized(type, u.shape());
+            GaussianCdf.gelu(u, Nd4j.createUninitialized(type, u.shape()), expected);
+            GaussianCdf.gelu(u, null, u);
+            assertThat(maxAbsDiff(u, expected)).as("%s", type).isEqualTo(0.0);
+        }
+    }
+
+    @Test
     void refusesArraysOfDifferentShapes() {
         assertThatThrownBy(() -> GaussianCdf.of(Nd4j.zeros(DataType.FLOAT, 2, 3), Nd4j.zeros(DataType.FLOAT, 3, 2)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[2, 3]");
