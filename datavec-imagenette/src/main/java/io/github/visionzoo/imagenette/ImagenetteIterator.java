@@ -80,10 +80,10 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
 
     private ImagenetteIterator(Builder b, ImagenetteDataset dataset, Transform transform) {
         this.dataset = dataset;
-        this.imageSize = b.imageSize;
-        this.batchSize = b.batchSize;
-        this.seed = b.seed;
-        this.shuffle = b.shuffle != null ? b.shuffle : dataset.split() == Split.TRAIN;
+        this.imageSize = b.imageSize();
+        this.batchSize = b.batchSize();
+        this.seed = b.seed();
+        this.shuffle = b.shuffles(dataset.split());
         this.dropLast = b.dropLast;
         this.threads = b.threads;
         this.prefetch = b.prefetchBatches;
@@ -473,20 +473,14 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
      * processors, 3 batches prefetched, no label noise, shuffle for train only, last partial batch kept, all classes,
      * epoch 0.
      */
-    public static final class Builder {
+    public static final class Builder extends ImagenetteOptions<Builder> {
         private final Path root;
         private final ImagenetteDataset dataset;
-        private Split split = Split.TRAIN;
-        private String preset;
         private Transform transform;
         private ColorJitter jitter;
-        private int imageSize = 224;
-        private int batchSize = 64;
-        private long seed = 42;
         private int threads = Runtime.getRuntime().availableProcessors();
         private int prefetchBatches = 3;
         private LabelNoise noise = LabelNoise.NONE;
-        private Boolean shuffle;
         private boolean dropLast;
         private List<String> classes;
         private int limitPerClass;
@@ -496,26 +490,8 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
             this.root = root;
             this.dataset = dataset;
             if (dataset != null) {
-                this.split = dataset.split();
+                split(dataset.split());
             }
-        }
-
-        /** Which split (ignored when built from an opened data set). */
-        public Builder split(Split split) {
-            this.split = split;
-            return this;
-        }
-
-        /** Which split, {@code train} or {@code val}. */
-        public Builder split(String split) {
-            return split(Split.parse(split));
-        }
-
-        /** An augmentation preset of {@link Presets}: {@code alexnet-paper}, {@code study} or {@code eval}. */
-        public Builder preset(String name) {
-            Presets.byName(name, 224); // fail fast on unknown names
-            this.preset = name;
-            return this;
         }
 
         /** A custom pipeline instead of a preset; it must output {@code imageSize x imageSize} images. */
@@ -527,29 +503,6 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         /** Colour jitter added to the training preset (see {@link Presets}). */
         public Builder colorJitter(ColorJitter jitter) {
             this.jitter = jitter;
-            return this;
-        }
-
-        /** Output side S, e.g. 64, 96, 224, 227. */
-        public Builder imageSize(int size) {
-            if (size < 1) {
-                throw new IllegalArgumentException("imageSize must be >= 1, was " + size);
-            }
-            this.imageSize = size;
-            return this;
-        }
-
-        public Builder batchSize(int batchSize) {
-            if (batchSize < 1) {
-                throw new IllegalArgumentException("batchSize must be >= 1, was " + batchSize);
-            }
-            this.batchSize = batchSize;
-            return this;
-        }
-
-        /** Seed of the shuffles and augmentations. */
-        public Builder seed(long seed) {
-            this.seed = seed;
             return this;
         }
 
@@ -580,12 +533,6 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         /** Training-label noise in percent: 0, 1, 5, 25 or 50. */
         public Builder labelNoise(int percent) {
             return labelNoise(LabelNoise.ofPercent(percent));
-        }
-
-        /** Shuffle each epoch (default: train yes, val no). */
-        public Builder shuffle(boolean shuffle) {
-            this.shuffle = shuffle;
-            return this;
         }
 
         /** Drop the last partial batch of each epoch. */
@@ -635,7 +582,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         }
 
         ImagenetteDataset resolveDataset() {
-            return resolveDataset(root, split);
+            return resolveDataset(root, split());
         }
 
         ImagenetteDataset resolveDataset(Path root, Split split) {
@@ -660,16 +607,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
             if (transform != null) {
                 return transform;
             }
-            String name = preset != null ? preset : (split == Split.TRAIN ? Presets.STUDY : Presets.EVAL);
-            return Presets.byName(name, imageSize, jitter);
-        }
-
-        int imageSize() {
-            return imageSize;
-        }
-
-        long seed() {
-            return seed;
+            return Presets.byName(presetName(), imageSize(), jitter);
         }
 
         int threads() {
@@ -682,14 +620,6 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
 
         int startEpoch() {
             return startEpoch;
-        }
-
-        Boolean shuffle() {
-            return shuffle;
-        }
-
-        Split split() {
-            return split;
         }
     }
 }

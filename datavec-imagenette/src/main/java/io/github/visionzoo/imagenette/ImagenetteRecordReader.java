@@ -92,7 +92,7 @@ public final class ImagenetteRecordReader implements RecordReader {
 
     private void setDataset(ImagenetteDataset d) {
         this.dataset = d;
-        this.shuffle = options.shuffle() != null ? options.shuffle() : d.split() == Split.TRAIN;
+        this.shuffle = options.shuffles(d.split());
         Map<URI, Sample> m = new HashMap<>();
         for (Sample s : d.samples()) {
             m.put(s.file().toUri(), s);

@@ -5,6 +5,7 @@ import io.github.visionzoo.imagenette.Imagenette;
 import io.github.visionzoo.imagenette.ImagenetteDataset;
 import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.ImagenetteLayoutException;
+import io.github.visionzoo.imagenette.ImagenetteOptions;
 import io.github.visionzoo.imagenette.Sample;
 import io.github.visionzoo.imagenette.Seeds;
 import io.github.visionzoo.imagenette.Split;
@@ -79,13 +80,12 @@ public final class ImagenetteRdd {
     private ImagenetteRdd(Builder b, List<Entry> entries, boolean hadoop) {
         this.sc = b.sc;
         this.root = b.root;
-        this.split = b.split;
+        this.split = b.split();
         this.entries = List.copyOf(entries);
-        this.batches = new ImageBatches(b.preset != null ? b.preset : (b.split == Split.TRAIN ? Presets.STUDY
-                : Presets.EVAL), b.imageSize, Imagenette.WNIDS);
-        this.batchSize = b.batchSize;
-        this.seed = b.seed;
-        this.shuffle = b.shuffle != null ? b.shuffle : b.split == Split.TRAIN;
+        this.batches = new ImageBatches(b.presetName(), b.imageSize(), Imagenette.WNIDS);
+        this.batchSize = b.batchSize();
+        this.seed = b.seed();
+        this.shuffle = b.shuffles(split);
         this.partitions = b.partitions > 0 ? b.partitions : Math.max(1, b.sc.defaultParallelism());
         this.hadoop = hadoop;
     }
@@ -213,19 +213,12 @@ public final class ImagenetteRdd {
     }
 
     /**
-     * Options, defaulting as {@link ImagenetteIterator.Builder}'s: split train, preset {@code study} for train and
-     * {@code eval} for val, image size 224, batch 64, seed 42, shuffle for train only, last partial batch kept; and
-     * Spark's default parallelism as the partition count.
+     * Options: those of {@link ImagenetteOptions}, the last partial batch kept, and Spark's default parallelism as
+     * the partition count.
      */
-    public static final class Builder {
+    public static final class Builder extends ImagenetteOptions<Builder> {
         private final JavaSparkContext sc;
         private final String root;
-        private Split split = Split.TRAIN;
-        private String preset;
-        private int imageSize = 224;
-        private int batchSize = 64;
-        private long seed = 42;
-        private Boolean shuffle;
         private int partitions;
 
         Builder(JavaSparkContext sc, String root) {
@@ -235,44 +228,6 @@ public final class ImagenetteRdd {
                         + " URI such as hdfs://namenode/data/imagenette2-320");
             }
             this.root = root;
-        }
-
-        public Builder split(Split split) {
-            this.split = Objects.requireNonNull(split, "split");
-            return this;
-        }
-
-        /** An augmentation preset of {@link Presets}. */
-        public Builder preset(String name) {
-            Presets.byName(name, 224); // fails fast on unknown names
-            this.preset = name;
-            return this;
-        }
-
-        public Builder imageSize(int size) {
-            if (size < 1) {
-                throw new IllegalArgumentException("imageSize must be >= 1, was " + size);
-            }
-            this.imageSize = size;
-            return this;
-        }
-
-        public Builder batchSize(int batchSize) {
-            if (batchSize < 1) {
-                throw new IllegalArgumentException("batchSize must be >= 1, was " + batchSize);
-            }
-            this.batchSize = batchSize;
-            return this;
-        }
-
-        public Builder seed(long seed) {
-            this.seed = seed;
-            return this;
-        }
-
-        public Builder shuffle(boolean shuffle) {
-            this.shuffle = shuffle;
-            return this;
         }
 
         /** Partitions of each epoch's RDD: one per training worker (or a multiple) keeps the work even. */
@@ -295,10 +250,10 @@ public final class ImagenetteRdd {
             String scheme = uri == null ? null : uri.getScheme();
             if (scheme == null || scheme.equalsIgnoreCase("file")) {
                 Path path = uri == null || scheme == null ? Path.of(root) : Path.of(uri);
-                return new ImagenetteRdd(this, localEntries(path, split), false);
+                return new ImagenetteRdd(this, localEntries(path, split()), false);
             }
             Configuration conf = sc.hadoopConfiguration();
-            return new ImagenetteRdd(this, hadoopEntries(uri, split, conf), true);
+            return new ImagenetteRdd(this, hadoopEntries(uri, split(), conf), true);
         }
 
         private static URI uriOf(String root) {
