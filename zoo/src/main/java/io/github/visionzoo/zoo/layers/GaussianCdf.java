@@ -1,6 +1,8 @@
 package io.github.visionzoo.zoo.layers;
 
 import java.util.Arrays;
+import java.util.Objects;
+import java.util.stream.Stream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
@@ -74,8 +76,8 @@ final class GaussianCdf {
      * {@link FloatLoops} takes.
      */
     private static void cdfLoop(INDArray u, INDArray phi, INDArray gelu) {
-        INDArray[] outputs = phi == null ? new INDArray[] {gelu} : gelu == null ? new INDArray[] {phi}
-                : new INDArray[] {phi, gelu};
+        // the outputs given, the gate first; without a gate array the gate is computed in the GELU output's buffer
+        INDArray[] outputs = Stream.of(phi, gelu).filter(Objects::nonNull).toArray(INDArray[]::new);
         FloatLoops.rows(new INDArray[] {u}, outputs, FloatLoops.CHUNK, (worker, row, in, out, length) -> {
             float[] p = out[0];
             chunk(in[0], p, length);
