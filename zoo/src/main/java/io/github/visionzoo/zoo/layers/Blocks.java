@@ -18,6 +18,7 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.dropout.Dropout;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
@@ -83,10 +84,25 @@ public final class Blocks {
      * projection shortcut), its gradient checker and any flat-vector tooling mislabel parameters. Pinning the order
      * makes the flat layout follow the vertices as added, which for visionzoo's builders is torchvision's state-dict
      * order. DL4J keeps the pinned order in the configuration's JSON.
+     *
+     * <p>Where only convolutions read a network input, they compute no gradient for it ({@link Conv2d#isInputGradient}).
      */
     public static ComputationGraphConfiguration build(GraphBuilder g) {
         ComputationGraphConfiguration conf = g.build();
         List<String> inputs = conf.getNetworkInputs();
+        for (String input : inputs) {
+            List<Conv2d> readers = new ArrayList<>();
+            conf.getVertexInputs().forEach((name, from) -> {
+                if (from.contains(input)) {
+                    readers.add(conf.getVertices().get(name) instanceof LayerVertex v
+                            && v.getLayerConf().getLayer() instanceof Conv2d conv && from.size() == 1 ? conv : null);
+                }
+            });
+            // DL4J sums the gradients its readers return and fails on a mix of arrays and nulls
+            if (!readers.contains(null)) {
+                readers.forEach(conv -> conv.setInputGradient(false));
+            }
+        }
         // DL4J numbers the inputs first, then the vertices in insertion order
         Map<String, Integer> index = new HashMap<>();
         for (String name : inputs) {

@@ -5,6 +5,8 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
@@ -16,13 +18,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.common.primitives.Pair;
 
 /**
- * DL4J's 2-D {@link ConvolutionLayer} (same parameters, same JSON apart from the class name, same arithmetic) that,
- * under {@link CacheMode#DEVICE} or {@link CacheMode#HOST}, keeps its output for the backward pass instead of a copy
- * of it.
+ * DL4J's 2-D {@link ConvolutionLayer} (same parameters, same arithmetic, same JSON apart from the class name and
+ * {@link #isInputGradient}) that trains on oneDNN directly and, where it cannot, keeps its output for the backward pass
+ * instead of a copy of it.
  *
- * <p>With a cache mode set, DL4J's layer copies each training forward pass's pre-activation into the cache
+ * <p>On the CPU backend, in float, NCHW, with identity or ReLU and without dropout or weight noise, the training
+ * passes run on {@link DnnlConvolution} (a ResNet-34 training step 1.24x faster than through DL4J's oneDNN helper,
+ * measured in one process with alternating steps). ReLU's derivative comes from the kept output, as below.
+ *
+ * <p>Otherwise DL4J's code runs, with its output kept. With a cache mode set ({@link CacheMode#DEVICE} or
+ * {@link CacheMode#HOST}), DL4J's layer copies each training forward pass's pre-activation into the cache
  * workspace, so that backprop through the oneDNN helper need not run the convolution again; the copy is as large as
  * the layer's output and lives as long as the activations (measured: 11 % more time per ResNet-34 step without the
  * cache, and the copies are ~230 MB of a ResNet-34 step at batch 16 and ~0.9 GB of a VGG-16 step). For the two
@@ -34,11 +42,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * is inverted dropout, which zeroes units whose incoming gradient it also zeroes and scales the others by a
  * positive factor.
  *
- * <p>Any other activation, no oneDNN/cuDNN helper, or a forward pass where DL4J keeps no cache (inference, a
- * workspace mode of {@code NONE}) runs DL4J's code unchanged.
+ * <p>Inference runs on channels-last arrays through libnd4j's {@code conv2d} (see {@code channelsLastForward}). Any
+ * other activation, no oneDNN/cuDNN helper, or a forward pass where DL4J keeps no cache (a workspace mode of
+ * {@code NONE}) runs DL4J's code unchanged.
  */
 public class Conv2d extends ConvolutionLayer {
     private static final long serialVersionUID = 1L;
+
+    private boolean inputGradient = true;
 
     /** For JSON. */
     public Conv2d() {
@@ -57,6 +68,22 @@ public class Conv2d extends ConvolutionLayer {
         return builder;
     }
 
+    /**
+     * Whether the backward pass computes the gradient with respect to the layer's input (default {@code true}).
+     * {@link Blocks#build} turns it off for the convolutions that read a network input, the images, whose gradient
+     * no one uses and which PyTorch never computes either (it cost 155 ms of ResNet-34's 2.7 s training step). With
+     * it off, the layer hands DL4J no input gradient ({@code null}); a layer in front of it would then fail its
+     * backward pass with DL4J's "all epsilons not set". Turn it back on for saliency maps or adversarial examples,
+     * where the input gradient is the point.
+     */
+    public boolean isInputGradient() {
+        return inputGradient;
+    }
+
+    public void setInputGradient(boolean inputGradient) {
+        this.inputGradient = inputGradient;
+    }
+
     @Override
     public Conv2d clone() {
         return (Conv2d) super.clone();
@@ -70,10 +97,78 @@ public class Conv2d extends ConvolutionLayer {
                 initializeParams);
     }
 
-    /** The running layer: DL4J's, with the forward pass caching its output instead of a copy. */
+    /**
+     * The running layer: DL4J's, with training passes on oneDNN directly ({@link DnnlConvolution}) where it can, and
+     * otherwise DL4J's forward pass caching its output instead of a copy.
+     */
     static final class Impl extends org.deeplearning4j.nn.layers.convolution.ConvolutionLayer {
+        private DnnlConvolution direct;
+        /** The last training forward pass ran on {@link #direct}; its output, for ReLU's derivative. */
+        private INDArray directOutput;
+        /** Whether the last forward pass ran on {@link #direct} (kept after {@link #clear}). */
+        private boolean directPass;
+
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
+        }
+
+        /**
+         * Whether this training pass can run on {@link DnnlConvolution}: its natives loaded, float, NCHW, identity or
+         * ReLU, no dropout on the input and no weight noise (both of which DL4J's code applies).
+         */
+        private boolean directTraining() {
+            ConvolutionLayer c = layerConf();
+            return DnnlConvolution.available() && dataType == DataType.FLOAT && input != null
+                    && input.dataType() == DataType.FLOAT && input.rank() == 4
+                    && c.getCnn2dDataFormat() == CNN2DFormat.NCHW && c.getIDropout() == null
+                    && c.getWeightNoise() == null && RuntimeLayers.identityOrPlainRelu(c.getActivationFn());
+        }
+
+        /** Whether the last training forward pass ran on oneDNN directly (its backward pass will too). */
+        boolean trainsDirectly() {
+            return directPass;
+        }
+
+        private INDArray directForward(LayerWorkspaceMgr workspaceMgr) {
+            ConvolutionLayer c = layerConf();
+            validateInputRank();
+            validateInputDepth(c.getNIn());
+            if (direct == null) {
+                direct = new DnnlConvolution(c.getNOut(), c.getKernelSize(), c.getStride(), c.getDilation(),
+                        c.hasBias(), c.getActivationFn() instanceof ActivationReLU);
+            }
+            RuntimeLayers.Window window = RuntimeLayers.Window.of(input, c.getKernelSize(), c.getStride(),
+                    c.getPadding(), convolutionMode, c.getDilation());
+            INDArray bias = c.hasBias() ? getParam(ConvolutionParamInitializer.BIAS_KEY) : null;
+            directOutput = direct.forward(input, getParam(ConvolutionParamInitializer.WEIGHT_KEY), bias,
+                    window.padding(), window.outSize(), workspaceMgr);
+            return directOutput;
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+            if (directOutput == null) {
+                Pair<Gradient, INDArray> pair = super.backpropGradient(epsilon, workspaceMgr);
+                if (!((Conv2d) layerConf()).isInputGradient()) {
+                    pair.setSecond(null);
+                }
+                return pair;
+            }
+            ConvolutionLayer c = layerConf();
+            // ReLU's derivative from the output: 1 exactly where relu(z) > 0 (see the class comment)
+            INDArray delta = c.getActivationFn().backprop(directOutput, epsilon.castTo(DataType.FLOAT)).getFirst();
+            RuntimeLayers.Window window = RuntimeLayers.Window.of(input, c.getKernelSize(), c.getStride(),
+                    c.getPadding(), convolutionMode, c.getDilation());
+            INDArray weightGrad = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
+            INDArray biasGrad = c.hasBias() ? gradientViews.get(ConvolutionParamInitializer.BIAS_KEY) : null;
+            INDArray inputGrad = direct.backward(input, getParam(ConvolutionParamInitializer.WEIGHT_KEY), delta,
+                    weightGrad, biasGrad, window.padding(), ((Conv2d) c).isInputGradient(), workspaceMgr);
+            Gradient g = new DefaultGradient();
+            if (biasGrad != null) {
+                g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGrad);
+            }
+            g.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGrad);
+            return new Pair<>(g, inputGrad);
         }
 
         /** Whether DL4J would cache in this forward pass, in the workspace that holds the activations. */
@@ -87,6 +182,11 @@ public class Conv2d extends ConvolutionLayer {
 
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+            directOutput = null;
+            directPass = training && directTraining();
+            if (directPass) {
+                return directForward(workspaceMgr);
+            }
             if (!training && channelsLastInference()) {
                 return channelsLastForward(workspaceMgr);
             }
@@ -155,6 +255,7 @@ public class Conv2d extends ConvolutionLayer {
         public void clear() {
             super.clear();
             preOutput = null;
+            directOutput = null;
         }
     }
 }

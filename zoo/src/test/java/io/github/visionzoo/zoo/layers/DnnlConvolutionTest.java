@@ -1,0 +1,168 @@
+package io.github.visionzoo.zoo.layers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.models.ResNet;
+import io.github.visionzoo.zoo.models.ResNetSpec;
+import io.github.visionzoo.zoo.testing.GraphChecks;
+import java.util.Map;
+import java.util.TreeMap;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.factory.Nd4j;
+
+class DnnlConvolutionTest {
+    private static final int SIZE = 11;
+
+    @BeforeAll
+    static void loaded() {
+        // the build's platform (linux-x86_64 in CI) has the presets' natives: the tests below must not pass vacuously
+        assertThat(DnnlConvolution.available()).as("oneDNN presets loaded").isTrue();
+    }
+
+    @AfterEach
+    void directBackOn() {
+        System.clearProperty(DnnlConvolution.PROPERTY);
+        Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+    }
+
+    /** One convolution under test, in front of it a 1x1 one (which receives its input gradient). */
+    private record Case(int kernel, int stride, int padding, int dilation, boolean bias, Activation activation,
+                        ConvolutionMode mode) {
+        ComputationGraph graph() {
+            GraphBuilder g = Blocks.newGraph(3, 3, SIZE, SIZE);
+            Blocks.conv(g, "pre", Blocks.INPUT, 4, 1, 1, 0, true, Activation.IDENTITY, TorchInit.torchDefault(), 0.1);
+            g.addLayer("conv", new Conv2d(new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride)
+                    .padding(padding, padding).dilation(dilation, dilation).convolutionMode(mode).nOut(6)
+                    .hasBias(bias).biasInit(0.2).activation(activation)
+                    .weightInit(TorchInit.kaimingNormalFanOut())), "pre");
+            Blocks.classifier(g, "fc", Blocks.globalAvgPool(g, "avgpool", "conv"), 3, 0.0, TorchInit.torchDefault());
+            ComputationGraph graph = new ComputationGraph(GraphChecks.withoutUpdater(Blocks.build(g)));
+            graph.init();
+            return graph;
+        }
+    }
+
+    private static INDArray labels(int n) {
+        INDArray y = Nd4j.zeros(DataType.FLOAT, n, 3);
+        for (int i = 0; i < n; i++) {
+            y.putScalar(i, i % 3, 1.0);
+        }
+        return y;
+    }
+
+    /** Score and gradients of one training pass, with the convolutions on oneDNN directly or through DL4J. */
+    private static Map<String, INDArray> gradients(ComputationGraph graph, INDArray x, boolean direct) {
+        System.setProperty(DnnlConvolution.PROPERTY, Boolean.toString(direct));
+        graph.setInputs(x);
+        graph.setLabels(labels((int) x.size(0)));
+        graph.computeGradientAndScore();
+        assertThat(((Conv2d.Impl) graph.getLayer("conv")).trainsDirectly()).as("ran directly").isEqualTo(direct);
+        Map<String, INDArray> g = new TreeMap<>();
+        graph.gradient().gradientForVariable().forEach((k, v) -> g.put(k, v.dup()));
+        g.put("score", Nd4j.scalar(graph.score()));
+        return g;
+    }
+
+    @Test
+    void trainsWithDl4jsNumbers() {
+        Case[] cases = {
+                new Case(3, 1, 1, 1, true, Activation.RELU, ConvolutionMode.Truncate),
+                new Case(3, 2, 1, 1, false, Activation.IDENTITY, ConvolutionMode.Truncate),
+                new Case(1, 2, 0, 1, false, Activation.IDENTITY, ConvolutionMode.Truncate),
+                new Case(7, 2, 3, 1, true, Activation.RELU, ConvolutionMode.Truncate),
+                new Case(3, 2, 0, 1, true, Activation.RELU, ConvolutionMode.Same),
+                new Case(3, 1, 2, 2, true, Activation.IDENTITY, ConvolutionMode.Truncate)};
+        for (Case c : cases) {
+            ComputationGraph graph = c.graph();
+            for (int batch : new int[] {3, 2, 3}) { // a new input shape builds new primitives, and back
+                INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, SIZE, SIZE).subi(0.5);
+                Map<String, INDArray> direct = gradients(graph, x, true);
+                Map<String, INDArray> dl4j = gradients(graph, x, false);
+                assertThat(direct.keySet()).isEqualTo(dl4j.keySet()).contains("pre_W", "conv_W");
+                direct.forEach((k, v) -> {
+                    double scale = Math.max(1e-3, dl4j.get(k).amaxNumber().doubleValue());
+                    assertThat(v.sub(dl4j.get(k)).amaxNumber().doubleValue() / scale).as("%s, %s, batch %d", k, c,
+                            batch).isLessThan(1e-4); // float sums in another order
+                });
+            }
+        }
+    }
+
+    /** Arrays are handed to oneDNN with their own strides: a channels-last view needs no copy and reads right. */
+    @Test
+    void readsAndWritesViewsThroughTheirStrides() {
+        INDArray x = RuntimeLayers.channelsLast(LayerWorkspaceMgr.noWorkspaces(), ArrayType.ACTIVATIONS, DataType.FLOAT, 2, 5, 9, 9);
+        x.assign(Nd4j.rand(DataType.FLOAT, 2, 5, 9, 9).subi(0.5));
+        INDArray w = Nd4j.rand(DataType.FLOAT, 4, 5, 3, 3).subi(0.5);
+        INDArray b = Nd4j.rand(DataType.FLOAT, 1, 4);
+        DnnlConvolution conv = new DnnlConvolution(4, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}, true,
+                false);
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        INDArray out = conv.forward(x, w, b, new int[] {1, 1}, new int[] {5, 5}, mgr);
+
+        INDArray expected = Nd4j.create(DataType.FLOAT, 2, 4, 5, 5);
+        Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(x.dup('c'), w.permute(2, 3, 1, 0).dup('c'),
+                b.reshape(4)).addOutputs(expected).addIntegerArguments(3, 3, 2, 2, 1, 1, 1, 1, 0, 0).build());
+        assertThat(out.equalsWithEps(expected, 1e-5)).isTrue();
+
+        INDArray delta = Nd4j.rand(DataType.FLOAT, 2, 5, 5, 4).subi(0.5).permute(0, 3, 1, 2); // a view as well
+        INDArray gw = Nd4j.create(DataType.FLOAT, 4, 5, 3, 3);
+        INDArray gb = Nd4j.create(DataType.FLOAT, 1, 4);
+        INDArray gx = conv.backward(x, w, delta, gw, gb, new int[] {1, 1}, true, mgr);
+        INDArray gw2 = Nd4j.create(DataType.FLOAT, 4, 5, 3, 3);
+        INDArray gb2 = Nd4j.create(DataType.FLOAT, 1, 4);
+        INDArray gx2 = conv.backward(x.dup('c'), w, delta.dup('c'), gw2, gb2, new int[] {1, 1}, true, mgr);
+        assertThat(gx.equalsWithEps(gx2, 1e-6)).isTrue();
+        assertThat(gw.equalsWithEps(gw2, 1e-6)).isTrue();
+        assertThat(gb.equalsWithEps(delta.sum(0, 2, 3).reshape(1, 4), 1e-5)).isTrue();
+        assertThat(gw.amaxNumber().doubleValue()).isPositive();
+
+        assertThat(conv.backward(x, w, delta, gw, gb, new int[] {1, 1}, false, mgr)).as("no input gradient")
+                .isNull();
+        assertThat(gw.equalsWithEps(gw2, 1e-6)).isTrue();
+    }
+
+    /** The images' gradient is skipped only where nothing but convolutions reads them, and the setting is saved. */
+    @Test
+    void noInputGradientWhereOnlyConvolutionsReadTheInput() {
+        ComputationGraphConfiguration resnet = ResNet.configuration(ResNetSpec.resnet18(), 10, 1);
+        assertThat(conv(resnet, "conv1").isInputGradient()).isFalse();
+        assertThat(conv(resnet, "layer1.0.conv1").isInputGradient()).isTrue();
+        ComputationGraphConfiguration restored = ComputationGraphConfiguration.fromJson(resnet.toJson());
+        assertThat(conv(restored, "conv1").isInputGradient()).isFalse();
+        assertThat(conv(restored, "layer2.0.conv1").isInputGradient()).isTrue();
+
+        // the input also feeds a residual sum: DL4J would add the sum's gradient to the convolution's null
+        GraphBuilder g = Blocks.newGraph(3, 4, SIZE, SIZE);
+        Blocks.conv(g, "conv", Blocks.INPUT, 4, 3, 1, 1, false, Activation.IDENTITY, TorchInit.torchDefault(), 0);
+        g.addVertex("add", new AddRelu(), "conv", Blocks.INPUT);
+        Blocks.classifier(g, "fc", Blocks.globalAvgPool(g, "avgpool", "add"), 3, 0.0, TorchInit.torchDefault());
+        ComputationGraphConfiguration mixed = Blocks.build(g);
+        assertThat(conv(mixed, "conv").isInputGradient()).isTrue();
+        ComputationGraph graph = new ComputationGraph(mixed);
+        graph.init();
+        graph.setInputs(Nd4j.rand(DataType.FLOAT, 2, 4, SIZE, SIZE));
+        graph.setLabels(labels(2));
+        graph.computeGradientAndScore();
+        assertThat(graph.score()).isPositive();
+    }
+
+    private static Conv2d conv(ComputationGraphConfiguration conf, String name) {
+        return (Conv2d) ((LayerVertex) conf.getVertices().get(name)).getLayerConf().getLayer();
+    }
+}
