@@ -118,6 +118,20 @@ public final class Blocks {
         return conf;
     }
 
+    /**
+     * {@code conf} with every {@link Conv2d} computing its input gradient again: before a layer is put in front of
+     * one that reads the images, or where the gradient with respect to the images is the point (saliency maps,
+     * adversarial examples). Call it before building the network; returns {@code conf}.
+     */
+    public static ComputationGraphConfiguration withInputGradients(ComputationGraphConfiguration conf) {
+        conf.getVertices().values().forEach(vertex -> {
+            if (vertex instanceof LayerVertex v && v.getLayerConf().getLayer() instanceof Conv2d conv) {
+                conv.setInputGradient(true);
+            }
+        });
+        return conf;
+    }
+
     /** The vertices (inputs left out) in an order where each comes after its inputs, ties in insertion order. */
     public static List<String> vertexOrder(ComputationGraphConfiguration conf) {
         Map<String, List<String>> inputs = conf.getVertexInputs();

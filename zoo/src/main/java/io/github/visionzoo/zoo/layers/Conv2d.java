@@ -73,8 +73,8 @@ public class Conv2d extends ConvolutionLayer {
      * {@link Blocks#build} turns it off for the convolutions that read a network input, the images, whose gradient
      * no one uses and which PyTorch never computes either (it cost 155 ms of ResNet-34's 2.7 s training step). With
      * it off, the layer hands DL4J no input gradient ({@code null}); a layer in front of it would then fail its
-     * backward pass with DL4J's "all epsilons not set". Turn it back on for saliency maps or adversarial examples,
-     * where the input gradient is the point.
+     * backward pass with DL4J's "all epsilons not set". Turn it back on ({@link Blocks#withInputGradients}) before
+     * putting a layer in front, or for saliency maps and adversarial examples, where the input gradient is the point.
      */
     public boolean isInputGradient() {
         return inputGradient;
@@ -176,7 +176,7 @@ public class Conv2d extends ConvolutionLayer {
             return training && cacheMode != null && cacheMode != CacheMode.NONE && helper != null
                     && helperCountFail == 0 && RuntimeLayers.identityOrPlainRelu(layerConf().getActivationFn())
                     && mgr.hasConfiguration(ArrayType.FF_CACHE) && mgr.isWorkspaceOpen(ArrayType.FF_CACHE)
-                    && mgr.hasConfiguration(ArrayType.ACTIVATIONS)
+                    && mgr.hasConfiguration(ArrayType.ACTIVATIONS) && mgr.getWorkspaceName(ArrayType.FF_CACHE) != null
                     && mgr.getWorkspaceName(ArrayType.FF_CACHE).equals(mgr.getWorkspaceName(ArrayType.ACTIVATIONS));
         }
 

@@ -147,6 +147,19 @@ class DnnlConvolutionTest {
         assertThat(conv(restored, "conv1").isInputGradient()).isFalse();
         assertThat(conv(restored, "layer2.0.conv1").isInputGradient()).isTrue();
 
+        // the images' gradient from the layer that reads them: none by default, DL4J's numbers when asked for
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, SIZE, SIZE).subi(0.5);
+        ComputationGraph none = new Case(3, 1, 1, 1, true, Activation.RELU, ConvolutionMode.Truncate).graph();
+        assertThat(imageGradient(none, x)).isNull();
+        ComputationGraph asked = new ComputationGraph(Blocks.withInputGradients(none.getConfiguration().clone()));
+        asked.init(none.params().dup(), false);
+        INDArray direct = imageGradient(asked, x);
+        System.setProperty(DnnlConvolution.PROPERTY, "false");
+        INDArray dl4j = imageGradient(asked, x);
+        assertThat(direct.shape()).containsExactly(2, 3, SIZE, SIZE);
+        assertThat(direct.amaxNumber().doubleValue()).isPositive();
+        assertThat(direct.equalsWithEps(dl4j, 1e-5)).isTrue();
+
         // the input also feeds a residual sum: DL4J would add the sum's gradient to the convolution's null
         GraphBuilder g = Blocks.newGraph(3, 4, SIZE, SIZE);
         Blocks.conv(g, "conv", Blocks.INPUT, 4, 3, 1, 1, false, Activation.IDENTITY, TorchInit.torchDefault(), 0);
@@ -160,6 +173,15 @@ class DnnlConvolutionTest {
         graph.setLabels(labels(2));
         graph.computeGradientAndScore();
         assertThat(graph.score()).isPositive();
+    }
+
+    /** The backward pass of layer {@code pre}, which reads the images, for a fixed output gradient. */
+    private static INDArray imageGradient(ComputationGraph graph, INDArray x) {
+        graph.initGradientsView();
+        graph.feedForward(new INDArray[] {x}, true, false);
+        Nd4j.getRandom().setSeed(5);
+        INDArray epsilon = Nd4j.rand(DataType.FLOAT, 2, 4, SIZE, SIZE);
+        return graph.getLayer("pre").backpropGradient(epsilon, LayerWorkspaceMgr.noWorkspaces()).getSecond();
     }
 
     private static Conv2d conv(ComputationGraphConfiguration conf, String name) {
