@@ -139,17 +139,9 @@ final class DnnlConvolution {
             Buffers buffers = new Buffers(s);
             memory diffDst = buffers.in(delta, p.weightsPd.diff_dst_desc());
             if (inputGradient) {
-                convolution_backward_data.primitive_desc pd = p.dataPd();
-                inputGrad = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
-                IntMemoryMap args = new IntMemoryMap();
-                args.put(dnnl.DNNL_ARG_DIFF_DST, diffDst.get_desc().equals(pd.diff_dst_desc()) ? diffDst
-                        : buffers.in(delta, pd.diff_dst_desc()));
-                args.put(dnnl.DNNL_ARG_WEIGHTS, buffers.in(weights, pd.weights_desc()));
-                memory diffSrc = buffers.out(inputGrad, pd.diff_src_desc());
-                args.put(dnnl.DNNL_ARG_DIFF_SRC, diffSrc);
-                args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(pd.scratchpad_desc()));
-                p.data.execute(s, args);
-                buffers.finish(diffSrc, inputGrad);
+                try (PointerScope dataPass = new PointerScope()) { // its copies freed before the weights' pass
+                    inputGrad = backwardData(p, delta, weights, diffDst, buffers, mgr, s);
+                }
             }
             IntMemoryMap args = new IntMemoryMap();
             args.put(dnnl.DNNL_ARG_SRC, buffers.in(input, p.weightsPd.src_desc()));
@@ -163,6 +155,23 @@ final class DnnlConvolution {
             p.weights.execute(s, args);
             buffers.finish(diffWeights, weightGradient);
         }
+        return inputGrad;
+    }
+
+    /** The input gradient of {@link #backward}, a new C-order array in the activation-gradient workspace. */
+    private static INDArray backwardData(Plan p, INDArray delta, INDArray weights, memory diffDst, Buffers buffers,
+                                         LayerWorkspaceMgr mgr, stream s) {
+        convolution_backward_data.primitive_desc pd = p.dataPd();
+        INDArray inputGrad = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, p.inShape, 'c');
+        IntMemoryMap args = new IntMemoryMap();
+        args.put(dnnl.DNNL_ARG_DIFF_DST, diffDst.get_desc().equals(pd.diff_dst_desc()) ? diffDst
+                : buffers.in(delta, pd.diff_dst_desc()));
+        args.put(dnnl.DNNL_ARG_WEIGHTS, buffers.in(weights, pd.weights_desc()));
+        memory diffSrc = buffers.out(inputGrad, pd.diff_src_desc());
+        args.put(dnnl.DNNL_ARG_DIFF_SRC, diffSrc);
+        args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(pd.scratchpad_desc()));
+        p.data.execute(s, args);
+        buffers.finish(diffSrc, inputGrad);
         return inputGrad;
     }
 
