@@ -77,6 +77,8 @@ class BenchCommandTest {
         assertThat(json.at("/machine/cores").asInt()).isPositive();
         assertThat(json.at("/machine/torch").asText()).isEqualTo("1.13.0-fake");
         assertThat(json.at("/machine/natives").asText()).isNotBlank();
+        // linux-x86_64 has the oneDNN presets' natives
+        assertThat(json.at("/machine/directConvolutions").asBoolean()).isTrue();
         assertThat(json.at("/peak/pytorch/matmulGflops").asDouble()).isEqualTo(0.5);
         assertThat(json.at("/peak/nd4j/matmulGflops").asDouble()).isPositive();
         assertThat(json.at("/peak/nd4j/blasMmulGflops").asDouble()).isPositive();
@@ -117,7 +119,8 @@ class BenchCommandTest {
         Path md = dir.resolve("results/bench.md");
         assertThat(md).content().contains("# visionzoo bench", "| model | input | GFLOP/image | train img/s",
                 "PyTorch train img/s", "tiny.json | 32 |", "error: exit code 1", "PyTorch 1.13.0-fake",
-                "visionzoo's processes preloaded " + malloc.toAbsolutePath());
+                "visionzoo's processes preloaded " + malloc.toAbsolutePath(),
+                "convolutions trained on oneDNN directly");
     }
 
     /**

@@ -229,6 +229,10 @@ public final class BenchReport {
         sb.append(String.format(Locale.ROOT, "Machine: %s cores, %s, %s, %s; ND4J natives %s", machine.get("cores"),
                 machine.getOrDefault("cpuModel", "CPU unknown"), machine.get("os"), machine.get("java"),
                 machine.get("natives")));
+        if (machine.get("directConvolutions") instanceof Boolean direct) {
+            sb.append(direct ? "; convolutions trained on oneDNN directly"
+                    : "; convolutions trained through DL4J's helper");
+        }
         if (results.get("openblasCoretype") != null) {
             sb.append("; OPENBLAS_CORETYPE=").append(results.get("openblasCoretype")).append(" for both");
         }

@@ -8,6 +8,7 @@ import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.Zoo;
+import io.github.visionzoo.zoo.layers.Conv2d;
 import io.github.visionzoo.zoo.models.AlexNetSpec;
 import io.github.visionzoo.zoo.models.VggSpec;
 import io.github.visionzoo.zoo.models.VitSpec;
@@ -196,6 +197,7 @@ public final class ModelBench implements Callable<Integer> {
         r.put("blasVendor", Nd4j.factory().blas().getBlasVendor().toString());
         r.put("framework", "visionzoo");
         r.put("natives", MachineInfo.loadedNatives());
+        r.put("directConvolutions", Conv2d.trainsOnOneDnnDirectly());
         return r;
     }
 

@@ -224,6 +224,7 @@ public final class BenchCommand implements Callable<Integer> {
         peak.put("nd4j", nd4j.ok() ? nd4j.result() : Map.of("error", nd4j.error()));
         if (nd4j.ok()) {
             machine.put("natives", nd4j.result().get("natives"));
+            machine.put("directConvolutions", nd4j.result().get("directConvolutions"));
         }
         Double machinePeak = BenchReport.machinePeak(peak);
         peak.put("machineGflops", machinePeak);

@@ -85,7 +85,8 @@ public final class Blocks {
      * makes the flat layout follow the vertices as added, which for visionzoo's builders is torchvision's state-dict
      * order. DL4J keeps the pinned order in the configuration's JSON.
      *
-     * <p>Where only convolutions read a network input, they compute no gradient for it ({@link Conv2d#isInputGradient}).
+     * <p>Where only convolutions read a network input, they compute no gradient for it
+     * ({@link Conv2d#isInputGradient}).
      */
     public static ComputationGraphConfiguration build(GraphBuilder g) {
         ComputationGraphConfiguration conf = g.build();

@@ -69,6 +69,15 @@ public class Conv2d extends ConvolutionLayer {
     }
 
     /**
+     * Whether convolutions train on oneDNN directly in this process ({@link DnnlConvolution}: the CPU backend, the
+     * oneDNN presets' natives loaded, {@code -Dvisionzoo.onednn.direct} not {@code false}) rather than through DL4J's
+     * helper; the benchmarks record it.
+     */
+    public static boolean trainsOnOneDnnDirectly() {
+        return DnnlConvolution.available();
+    }
+
+    /**
      * Whether the backward pass computes the gradient with respect to the layer's input (default {@code true}).
      * {@link Blocks#build} turns it off for the convolutions that read a network input, the images, whose gradient
      * no one uses and which PyTorch never computes either (it cost 155 ms of ResNet-34's 2.7 s training step). With

@@ -106,7 +106,8 @@ class DnnlConvolutionTest {
     /** Arrays are handed to oneDNN with their own strides: a channels-last view needs no copy and reads right. */
     @Test
     void readsAndWritesViewsThroughTheirStrides() {
-        INDArray x = RuntimeLayers.channelsLast(LayerWorkspaceMgr.noWorkspaces(), ArrayType.ACTIVATIONS, DataType.FLOAT, 2, 5, 9, 9);
+        INDArray x = RuntimeLayers.channelsLast(LayerWorkspaceMgr.noWorkspaces(), ArrayType.ACTIVATIONS,
+                DataType.FLOAT, 2, 5, 9, 9);
         x.assign(Nd4j.rand(DataType.FLOAT, 2, 5, 9, 9).subi(0.5));
         INDArray w = Nd4j.rand(DataType.FLOAT, 4, 5, 3, 3).subi(0.5);
         INDArray b = Nd4j.rand(DataType.FLOAT, 1, 4);
