@@ -18,6 +18,7 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.dropout.Dropout;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -95,8 +96,7 @@ public final class Blocks {
             List<Conv2d> readers = new ArrayList<>();
             conf.getVertexInputs().forEach((name, from) -> {
                 if (from.contains(input)) {
-                    readers.add(conf.getVertices().get(name) instanceof LayerVertex v
-                            && v.getLayerConf().getLayer() instanceof Conv2d conv && from.size() == 1 ? conv : null);
+                    readers.add(from.size() == 1 ? conv2d(conf.getVertices().get(name)) : null);
                 }
             });
             // DL4J sums the gradients its readers return and fails on a mix of arrays and nulls
@@ -126,11 +126,17 @@ public final class Blocks {
      */
     public static ComputationGraphConfiguration withInputGradients(ComputationGraphConfiguration conf) {
         conf.getVertices().values().forEach(vertex -> {
-            if (vertex instanceof LayerVertex v && v.getLayerConf().getLayer() instanceof Conv2d conv) {
+            Conv2d conv = conv2d(vertex);
+            if (conv != null) {
                 conv.setInputGradient(true);
             }
         });
         return conf;
+    }
+
+    /** The {@link Conv2d} that {@code vertex} holds, or null. */
+    private static Conv2d conv2d(GraphVertex vertex) {
+        return vertex instanceof LayerVertex v && v.getLayerConf().getLayer() instanceof Conv2d conv ? conv : null;
     }
 
     /** The vertices (inputs left out) in an order where each comes after its inputs, ties in insertion order. */

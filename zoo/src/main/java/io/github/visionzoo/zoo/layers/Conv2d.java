@@ -122,15 +122,31 @@ public class Conv2d extends ConvolutionLayer {
         }
 
         /**
-         * Whether this training pass can run on {@link DnnlConvolution}: its natives loaded, float, NCHW, identity or
-         * ReLU, no dropout on the input and no weight noise (both of which DL4J's code applies).
+         * What both fast paths (direct training, channels-last inference) need: a float NCHW input, identity or ReLU,
+         * and no dropout on the input (which DL4J's code applies).
+         */
+        private boolean fastPathInput() {
+            ConvolutionLayer c = layerConf();
+            return input != null && dataType == DataType.FLOAT && input.dataType() == DataType.FLOAT
+                    && input.rank() == 4 && c.getCnn2dDataFormat() == CNN2DFormat.NCHW && c.getIDropout() == null
+                    && RuntimeLayers.identityOrPlainRelu(c.getActivationFn());
+        }
+
+        /**
+         * Whether this training pass can run on {@link DnnlConvolution}: its natives loaded, the fast paths' input,
+         * and no weight noise (which DL4J's code applies).
          */
         private boolean directTraining() {
+            return DnnlConvolution.available() && layerConf().getWeightNoise() == null && fastPathInput();
+        }
+
+        /** The input checked as DL4J's forward pass checks it, and the window over it. */
+        private RuntimeLayers.Window validatedWindow() {
             ConvolutionLayer c = layerConf();
-            return DnnlConvolution.available() && dataType == DataType.FLOAT && input != null
-                    && input.dataType() == DataType.FLOAT && input.rank() == 4
-                    && c.getCnn2dDataFormat() == CNN2DFormat.NCHW && c.getIDropout() == null
-                    && c.getWeightNoise() == null && RuntimeLayers.identityOrPlainRelu(c.getActivationFn());
+            validateInputRank();
+            validateInputDepth(c.getNIn());
+            return RuntimeLayers.Window.of(input, c.getKernelSize(), c.getStride(), c.getPadding(), convolutionMode,
+                    c.getDilation());
         }
 
         /** Whether the last training forward pass ran on oneDNN directly (its backward pass will too). */
@@ -140,14 +156,11 @@ public class Conv2d extends ConvolutionLayer {
 
         private INDArray directForward(LayerWorkspaceMgr workspaceMgr) {
             ConvolutionLayer c = layerConf();
-            validateInputRank();
-            validateInputDepth(c.getNIn());
+            RuntimeLayers.Window window = validatedWindow();
             if (direct == null) {
                 direct = new DnnlConvolution(c.getNOut(), c.getKernelSize(), c.getStride(), c.getDilation(),
                         c.hasBias(), c.getActivationFn() instanceof ActivationReLU);
             }
-            RuntimeLayers.Window window = RuntimeLayers.Window.of(input, c.getKernelSize(), c.getStride(),
-                    c.getPadding(), convolutionMode, c.getDilation());
             INDArray bias = c.hasBias() ? getParam(ConvolutionParamInitializer.BIAS_KEY) : null;
             directOutput = direct.forward(input, getParam(ConvolutionParamInitializer.WEIGHT_KEY), bias,
                     window.padding(), window.outSize(), workspaceMgr);
@@ -166,12 +179,10 @@ public class Conv2d extends ConvolutionLayer {
             ConvolutionLayer c = layerConf();
             // ReLU's derivative from the output: 1 exactly where relu(z) > 0 (see the class comment)
             INDArray delta = c.getActivationFn().backprop(directOutput, epsilon.castTo(DataType.FLOAT)).getFirst();
-            RuntimeLayers.Window window = RuntimeLayers.Window.of(input, c.getKernelSize(), c.getStride(),
-                    c.getPadding(), convolutionMode, c.getDilation());
             INDArray weightGrad = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
             INDArray biasGrad = c.hasBias() ? gradientViews.get(ConvolutionParamInitializer.BIAS_KEY) : null;
             INDArray inputGrad = direct.backward(input, getParam(ConvolutionParamInitializer.WEIGHT_KEY), delta,
-                    weightGrad, biasGrad, window.padding(), ((Conv2d) c).isInputGradient(), workspaceMgr);
+                    weightGrad, biasGrad, ((Conv2d) c).isInputGradient(), workspaceMgr);
             Gradient g = new DefaultGradient();
             if (biasGrad != null) {
                 g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGrad);
@@ -218,15 +229,10 @@ public class Conv2d extends ConvolutionLayer {
         }
 
         /**
-         * Whether inference can run on channels-last activations: oneDNN's helper in use, float, NCHW, no dropout on
-         * the input, identity or ReLU.
+         * Whether inference can run on channels-last activations: oneDNN's helper in use and the fast paths' input.
          */
         private boolean channelsLastInference() {
-            ConvolutionLayer c = layerConf();
-            return input != null && helper != null && helperCountFail == 0 && dataType == DataType.FLOAT
-                    && input.dataType() == DataType.FLOAT && input.rank() == 4
-                    && c.getCnn2dDataFormat() == CNN2DFormat.NCHW && c.getIDropout() == null
-                    && RuntimeLayers.identityOrPlainRelu(c.getActivationFn());
+            return helper != null && helperCountFail == 0 && fastPathInput();
         }
 
         /**
@@ -236,10 +242,7 @@ public class Conv2d extends ConvolutionLayer {
          */
         private INDArray channelsLastForward(LayerWorkspaceMgr workspaceMgr) {
             ConvolutionLayer c = layerConf();
-            validateInputRank();
-            validateInputDepth(c.getNIn());
-            RuntimeLayers.Window window = RuntimeLayers.Window.of(input, c.getKernelSize(), c.getStride(),
-                    c.getPadding(), convolutionMode, c.getDilation());
+            RuntimeLayers.Window window = validatedWindow();
             INDArray out = window.channelsLastOutput(workspaceMgr, dataType, input.size(0), c.getNOut());
             // conv2d takes [kH, kW, iC, oC] weights; DL4J keeps [oC, iC, kH, kW]
             INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, false, workspaceMgr)

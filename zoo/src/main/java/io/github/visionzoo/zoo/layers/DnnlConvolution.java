@@ -112,24 +112,29 @@ final class DnnlConvolution {
             if (this.bias) {
                 args.put(dnnl.DNNL_ARG_BIAS, user(bias, p.forwardPd.bias_desc()));
             }
-            memory dst = buffers.out(out, p.forwardPd.dst_desc());
+            memory outMemory = user(out);
+            memory dst = buffers.out(outMemory, p.forwardPd.dst_desc());
             args.put(dnnl.DNNL_ARG_DST, dst);
             args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(p.forwardPd.scratchpad_desc()));
             p.forward.execute(s, args);
-            buffers.finish(dst, out);
+            buffers.finish(dst, outMemory);
         }
         return out;
     }
 
     /**
-     * The backward pass for the output gradient {@code delta} (after the activation's derivative): writes the weight
-     * and bias gradients into {@code weightGradient} and {@code biasGradient} (null without bias) and returns the
-     * input gradient, a new C-order array in the activation-gradient workspace, or null when not
-     * {@code inputGradient}.
+     * The backward pass of the last {@link #forward} (same input) for the output gradient {@code delta} (after the
+     * activation's derivative): writes the weight and bias gradients into {@code weightGradient} and
+     * {@code biasGradient} (null without bias) and returns the input gradient, a new C-order array in the
+     * activation-gradient workspace, or null when not {@code inputGradient}.
      */
     INDArray backward(INDArray input, INDArray weights, INDArray delta, INDArray weightGradient, INDArray biasGradient,
-                      int[] padding, boolean inputGradient, LayerWorkspaceMgr mgr) {
-        Plan p = plan(input, padding, new int[] {(int) delta.size(2), (int) delta.size(3)});
+                      boolean inputGradient, LayerWorkspaceMgr mgr) {
+        Plan p = plan;
+        if (p == null || !Arrays.equals(p.inShape, input.shape())) {
+            throw new IllegalStateException("backward pass without the forward pass of this input "
+                    + Arrays.toString(input.shape()));
+        }
         if (inputGradient) {
             p.dataPd(); // outside the scope below, which frees what is made inside it
         }
@@ -146,14 +151,15 @@ final class DnnlConvolution {
             IntMemoryMap args = new IntMemoryMap();
             args.put(dnnl.DNNL_ARG_SRC, buffers.in(input, p.weightsPd.src_desc()));
             args.put(dnnl.DNNL_ARG_DIFF_DST, diffDst);
-            memory diffWeights = buffers.out(weightGradient, p.weightsPd.diff_weights_desc());
+            memory weightGradientMemory = user(weightGradient);
+            memory diffWeights = buffers.out(weightGradientMemory, p.weightsPd.diff_weights_desc());
             args.put(dnnl.DNNL_ARG_DIFF_WEIGHTS, diffWeights);
             if (bias) {
                 args.put(dnnl.DNNL_ARG_DIFF_BIAS, user(biasGradient, p.weightsPd.diff_bias_desc()));
             }
             args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(p.weightsPd.scratchpad_desc()));
             p.weights.execute(s, args);
-            buffers.finish(diffWeights, weightGradient);
+            buffers.finish(diffWeights, weightGradientMemory);
         }
         return inputGrad;
     }
@@ -167,11 +173,12 @@ final class DnnlConvolution {
         args.put(dnnl.DNNL_ARG_DIFF_DST, diffDst.get_desc().equals(pd.diff_dst_desc()) ? diffDst
                 : buffers.in(delta, pd.diff_dst_desc()));
         args.put(dnnl.DNNL_ARG_WEIGHTS, buffers.in(weights, pd.weights_desc()));
-        memory diffSrc = buffers.out(inputGrad, pd.diff_src_desc());
+        memory inputGradMemory = user(inputGrad);
+        memory diffSrc = buffers.out(inputGradMemory, pd.diff_src_desc());
         args.put(dnnl.DNNL_ARG_DIFF_SRC, diffSrc);
         args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(pd.scratchpad_desc()));
         p.data.execute(s, args);
-        buffers.finish(diffSrc, inputGrad);
+        buffers.finish(diffSrc, inputGradMemory);
         return inputGrad;
     }
 
@@ -285,17 +292,15 @@ final class DnnlConvolution {
             return copy;
         }
 
-        /** Where a primitive writes what ends up in {@code a}: {@code a} itself when in layout {@code wanted}. */
-        memory out(INDArray a, memory.desc wanted) {
-            memory m = user(a);
-            return m.get_desc().equals(wanted) ? m : scratch(wanted);
+        /** Where a primitive writes what ends up in an array's memory {@code a}: {@code a} in layout {@code wanted}. */
+        memory out(memory a, memory.desc wanted) {
+            return a.get_desc().equals(wanted) ? a : scratch(wanted);
         }
 
-        /** Copies {@code written} (from {@link #out}) into {@code a} unless it is {@code a}'s own memory. */
-        void finish(memory written, INDArray a) {
-            memory m = user(a);
-            if (!m.get_desc().equals(written.get_desc())) {
-                new reorder(written, m).execute(stream, written, m);
+        /** Copies {@code written} (from {@link #out}) into {@code a} unless it is {@code a} itself. */
+        void finish(memory written, memory a) {
+            if (written != a) {
+                new reorder(written, a).execute(stream, written, a);
             }
         }
 

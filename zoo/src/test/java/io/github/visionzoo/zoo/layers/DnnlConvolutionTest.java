@@ -124,16 +124,16 @@ class DnnlConvolutionTest {
         INDArray delta = Nd4j.rand(DataType.FLOAT, 2, 5, 5, 4).subi(0.5).permute(0, 3, 1, 2); // a view as well
         INDArray gw = Nd4j.create(DataType.FLOAT, 4, 5, 3, 3);
         INDArray gb = Nd4j.create(DataType.FLOAT, 1, 4);
-        INDArray gx = conv.backward(x, w, delta, gw, gb, new int[] {1, 1}, true, mgr);
+        INDArray gx = conv.backward(x, w, delta, gw, gb, true, mgr);
         INDArray gw2 = Nd4j.create(DataType.FLOAT, 4, 5, 3, 3);
         INDArray gb2 = Nd4j.create(DataType.FLOAT, 1, 4);
-        INDArray gx2 = conv.backward(x.dup('c'), w, delta.dup('c'), gw2, gb2, new int[] {1, 1}, true, mgr);
+        INDArray gx2 = conv.backward(x.dup('c'), w, delta.dup('c'), gw2, gb2, true, mgr);
         assertThat(gx.equalsWithEps(gx2, 1e-6)).isTrue();
         assertThat(gw.equalsWithEps(gw2, 1e-6)).isTrue();
         assertThat(gb.equalsWithEps(delta.sum(0, 2, 3).reshape(1, 4), 1e-5)).isTrue();
         assertThat(gw.amaxNumber().doubleValue()).isPositive();
 
-        assertThat(conv.backward(x, w, delta, gw, gb, new int[] {1, 1}, false, mgr)).as("no input gradient")
+        assertThat(conv.backward(x, w, delta, gw, gb, false, mgr)).as("no input gradient")
                 .isNull();
         assertThat(gw.equalsWithEps(gw2, 1e-6)).isTrue();
     }
