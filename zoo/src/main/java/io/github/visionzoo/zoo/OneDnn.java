@@ -25,9 +25,24 @@ public final class OneDnn {
 
     /** Lets DL4J create its native layer helpers, unless {@code -Dvisionzoo.onednn=false}. Idempotent. */
     public static void enable() {
-        if (Boolean.parseBoolean(System.getProperty(OPT_OUT_PROPERTY, "true"))) {
+        if (switchedOn(OPT_OUT_PROPERTY)) {
             System.setProperty(DISABLE_PROPERTY, "false");
         }
+    }
+
+    /**
+     * A visionzoo speed switch: the system property {@code property}, {@code true} when unset; anything but
+     * {@code true} or {@code false} (any case) is refused, so that a typo does not quietly run the slow path.
+     */
+    public static boolean switchedOn(String property) {
+        String value = System.getProperty(property);
+        if (value == null || value.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (value.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new IllegalArgumentException("-D" + property + " must be true or false, was '" + value + "'");
     }
 
     /** Whether the loaded natives have oneDNN switched on (the CPU backend with a oneDNN build). */

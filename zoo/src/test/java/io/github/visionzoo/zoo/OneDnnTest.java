@@ -1,6 +1,7 @@
 package io.github.visionzoo.zoo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.visionzoo.zoo.models.AlexNetSpec;
 import io.github.visionzoo.zoo.models.ResNetSpec;
@@ -33,6 +34,23 @@ class OneDnnTest {
         ComputationGraph net = Zoo.create(AlexNetSpec.alexnet(), 10, 1);
         assertThat(helperName(net, "features.0")).isEqualTo("MKLDNNConvHelper");
         net.close();
+    }
+
+    @Test
+    void speedSwitchesTakeTrueOrFalseOnly() {
+        String property = "visionzoo.test.switch";
+        try {
+            assertThat(OneDnn.switchedOn(property)).as("unset").isTrue();
+            System.setProperty(property, "FALSE");
+            assertThat(OneDnn.switchedOn(property)).isFalse();
+            System.setProperty(property, "true");
+            assertThat(OneDnn.switchedOn(property)).isTrue();
+            System.setProperty(property, "flase");
+            assertThatThrownBy(() -> OneDnn.switchedOn(property)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("-Dvisionzoo.test.switch must be true or false, was 'flase'");
+        } finally {
+            System.clearProperty(property);
+        }
     }
 
     private static String helperName(ComputationGraph net, String layer) {

@@ -1,5 +1,6 @@
 package io.github.visionzoo.zoo.layers;
 
+import io.github.visionzoo.zoo.OneDnn;
 import java.util.Arrays;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.convolution_backward_data;
@@ -91,7 +92,7 @@ final class DnnlConvolution {
 
     /** Whether convolutions can run here: natives loaded and not switched off. */
     static boolean available() {
-        return ENGINE != null && Boolean.parseBoolean(System.getProperty(PROPERTY, "true"));
+        return ENGINE != null && OneDnn.switchedOn(PROPERTY);
     }
 
     /**
