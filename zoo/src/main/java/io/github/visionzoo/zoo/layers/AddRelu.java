@@ -1,5 +1,6 @@
 package io.github.visionzoo.zoo.layers;
 
+import java.util.Arrays;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -20,9 +21,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * it as one) followed by an activation layer keeps one more activation array and copies the gradients twice more
  * backward (measured: ResNet-34's peak memory in training 500 MiB lower with this vertex). The backward pass takes
  * its mask from the kept output (a reference into the activations workspace, not a copy) instead of recomputing
- * {@code a + b}. For float arrays each direction is one Java pass ({@link FloatLoops}): the sum and its ReLU forward,
- * both inputs' gradients backward; other types take libnd4j's ops (two forward, three backward). The two inputs must
- * have the same shape.
+ * {@code a + b}. Forward, float inputs of one layout (NCHW or channels-last) go through one oneDNN primitive
+ * ({@link DnnlAddRelu}) where {@link Dnnl#available()}; otherwise, and backward, float arrays take one Java pass
+ * ({@link FloatLoops}): the sum and its ReLU forward, both inputs' gradients backward; other types take libnd4j's ops
+ * (two forward, three backward). The two inputs must have the same shape.
  */
 public class AddRelu extends ElementWiseVertex {
     private static final long serialVersionUID = 1L;
@@ -69,6 +71,10 @@ public class AddRelu extends ElementWiseVertex {
         private INDArray forwardA;
         private INDArray forwardB;
         private INDArray forwardOutput;
+        /** The forward pass on oneDNN, where {@link Dnnl#available()}. */
+        private DnnlAddRelu direct;
+        /** Whether the last forward pass ran on {@link #direct}. */
+        private boolean directPass;
 
         Impl(ComputationGraph graph, String name, int index, DataType dataType) {
             super(graph, name, index, Op.Add, dataType);
@@ -77,7 +83,7 @@ public class AddRelu extends ElementWiseVertex {
         private void requireSameShapes() {
             if (inputs.length != 2 || !inputs[0].equalShapes(inputs[1])) {
                 throw new IllegalStateException("AddRelu '" + getVertexName() + "' needs two inputs of one shape, got "
-                        + java.util.Arrays.stream(inputs).map(a -> java.util.Arrays.toString(a.shape())).toList());
+                        + Arrays.stream(inputs).map(a -> Arrays.toString(a.shape())).toList());
             }
         }
 
@@ -90,6 +96,19 @@ public class AddRelu extends ElementWiseVertex {
             INDArray a = inputs[0];
             INDArray b = inputs[1];
             INDArray out;
+            directPass = Dnnl.available() && dataType == DataType.FLOAT && Dnnl.denseImage(a)
+                    && Arrays.equals(a.stride(), b.stride());
+            if (directPass) {
+                out = RuntimeLayers.nhwcOf(a) != null
+                        ? RuntimeLayers.channelsLast(workspaceMgr, ArrayType.ACTIVATIONS, dataType, a.size(0),
+                                a.size(1), a.size(2), a.size(3))
+                        : workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, a.shape(), 'c');
+                if (direct == null) {
+                    direct = new DnnlAddRelu();
+                }
+                direct.forward(a, b, out);
+                return kept(training, out);
+            }
             INDArray outMemory; // out, or the NHWC memory behind it
             INDArray aNhwc = RuntimeLayers.nhwcOf(a);
             INDArray bNhwc = RuntimeLayers.nhwcOf(b);
@@ -118,6 +137,16 @@ public class AddRelu extends ElementWiseVertex {
                 Nd4j.exec(new AddOp(inputs[0].castTo(dataType), inputs[1].castTo(dataType), out));
                 Nd4j.exec(new RectifiedLinear(out, out, 0.0));
             }
+            return kept(training, out);
+        }
+
+        /** Whether the last forward pass ran on oneDNN. */
+        boolean ranOnOneDnn() {
+            return directPass;
+        }
+
+        /** {@code out}, kept with the inputs after a training forward pass, for the backward pass's mask. */
+        private INDArray kept(boolean training, INDArray out) {
             forwardA = training ? inputs[0] : null;
             forwardB = training ? inputs[1] : null;
             forwardOutput = training ? out : null;

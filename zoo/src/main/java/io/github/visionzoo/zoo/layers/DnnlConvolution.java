@@ -1,33 +1,27 @@
 package io.github.visionzoo.zoo.layers;
 
-import io.github.visionzoo.zoo.OneDnn;
 import java.util.Arrays;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.convolution_backward_data;
 import org.bytedeco.dnnl.convolution_backward_weights;
 import org.bytedeco.dnnl.convolution_forward;
-import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
-import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * One 2-D convolution's training passes (forward, input gradient, weight and bias gradients) run on oneDNN directly,
- * through JavaCPP's {@code dnnl} presets (oneDNN 2.5), where DL4J's oneDNN helper goes through libnd4j's
- * {@code conv2d} and {@code conv2d_bp} ops.
+ * One 2-D convolution's training passes (forward, input gradient, weight and bias gradients) and inference pass run on
+ * oneDNN directly ({@link Dnnl}), where DL4J's oneDNN helper goes through libnd4j's {@code conv2d} and
+ * {@code conv2d_bp} ops.
  *
  * <p>Why: libnd4j builds its primitive descriptors on every call, reorders the uninitialized output and input-gradient
  * arrays into oneDNN's layout before oneDNN overwrites them, reorders the output gradient twice, and always computes
@@ -41,20 +35,11 @@ import org.slf4j.LoggerFactory;
  * in DL4J's working-memory workspace instead, they held 200 MiB for the whole run and raised ResNet-34's peak resident
  * memory by 107 MiB (tcmalloc), where transient buffers share the allocator's memory with the other layers'
  * temporaries (1841 MiB after five steps, against 1871 through DL4J's helper; on glibc's malloc 2743 against 3287),
- * and the training step was no faster. Float only.
- * Used where {@link #available()}: the ND4J CPU backend and the presets' natives loaded, unless
- * {@code -D}{@value #PROPERTY}{@code =false}.
+ * and the training step was no faster. Inference reads and writes channels-last arrays in place, as libnd4j's
+ * {@code conv2d} does, without rebuilding its primitive on every call, and with ReLU fused. Float only. Used where
+ * {@link Dnnl#available()}.
  */
 final class DnnlConvolution {
-    /** Set to {@code false} to run the convolutions through DL4J's helper (for comparisons). */
-    static final String PROPERTY = "visionzoo.onednn.direct";
-
-    private static final Logger LOG = LoggerFactory.getLogger(DnnlConvolution.class);
-    /** The CPU engine, or null where the natives did not load. */
-    private static final engine ENGINE = load();
-    /** oneDNN's CPU streams are cheap and run in the calling thread; one per thread keeps them apart. */
-    private static final ThreadLocal<stream> STREAMS = ThreadLocal.withInitial(() -> new stream(ENGINE));
-
     private final long outChannels;
     private final long[] kernel;
     private final long[] strides;
@@ -62,6 +47,7 @@ final class DnnlConvolution {
     private final boolean bias;
     private final boolean relu;
     private Plan plan;
+    private Inference inference;
 
     /**
      * A convolution {@code [b, inChannels, h, w] -> [b, outChannels, h', w']} with weights
@@ -77,24 +63,6 @@ final class DnnlConvolution {
         this.relu = relu;
     }
 
-    private static engine load() {
-        if (!Nd4j.getBackend().getClass().getName().contains(".cpu.")) {
-            return null;
-        }
-        try {
-            Loader.load(dnnl.class);
-            return new engine(engine.kind.cpu, 0);
-        } catch (Throwable e) { // natives missing for this platform: DL4J's helper serves
-            LOG.info("oneDNN presets not loaded ({}); convolutions train through DL4J's helper", e.toString());
-            return null;
-        }
-    }
-
-    /** Whether convolutions can run here: natives loaded and not switched off. */
-    static boolean available() {
-        return ENGINE != null && OneDnn.switchedOn(PROPERTY);
-    }
-
     /**
      * The forward pass of {@code input} (NCHW, float) into a new {@code [b, outChannels, h', w']} C-order array in
      * the activations workspace; {@code padding} is the top-left padding and {@code outSize} the output's
@@ -104,16 +72,16 @@ final class DnnlConvolution {
                      LayerWorkspaceMgr mgr) {
         Plan p = plan(input, padding, outSize);
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, p.outShape, 'c');
-        stream s = STREAMS.get(); // outside the scope below, which frees what is made inside it
+        stream s = Dnnl.stream(); // outside the scope below, which frees what is made inside it
         try (PointerScope scope = new PointerScope()) {
             Buffers buffers = new Buffers(s);
             IntMemoryMap args = new IntMemoryMap();
             args.put(dnnl.DNNL_ARG_SRC, buffers.in(input, p.forwardPd.src_desc()));
             args.put(dnnl.DNNL_ARG_WEIGHTS, buffers.in(weights, p.forwardPd.weights_desc()));
             if (this.bias) {
-                args.put(dnnl.DNNL_ARG_BIAS, user(bias, p.forwardPd.bias_desc()));
+                args.put(dnnl.DNNL_ARG_BIAS, Dnnl.memory(bias, p.forwardPd.bias_desc()));
             }
-            memory outMemory = user(out);
+            memory outMemory = Dnnl.memory(out);
             memory dst = buffers.out(outMemory, p.forwardPd.dst_desc());
             args.put(dnnl.DNNL_ARG_DST, dst);
             args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(p.forwardPd.scratchpad_desc()));
@@ -121,6 +89,36 @@ final class DnnlConvolution {
             buffers.finish(dst, outMemory);
         }
         return out;
+    }
+
+    /**
+     * The inference pass of {@code input} (float; NCHW, channels-last, or any strides) into {@code out}, a
+     * channels-last {@code [b, outChannels, h', w']} array ({@link RuntimeLayers#channelsLast}) that the next
+     * convolution reads in place; {@code padding} is the top-left padding, {@code bias} null without one.
+     */
+    void inference(INDArray input, INDArray weights, INDArray bias, int[] padding, INDArray out) {
+        long[] key = Dnnl.layout(input);
+        if (inference == null || !Arrays.equals(inference.key, key)
+                || !Arrays.equals(inference.padding, longs(padding))) {
+            if (inference != null) {
+                inference.close();
+            }
+            inference = new Inference(input, key, longs(padding), out);
+        }
+        convolution_forward.primitive_desc pd = inference.pd;
+        stream s = Dnnl.stream(); // outside the scope below, which frees what is made inside it
+        try (PointerScope scope = new PointerScope()) {
+            Buffers buffers = new Buffers(s);
+            IntMemoryMap args = new IntMemoryMap();
+            args.put(dnnl.DNNL_ARG_SRC, buffers.in(input, pd.src_desc()));
+            args.put(dnnl.DNNL_ARG_WEIGHTS, buffers.in(weights, pd.weights_desc()));
+            if (this.bias) {
+                args.put(dnnl.DNNL_ARG_BIAS, Dnnl.memory(bias, pd.bias_desc()));
+            }
+            args.put(dnnl.DNNL_ARG_DST, Dnnl.memory(out));
+            args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(pd.scratchpad_desc()));
+            inference.primitive.execute(s, args);
+        }
     }
 
     /**
@@ -139,7 +137,7 @@ final class DnnlConvolution {
         if (inputGradient) {
             p.dataPd(); // outside the scope below, which frees what is made inside it
         }
-        stream s = STREAMS.get();
+        stream s = Dnnl.stream();
         INDArray inputGrad = null;
         try (PointerScope scope = new PointerScope()) {
             Buffers buffers = new Buffers(s);
@@ -152,11 +150,11 @@ final class DnnlConvolution {
             IntMemoryMap args = new IntMemoryMap();
             args.put(dnnl.DNNL_ARG_SRC, buffers.in(input, p.weightsPd.src_desc()));
             args.put(dnnl.DNNL_ARG_DIFF_DST, diffDst);
-            memory weightGradientMemory = user(weightGradient);
+            memory weightGradientMemory = Dnnl.memory(weightGradient);
             memory diffWeights = buffers.out(weightGradientMemory, p.weightsPd.diff_weights_desc());
             args.put(dnnl.DNNL_ARG_DIFF_WEIGHTS, diffWeights);
             if (bias) {
-                args.put(dnnl.DNNL_ARG_DIFF_BIAS, user(biasGradient, p.weightsPd.diff_bias_desc()));
+                args.put(dnnl.DNNL_ARG_DIFF_BIAS, Dnnl.memory(biasGradient, p.weightsPd.diff_bias_desc()));
             }
             args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(p.weightsPd.scratchpad_desc()));
             p.weights.execute(s, args);
@@ -174,7 +172,7 @@ final class DnnlConvolution {
         args.put(dnnl.DNNL_ARG_DIFF_DST, diffDst.get_desc().equals(pd.diff_dst_desc()) ? diffDst
                 : buffers.in(delta, pd.diff_dst_desc()));
         args.put(dnnl.DNNL_ARG_WEIGHTS, buffers.in(weights, pd.weights_desc()));
-        memory inputGradMemory = user(inputGrad);
+        memory inputGradMemory = Dnnl.memory(inputGrad);
         memory diffSrc = buffers.out(inputGradMemory, pd.diff_src_desc());
         args.put(dnnl.DNNL_ARG_DIFF_SRC, diffSrc);
         args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(pd.scratchpad_desc()));
@@ -195,15 +193,56 @@ final class DnnlConvolution {
         return plan;
     }
 
+    /** The bottom-right padding: whatever the output size needs beyond the input and the top-left padding. */
+    private long[] paddingR(long[] inShape, long[] padding, long[] outShape) {
+        long[] paddingR = new long[2];
+        for (int i = 0; i < 2; i++) {
+            long reach = (outShape[2 + i] - 1) * strides[i] + (kernel[i] - 1) * (dilation[i] + 1) + 1;
+            paddingR[i] = Math.max(0, reach - inShape[2 + i] - padding[i]);
+        }
+        return paddingR;
+    }
+
+    /** A forward primitive from {@code src} to {@code dst}, weights and bias in oneDNN's layout, ReLU fused. */
+    private convolution_forward.primitive_desc forwardPd(dnnl.prop_kind kind, memory.desc src, memory.desc dst,
+                                                         long[] in, long[] out, long[] padding, long[] paddingR) {
+        primitive_attr attr = Dnnl.userScratchpad();
+        if (relu) {
+            post_ops ops = new post_ops();
+            ops.append_eltwise(1f, dnnl.algorithm.eltwise_relu, 0f, 0f);
+            attr.set_post_ops(ops);
+        }
+        return new convolution_forward.primitive_desc(new convolution_forward.desc(kind,
+                dnnl.algorithm.convolution_auto, src, Dnnl.any(out[1], in[1], kernel[0], kernel[1]),
+                bias ? Dnnl.any(out[1]) : new memory.desc(), dst, strides, dilation, padding, paddingR), attr,
+                Dnnl.ENGINE);
+    }
+
     /**
-     * Attributes asking for the scratchpad at each execution: oneDNN's own (library) scratchpad belongs to the thread
-     * that built the primitive, and DL4J's ParallelWrapper trains a model in other threads than the one that built
-     * it (a crash in oneDNN, found by {@code ParallelTrainingTest}).
+     * The inference primitive for one input layout: a channels-last input is read in place, any other is reordered
+     * into the layout oneDNN chooses (with the image's NCHW as its source layout oneDNN 2.5 falls back to its
+     * reference convolution).
      */
-    private static primitive_attr userScratchpad() {
-        primitive_attr attr = new primitive_attr();
-        attr.set_scratchpad_mode(dnnl.scratchpad_mode.user);
-        return attr;
+    private final class Inference {
+        final long[] key;
+        final long[] padding;
+        final convolution_forward.primitive_desc pd;
+        final convolution_forward primitive;
+
+        Inference(INDArray input, long[] key, long[] padding, INDArray out) {
+            this.key = key;
+            this.padding = padding;
+            long[] in = input.shape();
+            memory.desc src = RuntimeLayers.nhwcOf(input) != null ? Dnnl.desc(input) : Dnnl.any(in);
+            pd = forwardPd(dnnl.prop_kind.forward_inference, src, Dnnl.desc(out), in, out.shape(), padding,
+                    paddingR(in, padding, out.shape()));
+            primitive = new convolution_forward(pd);
+        }
+
+        void close() {
+            primitive.close();
+            pd.close();
+        }
     }
 
     /** The primitives of one input shape; the backward-data one is built on first use (never for the stem). */
@@ -226,29 +265,16 @@ final class DnnlConvolution {
             this.inShape = inShape;
             this.padding = padding;
             this.outShape = outShape;
-            // bottom-right padding: whatever the output size needs beyond the input and the top-left padding
-            paddingR = new long[2];
-            for (int i = 0; i < 2; i++) {
-                long reach = (outShape[2 + i] - 1) * strides[i] + (kernel[i] - 1) * (dilation[i] + 1) + 1;
-                paddingR[i] = Math.max(0, reach - inShape[2 + i] - padding[i]);
-            }
-            src = any(inShape);
-            wei = any(outShape[1], inShape[1], kernel[0], kernel[1]);
-            dst = any(outShape);
-            memory.desc b = bias ? any(outShape[1]) : new memory.desc();
-            primitive_attr attr = userScratchpad();
-            if (relu) {
-                post_ops ops = new post_ops();
-                ops.append_eltwise(1f, dnnl.algorithm.eltwise_relu, 0f, 0f);
-                attr.set_post_ops(ops);
-            }
-            forwardPd = new convolution_forward.primitive_desc(new convolution_forward.desc(
-                    dnnl.prop_kind.forward_training, dnnl.algorithm.convolution_auto, src, wei, b, dst, strides,
-                    dilation, padding, paddingR), attr, ENGINE);
+            paddingR = paddingR(inShape, padding, outShape);
+            src = Dnnl.any(inShape);
+            wei = Dnnl.any(outShape[1], inShape[1], kernel[0], kernel[1]);
+            dst = Dnnl.any(outShape);
+            forwardPd = forwardPd(dnnl.prop_kind.forward_training, src, dst, inShape, outShape, padding, paddingR);
             forward = new convolution_forward(forwardPd);
+            memory.desc b = bias ? Dnnl.any(outShape[1]) : new memory.desc();
             weightsPd = new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
                     dnnl.algorithm.convolution_auto, src, wei, b, dst, strides, dilation, padding, paddingR),
-                    userScratchpad(), ENGINE, forwardPd);
+                    Dnnl.userScratchpad(), Dnnl.ENGINE, forwardPd);
             weights = new convolution_backward_weights(weightsPd);
         }
 
@@ -256,7 +282,7 @@ final class DnnlConvolution {
             if (dataPd == null) {
                 dataPd = new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
                         dnnl.algorithm.convolution_auto, src, wei, dst, strides, dilation, padding, paddingR),
-                        userScratchpad(), ENGINE, forwardPd);
+                        Dnnl.userScratchpad(), Dnnl.ENGINE, forwardPd);
                 data = new convolution_backward_data(dataPd);
             }
             return dataPd;
@@ -284,7 +310,7 @@ final class DnnlConvolution {
 
         /** {@code a} in layout {@code wanted}. */
         memory in(INDArray a, memory.desc wanted) {
-            memory m = user(a);
+            memory m = Dnnl.memory(a);
             if (m.get_desc().equals(wanted)) {
                 return m;
             }
@@ -307,36 +333,11 @@ final class DnnlConvolution {
 
         /** Memory in layout {@code d}, allocated by oneDNN and freed with the scope of the pass. */
         memory scratch(memory.desc d) {
-            return new memory(d, ENGINE);
+            return new memory(d, Dnnl.ENGINE);
         }
-    }
-
-    /** {@code a} as oneDNN memory, described by its own shape and strides. */
-    private static memory user(INDArray a) {
-        return new memory(new memory.desc(a.shape(), memory.data_type.f32, a.stride()), ENGINE, address(a));
-    }
-
-    /** {@code a} as oneDNN memory in layout {@code d} (the bias and its gradient: one contiguous vector). */
-    private static memory user(INDArray a, memory.desc d) {
-        return new memory(d, ENGINE, address(a));
-    }
-
-    private static Address address(INDArray a) {
-        return new Address(a.data().addressPointer().address()); // the buffer's pointer includes the view's offset
-    }
-
-    private static memory.desc any(long... shape) {
-        return new memory.desc(shape, memory.data_type.f32, memory.format_tag.any);
     }
 
     private static long[] longs(int[] a) {
         return Arrays.stream(a).asLongStream().toArray();
-    }
-
-    /** A pointer to memory that ND4J owns: nothing to free. */
-    private static final class Address extends Pointer {
-        Address(long address) {
-            this.address = address;
-        }
     }
 }

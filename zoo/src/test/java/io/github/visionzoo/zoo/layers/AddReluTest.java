@@ -10,6 +10,7 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -78,6 +79,47 @@ class AddReluTest {
     void sameOutputsAndGradientsAsAddThenReluInDouble() {
         GraphChecks.useDoublePrecision();
         assertSameAsAddThenRelu(DataType.DOUBLE, 1e-12);
+    }
+
+    /**
+     * The forward pass on oneDNN ({@link DnnlAddRelu}) against the Java pass, on NCHW and channels-last inputs, in
+     * training (the backward pass then reads its mask from oneDNN's output) and inference; inputs of two layouts take
+     * the Java pass.
+     */
+    @Test
+    void forwardOnOneDnnMatchesTheJavaPass() {
+        ComputationGraph graph = graph(DataType.FLOAT, true);
+        AddRelu.Impl vertex = (AddRelu.Impl) graph.getVertex("relu");
+        LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
+        INDArray a = Nd4j.rand(DataType.FLOAT, 3, 4, 5, 5).subi(0.5);
+        INDArray b = Nd4j.rand(DataType.FLOAT, 3, 4, 5, 5).subi(0.5);
+        INDArray expected = org.nd4j.linalg.ops.transforms.Transforms.relu(a.add(b));
+        INDArray aLast = RuntimeLayers.channelsLast(none, ArrayType.ACTIVATIONS, DataType.FLOAT, 3, 4, 5, 5).assign(a);
+        INDArray bLast = RuntimeLayers.channelsLast(none, ArrayType.ACTIVATIONS, DataType.FLOAT, 3, 4, 5, 5).assign(b);
+        try {
+            for (boolean training : new boolean[] {true, false}) {
+                for (INDArray[] inputs : new INDArray[][] {{a, b}, {aLast, bLast}, {a, bLast}}) {
+                    for (boolean direct : new boolean[] {false, true}) {
+                        System.setProperty(Dnnl.PROPERTY, Boolean.toString(direct));
+                        vertex.setInputs(inputs);
+                        INDArray out = vertex.doForward(training, none);
+                        assertThat(vertex.ranOnOneDnn()).isEqualTo(direct
+                                && java.util.Arrays.equals(inputs[0].stride(), inputs[1].stride()));
+                        assertThat(out.equalsWithEps(expected, 1e-6)).as("training %s, direct %s", training, direct)
+                                .isTrue();
+                        if (training) {
+                            vertex.setEpsilon(Nd4j.ones(DataType.FLOAT, 3, 4, 5, 5));
+                            INDArray[] gradients = vertex.doBackward(false, none).getSecond();
+                            INDArray mask = expected.gt(0).castTo(DataType.FLOAT);
+                            assertThat(gradients[0].equalsWithEps(mask, 0)).isTrue();
+                            assertThat(gradients[1].equalsWithEps(mask, 0)).isTrue();
+                        }
+                    }
+                }
+            }
+        } finally {
+            System.clearProperty(Dnnl.PROPERTY);
+        }
     }
 
     @Test

@@ -15,6 +15,8 @@ import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -130,6 +132,50 @@ class BatchNormTest {
             dl4j.setParams(ours.params().dup());
         }
         assertThat(ours.outputSingle(false, x).equalsWithEps(dl4j.outputSingle(false, x), 1e-5)).isTrue();
+    }
+
+    /**
+     * Inference on oneDNN ({@link DnnlBatchNorm}) against the Java passes, on NCHW and channels-last input (as
+     * {@link Conv2d} writes it in inference), with and without ReLU, after running statistics moved away from 0 and 1.
+     */
+    @Test
+    void inferenceOnOneDnnMatchesTheJavaPasses() {
+        try {
+            for (Activation activation : new Activation[] {Activation.RELU, Activation.IDENTITY}) {
+                GraphBuilder g = Blocks.newGraph(3, 6, 5, 5);
+                Blocks.batchNorm(g, "bn", Blocks.INPUT, activation);
+                Blocks.classifier(g, "fc", Blocks.globalAvgPool(g, "avgpool", "bn"), 3, 0.0,
+                        TorchInit.torchDefault());
+                ComputationGraph graph = init(Blocks.build(g));
+                graph.setParam("bn_mean", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
+                graph.setParam("bn_log10stdev", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
+                graph.setParam("bn_gamma", Nd4j.rand(DataType.FLOAT, 1, 6).addi(0.5));
+                graph.setParam("bn_beta", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
+                BatchNorm.Impl layer = (BatchNorm.Impl) graph.getLayer("bn");
+                INDArray nchw = Nd4j.rand(DataType.FLOAT, 4, 6, 5, 5).muli(3).subi(1);
+                INDArray nhwc = RuntimeLayers.channelsLast(LayerWorkspaceMgr.noWorkspaces(), ArrayType.ACTIVATIONS,
+                        DataType.FLOAT, 4, 6, 5, 5).assign(nchw);
+                for (INDArray x : new INDArray[] {nchw, nhwc}) {
+                    System.setProperty(Dnnl.PROPERTY, "false");
+                    INDArray plain = activate(layer, x);
+                    assertThat(layer.ranOnOneDnn()).isFalse();
+                    System.setProperty(Dnnl.PROPERTY, "true");
+                    INDArray dnnl = activate(layer, x);
+                    assertThat(layer.ranOnOneDnn()).isTrue();
+                    assertThat(dnnl.stride()).as("the input's layout").containsExactly(x.stride());
+                    assertThat(dnnl.equalsWithEps(plain, 1e-5)).as("%s, strides %s", activation,
+                            java.util.Arrays.toString(x.stride())).isTrue();
+                    assertThat(dnnl.minNumber().doubleValue() < 0).isEqualTo(activation == Activation.IDENTITY);
+                }
+            }
+        } finally {
+            System.clearProperty(Dnnl.PROPERTY);
+        }
+    }
+
+    private static INDArray activate(org.deeplearning4j.nn.api.Layer layer, INDArray x) {
+        layer.setInput(x, LayerWorkspaceMgr.noWorkspaces());
+        return layer.activate(false, LayerWorkspaceMgr.noWorkspaces());
     }
 
     @Test

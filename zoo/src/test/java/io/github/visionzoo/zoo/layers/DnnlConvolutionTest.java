@@ -31,12 +31,12 @@ class DnnlConvolutionTest {
     @BeforeAll
     static void loaded() {
         // the build's platform (linux-x86_64 in CI) has the presets' natives: the tests below must not pass vacuously
-        assertThat(DnnlConvolution.available()).as("oneDNN presets loaded").isTrue();
+        assertThat(Dnnl.available()).as("oneDNN presets loaded").isTrue();
     }
 
     @AfterEach
     void directBackOn() {
-        System.clearProperty(DnnlConvolution.PROPERTY);
+        System.clearProperty(Dnnl.PROPERTY);
         Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
     }
 
@@ -67,11 +67,11 @@ class DnnlConvolutionTest {
 
     /** Score and gradients of one training pass, with the convolutions on oneDNN directly or through DL4J. */
     private static Map<String, INDArray> gradients(ComputationGraph graph, INDArray x, boolean direct) {
-        System.setProperty(DnnlConvolution.PROPERTY, Boolean.toString(direct));
+        System.setProperty(Dnnl.PROPERTY, Boolean.toString(direct));
         graph.setInputs(x);
         graph.setLabels(labels((int) x.size(0)));
         graph.computeGradientAndScore();
-        assertThat(((Conv2d.Impl) graph.getLayer("conv")).trainsDirectly()).as("ran directly").isEqualTo(direct);
+        assertThat(((Conv2d.Impl) graph.getLayer("conv")).ranDirectly()).as("ran directly").isEqualTo(direct);
         Map<String, INDArray> g = new TreeMap<>();
         graph.gradient().gradientForVariable().forEach((k, v) -> g.put(k, v.dup()));
         g.put("score", Nd4j.scalar(graph.score()));
@@ -99,6 +99,38 @@ class DnnlConvolutionTest {
                     assertThat(v.sub(dl4j.get(k)).amaxNumber().doubleValue() / scale).as("%s, %s, batch %d", k, c,
                             batch).isLessThan(1e-4); // float sums in another order
                 });
+            }
+        }
+    }
+
+    /**
+     * Inference on oneDNN directly, into channels-last outputs, against DL4J's training forward pass (no dropout or
+     * batch norm here, so both compute the same): from the images' NCHW ({@code pre}) and from a channels-last
+     * activation ({@code conv}), with a new input shape on the way.
+     */
+    @Test
+    void infersWithDl4jsNumbers() {
+        Case[] cases = {
+                new Case(3, 1, 1, 1, true, Activation.RELU, ConvolutionMode.Truncate),
+                new Case(7, 2, 3, 1, false, Activation.IDENTITY, ConvolutionMode.Truncate),
+                new Case(3, 2, 0, 1, true, Activation.RELU, ConvolutionMode.Same),
+                new Case(3, 1, 2, 2, true, Activation.IDENTITY, ConvolutionMode.Truncate)};
+        for (Case c : cases) {
+            ComputationGraph graph = c.graph();
+            for (int batch : new int[] {3, 2}) {
+                INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, SIZE, SIZE).subi(0.5);
+                System.setProperty(Dnnl.PROPERTY, "false");
+                Map<String, INDArray> dl4j = graph.feedForward(x, true);
+                System.setProperty(Dnnl.PROPERTY, "true");
+                Map<String, INDArray> direct = graph.feedForward(x, false);
+                for (String layer : new String[] {"pre", "conv"}) {
+                    assertThat(((Conv2d.Impl) graph.getLayer(layer)).ranDirectly()).as(layer).isTrue();
+                    assertThat(RuntimeLayers.nhwcOf(direct.get(layer))).as("channels-last").isNotNull();
+                    INDArray expected = dl4j.get(layer);
+                    double scale = expected.amaxNumber().doubleValue();
+                    assertThat(direct.get(layer).sub(expected).amaxNumber().doubleValue() / scale)
+                            .as("%s, %s, batch %d", layer, c, batch).isLessThan(1e-5);
+                }
             }
         }
     }
@@ -155,7 +187,7 @@ class DnnlConvolutionTest {
         ComputationGraph asked = new ComputationGraph(Blocks.withInputGradients(none.getConfiguration().clone()));
         asked.init(none.params().dup(), false);
         INDArray direct = imageGradient(asked, x);
-        System.setProperty(DnnlConvolution.PROPERTY, "false");
+        System.setProperty(Dnnl.PROPERTY, "false");
         INDArray dl4j = imageGradient(asked, x);
         assertThat(direct.shape()).containsExactly(2, 3, SIZE, SIZE);
         assertThat(direct.amaxNumber().doubleValue()).isPositive();

@@ -1,0 +1,122 @@
+package io.github.visionzoo.zoo.layers;
+
+import io.github.visionzoo.zoo.OneDnn;
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.global.dnnl;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.primitive_attr;
+import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * oneDNN called directly, through JavaCPP's {@code dnnl} presets (oneDNN 2.5), for the passes where DL4J's helpers or
+ * Java loops are slow ({@link DnnlConvolution}, {@link DnnlBatchNorm}, {@link DnnlAddRelu}): the CPU engine, a stream
+ * per thread, and ND4J arrays seen as oneDNN memory. Used where {@link #available()}: the ND4J CPU backend and the
+ * presets' natives loaded, unless {@code -D}{@value #PROPERTY}{@code =false}.
+ */
+final class Dnnl {
+    /** Set to {@code false} to run DL4J's helper and visionzoo's Java passes instead (for comparisons). */
+    static final String PROPERTY = "visionzoo.onednn.direct";
+
+    private static final Logger LOG = LoggerFactory.getLogger(Dnnl.class);
+    /** The CPU engine, or null where the natives did not load. */
+    static final engine ENGINE = load();
+    /** oneDNN's CPU streams are cheap and run in the calling thread; one per thread keeps them apart. */
+    private static final ThreadLocal<stream> STREAMS = ThreadLocal.withInitial(() -> new stream(ENGINE));
+
+    private Dnnl() {
+    }
+
+    private static engine load() {
+        if (!Nd4j.getBackend().getClass().getName().contains(".cpu.")) {
+            return null;
+        }
+        try {
+            Loader.load(dnnl.class);
+            return new engine(engine.kind.cpu, 0);
+        } catch (Throwable e) { // natives missing for this platform: DL4J's helper and the Java passes serve
+            LOG.info("oneDNN presets not loaded ({}); DL4J's helper and Java passes run instead", e.toString());
+            return null;
+        }
+    }
+
+    /** Whether oneDNN can be called here: natives loaded and not switched off. */
+    static boolean available() {
+        return ENGINE != null && OneDnn.switchedOn(PROPERTY);
+    }
+
+    /** This thread's stream; get it outside a {@code PointerScope}, which would free it. */
+    static stream stream() {
+        return STREAMS.get();
+    }
+
+    /** {@code a} as oneDNN memory, described by its own shape and strides. */
+    static memory memory(INDArray a) {
+        return new memory(desc(a), ENGINE, address(a));
+    }
+
+    /** {@code a}'s float layout: its shape and strides. */
+    static memory.desc desc(INDArray a) {
+        return new memory.desc(a.shape(), memory.data_type.f32, a.stride());
+    }
+
+    /** {@code a} as oneDNN memory in layout {@code d} (for one contiguous vector, say). */
+    static memory memory(INDArray a, memory.desc d) {
+        return new memory(d, ENGINE, address(a));
+    }
+
+    /** Memory at {@code address}, which the caller owns, in layout {@code d}. */
+    static memory memory(long address, memory.desc d) {
+        return new memory(d, ENGINE, new Address(address));
+    }
+
+    private static Pointer address(INDArray a) {
+        return new Address(a.data().addressPointer().address()); // the buffer's pointer includes the view's offset
+    }
+
+    /**
+     * Whether {@code a} is a float array that the element-wise primitives take at full speed: {@code [b, c, h, w]}
+     * with NCHW's dense strides or channels-last ones ({@link RuntimeLayers#nhwcOf}).
+     */
+    static boolean denseImage(INDArray a) {
+        return a.rank() == 4 && a.dataType() == DataType.FLOAT
+                && (Shape.hasDefaultStridesForShape(a) || RuntimeLayers.nhwcOf(a) != null);
+    }
+
+    /** {@code a}'s shape and strides, which a primitive built for {@code a} takes again. */
+    static long[] layout(INDArray a) {
+        long[] layout = java.util.Arrays.copyOf(a.shape(), 2 * a.rank());
+        System.arraycopy(a.stride(), 0, layout, a.rank(), a.rank());
+        return layout;
+    }
+
+    /** A float layout of {@code shape} that a primitive chooses. */
+    static memory.desc any(long... shape) {
+        return new memory.desc(shape, memory.data_type.f32, memory.format_tag.any);
+    }
+
+    /**
+     * Attributes asking for the scratchpad at each execution: oneDNN's own (library) scratchpad belongs to the thread
+     * that built the primitive, and DL4J's ParallelWrapper trains a model in other threads than the one that built
+     * it (a crash in oneDNN, found by {@code ParallelTrainingTest}).
+     */
+    static primitive_attr userScratchpad() {
+        primitive_attr attr = new primitive_attr();
+        attr.set_scratchpad_mode(dnnl.scratchpad_mode.user);
+        return attr;
+    }
+
+    /** A pointer to memory that ND4J owns: nothing to free. */
+    private static final class Address extends Pointer {
+        Address(long address) {
+            this.address = address;
+        }
+    }
+}
