@@ -16,10 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * oneDNN called directly, through JavaCPP's {@code dnnl} presets (oneDNN 2.5), for the passes where DL4J's helpers or
- * Java loops are slow ({@link DnnlConvolution}, {@link DnnlBatchNorm}, {@link DnnlAddRelu}): the CPU engine, a stream
- * per thread, and ND4J arrays seen as oneDNN memory. Used where {@link #available()}: the ND4J CPU backend and the
- * presets' natives loaded, unless {@code -D}{@value #PROPERTY}{@code =false}.
+ * oneDNN called directly, through JavaCPP's {@code dnnl} presets (oneDNN 2.5), for the passes where DL4J's helpers,
+ * libnd4j's ops or Java loops are slow ({@link DnnlConvolution}, {@link DnnlBatchNorm}, {@link DnnlAddRelu},
+ * {@link DnnlMatMul}): the CPU engine, a stream per thread, and ND4J arrays seen as oneDNN memory. Used where
+ * {@link #available()}: the ND4J CPU backend and the presets' natives loaded, unless
+ * {@code -D}{@value #PROPERTY}{@code =false}.
  */
 final class Dnnl {
     /** Set to {@code false} to run DL4J's helper and visionzoo's Java passes instead (for comparisons). */

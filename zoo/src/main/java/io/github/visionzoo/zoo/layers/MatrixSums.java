@@ -6,7 +6,8 @@ import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Matrix products through libnd4j's {@code matmul} op (oneDNN for rank 2), and sums along an axis as products with a
+ * Matrix products through libnd4j's {@code matmul} op (oneDNN for rank 2) or, batched, oneDNN's matmul called
+ * directly ({@link DnnlMatMul}), and sums along an axis as products with a
  * ones vector, for the layers whose backward pass is written out ({@link BatchNorm}, {@link EncoderBlock}).
  *
  * <p>Why sums as products: libnd4j's reductions along a dimension run far below memory speed, and oneDNN's matrix-
@@ -24,6 +25,11 @@ final class MatrixSums {
      */
     static void mmul(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB, double alpha,
                      double beta) {
+        if (DnnlMatMul.takes(a, b, out)) {
+            DnnlMatMul.product(transposeA ? DnnlMatMul.transposed(a) : a, transposeB ? DnnlMatMul.transposed(b) : b,
+                    out, alpha, beta);
+            return;
+        }
         Nd4j.exec(new Mmul(a, b, out, alpha, beta,
                 MMulTranspose.builder().transposeA(transposeA).transposeB(transposeB).build()));
     }

@@ -6,6 +6,8 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class MatrixSumsTest {
     @Test
@@ -30,5 +32,50 @@ class MatrixSumsTest {
         MatrixSums.mmul(a, b, out, true, true, 0.5); // 0.5 * a^T b^T
         INDArray expected = a.transpose().mmul(b.transpose()).muli(0.5);
         assertThat(out).isEqualTo(expected);
+    }
+
+    /**
+     * Batched products on oneDNN ({@link DnnlMatMul}) against a loop of 2-D products, on the strided views that the
+     * attention layers pass (heads of interleaved query/key/value rows), with transposes, a scale and accumulation.
+     */
+    @Test
+    void batchedProductsOnOneDnnOfStridedViews() {
+        Nd4j.getRandom().setSeed(3);
+        long b = 2;
+        long t = 5;
+        long heads = 3;
+        long hd = 4;
+        // [b*T, 3*h*hd] rows -> [3, b, h, T, hd] views, as EncoderBlockImpl splits them
+        INDArray rows = Nd4j.rand(DataType.FLOAT, b * t, 3 * heads * hd).subi(0.5);
+        INDArray qkv = rows.reshape('c', b, t, 3, heads, hd).permute(2, 0, 3, 1, 4);
+        INDArray q = qkv.get(point(0), all(), all(), all(), all());
+        INDArray k = qkv.get(point(1), all(), all(), all(), all());
+        INDArray scores = Nd4j.rand(DataType.FLOAT, b, heads, t, t);
+        INDArray before = scores.dup();
+        assertThat(DnnlMatMul.takes(q, k, scores)).isTrue();
+        MatrixSums.mmul(q, k, scores, false, true, 0.5, 1.0); // 0.5 * q k^T + scores
+        INDArray grads = Nd4j.create(DataType.FLOAT, b, heads, hd, hd);
+        MatrixSums.mmul(q, k, grads, true, false); // q^T k
+        INDArray qc = q.dup('c');
+        INDArray kc = k.dup('c');
+        for (int i = 0; i < b; i++) {
+            for (int h = 0; h < heads; h++) {
+                INDArray qi = qc.slice(i).slice(h);
+                INDArray ki = kc.slice(i).slice(h);
+                INDArray expected = qi.mmul(ki.transpose()).muli(0.5).addi(before.slice(i).slice(h));
+                assertThat(scores.slice(i).slice(h).equalsWithEps(expected, 1e-5)).isTrue();
+                assertThat(grads.slice(i).slice(h).equalsWithEps(qi.transpose().mmul(ki), 1e-5)).isTrue();
+            }
+        }
+        assertThat(DnnlMatMul.takes(q, k.get(point(0), all(), all(), all()), scores)).as("no broadcasting").isFalse();
+        assertThat(DnnlMatMul.takes(q.castTo(DataType.DOUBLE), k, scores)).as("float only").isFalse();
+    }
+
+    private static INDArrayIndex point(long i) {
+        return NDArrayIndex.point(i);
+    }
+
+    private static INDArrayIndex all() {
+        return NDArrayIndex.all();
     }
 }
