@@ -166,9 +166,8 @@ public class Conv2d extends ConvolutionLayer {
         private INDArray directForward(LayerWorkspaceMgr workspaceMgr) {
             ConvolutionLayer c = layerConf();
             RuntimeLayers.Window window = validatedWindow();
-            direct();
             INDArray bias = c.hasBias() ? getParam(ConvolutionParamInitializer.BIAS_KEY) : null;
-            directOutput = direct.forward(input, getParam(ConvolutionParamInitializer.WEIGHT_KEY), bias,
+            directOutput = direct().forward(input, getParam(ConvolutionParamInitializer.WEIGHT_KEY), bias,
                     window.padding(), window.outSize(), workspaceMgr);
             return directOutput;
         }

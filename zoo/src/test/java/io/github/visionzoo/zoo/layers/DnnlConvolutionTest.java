@@ -57,6 +57,15 @@ class DnnlConvolutionTest {
         }
     }
 
+    /** Same and truncated windows, strides 1 and 2, 1x1 to 7x7, a dilation, with and without bias and ReLU. */
+    private static final Case[] CASES = {
+            new Case(3, 1, 1, 1, true, Activation.RELU, ConvolutionMode.Truncate),
+            new Case(3, 2, 1, 1, false, Activation.IDENTITY, ConvolutionMode.Truncate),
+            new Case(1, 2, 0, 1, false, Activation.IDENTITY, ConvolutionMode.Truncate),
+            new Case(7, 2, 3, 1, true, Activation.RELU, ConvolutionMode.Truncate),
+            new Case(3, 2, 0, 1, true, Activation.RELU, ConvolutionMode.Same),
+            new Case(3, 1, 2, 2, true, Activation.IDENTITY, ConvolutionMode.Truncate)};
+
     private static INDArray labels(int n) {
         INDArray y = Nd4j.zeros(DataType.FLOAT, n, 3);
         for (int i = 0; i < n; i++) {
@@ -80,14 +89,7 @@ class DnnlConvolutionTest {
 
     @Test
     void trainsWithDl4jsNumbers() {
-        Case[] cases = {
-                new Case(3, 1, 1, 1, true, Activation.RELU, ConvolutionMode.Truncate),
-                new Case(3, 2, 1, 1, false, Activation.IDENTITY, ConvolutionMode.Truncate),
-                new Case(1, 2, 0, 1, false, Activation.IDENTITY, ConvolutionMode.Truncate),
-                new Case(7, 2, 3, 1, true, Activation.RELU, ConvolutionMode.Truncate),
-                new Case(3, 2, 0, 1, true, Activation.RELU, ConvolutionMode.Same),
-                new Case(3, 1, 2, 2, true, Activation.IDENTITY, ConvolutionMode.Truncate)};
-        for (Case c : cases) {
+        for (Case c : CASES) {
             ComputationGraph graph = c.graph();
             for (int batch : new int[] {3, 2, 3}) { // a new input shape builds new primitives, and back
                 INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, SIZE, SIZE).subi(0.5);
@@ -110,12 +112,7 @@ class DnnlConvolutionTest {
      */
     @Test
     void infersWithDl4jsNumbers() {
-        Case[] cases = {
-                new Case(3, 1, 1, 1, true, Activation.RELU, ConvolutionMode.Truncate),
-                new Case(7, 2, 3, 1, false, Activation.IDENTITY, ConvolutionMode.Truncate),
-                new Case(3, 2, 0, 1, true, Activation.RELU, ConvolutionMode.Same),
-                new Case(3, 1, 2, 2, true, Activation.IDENTITY, ConvolutionMode.Truncate)};
-        for (Case c : cases) {
+        for (Case c : CASES) {
             ComputationGraph graph = c.graph();
             for (int batch : new int[] {3, 2}) {
                 INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, SIZE, SIZE).subi(0.5);
