@@ -42,9 +42,14 @@ class DnnlConvolutionTest {
 
     /** One convolution under test, in front of it a 1x1 one (which receives its input gradient). */
     private record Case(int kernel, int stride, int padding, int dilation, boolean bias, Activation activation,
-                        ConvolutionMode mode) {
+                        ConvolutionMode mode, int size) {
+        Case(int kernel, int stride, int padding, int dilation, boolean bias, Activation activation,
+             ConvolutionMode mode) {
+            this(kernel, stride, padding, dilation, bias, activation, mode, SIZE);
+        }
+
         ComputationGraph graph() {
-            GraphBuilder g = Blocks.newGraph(3, 3, SIZE, SIZE);
+            GraphBuilder g = Blocks.newGraph(3, 3, size, size);
             Blocks.conv(g, "pre", Blocks.INPUT, 4, 1, 1, 0, true, Activation.IDENTITY, TorchInit.torchDefault(), 0.1);
             g.addLayer("conv", new Conv2d(new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride)
                     .padding(padding, padding).dilation(dilation, dilation).convolutionMode(mode).nOut(6)
@@ -108,14 +113,18 @@ class DnnlConvolutionTest {
     /**
      * Inference on oneDNN directly, into channels-last outputs, against DL4J's training forward pass (no dropout or
      * batch norm here, so both compute the same): from the images' NCHW ({@code pre}) and from a channels-last
-     * activation ({@code conv}), with a new input shape on the way.
+     * activation ({@code conv}), with a new input shape on the way; and on Winograd's algorithm.
      */
     @Test
     void infersWithDl4jsNumbers() {
-        for (Case c : CASES) {
+        // a 3x3 convolution at stride 1 on a map of 28 or more runs Winograd's algorithm in inference
+        Case winograd = new Case(3, 1, 1, 1, true, Activation.RELU, ConvolutionMode.Truncate,
+                DnnlConvolution.WINOGRAD_MIN_SIZE + 2);
+        for (Case c : java.util.stream.Stream.concat(java.util.Arrays.stream(CASES), java.util.stream.Stream.of(
+                winograd)).toList()) {
             ComputationGraph graph = c.graph();
             for (int batch : new int[] {3, 2}) {
-                INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, SIZE, SIZE).subi(0.5);
+                INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, c.size(), c.size()).subi(0.5);
                 System.setProperty(Dnnl.PROPERTY, "false");
                 Map<String, INDArray> dl4j = graph.feedForward(x, true);
                 System.setProperty(Dnnl.PROPERTY, "true");
