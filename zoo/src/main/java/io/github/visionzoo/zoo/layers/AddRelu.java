@@ -99,10 +99,7 @@ public class AddRelu extends ElementWiseVertex {
             directPass = Dnnl.available() && dataType == DataType.FLOAT && Dnnl.denseImage(a)
                     && Arrays.equals(a.stride(), b.stride());
             if (directPass) {
-                out = RuntimeLayers.nhwcOf(a) != null
-                        ? RuntimeLayers.channelsLast(workspaceMgr, ArrayType.ACTIVATIONS, dataType, a.size(0),
-                                a.size(1), a.size(2), a.size(3))
-                        : workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, a.shape(), 'c');
+                out = Dnnl.outputLike(a, workspaceMgr);
                 if (direct == null) {
                     direct = new DnnlAddRelu();
                 }

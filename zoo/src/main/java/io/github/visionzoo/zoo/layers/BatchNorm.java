@@ -20,7 +20,6 @@ import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
@@ -337,10 +336,7 @@ public class BatchNorm extends BatchNormalization {
          */
         private INDArray dnnlInference(LayerWorkspaceMgr workspaceMgr) {
             double[][] scaleShift = inferenceScaleShift();
-            INDArray out = Shape.hasDefaultStridesForShape(input)
-                    ? workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, input.shape(), 'c')
-                    : RuntimeLayers.channelsLast(workspaceMgr, ArrayType.ACTIVATIONS, dataType, input.size(0),
-                            input.size(1), input.size(2), input.size(3));
+            INDArray out = Dnnl.outputLike(input, workspaceMgr);
             if (direct == null) {
                 direct = new DnnlBatchNorm(bn().relu());
             }

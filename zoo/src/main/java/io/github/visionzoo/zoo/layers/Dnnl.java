@@ -8,6 +8,8 @@ import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
@@ -89,6 +91,17 @@ final class Dnnl {
     static boolean denseImage(INDArray a) {
         return a.rank() == 4 && a.dataType() == DataType.FLOAT
                 && (Shape.hasDefaultStridesForShape(a) || RuntimeLayers.nhwcOf(a) != null);
+    }
+
+    /**
+     * A new float array in the activations workspace with {@code a}'s shape and layout ({@link #denseImage}): C order
+     * where {@code a} has its strides, else channels-last.
+     */
+    static INDArray outputLike(INDArray a, LayerWorkspaceMgr mgr) {
+        return Shape.hasDefaultStridesForShape(a)
+                ? mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, a.shape(), 'c')
+                : RuntimeLayers.channelsLast(mgr, ArrayType.ACTIVATIONS, DataType.FLOAT, a.size(0), a.size(1),
+                        a.size(2), a.size(3));
     }
 
     /** {@code a}'s shape and strides, which a primitive built for {@code a} takes again. */

@@ -36,7 +36,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * memory by 107 MiB (tcmalloc), where transient buffers share the allocator's memory with the other layers'
  * temporaries (1841 MiB after five steps, against 1871 through DL4J's helper; on glibc's malloc 2743 against 3287),
  * and the training step was no faster. Inference reads and writes channels-last arrays in place, as libnd4j's
- * {@code conv2d} does, without rebuilding its primitive on every call, and with ReLU fused. Float only. Used where
+ * {@code conv2d} does, without rebuilding its primitive on every call, and with ReLU fused; where Winograd's algorithm
+ * is faster ({@link #winograd}) it reorders them into oneDNN's blocked layout and back. Float only. Used where
  * {@link Dnnl#available()}.
  */
 final class DnnlConvolution {
@@ -75,22 +76,7 @@ final class DnnlConvolution {
                      LayerWorkspaceMgr mgr) {
         Plan p = plan(input, padding, outSize);
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, p.outShape, 'c');
-        stream s = Dnnl.stream(); // outside the scope below, which frees what is made inside it
-        try (PointerScope scope = new PointerScope()) {
-            Buffers buffers = new Buffers(s);
-            IntMemoryMap args = new IntMemoryMap();
-            args.put(dnnl.DNNL_ARG_SRC, buffers.in(input, p.forwardPd.src_desc()));
-            args.put(dnnl.DNNL_ARG_WEIGHTS, buffers.in(weights, p.forwardPd.weights_desc()));
-            if (this.bias) {
-                args.put(dnnl.DNNL_ARG_BIAS, Dnnl.memory(bias, p.forwardPd.bias_desc()));
-            }
-            memory outMemory = Dnnl.memory(out);
-            memory dst = buffers.out(outMemory, p.forwardPd.dst_desc());
-            args.put(dnnl.DNNL_ARG_DST, dst);
-            args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(p.forwardPd.scratchpad_desc()));
-            p.forward.execute(s, args);
-            buffers.finish(dst, outMemory);
-        }
+        run(p.forwardPd, p.forward, input, weights, bias, out);
         return out;
     }
 
@@ -108,7 +94,15 @@ final class DnnlConvolution {
             }
             inference = new Inference(input, key, longs(padding), out);
         }
-        convolution_forward.primitive_desc pd = inference.pd;
+        run(inference.pd, inference.primitive, input, weights, bias, out);
+    }
+
+    /**
+     * Runs forward primitive {@code primitive} of {@code input} into {@code out}, each reordered to and from the
+     * primitive's layout where it differs.
+     */
+    private void run(convolution_forward.primitive_desc pd, convolution_forward primitive, INDArray input,
+                     INDArray weights, INDArray bias, INDArray out) {
         stream s = Dnnl.stream(); // outside the scope below, which frees what is made inside it
         try (PointerScope scope = new PointerScope()) {
             Buffers buffers = new Buffers(s);
@@ -119,10 +113,10 @@ final class DnnlConvolution {
                 args.put(dnnl.DNNL_ARG_BIAS, Dnnl.memory(bias, pd.bias_desc()));
             }
             memory outMemory = Dnnl.memory(out);
-            memory dst = buffers.out(outMemory, pd.dst_desc()); // Winograd writes its blocked layout
+            memory dst = buffers.out(outMemory, pd.dst_desc());
             args.put(dnnl.DNNL_ARG_DST, dst);
             args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(pd.scratchpad_desc()));
-            inference.primitive.execute(s, args);
+            primitive.execute(s, args);
             buffers.finish(dst, outMemory);
         }
     }
@@ -252,13 +246,15 @@ final class DnnlConvolution {
             this.key = key;
             this.padding = padding;
             long[] in = input.shape();
-            memory.desc src = RuntimeLayers.nhwcOf(input) != null ? Dnnl.desc(input) : Dnnl.any(in);
             long[] paddingR = paddingR(in, padding, out.shape());
-            pd = winograd(in)
-                    ? forwardPd(dnnl.prop_kind.forward_inference, dnnl.algorithm.convolution_winograd, Dnnl.any(in),
-                            Dnnl.any(out.shape()), in, out.shape(), padding, paddingR)
-                    : forwardPd(dnnl.prop_kind.forward_inference, dnnl.algorithm.convolution_auto, src,
-                            Dnnl.desc(out), in, out.shape(), padding, paddingR);
+            if (winograd(in)) {
+                pd = forwardPd(dnnl.prop_kind.forward_inference, dnnl.algorithm.convolution_winograd, Dnnl.any(in),
+                        Dnnl.any(out.shape()), in, out.shape(), padding, paddingR);
+            } else {
+                memory.desc src = RuntimeLayers.nhwcOf(input) != null ? Dnnl.desc(input) : Dnnl.any(in);
+                pd = forwardPd(dnnl.prop_kind.forward_inference, dnnl.algorithm.convolution_auto, src,
+                        Dnnl.desc(out), in, out.shape(), padding, paddingR);
+            }
             primitive = new convolution_forward(pd);
         }
 
