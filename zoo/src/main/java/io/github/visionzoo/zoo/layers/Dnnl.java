@@ -62,7 +62,7 @@ final class Dnnl {
 
     /** {@code a} as oneDNN memory, described by its own shape and strides. */
     static memory memory(INDArray a) {
-        return new memory(desc(a), ENGINE, address(a));
+        return new memory(desc(a), ENGINE, pointer(a));
     }
 
     /** {@code a}'s float layout: its shape and strides. */
@@ -72,7 +72,7 @@ final class Dnnl {
 
     /** {@code a} as oneDNN memory in layout {@code d} (for one contiguous vector, say). */
     static memory memory(INDArray a, memory.desc d) {
-        return new memory(d, ENGINE, address(a));
+        return new memory(d, ENGINE, pointer(a));
     }
 
     /** Memory at {@code address}, which the caller owns, in layout {@code d}. */
@@ -80,7 +80,8 @@ final class Dnnl {
         return new memory(d, ENGINE, new Address(address));
     }
 
-    private static Pointer address(INDArray a) {
+    /** Where {@code a}'s first element is, as a pointer that frees nothing. */
+    static Pointer pointer(INDArray a) {
         return new Address(a.data().addressPointer().address()); // the buffer's pointer includes the view's offset
     }
 

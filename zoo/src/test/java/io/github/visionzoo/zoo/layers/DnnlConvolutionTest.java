@@ -71,6 +71,10 @@ class DnnlConvolutionTest {
             new Case(3, 2, 0, 1, true, Activation.RELU, ConvolutionMode.Same),
             new Case(3, 1, 2, 2, true, Activation.IDENTITY, ConvolutionMode.Truncate)};
 
+    /** A 3x3 convolution at stride 1 on a map of 28 or more: it runs Winograd's algorithm in inference. */
+    private static final Case WINOGRAD = new Case(3, 1, 1, 1, true, Activation.RELU, ConvolutionMode.Truncate,
+            DnnlConvolution.WINOGRAD_MIN_SIZE + 2);
+
     private static INDArray labels(int n) {
         INDArray y = Nd4j.zeros(DataType.FLOAT, n, 3);
         for (int i = 0; i < n; i++) {
@@ -117,11 +121,8 @@ class DnnlConvolutionTest {
      */
     @Test
     void infersWithDl4jsNumbers() {
-        // a 3x3 convolution at stride 1 on a map of 28 or more runs Winograd's algorithm in inference
-        Case winograd = new Case(3, 1, 1, 1, true, Activation.RELU, ConvolutionMode.Truncate,
-                DnnlConvolution.WINOGRAD_MIN_SIZE + 2);
         for (Case c : java.util.stream.Stream.concat(java.util.Arrays.stream(CASES), java.util.stream.Stream.of(
-                winograd)).toList()) {
+                WINOGRAD)).toList()) {
             ComputationGraph graph = c.graph();
             for (int batch : new int[] {3, 2}) {
                 INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, c.size(), c.size()).subi(0.5);
@@ -139,6 +140,37 @@ class DnnlConvolutionTest {
                 }
             }
         }
+    }
+
+    /** Winograd's transformed weights are kept between passes and transformed again whenever the weights change. */
+    @Test
+    void winogradTransformsWeightsAgainOnceTheyChange() {
+        ComputationGraph graph = WINOGRAD.graph();
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, WINOGRAD.size(), WINOGRAD.size()).subi(0.5);
+        INDArray first = inferred(graph, x, true);
+        assertThat(inferred(graph, x, true)).as("the same weights again").isEqualTo(first);
+
+        graph.params().subi(Nd4j.rand(DataType.FLOAT, graph.params().shape()).muli(0.01)); // as an updater does
+        assertInfersWithDl4jsNumbers(graph, x, "all parameters changed in place");
+        graph.getLayer("conv").getParam("W").muli(-0.5);
+        assertInfersWithDl4jsNumbers(graph, x, "the weights changed in place");
+        graph.setParams(graph.params().mul(1.5));
+        assertInfersWithDl4jsNumbers(graph, x, "setParams");
+    }
+
+    private static void assertInfersWithDl4jsNumbers(ComputationGraph graph, INDArray x, String after) {
+        INDArray expected = inferred(graph, x, false);
+        INDArray direct = inferred(graph, x, true);
+        assertThat(direct.sub(expected).amaxNumber().doubleValue() / expected.amaxNumber().doubleValue()).as(after)
+                .isLessThan(1e-5);
+    }
+
+    /** The convolution's inference output, on oneDNN directly or through DL4J. */
+    private static INDArray inferred(ComputationGraph graph, INDArray x, boolean direct) {
+        System.setProperty(Dnnl.PROPERTY, Boolean.toString(direct));
+        INDArray out = graph.feedForward(x, false).get("conv").dup();
+        assertThat(((Conv2d.Impl) graph.getLayer("conv")).ranDirectly()).as("ran directly").isEqualTo(direct);
+        return out;
     }
 
     /** Arrays are handed to oneDNN with their own strides: a channels-last view needs no copy and reads right. */
