@@ -19,12 +19,19 @@ public final class OneDnn {
     public static final String DISABLE_PROPERTY = "org.eclipse.deeplearning4j.helpers.disable";
     /** visionzoo's opt-out. */
     public static final String OPT_OUT_PROPERTY = "visionzoo.onednn";
+    /** visionzoo's opt-out of its own oneDNN calls (the convolutions, batch norm, residual sums, attention products). */
+    public static final String DIRECT_PROPERTY = "visionzoo.onednn.direct";
 
     private OneDnn() {
     }
 
-    /** Lets DL4J create its native layer helpers, unless {@code -Dvisionzoo.onednn=false}. Idempotent. */
+    /**
+     * Lets DL4J create its native layer helpers, unless {@code -Dvisionzoo.onednn=false}. Idempotent. Checks both
+     * speed switches ({@link #switchedOn}), so that a typo stops the program before a network is built rather than at
+     * its first pass.
+     */
     public static void enable() {
+        switchedOn(DIRECT_PROPERTY);
         if (switchedOn(OPT_OUT_PROPERTY)) {
             System.setProperty(DISABLE_PROPERTY, "false");
         }

@@ -37,6 +37,21 @@ class OneDnnTest {
     }
 
     @Test
+    void aMistypedSwitchStopsEnableBeforeANetworkIsBuilt() {
+        for (String property : new String[] {OneDnn.DIRECT_PROPERTY, OneDnn.OPT_OUT_PROPERTY}) {
+            System.setProperty(property, "maybe");
+            try {
+                assertThatThrownBy(OneDnn::enable).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage("-D" + property + " must be true or false, was 'maybe'");
+            } finally {
+                System.clearProperty(property);
+            }
+        }
+        OneDnn.enable();
+        assertThat(System.getProperty(OneDnn.DISABLE_PROPERTY)).as("helpers let on").isEqualTo("false");
+    }
+
+    @Test
     void speedSwitchesTakeTrueOrFalseOnly() {
         String property = "visionzoo.test.switch";
         try {

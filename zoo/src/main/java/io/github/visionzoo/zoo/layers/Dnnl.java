@@ -22,12 +22,9 @@ import org.slf4j.LoggerFactory;
  * libnd4j's ops or Java loops are slow ({@link DnnlConvolution}, {@link DnnlBatchNorm}, {@link DnnlAddRelu},
  * {@link DnnlMatMul}): the CPU engine, a stream per thread, and ND4J arrays seen as oneDNN memory. Used where
  * {@link #available()}: the ND4J CPU backend and the presets' natives loaded, unless
- * {@code -D}{@value #PROPERTY}{@code =false}.
+ * {@code -D}{@value OneDnn#DIRECT_PROPERTY}{@code =false}.
  */
 final class Dnnl {
-    /** Set to {@code false} to run DL4J's helper and visionzoo's Java passes instead (for comparisons). */
-    static final String PROPERTY = "visionzoo.onednn.direct";
-
     private static final Logger LOG = LoggerFactory.getLogger(Dnnl.class);
     /** The CPU engine, or null where the natives did not load. */
     static final engine ENGINE = load();
@@ -52,7 +49,7 @@ final class Dnnl {
 
     /** Whether oneDNN can be called here: natives loaded and not switched off. */
     static boolean available() {
-        return ENGINE != null && OneDnn.switchedOn(PROPERTY);
+        return ENGINE != null && OneDnn.switchedOn(OneDnn.DIRECT_PROPERTY);
     }
 
     /** This thread's stream; get it outside a {@code PointerScope}, which would free it. */

@@ -3,6 +3,7 @@ package io.github.visionzoo.zoo.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.init.TorchInit;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.nio.file.Path;
@@ -100,7 +101,7 @@ class AddReluTest {
             for (boolean training : new boolean[] {true, false}) {
                 for (INDArray[] inputs : new INDArray[][] {{a, b}, {aLast, bLast}, {a, bLast}}) {
                     for (boolean direct : new boolean[] {false, true}) {
-                        System.setProperty(Dnnl.PROPERTY, Boolean.toString(direct));
+                        System.setProperty(OneDnn.DIRECT_PROPERTY, Boolean.toString(direct));
                         vertex.setInputs(inputs);
                         INDArray out = vertex.doForward(training, none);
                         assertThat(vertex.ranOnOneDnn()).isEqualTo(direct
@@ -118,7 +119,7 @@ class AddReluTest {
                 }
             }
         } finally {
-            System.clearProperty(Dnnl.PROPERTY);
+            System.clearProperty(OneDnn.DIRECT_PROPERTY);
         }
     }
 

@@ -3,6 +3,7 @@ package io.github.visionzoo.zoo.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.init.TorchInit;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.nio.file.Path;
@@ -156,10 +157,10 @@ class BatchNormTest {
                 INDArray nhwc = RuntimeLayers.channelsLast(LayerWorkspaceMgr.noWorkspaces(), ArrayType.ACTIVATIONS,
                         DataType.FLOAT, 4, 6, 5, 5).assign(nchw);
                 for (INDArray x : new INDArray[] {nchw, nhwc}) {
-                    System.setProperty(Dnnl.PROPERTY, "false");
+                    System.setProperty(OneDnn.DIRECT_PROPERTY, "false");
                     INDArray plain = activate(layer, x);
                     assertThat(layer.ranOnOneDnn()).isFalse();
-                    System.setProperty(Dnnl.PROPERTY, "true");
+                    System.setProperty(OneDnn.DIRECT_PROPERTY, "true");
                     INDArray dnnl = activate(layer, x);
                     assertThat(layer.ranOnOneDnn()).isTrue();
                     assertThat(dnnl.stride()).as("the input's layout").containsExactly(x.stride());
@@ -169,7 +170,7 @@ class BatchNormTest {
                 }
             }
         } finally {
-            System.clearProperty(Dnnl.PROPERTY);
+            System.clearProperty(OneDnn.DIRECT_PROPERTY);
         }
     }
 

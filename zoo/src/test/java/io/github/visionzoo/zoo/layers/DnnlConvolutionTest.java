@@ -2,6 +2,7 @@ package io.github.visionzoo.zoo.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.init.TorchInit;
 import io.github.visionzoo.zoo.models.ResNet;
 import io.github.visionzoo.zoo.models.ResNetSpec;
@@ -36,7 +37,7 @@ class DnnlConvolutionTest {
 
     @AfterEach
     void directBackOn() {
-        System.clearProperty(Dnnl.PROPERTY);
+        System.clearProperty(OneDnn.DIRECT_PROPERTY);
         Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
     }
 
@@ -85,7 +86,7 @@ class DnnlConvolutionTest {
 
     /** Score and gradients of one training pass, with the convolutions on oneDNN directly or through DL4J. */
     private static Map<String, INDArray> gradients(ComputationGraph graph, INDArray x, boolean direct) {
-        System.setProperty(Dnnl.PROPERTY, Boolean.toString(direct));
+        System.setProperty(OneDnn.DIRECT_PROPERTY, Boolean.toString(direct));
         graph.setInputs(x);
         graph.setLabels(labels((int) x.size(0)));
         graph.computeGradientAndScore();
@@ -126,9 +127,9 @@ class DnnlConvolutionTest {
             ComputationGraph graph = c.graph();
             for (int batch : new int[] {3, 2}) {
                 INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, c.size(), c.size()).subi(0.5);
-                System.setProperty(Dnnl.PROPERTY, "false");
+                System.setProperty(OneDnn.DIRECT_PROPERTY, "false");
                 Map<String, INDArray> dl4j = graph.feedForward(x, true);
-                System.setProperty(Dnnl.PROPERTY, "true");
+                System.setProperty(OneDnn.DIRECT_PROPERTY, "true");
                 Map<String, INDArray> direct = graph.feedForward(x, false);
                 for (String layer : new String[] {"pre", "conv"}) {
                     assertThat(((Conv2d.Impl) graph.getLayer(layer)).ranDirectly()).as(layer).isTrue();
@@ -167,7 +168,7 @@ class DnnlConvolutionTest {
 
     /** The convolution's inference output, on oneDNN directly or through DL4J. */
     private static INDArray inferred(ComputationGraph graph, INDArray x, boolean direct) {
-        System.setProperty(Dnnl.PROPERTY, Boolean.toString(direct));
+        System.setProperty(OneDnn.DIRECT_PROPERTY, Boolean.toString(direct));
         INDArray out = graph.feedForward(x, false).get("conv").dup();
         assertThat(((Conv2d.Impl) graph.getLayer("conv")).ranDirectly()).as("ran directly").isEqualTo(direct);
         return out;
@@ -225,7 +226,7 @@ class DnnlConvolutionTest {
         ComputationGraph asked = new ComputationGraph(Blocks.withInputGradients(none.getConfiguration().clone()));
         asked.init(none.params().dup(), false);
         INDArray direct = imageGradient(asked, x);
-        System.setProperty(Dnnl.PROPERTY, "false");
+        System.setProperty(OneDnn.DIRECT_PROPERTY, "false");
         INDArray dl4j = imageGradient(asked, x);
         assertThat(direct.shape()).containsExactly(2, 3, SIZE, SIZE);
         assertThat(direct.amaxNumber().doubleValue()).isPositive();
