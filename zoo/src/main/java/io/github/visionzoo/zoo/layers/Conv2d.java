@@ -154,6 +154,11 @@ public class Conv2d extends ConvolutionLayer {
             return directPass;
         }
 
+        /** The bytes of Winograd's weights kept for inference ({@code DnnlConvolution}), 0 for none. */
+        long keptWeightBytes() {
+            return direct == null ? 0 : direct.keptWeightBytes();
+        }
+
         private DnnlConvolution direct() {
             ConvolutionLayer c = layerConf();
             if (direct == null) {

@@ -76,6 +76,9 @@ final class DnnlConvolution {
     INDArray forward(INDArray input, INDArray weights, INDArray bias, int[] padding, int[] outSize,
                      LayerWorkspaceMgr mgr) {
         Plan p = plan(input, padding, outSize);
+        if (inference != null) {
+            inference.dropWeights(); // stale after the coming step; not held through training
+        }
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, p.outShape, 'c');
         run(p.forwardPd, p.forward, input, null, weights, bias, out);
         return out;
@@ -96,6 +99,12 @@ final class DnnlConvolution {
             inference = new Inference(input, key, longs(padding), out);
         }
         run(inference.pd, inference.primitive, input, inference.weights(weights), weights, bias, out);
+    }
+
+    /** The bytes of kept weights ({@link Inference#weights}): the copy and the transformed weights, 0 for none. */
+    long keptWeightBytes() {
+        return inference == null || inference.source == null ? 0
+                : inference.source.get_desc().get_size() + inference.transformed.get_desc().get_size();
     }
 
     /**
@@ -269,8 +278,9 @@ final class DnnlConvolution {
          * from; null (reorder at each pass) for the other algorithms, whose reorder is a copy, or weights that are
          * not one dense block. ResNet-34's 128x128x3x3 kernels took 4.9 ms each to transform, 42 ms of a 600 ms
          * batch of 16; comparing one's 0.6 MB takes 17 us. Comparing the bytes sees weights changed in any way
-         * (an optimizer step, {@code setParams}, fine-tuning) and costs a copy of them: for VGG-16 30 MB, and 120 MB
-         * of transformed weights, which the resident memory that training leaves behind holds.
+         * (an optimizer step, {@code setParams}, fine-tuning) and costs a copy of them: for VGG-16 31 MB, and 122 MB
+         * of transformed weights, which the resident memory that training leaves behind holds. A training pass frees
+         * them, so that evaluations between epochs do not raise training's peak.
          */
         memory weights(INDArray weights) {
             if (!winograd || !Shape.hasDefaultStridesForShape(weights) || weights.dataType() != DataType.FLOAT) {
@@ -292,12 +302,21 @@ final class DnnlConvolution {
             return transformed;
         }
 
-        void close() {
-            for (Pointer p : new Pointer[] {primitive, pd, source, transformed}) {
+        /** Frees the kept weights: the next pass transforms them again. */
+        void dropWeights() {
+            for (Pointer p : new Pointer[] {source, transformed}) {
                 if (p != null) {
                     p.close();
                 }
             }
+            source = null;
+            transformed = null;
+        }
+
+        void close() {
+            dropWeights();
+            primitive.close();
+            pd.close();
         }
     }
 

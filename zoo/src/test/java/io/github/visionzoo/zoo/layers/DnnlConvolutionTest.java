@@ -143,13 +143,23 @@ class DnnlConvolutionTest {
         }
     }
 
-    /** Winograd's transformed weights are kept between passes and transformed again whenever the weights change. */
+    /**
+     * Winograd's transformed weights are kept between passes, transformed again whenever the weights change, and
+     * freed by a training pass.
+     */
     @Test
     void winogradTransformsWeightsAgainOnceTheyChange() {
         ComputationGraph graph = WINOGRAD.graph();
+        Conv2d.Impl conv = (Conv2d.Impl) graph.getLayer("conv");
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, WINOGRAD.size(), WINOGRAD.size()).subi(0.5);
         INDArray first = inferred(graph, x, true);
+        assertThat(conv.keptWeightBytes()).as("a copy of the 6x4x3x3 weights and their transform")
+                .isGreaterThan(6 * 4 * 9 * Float.BYTES);
         assertThat(inferred(graph, x, true)).as("the same weights again").isEqualTo(first);
+
+        gradients(graph, x, true);
+        assertThat(conv.keptWeightBytes()).as("after a training pass").isZero();
+        assertThat(inferred(graph, x, true)).as("transformed again").isEqualTo(first);
 
         graph.params().subi(Nd4j.rand(DataType.FLOAT, graph.params().shape()).muli(0.01)); // as an updater does
         assertInfersWithDl4jsNumbers(graph, x, "all parameters changed in place");
