@@ -287,7 +287,7 @@ final class DnnlConvolution {
                 return null;
             }
             long bytes = weights.length() * Float.BYTES;
-            if (source == null) { // oneDNN's allocations, outside the scope below: kept until close
+            if (source == null) { // oneDNN's allocations, outside the scope below: kept until dropWeights
                 source = new memory(Dnnl.desc(weights), Dnnl.ENGINE);
                 transformed = new memory(pd.weights_desc(), Dnnl.ENGINE);
             } else if (Pointer.memcmp(source.get_data_handle(), Dnnl.pointer(weights), bytes) == 0) {
