@@ -1,13 +1,19 @@
 package io.github.visionzoo.zoo.layers;
 
 import io.github.visionzoo.zoo.OneDnn;
+import java.util.function.Consumer;
+import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.post_ops;
+import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
+import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -20,7 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * oneDNN called directly, through JavaCPP's {@code dnnl} presets (oneDNN 2.5), for the passes where DL4J's helpers,
  * libnd4j's ops or Java loops are slow ({@link DnnlConvolution}, {@link DnnlBatchNorm}, {@link DnnlAddRelu},
- * {@link DnnlMatMul}): the CPU engine, a stream per thread, and ND4J arrays seen as oneDNN memory. Used where
+ * {@link DnnlMatMul}): the CPU engine, a stream per thread, ND4J arrays seen as oneDNN memory, and the attributes and
+ * execution that their primitives share. Used where
  * {@link #available()}: the ND4J CPU backend and the presets' natives loaded, unless
  * {@code -D}{@value OneDnn#DIRECT_PROPERTY}{@code =false}.
  */
@@ -123,6 +130,29 @@ final class Dnnl {
         primitive_attr attr = new primitive_attr();
         attr.set_scratchpad_mode(dnnl.scratchpad_mode.user);
         return attr;
+    }
+
+    /** {@link #userScratchpad} attributes with a ReLU applied to the primitive's output (a post-op). */
+    static primitive_attr userScratchpadRelu() {
+        primitive_attr attr = userScratchpad();
+        post_ops ops = new post_ops();
+        ops.append_eltwise(1f, dnnl.algorithm.eltwise_relu, 0f, 0f);
+        attr.set_post_ops(ops);
+        return attr;
+    }
+
+    /**
+     * Executes {@code p} (built by {@code pd} with {@link #userScratchpad}) in this thread's stream, with the
+     * arguments that {@code args} puts and a scratchpad; the memory made for the call is freed after it.
+     */
+    static void execute(primitive p, primitive_desc_base pd, Consumer<IntMemoryMap> args) {
+        stream s = stream(); // outside the scope below, which frees what is made inside it
+        try (PointerScope scope = new PointerScope()) {
+            IntMemoryMap map = new IntMemoryMap();
+            args.accept(map);
+            map.put(dnnl.DNNL_ARG_SCRATCHPAD, new memory(pd.scratchpad_desc(), ENGINE));
+            p.execute(s, map);
+        }
     }
 
     /** A pointer to memory that ND4J owns: nothing to free. */

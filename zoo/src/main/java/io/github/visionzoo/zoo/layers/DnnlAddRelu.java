@@ -1,14 +1,9 @@
 package io.github.visionzoo.zoo.layers;
 
 import java.util.Arrays;
-import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.binary;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
-import org.bytedeco.dnnl.post_ops;
-import org.bytedeco.dnnl.primitive_attr;
-import org.bytedeco.dnnl.stream;
-import org.bytedeco.javacpp.PointerScope;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -29,15 +24,11 @@ final class DnnlAddRelu {
                     + b.shapeInfoToString() + ", " + out.shapeInfoToString());
         }
         prepare(a, l);
-        stream s = Dnnl.stream();
-        try (PointerScope scope = new PointerScope()) {
-            IntMemoryMap args = new IntMemoryMap();
+        Dnnl.execute(primitive, pd, args -> {
             args.put(dnnl.DNNL_ARG_SRC_0, Dnnl.memory(a));
             args.put(dnnl.DNNL_ARG_SRC_1, Dnnl.memory(b));
             args.put(dnnl.DNNL_ARG_DST, Dnnl.memory(out));
-            args.put(dnnl.DNNL_ARG_SCRATCHPAD, new memory(pd.scratchpad_desc(), Dnnl.ENGINE));
-            primitive.execute(s, args);
-        }
+        });
     }
 
     private void prepare(INDArray a, long[] l) {
@@ -49,12 +40,8 @@ final class DnnlAddRelu {
             pd.close();
         }
         memory.desc data = Dnnl.desc(a);
-        primitive_attr attr = Dnnl.userScratchpad();
-        post_ops ops = new post_ops();
-        ops.append_eltwise(1f, dnnl.algorithm.eltwise_relu, 0f, 0f);
-        attr.set_post_ops(ops);
-        pd = new binary.primitive_desc(new binary.desc(dnnl.algorithm.binary_add, data, data, data), attr,
-                Dnnl.ENGINE);
+        pd = new binary.primitive_desc(new binary.desc(dnnl.algorithm.binary_add, data, data, data),
+                Dnnl.userScratchpadRelu(), Dnnl.ENGINE);
         primitive = new binary(pd);
         layout = l;
     }

@@ -1,13 +1,10 @@
 package io.github.visionzoo.zoo.layers;
 
 import java.util.Arrays;
-import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.batch_normalization_forward;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
-import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.PointerScope;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -42,19 +39,15 @@ final class DnnlBatchNorm {
         }
         prepare(x);
         statistics.position(2 * channels).put(scale).position(3 * channels).put(shift).position(0);
-        stream s = Dnnl.stream();
-        try (PointerScope scope = new PointerScope()) {
+        Dnnl.execute(primitive, pd, args -> {
             memory.desc vector = new memory.desc(new long[] {channels}, memory.data_type.f32, memory.format_tag.a);
-            IntMemoryMap args = new IntMemoryMap();
             args.put(dnnl.DNNL_ARG_SRC, Dnnl.memory(x));
             args.put(dnnl.DNNL_ARG_DST, Dnnl.memory(out));
             int[] kinds = {dnnl.DNNL_ARG_MEAN, dnnl.DNNL_ARG_VARIANCE, dnnl.DNNL_ARG_SCALE, dnnl.DNNL_ARG_SHIFT};
             for (int i = 0; i < kinds.length; i++) {
                 args.put(kinds[i], Dnnl.memory(statistics.address() + (long) i * channels * Float.BYTES, vector));
             }
-            args.put(dnnl.DNNL_ARG_SCRATCHPAD, new memory(pd.scratchpad_desc(), Dnnl.ENGINE));
-            primitive.execute(s, args);
-        }
+        });
     }
 
     /** The primitive for {@code x}'s layout: the last one when it is the same, else a new one. */

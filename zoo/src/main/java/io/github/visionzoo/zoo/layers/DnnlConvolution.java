@@ -7,7 +7,6 @@ import org.bytedeco.dnnl.convolution_backward_weights;
 import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
-import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
@@ -217,12 +216,7 @@ final class DnnlConvolution {
     private convolution_forward.primitive_desc forwardPd(dnnl.prop_kind kind, dnnl.algorithm algorithm,
                                                          memory.desc src, memory.desc dst, long[] in, long[] out,
                                                          long[] padding, long[] paddingR) {
-        primitive_attr attr = Dnnl.userScratchpad();
-        if (relu) {
-            post_ops ops = new post_ops();
-            ops.append_eltwise(1f, dnnl.algorithm.eltwise_relu, 0f, 0f);
-            attr.set_post_ops(ops);
-        }
+        primitive_attr attr = relu ? Dnnl.userScratchpadRelu() : Dnnl.userScratchpad();
         return new convolution_forward.primitive_desc(new convolution_forward.desc(kind,
                 algorithm, src, Dnnl.any(out[1], in[1], kernel[0], kernel[1]),
                 bias ? Dnnl.any(out[1]) : new memory.desc(), dst, strides, dilation, padding, paddingR), attr,

@@ -3,14 +3,11 @@ package io.github.visionzoo.zoo.layers;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.matmul;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive_attr;
-import org.bytedeco.dnnl.stream;
-import org.bytedeco.javacpp.PointerScope;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -62,15 +59,11 @@ final class DnnlMatMul {
         String key = Arrays.toString(Dnnl.layout(a)) + Arrays.toString(Dnnl.layout(b))
                 + Arrays.toString(Dnnl.layout(out)) + alpha + "," + beta;
         Product p = PRODUCTS.get().computeIfAbsent(key, k -> new Product(a, b, out, alpha, beta));
-        stream s = Dnnl.stream(); // outside the scope below, which frees what is made inside it
-        try (PointerScope scope = new PointerScope()) {
-            IntMemoryMap args = new IntMemoryMap();
+        Dnnl.execute(p.primitive, p.pd, args -> {
             args.put(dnnl.DNNL_ARG_SRC, Dnnl.memory(a));
             args.put(dnnl.DNNL_ARG_WEIGHTS, Dnnl.memory(b));
             args.put(dnnl.DNNL_ARG_DST, Dnnl.memory(out));
-            args.put(dnnl.DNNL_ARG_SCRATCHPAD, new memory(p.pd.scratchpad_desc(), Dnnl.ENGINE));
-            p.primitive.execute(s, args);
-        }
+        });
     }
 
     /** {@code a} with its last two dimensions swapped: a view, the transpose of each matrix. */
