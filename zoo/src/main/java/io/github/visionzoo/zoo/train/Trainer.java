@@ -3,6 +3,7 @@ package io.github.visionzoo.zoo.train;
 import io.github.visionzoo.zoo.AtomicFiles;
 import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.Json;
+import io.github.visionzoo.zoo.layers.NativeTemporaries;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -381,10 +382,12 @@ public final class Trainer {
 
         /**
          * A full collection, so that the epoch's dead ND4J arrays free their native memory and G1 sizes the heap to
-         * what is live, then {@link CpuThreads#trimMalloc()}, since malloc keeps freed temporaries resident.
+         * what is live, the oneDNN passes' kept temporaries ({@link NativeTemporaries}), then
+         * {@link CpuThreads#trimMalloc()}, since malloc keeps freed memory resident.
          */
         private static void releaseMemory() {
             System.gc();
+            NativeTemporaries.release();
             CpuThreads.trimMalloc();
         }
 
