@@ -49,7 +49,7 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
  * {@code visionzoo-spec.json} entry.
  *
  * @param file  where it was read from
- * @param info  what the trainer recorded
+ * @param info  what the file records
  * @param graph the network with its updater state, initialized
  */
 public record Checkpoint(Path file, Info info, ComputationGraph graph) {
