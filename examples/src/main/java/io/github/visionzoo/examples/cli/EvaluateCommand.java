@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = "Evaluate a checkpoint (or several as an ensemble) on an Imagenette validation split.")
 public final class EvaluateCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", paramLabel = "FILE", description = "A checkpoint written by train or finetune.")
+    @Option(names = "--checkpoint", paramLabel = "FILE",
+            description = "A checkpoint written by train, finetune or import.")
     Path checkpoint;
 
     @Option(names = "--ensemble", arity = "1..*", paramLabel = "FILE",
@@ -54,7 +55,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         List<Checkpoint> members = files.stream().map(f -> Checkpoints.load("--checkpoint", f)).toList();
         Checkpoint.Info info = members.get(0).info();
         List<String> classes = info.classNames().isEmpty() ? null : info.classNames();
-        int size = info.recipe().imageSize();
+        int size = Checkpoints.inputSize("--checkpoint", members.get(0));
         EvalReport report;
         try (ImagenetteData.Iterator val = ImagenetteData.val(ImagenetteData.root(data, null), size, batch, classes)) {
             report = Ensemble.of(members.stream().map(Checkpoint::graph).toList()).evaluate(val, val.getLabels());

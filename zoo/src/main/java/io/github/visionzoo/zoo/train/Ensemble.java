@@ -25,7 +25,7 @@ public final class Ensemble {
         return new Ensemble(members);
     }
 
-    /** The networks of trainer checkpoints (their {@code best.zip}, say). */
+    /** The networks of {@link Checkpoint}s (runs' {@code best.zip}, say). */
     public static Ensemble load(List<Path> checkpoints) {
         return new Ensemble(checkpoints.stream().map(c -> Checkpoint.load(c).graph()).toList());
     }
