@@ -236,7 +236,7 @@ public final class SparkTrainer {
             throw new UncheckedIOException("cannot write to run directory " + runDir + ": " + e.getMessage(), e);
         }
         Checkpoint.Info start = new Checkpoint.Info(Checkpoint.FORMAT, modelName, head, classes, train.classNames(),
-                recipe, 0, 0, 0, recipe.seed(), null, null, 0, null, spec);
+                recipe, 0, 0, 0, recipe.seed(), null, null, 0, null, spec, null);
         return train(net, start, train, val, workers);
     }
 
@@ -263,7 +263,7 @@ public final class SparkTrainer {
                 info.epochsCompleted() + 1, info.iteration());
         Checkpoint.Info start = new Checkpoint.Info(info.format(), info.model(), info.headName(), info.numClasses(),
                 info.classNames(), info.recipe(), info.epochsCompleted(), 0, info.iteration(), info.dataSeed(),
-                info.valTop1(), info.valTop5(), info.wallSeconds(), info.modelSha256(), info.spec());
+                info.valTop1(), info.valTop5(), info.wallSeconds(), info.modelSha256(), info.spec(), null);
         return train(checkpoint.graph(), start, train, val, workers(info.recipe()));
     }
 

@@ -238,14 +238,15 @@ public final class Trainer {
             throw new UncheckedIOException("cannot write to run directory " + runDir + ": " + e.getMessage(), e);
         }
         Checkpoint.Info start = new Checkpoint.Info(Checkpoint.FORMAT, modelName, head, classes, names, recipe, 0, 0,
-                0, recipe.seed(), null, null, 0, null, spec);
+                0, recipe.seed(), null, null, 0, null, spec, null);
         return new Run(net, start, batches, activeWorkers).train(train, val);
     }
 
     /**
      * Continues the run of this trainer's directory from its newest loadable checkpoint, with the recipe, position
      * and model recorded there; damaged checkpoints are skipped (and renamed {@code *.corrupt}). The iterators must
-     * yield the same data as those of the original run.
+     * yield the same data as those of the original run. A resumption within an epoch reports that epoch's loss and
+     * accuracy over all its batches, those before the checkpoint included.
      *
      * @return the result; at once when the run had already finished
      */

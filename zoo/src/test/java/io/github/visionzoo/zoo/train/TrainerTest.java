@@ -74,6 +74,17 @@ class TrainerTest {
             assertThat(params.equalsWithEps(a.latest().graph().params(), 1e-6)).as(run + " parameters").isTrue();
         }
         assertThat(killed.latest().info().iteration()).isEqualTo(12);
+
+        // the epoch resumed within reports its loss and accuracy over all its batches, those before the kill too
+        List<Metrics.Epoch> uninterrupted = lines(tmp.resolve("a"), Metrics.Epoch.class);
+        List<Metrics.Epoch> resumed = lines(tmp.resolve("b"), Metrics.Epoch.class);
+        assertThat(resumed).hasSize(2);
+        for (int e = 0; e < 2; e++) {
+            assertThat(resumed.get(e).trainLoss()).as("epoch " + (e + 1) + " train loss")
+                    .isCloseTo(uninterrupted.get(e).trainLoss(), within(1e-6));
+            assertThat(resumed.get(e).trainAccuracy()).as("epoch " + (e + 1) + " train accuracy")
+                    .isEqualTo(uninterrupted.get(e).trainAccuracy());
+        }
     }
 
     private static List<Double> losses(Path runDir) {
