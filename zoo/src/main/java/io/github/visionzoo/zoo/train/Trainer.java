@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * checkpoint with the best validation top-1 (a hard link where the file system allows);
  * <li>{@value #METRICS} ({@link Metrics}), {@value #SUMMARY} ({@link TrainingResult}), {@value #RECIPE}, and
  * {@value #CONFUSION_JSON} with the charts {@code loss.png}, {@code accuracy.png}, {@code confusion.png} of the
- * latest epoch; every file but the metrics log is replaced atomically.
+ * latest epoch; every file but the metrics log is replaced atomically;
+ * <li>{@value RunLock#FILE}: {@link #fit} and {@link #resume} hold a {@link RunLock} on the directory, so a second
+ * process cannot train into it at the same time.
  * </ul>
  *
  * <p>Reproducibility: before each epoch the training iterator is reset and, when it is {@link EpochAware}, told the
@@ -195,6 +197,7 @@ public final class Trainer {
      * @param train the training batches; reset before each epoch, so it must support reset
      * @param val   the validation batches, evaluated at each epoch end
      * @throws IllegalStateException      when the run directory already holds a run (resume it instead)
+     * @throws RunLock.InUseException     when another process trains in the run directory
      * @throws TrainingDivergedException  when the loss, a parameter or the updater state is NaN or infinite
      */
     public TrainingResult fit(ComputationGraph graph, TrainingRecipe recipe, DataSetIterator train,
@@ -212,6 +215,14 @@ public final class Trainer {
     public TrainingResult fit(ComputationGraph graph, ModelSpec spec, TrainingRecipe recipe, DataSetIterator train,
                               DataSetIterator val) {
         requireUiIfAsked();
+        try (RunLock lock = RunLock.acquire(runDir)) {
+            return start(graph, spec, recipe, train, val);
+        }
+    }
+
+    /** {@link #fit} in the locked run directory. */
+    private TrainingResult start(ComputationGraph graph, ModelSpec spec, TrainingRecipe recipe, DataSetIterator train,
+                                 DataSetIterator val) {
         if (holdsRun(runDir)) {
             throw new IllegalStateException("run directory " + runDir + " already holds checkpoints: call resume()"
                     + " to continue that run, or train into an empty directory");
@@ -249,21 +260,24 @@ public final class Trainer {
      * accuracy over all its batches, those before the checkpoint included.
      *
      * @return the result; at once when the run had already finished
+     * @throws RunLock.InUseException when another process trains in the run directory
      */
     public TrainingResult resume(DataSetIterator train, DataSetIterator val) {
         requireUiIfAsked();
-        Checkpoint checkpoint = Checkpoints.newestGood(runDir);
-        Checkpoint.Info info = checkpoint.info();
-        if (info.epochsCompleted() >= info.recipe().epochs()) {
-            if (!Files.exists(runDir.resolve(SUMMARY))) {
-                throw new IllegalStateException("the run in " + runDir + " has finished, but its " + SUMMARY
-                        + " is missing");
+        try (RunLock lock = RunLock.acquire(runDir)) {
+            Checkpoint checkpoint = Checkpoints.newestGood(runDir);
+            Checkpoint.Info info = checkpoint.info();
+            if (info.epochsCompleted() >= info.recipe().epochs()) {
+                if (!Files.exists(runDir.resolve(SUMMARY))) {
+                    throw new IllegalStateException("the run in " + runDir + " has finished, but its " + SUMMARY
+                            + " is missing");
+                }
+                return Json.read(runDir.resolve(SUMMARY), TrainingResult.class);
             }
-            return Json.read(runDir.resolve(SUMMARY), TrainingResult.class);
+            LOG.info("resuming {} from {} (epoch {}, iteration {})", info.model(), checkpoint.file().getFileName(),
+                    info.epochsCompleted() + 1, info.iteration());
+            return new Run(checkpoint.graph(), info, batchesPerEpoch(train), activeWorkers()).train(train, val);
         }
-        LOG.info("resuming {} from {} (epoch {}, iteration {})", info.model(), checkpoint.file().getFileName(),
-                info.epochsCompleted() + 1, info.iteration());
-        return new Run(checkpoint.graph(), info, batchesPerEpoch(train), activeWorkers()).train(train, val);
     }
 
     /** Whether {@code runDir} already holds a run (checkpoints or a best model), which only {@code resume} continues. */
