@@ -1,13 +1,10 @@
 package io.github.visionzoo.zoo.train;
 
-import io.github.visionzoo.zoo.AtomicFiles;
-import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.ModelSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
 import java.net.SocketException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
@@ -238,12 +235,7 @@ public final class SparkTrainer {
                     + " classes, the model's head '" + head + "' " + classes + "; replace the head (FineTune) or"
                     + " build the model with " + train.classNames().size() + " classes");
         }
-        try {
-            Files.createDirectories(runDir);
-            AtomicFiles.writeString(runDir.resolve(Trainer.RECIPE), recipe.toJson());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write to run directory " + runDir + ": " + e.getMessage(), e);
-        }
+        Trainer.writeRecipe(runDir, recipe);
         Checkpoint.Info start = new Checkpoint.Info(Checkpoint.FORMAT, modelName, head, classes, train.classNames(),
                 recipe, 0, 0, 0, recipe.seed(), null, null, 0, null, spec, null);
         return train(net, start, train, val, workers);
@@ -257,26 +249,39 @@ public final class SparkTrainer {
      * @throws RunLock.InUseException when another process trains in the run directory
      */
     public TrainingResult resume(Data train, DataSetIterator val) {
+        return resume(train, val, null);
+    }
+
+    /**
+     * {@link #resume(Data, DataSetIterator)} to {@code epochs} epochs in all, as
+     * {@link Trainer#resume(DataSetIterator, DataSetIterator, int)}: a finished run is extended, the recipe's schedule
+     * recomputed for the new length.
+     */
+    public TrainingResult resume(Data train, DataSetIterator val, int epochs) {
+        return resume(train, val, Integer.valueOf(epochs));
+    }
+
+    private TrainingResult resume(Data train, DataSetIterator val, Integer epochs) {
         try (RunLock lock = RunLock.acquire(runDir)) {
             Checkpoint checkpoint = Checkpoints.newestGood(runDir);
-            Checkpoint.Info info = checkpoint.info();
-            if (info.epochsCompleted() >= info.recipe().epochs()) {
-                if (!Files.exists(runDir.resolve(Trainer.SUMMARY))) {
-                    throw new IllegalStateException("the run in " + runDir + " has finished, but its "
-                            + Trainer.SUMMARY + " is missing");
-                }
-                return Json.read(runDir.resolve(Trainer.SUMMARY), TrainingResult.class);
+            if (Trainer.isFinished(checkpoint.info(), epochs)) {
+                return Trainer.finishedResult(runDir);
             }
+            int workers = workers(checkpoint.info().recipe());
+            checkpoint = Trainer.toEpochs(checkpoint, epochs, Trainer.ceilDiv(train.batchesPerEpoch(), workers),
+                    runDir);
+            Checkpoint.Info info = checkpoint.info();
             if (info.batchesInEpoch() > 0) {
                 LOG.warn("{} was written {} batches into epoch {}; Spark training starts that epoch again",
                         checkpoint.file().getFileName(), info.batchesInEpoch(), info.epochsCompleted() + 1);
             }
             LOG.info("resuming {} from {} (epoch {}, iteration {})", info.model(), checkpoint.file().getFileName(),
                     info.epochsCompleted() + 1, info.iteration());
-            Checkpoint.Info start = new Checkpoint.Info(info.format(), info.model(), info.headName(), info.numClasses(),
-                    info.classNames(), info.recipe(), info.epochsCompleted(), 0, info.iteration(), info.dataSeed(),
-                    info.valTop1(), info.valTop5(), info.wallSeconds(), info.modelSha256(), info.spec(), null);
-            return train(checkpoint.graph(), start, train, val, workers(info.recipe()));
+            Checkpoint.Info start = new Checkpoint.Info(info.format(), info.model(), info.headName(),
+                    info.numClasses(), info.classNames(), info.recipe(), info.epochsCompleted(), 0, info.iteration(),
+                    info.dataSeed(), info.valTop1(), info.valTop5(), info.wallSeconds(), info.modelSha256(),
+                    info.spec(), null);
+            return train(checkpoint.graph(), start, train, val, workers);
         }
     }
 
