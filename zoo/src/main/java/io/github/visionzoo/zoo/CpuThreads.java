@@ -40,13 +40,66 @@ public final class CpuThreads {
 
     /** glibc's {@code mallopt} parameter for the arena count. */
     private static final int M_ARENA_MAX = -8;
+    /** glibc's {@code mallopt} parameter for the size from which a block is mapped on its own. */
+    private static final int M_MMAP_THRESHOLD = -3;
+    /** The mmap threshold that {@link #mapLargeBlocks()} fixes: 4 MiB. */
+    public static final int MMAP_THRESHOLD = 4 << 20;
+    private static volatile Boolean largeBlocksMapped;
 
-    /** All four settings; call first thing, on the thread that will run ND4J, before its natives load. */
+    /** All five settings; call first thing, on the thread that will run ND4J, before its natives load. */
     public static void configure() {
         preferPassiveWaiting();
         preferOpenBlasKernels();
         flushDenormalsToZero();
         limitMallocArenas();
+        mapLargeBlocks();
+    }
+
+    /**
+     * Fixes glibc's mmap threshold at {@value #MMAP_THRESHOLD} bytes ({@code mallopt(M_MMAP_THRESHOLD)}), unless the
+     * user set {@code MALLOC_MMAP_THRESHOLD_} or a {@code glibc.malloc} tunable, or another malloc (tcmalloc) is
+     * preloaded. Once per process; {@link OneDnn#enable()} calls it too, so library users get it when they build
+     * their first network. Linux/glibc only.
+     *
+     * <p>Why: by default glibc raises its threshold to the size of each mapped block that is freed, up to 32 MiB, so
+     * after the first steps every activation-sized block that DL4J's workspaces spill while they learn their sizes
+     * comes from the arenas' heaps, where it stays resident and fragments them once freed: a ResNet-34 training
+     * process held several hundred MiB more than on tcmalloc. With the threshold fixed, blocks of 4 MiB and more
+     * are mapped on their own and handed back when freed. That would cost page faults in every step if a step took
+     * such blocks afresh, but in steady state none does: the oneDNN passes keep their temporaries
+     * ({@link io.github.visionzoo.zoo.layers.NativeTemporaries}) and the workspaces keep their blocks
+     * (src/docs/BENCHMARKS.md, "The malloc").
+     *
+     * @return whether the threshold was set here (now or by an earlier call)
+     */
+    public static boolean mapLargeBlocks() {
+        Boolean done = largeBlocksMapped;
+        if (done != null) {
+            return done;
+        }
+        synchronized (CpuThreads.class) {
+            if (largeBlocksMapped == null) {
+                largeBlocksMapped = setMmapThreshold();
+            }
+            return largeBlocksMapped;
+        }
+    }
+
+    private static boolean setMmapThreshold() {
+        String tunables = System.getenv("GLIBC_TUNABLES");
+        if (!Platform.isLinux() || System.getenv("MALLOC_MMAP_THRESHOLD_") != null
+                || tunables != null && tunables.contains("glibc.malloc.") || tcmallocLoaded()) {
+            return false;
+        }
+        C c = Libc.C_LIBRARY;
+        if (c == null) {
+            return false;
+        }
+        try {
+            return c.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1;
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
+            return false; // not glibc
+        }
     }
 
     /**
@@ -230,11 +283,6 @@ public final class CpuThreads {
      * epoch 5 (1.04-1.06 against 1.01-1.04 with that heap): what still grows is mostly memory in use (ND4J arrays
      * waiting for the garbage collector, the JIT's code) and the top of a thread's arena heap, which
      * {@code malloc_trim} leaves; see src/docs/BENCHMARKS.md.
-     *
-     * <p>Not chosen: fixing glibc's mmap threshold ({@code mallopt(M_MMAP_THRESHOLD)}, or {@code
-     * MALLOC_MMAP_THRESHOLD_}), which keeps the arenas at 40-95 MiB and flat, because every larger temporary then
-     * costs a fresh {@code mmap} and page faults in each step: ResNet-18 training at 64 px ran 16-17 % (128 KiB and
-     * 1 MiB thresholds) or 9 % (4 MiB) slower, and a fixed trim threshold cost about 10 % the same way.
      *
      * <p>Where gperftools' tcmalloc is preloaded (as the README recommends), it asks tcmalloc instead to hand back its
      * free pages ({@code MallocExtension_ReleaseFreeMemory}).

@@ -26,11 +26,13 @@ public final class OneDnn {
     }
 
     /**
-     * Lets DL4J create its native layer helpers, unless {@code -Dvisionzoo.onednn=false}. Idempotent. Checks both
+     * Lets DL4J create its native layer helpers, unless {@code -Dvisionzoo.onednn=false}, and fixes glibc's mmap
+     * threshold ({@link CpuThreads#mapLargeBlocks()}). Idempotent. Checks both
      * speed switches ({@link #switchedOn}), so that a typo stops the program before a network is built rather than at
      * its first pass.
      */
     public static void enable() {
+        CpuThreads.mapLargeBlocks();
         switchedOn(DIRECT_PROPERTY);
         if (switchedOn(OPT_OUT_PROPERTY)) {
             System.setProperty(DISABLE_PROPERTY, "false");

@@ -59,6 +59,70 @@ class CpuThreadsTest {
         assertThat(set).isEqualTo(com.sun.jna.Platform.isLinux() && System.getenv("MALLOC_ARENA_MAX") == null);
     }
 
+    /** glibc's {@code struct mallinfo2}: {@code hblkhd} counts the bytes of blocks mapped on their own. */
+    public static class MallInfo2 extends com.sun.jna.Structure implements com.sun.jna.Structure.ByValue {
+        public long arena;
+        public long ordblks;
+        public long smblks;
+        public long hblks;
+        public long hblkhd;
+        public long usmblks;
+        public long fsmblks;
+        public long uordblks;
+        public long fordblks;
+        public long keepcost;
+
+        @Override
+        protected java.util.List<String> getFieldOrder() {
+            return java.util.List.of("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                    "uordblks", "fordblks", "keepcost");
+        }
+    }
+
+    private interface MallocInfo extends com.sun.jna.Library {
+        MallInfo2 mallinfo2();
+    }
+
+    /** The bytes that a block of {@code bytes} adds to glibc's mapped blocks while it is allocated. */
+    private static long mappedBytesOf(long bytes) {
+        MallocInfo c = com.sun.jna.Native.loadLibrary("c", MallocInfo.class);
+        long before = c.mallinfo2().hblkhd;
+        long block = com.sun.jna.Native.malloc(bytes);
+        try {
+            return c.mallinfo2().hblkhd - before;
+        } finally {
+            com.sun.jna.Native.free(block);
+        }
+    }
+
+    @Test
+    void mapsBlocksOfFourMebibytesAndMoreOnTheirOwnOnGlibc() throws Exception {
+        boolean glibc = com.sun.jna.Platform.isLinux() && hasFunction("mallinfo2");
+        boolean userChose = System.getenv("MALLOC_MMAP_THRESHOLD_") != null
+                || String.valueOf(System.getenv("GLIBC_TUNABLES")).contains("glibc.malloc.");
+        assertThat(CpuThreads.mapLargeBlocks()).isEqualTo(glibc && !userChose);
+        assertThat(CpuThreads.mapLargeBlocks()).as("idempotent").isEqualTo(glibc && !userChose);
+        assumeTrue(glibc && !userChose, "glibc with its own threshold here");
+        // in a fresh process, so that no free chunk of this one's heap serves the blocks
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), MappedBlocks.class.getName()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        String[] mapped = out.lines().filter(l -> l.startsWith("mapped ")).findFirst().orElseThrow().split(" ");
+        // glibc alone would have raised its threshold to 16 MiB when the first block was freed
+        assertThat(Long.parseLong(mapped[1])).as(out).isGreaterThanOrEqualTo(8L << 20);
+        assertThat(Long.parseLong(mapped[2])).as("below the threshold: from the heap").isZero();
+    }
+
+    /** Frees a mapped 16 MiB block, then prints the bytes that blocks of 8 MiB and 1 MiB add to the mapped ones. */
+    public static final class MappedBlocks {
+        public static void main(String[] args) {
+            CpuThreads.mapLargeBlocks();
+            com.sun.jna.Native.free(com.sun.jna.Native.malloc(16L << 20));
+            System.out.println("mapped " + mappedBytesOf(8L << 20) + " " + mappedBytesOf(1L << 20));
+        }
+    }
+
     @Test
     void trimmingHandsFreedMallocMemoryBackOnGlibc() throws Exception {
         boolean glibc = com.sun.jna.Platform.isLinux() && hasFunction("malloc_trim");

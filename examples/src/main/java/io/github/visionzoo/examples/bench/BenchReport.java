@@ -279,8 +279,8 @@ public final class BenchReport {
         }
         sb.append(". GFLOP/s count 2 FLOPs per multiply-add of convolutions, linear layers and attention; training is "
                 + "3x the forward count.\n\n");
-        sb.append("Page faults are minor faults per timed step (training / inference); kernel CPU is the share of "
-                + "the process's CPU time spent in the kernel during those steps.\n\n");
+        sb.append("Page faults are the median minor faults of a timed step (training / inference); kernel CPU is "
+                + "the median share of a timed step's CPU time spent in the kernel.\n\n");
         sb.append("| model | input | GFLOP/image | train img/s | train GFLOP/s (% peak) | inference img/s "
                 + "| inference GFLOP/s (% peak) | peak RSS MiB | page faults/step | kernel CPU |");
         if (torch) {

@@ -18,9 +18,10 @@ public final class Timing {
     }
 
     /**
-     * The timed steps of {@link #measure}: their median seconds, the minor page faults per step (each a page the
-     * kernel had to map and zero, mostly for memory malloc took from it afresh) and the share of the process's CPU
-     * time that the kernel spent; the last two {@code null} where {@code /proc/self/stat} is missing.
+     * The timed steps of {@link #measure}: their median seconds, the median of their minor page faults (each a page
+     * the kernel had to map and zero, mostly for memory that malloc took from it afresh) and the median share of
+     * their CPU time spent in the kernel; the last two {@code null} where {@code /proc/self/stat} is missing.
+     * Medians, like the time, so that the steps in which DL4J's workspaces still learn their sizes do not count.
      */
     public record Measured(double medianSeconds, Double minorFaultsPerStep, Double systemCpuShare) {
     }
@@ -31,22 +32,23 @@ public final class Timing {
             step.run();
         }
         double[] seconds = new double[timed];
-        long[] before = ProcessMemory.counters();
+        double[] faults = new double[timed];
+        double[] system = new double[timed];
+        boolean counted = true;
         for (int i = 0; i < timed; i++) {
+            long[] before = ProcessMemory.counters();
             long t0 = System.nanoTime();
             step.run();
             seconds[i] = (System.nanoTime() - t0) / 1e9;
+            long[] after = ProcessMemory.counters();
+            counted &= before != null && after != null;
+            if (counted) {
+                faults[i] = after[0] - before[0];
+                long cpu = after[1] - before[1] + after[2] - before[2];
+                system[i] = cpu == 0 ? 0 : (after[2] - before[2]) / (double) cpu;
+            }
         }
-        long[] after = ProcessMemory.counters();
-        Double faults = null;
-        Double system = null;
-        if (before != null && after != null) {
-            faults = (after[0] - before[0]) / (double) timed;
-            long user = after[1] - before[1];
-            long sys = after[2] - before[2];
-            system = user + sys == 0 ? 0.0 : sys / (double) (user + sys);
-        }
-        return new Measured(median(seconds), faults, system);
+        return new Measured(median(seconds), counted ? median(faults) : null, counted ? median(system) : null);
     }
 
     /** The median of {@code values} (sorted in place), the mean of the middle two for an even count; NaN for none. */
