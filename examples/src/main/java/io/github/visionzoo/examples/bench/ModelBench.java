@@ -48,7 +48,7 @@ import picocli.CommandLine.Option;
  *
  * <pre>
  * java -cp examples/target/visionzoo-examples.jar io.github.visionzoo.examples.bench.ModelBench --model resnet18 \
- *      [--batch 16] [--warmup 2] [--steps 5] [--image-size N]
+ *      [--batch 16] [--warmup 5] [--steps 5] [--image-size N]
  * java -cp examples/target/visionzoo-examples.jar io.github.visionzoo.examples.bench.ModelBench --peak [--size 2048]
  * </pre>
  */
@@ -72,7 +72,7 @@ public final class ModelBench implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "16")
     int batch;
 
-    @Option(names = "--warmup", defaultValue = "2")
+    @Option(names = "--warmup", defaultValue = "5")
     int warmup;
 
     @Option(names = "--steps", defaultValue = "5")

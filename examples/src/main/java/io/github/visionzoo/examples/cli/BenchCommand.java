@@ -56,7 +56,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--image-size", paramLabel = "N", description = "Input size for every model (default: each model's own).")
     Integer imageSize;
 
-    @Option(names = "--warmup", defaultValue = "2", paramLabel = "N", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "5", paramLabel = "N", description = "Untimed steps first (default: "
+            + "${DEFAULT-VALUE}: DL4J's workspaces learn their sizes over the first four training steps).")
     int warmup;
 
     @Option(names = "--steps", defaultValue = "5", paramLabel = "N",
