@@ -1,6 +1,7 @@
 package io.github.visionzoo.zoo.layers;
 
 import java.util.Collection;
+import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -26,6 +27,7 @@ import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
 import org.nd4j.linalg.api.ops.impl.transforms.same.Sign;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.regularization.Regularization;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -48,8 +50,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * [64, 56, 56] 59-65 -> 52-54 ms, against the ND4J passes with the scale-and-shift passes already in Java.
  * Doubles, for gradient checks, and views take ND4J's ops: per-channel scale and shift as column-vector operations on
  * the rows, per-channel sums as matrix-vector products ({@link MatrixSums}; libnd4j's broadcasting along the channel
- * dimension of the 4-d array and its {@code sum(1)} are slow). The variance is biased, as in DL4J's and PyTorch's
- * normalization. Backward, with {@code n = b*h*w} and {@code xhat = (x - mean) * invStd}:
+ * dimension of the 4-d array and its {@code sum(1)} are slow). The variance that normalizes is biased, as in DL4J's
+ * and PyTorch's normalization; the running variance follows the unbiased one, as PyTorch's. Backward, with {@code n = b*h*w} and {@code xhat = (x - mean) * invStd}:
  * <pre>
  *   dbeta = sum(dy),  dgamma = sum(dy * xhat)
  *   dx = gamma * invStd * (dy - dbeta / n - xhat * dgamma / n) = k1 * dy + k2 * x + k3   (per channel k1, k2, k3)
@@ -105,6 +107,20 @@ public class BatchNorm extends BatchNormalization {
             throw new IllegalArgumentException("BatchNorm '" + getLayerName() + "' needs eps > 0 and 0 <= decay <= 1;"
                     + " was eps=" + getEps() + ", decay=" + getDecay());
         }
+    }
+
+    /**
+     * Gamma and beta take the layer's bias regularization, which a recipe sets to its weight decay where it decays
+     * every parameter (as a PyTorch optimizer over {@code model.parameters()} does) and leaves empty otherwise; DL4J's
+     * batch normalization never regularizes them. The running statistics never.
+     */
+    @Override
+    public List<Regularization> getRegularizationByParam(String paramName) {
+        return switch (paramName) {
+            case BatchNormalizationParamInitializer.GAMMA, BatchNormalizationParamInitializer.BETA ->
+                    getRegularizationBias();
+            default -> null;
+        };
     }
 
     @Override
@@ -542,7 +558,7 @@ public class BatchNorm extends BatchNormalization {
             dBetaView.assign(dBeta.reshape(dBetaView.shape()));
             g.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGammaView);
             g.setGradientFor(BatchNormalizationParamInitializer.BETA, dBetaView);
-            runningStatisticsUpdate(g);
+            runningStatisticsUpdate(g, n);
             forwardInput = null;
             forwardOutput = null;
             return new Pair<>(g, dx);
@@ -551,10 +567,16 @@ public class BatchNorm extends BatchNormalization {
         /**
          * DL4J's "distributed safe" running statistics: the update is written as a gradient that DL4J's no-op
          * updater subtracts, {@code mean[t+1] = mean[t] - (1 - decay) * (mean[t] - batchMean)}, and likewise for the
-         * log10 std (or the variance in configurations that keep it).
+         * log10 std (or the variance in configurations that keep it). The running variance follows the unbiased batch
+         * variance, {@code n / (n - 1)} times the biased one that normalizes the batch, as PyTorch's
+         * {@code BatchNorm2d} keeps it (DL4J's {@code BatchNormalization} keeps the biased one); with {@code n = 1}
+         * value per channel, where PyTorch refuses to train, it follows the biased one (0).
+         *
+         * @param n the values per channel in the batch, {@code b * h * w}
          */
-        private void runningStatisticsUpdate(Gradient g) {
+        private void runningStatisticsUpdate(Gradient g, double n) {
             double decay = layerConf().getDecay();
+            INDArray unbiasedVar = n > 1 ? batchVar.mul(n / (n - 1)) : batchVar;
             INDArray globalMean = getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN);
             INDArray dMean = gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_MEAN);
             dMean.assign(globalMean.sub(batchMean.reshape(globalMean.shape()))).muli(1 - decay);
@@ -562,7 +584,7 @@ public class BatchNorm extends BatchNormalization {
             if (layerConf().isUseLogStd()) {
                 INDArray dLog10Std = gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_LOG_STD);
                 INDArray vari = runningVariance();
-                INDArray varNext = vari.mul(decay).addi(batchVar.mul(1 - decay));
+                INDArray varNext = vari.mul(decay).addi(unbiasedVar.mul(1 - decay));
                 // log10(std[t]) - log10(std[t+1]) = log(var[t] / var[t+1]) / (2 ln 10)
                 INDArray delta = Transforms.log(vari.divi(varNext), false).muli(ONE_ON_2LOGE_10);
                 dLog10Std.assign(delta.reshape(dLog10Std.shape()));
@@ -570,7 +592,7 @@ public class BatchNorm extends BatchNormalization {
             } else {
                 INDArray globalVar = getParam(BatchNormalizationParamInitializer.GLOBAL_VAR);
                 INDArray dVar = gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_VAR);
-                dVar.assign(globalVar.sub(batchVar.reshape(globalVar.shape()))).muli(1 - decay);
+                dVar.assign(globalVar.sub(unbiasedVar.reshape(globalVar.shape()))).muli(1 - decay);
                 g.setGradientFor(BatchNormalizationParamInitializer.GLOBAL_VAR, dVar);
             }
         }

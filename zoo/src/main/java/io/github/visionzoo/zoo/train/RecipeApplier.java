@@ -13,7 +13,6 @@ import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
 import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffVertex;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.learning.regularization.L2Regularization;
@@ -32,7 +31,7 @@ final class RecipeApplier {
         ISchedule schedule = recipe.schedule().toDl4j(recipe.learningRate(), recipe.epochs(), stepsPerEpoch);
         double lr = recipe.learningRate();
         return switch (recipe.optimizer()) {
-            case "adamw" -> schedule == null ? new Adam(lr) : new Adam(schedule);
+            case "adamw" -> new TorchAdam(lr, schedule);
             case "sgd" -> recipe.momentum() == 0
                     ? (schedule == null ? new Sgd(lr) : new Sgd(schedule))
                     : new MomentumSgd(lr, schedule, recipe.momentum(), recipe.nesterov());
@@ -51,6 +50,12 @@ final class RecipeApplier {
         return list;
     }
 
+    /** The regularization of biases, norms and embeddings: the weights' where the recipe decays every parameter. */
+    private static List<Regularization> biasRegularization(TrainingRecipe recipe) {
+        return recipe.weightDecayOn().equals(TrainingRecipe.DECAY_ALL) ? weightRegularization(recipe)
+                : new ArrayList<>();
+    }
+
     static ComputationGraphConfiguration apply(TrainingRecipe recipe, ComputationGraphConfiguration conf,
                                                int stepsPerEpoch) {
         ComputationGraphConfiguration applied = conf.clone();
@@ -63,7 +68,7 @@ final class RecipeApplier {
                 sd.setUpdater(updater.clone());
                 sd.setBiasUpdater(null);
                 sd.setRegularization(weightRegularization(recipe));
-                sd.setRegularizationBias(new ArrayList<>());
+                sd.setRegularizationBias(biasRegularization(recipe));
             } else if (!(vertex instanceof FrozenVertex) && vertex.numParams(false) > 0) {
                 throw unsupported(entry.getKey(), vertex.getClass());
             }
@@ -79,12 +84,12 @@ final class RecipeApplier {
             b.setIUpdater(updater.clone());
             b.setBiasUpdater(null);
             b.setRegularization(weightRegularization(recipe));
-            b.setRegularizationBias(new ArrayList<>());
+            b.setRegularizationBias(biasRegularization(recipe));
         } else if (layer instanceof AbstractSameDiffLayer sd) {
             sd.setUpdater(updater.clone());
             sd.setBiasUpdater(null);
             sd.setRegularization(weightRegularization(recipe));
-            sd.setRegularizationBias(new ArrayList<>());
+            sd.setRegularizationBias(biasRegularization(recipe));
         } else if (layer.initializer().numParams(layer) > 0) {
             throw unsupported(name, layer.getClass());
         }

@@ -26,22 +26,23 @@ import org.nd4j.linalg.schedule.StepSchedule;
  *
  * <p>Optimizers, as PyTorch's:
  * <ul>
- * <li>{@code adamw}: DL4J's Adam (beta1 0.9, beta2 0.999, epsilon 1e-8) with decoupled weight decay,
- * {@link DecoupledWeightDecay}: after the Adam step, {@code w -= lr * wd * w} with the scheduled rate, as
- * {@code torch.optim.AdamW} (and, as there, no decay term in the loss). Departure: DL4J folds Adam's bias correction into the step size, so epsilon acts as
- * {@code epsilon * sqrt(1 - beta2^t)} (Kingma and Ba's "efficient version"), a difference of no practical effect.
+ * <li>{@code adamw}: PyTorch's Adam ({@link TorchAdam}: beta1 0.9, beta2 0.999, epsilon 1e-8) with decoupled weight
+ * decay, {@link DecoupledWeightDecay}: {@code w -= lr * wd * w} with the scheduled rate, as {@code torch.optim.AdamW}
+ * (and, as there, no decay term in the loss).
  * <li>{@code sgd}: plain SGD without {@code momentum}, else {@link MomentumSgd} (PyTorch's heavy-ball or Nesterov
  * formulation); weight decay is L2 added to the gradient before the momentum, as {@code torch.optim.SGD} and the
  * AlexNet paper, DL4J's {@code L2Regularization}.
  * </ul>
  *
- * <p>Weight decay applies to the parameters that layers declare as weights: convolution and fully connected kernels.
- * Biases and batch-norm parameters are not decayed, timm's default ({@code no_weight_decay} for 1-D parameters);
- * DL4J never regularizes batch norm. Label smoothing ({@link LabelSmoothing}) is applied by the {@link Trainer} to
- * each training batch.
+ * <p>Weight decay applies to every parameter ({@code weightDecayOn} {@code all}, the default), as a PyTorch optimizer
+ * built on {@code model.parameters()}, or only to the parameters that layers declare as weights ({@code weights}):
+ * convolution and fully connected kernels, not biases, normalization scales and shifts, a ViT's class token or
+ * position embedding, as timm's {@code filter_bias_and_bn}. Label smoothing ({@link LabelSmoothing}) is applied by
+ * the {@link Trainer} to each training batch. How each choice compares with PyTorch: {@code src/docs/TRAINING.md}.
  *
- * <p>Optional fields: {@code description}, {@code momentum}, {@code nesterov}, {@code weightDecay}, {@code schedule},
- * {@code labelSmoothing} (0, false or constant when absent), {@code parallel} and {@code spark}.
+ * <p>Optional fields: {@code description}, {@code momentum}, {@code nesterov}, {@code weightDecay},
+ * {@code weightDecayOn}, {@code schedule}, {@code labelSmoothing} (0, false, all or constant when absent),
+ * {@code parallel} and {@code spark}.
  *
  * @param name           the recipe's name, e.g. {@code study-resnet}
  * @param description    what it is for and where it comes from; may be empty
@@ -50,6 +51,7 @@ import org.nd4j.linalg.schedule.StepSchedule;
  * @param momentum       {@code sgd} only: 0 (none) to &lt; 1
  * @param nesterov       {@code sgd} only: Nesterov momentum instead of heavy-ball (needs momentum &gt; 0)
  * @param weightDecay    &gt;= 0: decoupled for {@code adamw}, L2 for {@code sgd}
+ * @param weightDecayOn  {@code all} parameters or only the {@code weights}
  * @param batchSize      examples per iteration on one device, &gt;= 1
  * @param epochs         passes over the training set, &gt;= 1
  * @param schedule       the learning-rate schedule; {@code constant} when absent
@@ -64,11 +66,16 @@ import org.nd4j.linalg.schedule.StepSchedule;
 public record TrainingRecipe(String name, String description, String optimizer, double learningRate,
                              @JsonInclude(JsonInclude.Include.NON_DEFAULT) Double momentum,
                              @JsonInclude(JsonInclude.Include.NON_DEFAULT) Boolean nesterov,
-                             Double weightDecay, int batchSize, int epochs, Schedule schedule, Double labelSmoothing,
-                             int imageSize, String augmentation, long seed, Parallel parallel, Spark spark) {
+                             Double weightDecay, String weightDecayOn, int batchSize, int epochs, Schedule schedule,
+                             Double labelSmoothing, int imageSize, String augmentation, long seed, Parallel parallel,
+                             Spark spark) {
 
     /** The optimizers a recipe may name. */
     public static final List<String> OPTIMIZERS = List.of("adamw", "sgd");
+    /** {@link #weightDecayOn}: every parameter, as a PyTorch optimizer over {@code model.parameters()}. */
+    public static final String DECAY_ALL = "all";
+    /** {@link #weightDecayOn}: convolution and fully connected kernels only, as timm's {@code filter_bias_and_bn}. */
+    public static final String DECAY_WEIGHTS = "weights";
 
     public TrainingRecipe {
         if (name == null || name.isBlank()) {
@@ -79,6 +86,7 @@ public record TrainingRecipe(String name, String description, String optimizer, 
         momentum = momentum == null ? 0.0 : momentum;
         nesterov = nesterov != null && nesterov;
         weightDecay = weightDecay == null ? 0.0 : weightDecay;
+        weightDecayOn = weightDecayOn == null ? DECAY_ALL : weightDecayOn;
         schedule = schedule == null ? new Constant() : schedule;
         labelSmoothing = labelSmoothing == null ? 0.0 : labelSmoothing;
         parallel = parallel == null ? new Parallel(Parallel.GRADIENT_SHARING, null) : parallel;
@@ -104,6 +112,11 @@ public record TrainingRecipe(String name, String description, String optimizer, 
         if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
             throw new IllegalArgumentException("TrainingRecipe.weightDecay must be a number >= 0, was " + weightDecay);
         }
+        if (!List.of(DECAY_ALL, DECAY_WEIGHTS).contains(weightDecayOn)) {
+            throw new IllegalArgumentException("TrainingRecipe.weightDecayOn must be \"" + DECAY_ALL + "\" (every"
+                    + " parameter, PyTorch's default) or \"" + DECAY_WEIGHTS + "\" (convolution and linear kernels"
+                    + " only), was '" + weightDecayOn + "'");
+        }
         if (batchSize < 1) {
             throw new IllegalArgumentException("TrainingRecipe.batchSize must be >= 1, was " + batchSize);
         }
@@ -127,12 +140,12 @@ public record TrainingRecipe(String name, String description, String optimizer, 
         }
     }
 
-    /** A recipe with the default {@link Spark} settings. */
+    /** A recipe with weight decay on every parameter and the default {@link Spark} settings. */
     public TrainingRecipe(String name, String description, String optimizer, double learningRate, Double momentum,
                           Boolean nesterov, Double weightDecay, int batchSize, int epochs, Schedule schedule,
                           Double labelSmoothing, int imageSize, String augmentation, long seed, Parallel parallel) {
-        this(name, description, optimizer, learningRate, momentum, nesterov, weightDecay, batchSize, epochs, schedule,
-                labelSmoothing, imageSize, augmentation, seed, parallel, null);
+        this(name, description, optimizer, learningRate, momentum, nesterov, weightDecay, null, batchSize, epochs,
+                schedule, labelSmoothing, imageSize, augmentation, seed, parallel, null);
     }
 
     /** Reads a recipe from JSON; {@code source} names the origin in error messages. */
@@ -146,27 +159,32 @@ public record TrainingRecipe(String name, String description, String optimizer, 
 
     public TrainingRecipe withEpochs(int epochs) {
         return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel, spark);
+                weightDecayOn, batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel,
+                spark);
     }
 
     public TrainingRecipe withBatchSize(int batchSize) {
         return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel, spark);
+                weightDecayOn, batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel,
+                spark);
     }
 
     public TrainingRecipe withImageSize(int imageSize) {
         return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel, spark);
+                weightDecayOn, batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel,
+                spark);
     }
 
     public TrainingRecipe withParallel(Parallel parallel) {
         return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel, spark);
+                weightDecayOn, batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel,
+                spark);
     }
 
     public TrainingRecipe withSpark(Spark spark) {
         return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel, spark);
+                weightDecayOn, batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel,
+                spark);
     }
 
     /**

@@ -5,12 +5,15 @@ import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
- * A linear warm-up followed by a cosine decay, per optimizer step, as timm's {@code CosineLRScheduler} with
- * {@code t_in_epochs=False}: during the first {@code warmupIterations} steps the rate climbs linearly to
- * {@code baseValue}, reaching {@code baseValue * (i + 1) / warmupIterations} at step {@code i} (so the first step is not
- * wasted at rate 0, where timm starts from {@code warmup_lr_init}); then it follows
+ * A linear warm-up followed by a cosine decay, per optimizer step: during the first {@code warmupIterations} steps the
+ * rate climbs linearly to {@code baseValue}, reaching {@code baseValue * (i + 1) / warmupIterations} at step {@code i}
+ * (so the first step is not wasted at rate 0); then it follows
  * {@code minValue + (baseValue - minValue) * (1 + cos(pi * (i - warmup) / (total - warmup))) / 2} and stays at
- * {@code minValue} from step {@code totalIterations} on. The epoch argument is ignored.
+ * {@code minValue} from step {@code totalIterations} on. The epoch argument is ignored. These are the rates of
+ * PyTorch's {@code SequentialLR([LinearLR(start_factor=1/warmup, total_iters=warmup-1),
+ * CosineAnnealingLR(T_max=total-warmup, eta_min=minValue)], milestones=[warmup])} stepped per iteration; timm's
+ * {@code CosineLRScheduler} starts its warm-up at {@code warmup_lr_init} and, by default, runs its cosine over the
+ * warm-up too ({@code src/docs/TRAINING.md}).
  *
  * <p>DL4J stores schedules in a network's JSON configuration through its shaded Jackson, hence the annotations; a checkpoint restores the schedule with the network.
  */

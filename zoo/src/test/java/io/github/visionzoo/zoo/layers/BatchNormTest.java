@@ -2,6 +2,7 @@ package io.github.visionzoo.zoo.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.init.TorchInit;
@@ -96,23 +97,54 @@ class BatchNormTest {
         assertThat(ours.score()).isCloseTo(dl4j.score(), org.assertj.core.data.Offset.offset(1e-10));
         for (String name : new String[] {"conv1", "bn1", "conv2", "bn2", "fc"}) {
             ours.gradient().gradientForVariable().forEach((key, grad) -> {
-                if (key.startsWith(name + "_")) {
+                // the running variance's update is not DL4J's (below)
+                if (key.startsWith(name + "_") && !key.endsWith("_log10stdev")) {
                     INDArray other = dl4j.gradient().gradientForVariable().get(key);
                     assertThat(grad.equalsWithEps(other, 1e-9)).as(key).isTrue();
                 }
             });
         }
 
-        // three Adam steps: same parameters, running mean and log10 std included
+        // three Adam steps: same parameters and running mean; the running variance from 1, the unbiased batch
+        // variance where DL4J's follows the biased one
         for (int i = 0; i < 3; i++) {
             ours.fit(new INDArray[] {x}, new INDArray[] {y});
             dl4j.fit(new INDArray[] {x}, new INDArray[] {y});
         }
-        assertThat(ours.getParam("bn1_mean").equalsWithEps(dl4j.getParam("bn1_mean"), 1e-9)).isTrue();
-        assertThat(ours.getParam("bn1_log10stdev").equalsWithEps(dl4j.getParam("bn1_log10stdev"), 1e-9)).isTrue();
-        assertThat(ours.params().equalsWithEps(dl4j.params(), 1e-9)).isTrue();
+        ours.paramTable().forEach((key, value) -> {
+            if (!key.endsWith("_log10stdev")) {
+                assertThat(value.equalsWithEps(dl4j.getParam(key), 1e-9)).as(key).isTrue();
+            }
+        });
+        double[] decayed1 = new double[4];
+        double[] decayed2 = new double[5];
+        java.util.Arrays.fill(decayed1, Math.pow(0.9, 3));
+        java.util.Arrays.fill(decayed2, Math.pow(0.9, 3));
+        assertThat(runningVariance(ours, "bn1")).as("bn1: n = 4 * 6 * 6")
+                .containsExactly(unbiased(runningVariance(dl4j, "bn1"), decayed1, 144), within(1e-9));
+        assertThat(runningVariance(ours, "bn2")).as("bn2: n = 4 * 3 * 3")
+                .containsExactly(unbiased(runningVariance(dl4j, "bn2"), decayed2, 36), within(1e-9));
         // inference uses the running statistics
+        dl4j.setParams(ours.params().dup());
         assertThat(ours.outputSingle(false, x).equalsWithEps(dl4j.outputSingle(false, x), 1e-9)).isTrue();
+    }
+
+    /** The running variance {@code [c]} of a batch norm layer, which keeps its log10 std. */
+    private static double[] runningVariance(ComputationGraph graph, String layer) {
+        double[] log10Std = graph.getParam(layer + "_log10stdev").castTo(DataType.DOUBLE).toDoubleVector();
+        return java.util.Arrays.stream(log10Std).map(l -> Math.pow(10, 2 * l)).toArray();
+    }
+
+    /**
+     * DL4J's running variance turned into PyTorch's: both decay the earlier value alike ({@code decayed}), but the
+     * batches' share is {@code n / (n - 1)} times larger with the unbiased variance.
+     */
+    private static double[] unbiased(double[] dl4j, double[] decayed, double n) {
+        double[] out = new double[dl4j.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = decayed[i] + (dl4j[i] - decayed[i]) * n / (n - 1);
+        }
+        return out;
     }
 
     @Test
@@ -124,11 +156,16 @@ class BatchNormTest {
         INDArray y = labels(4, 3).castTo(DataType.FLOAT);
         for (int i = 0; i < 3; i++) {
             assertThat(ours.outputSingle(true, x).equalsWithEps(dl4j.outputSingle(true, x), 1e-5)).isTrue();
+            double[][] before = {runningVariance(ours, "bn1"), runningVariance(ours, "bn2")};
             ours.fit(new INDArray[] {x}, new INDArray[] {y});
             dl4j.fit(new INDArray[] {x}, new INDArray[] {y});
-            for (String stat : new String[] {"bn1_mean", "bn1_log10stdev", "bn2_mean", "bn2_log10stdev"}) {
+            for (String stat : new String[] {"bn1_mean", "bn2_mean"}) {
                 assertThat(ours.getParam(stat).equalsWithEps(dl4j.getParam(stat), 1e-5)).as(stat).isTrue();
             }
+            assertThat(runningVariance(ours, "bn1")).containsExactly(unbiased(runningVariance(dl4j, "bn1"),
+                    java.util.Arrays.stream(before[0]).map(v -> 0.9 * v).toArray(), 144), within(1e-5));
+            assertThat(runningVariance(ours, "bn2")).containsExactly(unbiased(runningVariance(dl4j, "bn2"),
+                    java.util.Arrays.stream(before[1]).map(v -> 0.9 * v).toArray(), 36), within(1e-5));
             // Adam turns float rounding in near-zero gradients into full-size steps: start the next step level
             dl4j.setParams(ours.params().dup());
         }

@@ -1,8 +1,8 @@
 package io.github.visionzoo.zoo.testing;
 
-import java.io.File;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.nio.file.Path;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -13,13 +13,18 @@ public final class Golden {
 
     /** A {@code .npy} file under the test resources' {@code golden/} folder. */
     public static INDArray load(String path) {
+        return Nd4j.createFromNpyFile(file(path).toFile());
+    }
+
+    /** A file under the test resources' {@code golden/} folder. */
+    public static Path file(String path) {
         URL url = Golden.class.getResource("/golden/" + path);
         if (url == null) {
             throw new IllegalArgumentException("no golden file golden/" + path + " in the test resources; "
                     + "run the script in src/tools that makes it");
         }
         try {
-            return Nd4j.createFromNpyFile(new File(url.toURI()));
+            return Path.of(url.toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }

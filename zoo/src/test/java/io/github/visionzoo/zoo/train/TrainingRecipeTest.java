@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.learning.regularization.L2Regularization;
@@ -37,6 +36,8 @@ class TrainingRecipeTest {
     void bundledRecipesLoadUnderTheirNameAndRoundTrip(String name) {
         TrainingRecipe recipe = Recipes.get(name);
         assertThat(recipe.name()).isEqualTo(name);
+        // as before weightDecayOn existed
+        assertThat(recipe.weightDecayOn()).isEqualTo(TrainingRecipe.DECAY_WEIGHTS);
         assertThat(TrainingRecipe.fromJson(recipe.toJson(), "round trip")).isEqualTo(recipe);
     }
 
@@ -71,6 +72,10 @@ class TrainingRecipeTest {
         assertThat(TrainingRecipe.fromJson(r.toJson(), "test")).isEqualTo(r);
         assertThat(TrainingRecipe.fromJson(CPU_SMALL, "test").schedule())
                 .isEqualTo(new TrainingRecipe.Cosine(1.0, 0.0));
+        TrainingRecipe weights = new TrainingRecipe("adamw-test", "", "adamw", 1e-3, null, null, 0.05,
+                TrainingRecipe.DECAY_WEIGHTS, 32, 2, null, 0.1, 64, "eval", 3, null, null);
+        assertThat(weights.toJson()).contains("\"weightDecayOn\" : \"weights\"");
+        assertThat(TrainingRecipe.fromJson(weights.toJson(), "test")).isEqualTo(weights);
     }
 
     @Test
@@ -108,6 +113,9 @@ class TrainingRecipeTest {
         assertThatThrownBy(() -> read("\"seed\": 42", "\"seed\": 42, \"parallel\": {\"mode\": \"ring\"}"))
                 .hasMessageContaining("parallel.mode").hasMessageContaining("gradient-sharing")
                 .hasMessageContaining("averaging");
+        assertThatThrownBy(() -> read("\"seed\": 42", "\"seed\": 42, \"weightDecayOn\": \"biases\""))
+                .hasMessageContaining("weightDecayOn").hasMessageContaining("all").hasMessageContaining("weights")
+                .hasMessageContaining("'biases'");
         assertThatThrownBy(() -> read("\"seed\": 42", "\"seed\": 42, \"parallel\": {}"))
                 .hasMessageContaining("parallel.mode").hasMessageContaining("missing");
     }
@@ -172,27 +180,38 @@ class TrainingRecipeTest {
         assertThat(new TrainingRecipe.Constant().toDl4j(1e-3, 4, 10)).isNull();
     }
 
+    /** {@code weightDecayOn}: every parameter by default, as PyTorch; only kernels with {@code weights}, as timm. */
     @Test
-    void adamwDecaysWeightsNotBiasesOrBatchNorm() {
-        TrainingRecipe recipe = TrainingRecipe.fromJson(CPU_SMALL, "test");
-        ComputationGraphConfiguration conf = recipe.applyTo(
-                new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 32).configuration(10), 25);
-        int layers = 0;
-        for (var vertex : conf.getVertices().values()) {
-            if (vertex instanceof LayerVertex lv && lv.getLayerConf().getLayer() instanceof BaseLayer b) {
-                layers++;
-                IUpdater u = b.getIUpdater();
-                assertThat(u).isInstanceOf(Adam.class);
-                assertThat(((Adam) u).getLearningRateSchedule()).isInstanceOf(WarmupCosineSchedule.class);
-                assertThat(b.getRegularizationBias()).isEmpty();
-                if (b instanceof BatchNormalization bn) {
-                    assertThat(bn.getRegularizationByParam("gamma")).isNull();
-                } else {
-                    assertThat(b.getRegularization()).containsExactly(new DecoupledWeightDecay(0.05));
+    void adamwDecaysEveryParameterOrOnlyTheWeights() {
+        TrainingRecipe all = TrainingRecipe.fromJson(CPU_SMALL, "test");
+        assertThat(all.weightDecayOn()).isEqualTo(TrainingRecipe.DECAY_ALL);
+        TrainingRecipe weights = TrainingRecipe.fromJson(CPU_SMALL.replace("\"batchSize\"",
+                "\"weightDecayOn\": \"weights\", \"batchSize\""), "test");
+        assertThat(weights.weightDecayOn()).isEqualTo(TrainingRecipe.DECAY_WEIGHTS);
+        for (TrainingRecipe recipe : List.of(all, weights)) {
+            List<DecoupledWeightDecay> decay = List.of(new DecoupledWeightDecay(0.05));
+            List<DecoupledWeightDecay> others = recipe == all ? decay : List.of();
+            ComputationGraphConfiguration conf = recipe.applyTo(
+                    new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 32).configuration(10), 25);
+            int layers = 0;
+            for (var vertex : conf.getVertices().values()) {
+                if (vertex instanceof LayerVertex lv && lv.getLayerConf().getLayer() instanceof BaseLayer b) {
+                    layers++;
+                    IUpdater u = b.getIUpdater();
+                    assertThat(u).isInstanceOf(TorchAdam.class);
+                    assertThat(u.getLearningRate(0, 0)).isCloseTo(0.002 / 25, within(1e-12));
+                    if (b instanceof BatchNormalization bn) {
+                        assertThat(bn.getRegularizationByParam("gamma")).isEqualTo(others);
+                        assertThat(bn.getRegularizationByParam("beta")).isEqualTo(others);
+                        assertThat(bn.getRegularizationByParam("mean")).isNull();
+                    } else {
+                        assertThat(b.getRegularizationByParam("W")).isEqualTo(decay);
+                        assertThat(b.getRegularizationBias()).isEqualTo(others);
+                    }
                 }
             }
+            assertThat(layers).isGreaterThan(5);
         }
-        assertThat(layers).isGreaterThan(5);
     }
 
     @Test
