@@ -11,13 +11,18 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.common.primitives.Pair;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
 
 /**
  * DL4J's max-pooling {@link SubsamplingLayer} (same configuration and JSON apart from the class name, same arithmetic)
  * that in inference keeps channels-last activations channels-last ({@link RuntimeLayers#channelsLast}, as
  * {@link Conv2d} writes them): libnd4j's {@code maxpool2d} runs on their NHWC memory, where DL4J's layer would have
  * oneDNN reorder them to NCHW (57 ms for ResNet-34's stem output at batch 16) and the next convolution reorder them
- * back. Training, other pooling types and NCHW input run DL4J's code unchanged.
+ * back. Training runs on oneDNN directly ({@link DnnlPooling}), which keeps where the maxima were for the backward
+ * pass instead of running the forward pass again in it. Other pooling types, dropout, dilated windows and inputs
+ * that neither path takes run DL4J's code unchanged.
  */
 public class MaxPool2d extends SubsamplingLayer {
     private static final long serialVersionUID = 1L;
@@ -58,15 +63,65 @@ public class MaxPool2d extends SubsamplingLayer {
                 initializeParams);
     }
 
-    /** The running layer: DL4J's, with channels-last inference. */
+    /** The running layer: DL4J's, with channels-last inference and oneDNN's training passes. */
     static final class Impl extends org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer {
+        private final DnnlPooling pooling = new DnnlPooling();
+        /** The input of the last training pass run by {@link #pooling}, whose backward pass it then runs. */
+        private INDArray pooledInput;
+        private boolean backpropOnOneDnn;
+
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
+        }
+
+        /** The window over {@code input}, or null where {@link DnnlPooling} does not take it. */
+        private RuntimeLayers.Window oneDnnWindow(INDArray input) {
+            SubsamplingLayer c = layerConf();
+            if (input == null || !isMax(c) || c.getCnn2dDataFormat() != CNN2DFormat.NCHW || c.getIDropout() != null) {
+                return null;
+            }
+            RuntimeLayers.Window window = RuntimeLayers.Window.of(input, c.getKernelSize(), c.getStride(),
+                    c.getPadding(), convolutionMode, c.getDilation());
+            return DnnlPooling.takes(input, window) ? window : null;
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+            assertInputSet(true);
+            RuntimeLayers.Window window = pooledInput == input ? oneDnnWindow(input) : null;
+            backpropOnOneDnn = window != null;
+            if (window == null) {
+                return super.backpropGradient(epsilon, workspaceMgr);
+            }
+            // [b, c, h', w'] -> [b, c, h, w]; no parameters, so an empty gradient
+            return new Pair<>(new DefaultGradient(), pooling.backward(input, window, epsilon, workspaceMgr));
+        }
+
+        /** Whether the last backward pass ran on {@link DnnlPooling}. */
+        boolean pooledOnOneDnn() {
+            return backpropOnOneDnn;
+        }
+
+        @Override
+        public void clear() {
+            super.clear();
+            pooledInput = null;
+            pooling.forget();
         }
 
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
             SubsamplingLayer c = layerConf();
+            if (training) {
+                assertInputSet(false);
+                RuntimeLayers.Window window = oneDnnWindow(input);
+                if (window == null) {
+                    pooledInput = null;
+                    return super.activate(true, workspaceMgr);
+                }
+                pooledInput = input;
+                return pooling.forward(input, window, workspaceMgr);
+            }
             INDArray nhwc = training || input == null ? null : RuntimeLayers.nhwcOf(input);
             if (nhwc == null || dataType != DataType.FLOAT || !isMax(c) || c.getCnn2dDataFormat() != CNN2DFormat.NCHW
                     || c.getIDropout() != null) {

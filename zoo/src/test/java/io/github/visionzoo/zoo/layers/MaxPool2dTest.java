@@ -21,13 +21,22 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 class MaxPool2dTest {
+    /** ResNet's stem pooling: 3x3/2, padding 1. */
+    private static SubsamplingLayer.Builder stemPool() {
+        return new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(3, 3).stride(2, 2).padding(1, 1)
+                .convolutionMode(ConvolutionMode.Truncate);
+    }
+
     /** conv (ReLU) -> 3x3/2 max pool, padding 1 -> conv -> global average -> linear; ours or DL4J's pooling layer. */
     private static ComputationGraph graph(boolean ours) {
+        return graph(ours, stemPool());
+    }
+
+    /** conv (ReLU) -> {@code pool} -> conv -> global average -> linear; ours or DL4J's pooling layer. */
+    private static ComputationGraph graph(boolean ours, SubsamplingLayer.Builder pool) {
         GraphBuilder g = Blocks.newGraph(7, 3, 11, 11);
         String x = Blocks.conv(g, "conv1", Blocks.INPUT, 8, 3, 1, 1, false, Activation.RELU,
                 TorchInit.kaimingNormalFanOut(), 0.0);
-        SubsamplingLayer.Builder pool = new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(3, 3).stride(2, 2)
-                .padding(1, 1).convolutionMode(ConvolutionMode.Truncate);
         g.addLayer("maxpool", ours ? new MaxPool2d(pool) : pool.build(), x);
         x = Blocks.conv(g, "conv2", "maxpool", 8, 3, 1, 1, true, Activation.IDENTITY,
                 TorchInit.kaimingNormalFanOut(), 0.1);
@@ -40,8 +49,12 @@ class MaxPool2dTest {
 
     /** Ours and DL4J's, with the same parameters. */
     private static ComputationGraph[] both() {
-        ComputationGraph ours = graph(true);
-        ComputationGraph dl4j = graph(false);
+        return both(stemPool());
+    }
+
+    private static ComputationGraph[] both(SubsamplingLayer.Builder pool) {
+        ComputationGraph ours = graph(true, pool);
+        ComputationGraph dl4j = graph(false, pool);
         dl4j.setParams(ours.params());
         return new ComputationGraph[] {ours, dl4j};
     }
@@ -64,12 +77,35 @@ class MaxPool2dTest {
 
     @Test
     void trainsAsDl4jsLayer() {
-        ComputationGraph[] graphs = both();
+        assertTrainsAsDl4jsLayer(stemPool());
+    }
+
+    @Test
+    void trainsAsDl4jsLayerWithVggsWindowAndSameMode() {
+        assertTrainsAsDl4jsLayer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2)
+                .convolutionMode(ConvolutionMode.Truncate));
+        assertTrainsAsDl4jsLayer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(3, 3).stride(2, 2)
+                .convolutionMode(ConvolutionMode.Same));
+    }
+
+    /** The gradients of every parameter equal DL4J's layer's, with ours on oneDNN's training passes. */
+    private static void assertTrainsAsDl4jsLayer(SubsamplingLayer.Builder pool) {
+        ComputationGraph[] graphs = both(pool);
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 11, 11).subi(0.5);
         INDArray y = Nd4j.eye(3).getRows(0, 1);
         for (ComputationGraph g : graphs) {
             g.setInputs(x);
             g.setLabels(y);
+            g.computeGradientAndScore();
+        }
+        if (Dnnl.available()) {
+            assertThat(((MaxPool2d.Impl) graphs[0].getLayer("maxpool")).pooledOnOneDnn()).isTrue();
+        }
+        assertThat(graphs[0].gradient().gradient()).isEqualTo(graphs[1].gradient().gradient());
+        // a second step on other images: the kept maxima are the new input's
+        INDArray x2 = Nd4j.rand(DataType.FLOAT, 2, 3, 11, 11).subi(0.5);
+        for (ComputationGraph g : graphs) {
+            g.setInputs(x2);
             g.computeGradientAndScore();
         }
         assertThat(graphs[0].gradient().gradient()).isEqualTo(graphs[1].gradient().gradient());
