@@ -120,7 +120,7 @@ public record Checkpoint(Path file, Info info, ComputationGraph graph) {
         try (ZipFile zip = open(file)) {
             return info(zip, file);
         } catch (IOException e) {
-            throw new CorruptCheckpointException(file, e.toString(), e);
+            throw new CorruptCheckpointException(file, e.getMessage(), e);
         }
     }
 
@@ -156,7 +156,7 @@ public record Checkpoint(Path file, Info info, ComputationGraph graph) {
                 return new Checkpoint(file, info, ModelSerializer.restoreComputationGraph(in, true));
             }
         } catch (IOException e) {
-            throw new CorruptCheckpointException(file, e.toString(), e);
+            throw new CorruptCheckpointException(file, e.getMessage(), e);
         }
     }
 
