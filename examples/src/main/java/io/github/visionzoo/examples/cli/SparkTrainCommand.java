@@ -15,7 +15,10 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -36,6 +39,15 @@ import picocli.CommandLine.Spec;
 public final class SparkTrainCommand implements Callable<Integer> {
     /** Set by the driver when absent: gradient sharing needs it (DL4J issue 9677); executors need it as a JVM flag. */
     static final String AERON_TIMEOUT = "aeron.publication.unblock.timeout";
+
+    /** Spark's master URLs (SparkContext.createTaskScheduler), and the cluster managers that need their own jars. */
+    private static final Pattern MASTER = Pattern.compile("local|local\\[(?<threads>[1-9]\\d{0,4}|\\*)(\\s*,\\s*\\d+)?]"
+            + "|local-cluster\\[\\s*\\d+\\s*,\\s*\\d+\\s*,\\s*\\d+\\s*]|spark://[^\\s:/,]+:\\d+(,[^\\s:/,]+:\\d+)*"
+            + "|(?<manager>yarn|k8s://\\S+|mesos://\\S+)");
+    private static final Map<String, String> CLUSTER_MANAGERS = Map.of(
+            "yarn", "org.apache.spark.scheduler.cluster.YarnClusterManager",
+            "k8s", "org.apache.spark.scheduler.cluster.k8s.KubernetesClusterManager",
+            "mesos", "org.apache.spark.scheduler.cluster.mesos.MesosClusterManager");
 
     @Option(names = "--master", paramLabel = "URL",
             description = "Spark master, e.g. local[2] or spark://host:7077 (default: spark-submit's --master).")
@@ -91,6 +103,9 @@ public final class SparkTrainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (System.getProperty(AERON_TIMEOUT) == null) {
             System.setProperty(AERON_TIMEOUT, "60000000000");
+        }
+        if (master != null) {
+            checkMaster(master);
         }
         if (resume != null && !Files.isDirectory(resume)) {
             throw new IllegalArgumentException("--resume " + resume + " is not a run directory");
@@ -156,6 +171,26 @@ public final class SparkTrainCommand implements Callable<Integer> {
             out.println("  metrics: " + dir.resolve(Trainer.METRICS) + ", summary: " + dir.resolve(Trainer.SUMMARY));
         }
         return 0;
+    }
+
+    /** Refuses what Spark would refuse with a stack trace: a malformed URL, or a cluster manager not on the class path. */
+    static void checkMaster(String master) {
+        Matcher m = MASTER.matcher(master);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("--master '" + master + "' is not a Spark master URL; give local, "
+                    + "local[N] (N >= 1), local[*], spark://HOST:PORT, yarn, k8s://https://HOST:PORT or "
+                    + "mesos://HOST:PORT");
+        }
+        if (m.group("manager") != null) {
+            String kind = m.group("manager").replaceFirst("://.*", "");
+            try {
+                Class.forName(CLUSTER_MANAGERS.get(kind), false, SparkTrainCommand.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalArgumentException("--master " + master + " needs Spark's " + kind + " support, "
+                        + "which this jar leaves out; run visionzoo-examples-spark-job.jar with spark-submit --master "
+                        + master, e);
+            }
+        }
     }
 
     private TrainingRecipe recipe() {
