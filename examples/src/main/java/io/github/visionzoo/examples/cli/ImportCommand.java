@@ -63,6 +63,12 @@ public final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (classes != null) {
+            Limits.classes("--classes", classes);
+        }
+        if (imageSize != null) {
+            Limits.imageSize("--image-size", imageSize);
+        }
         ModelSpec modelSpec = Zoo.spec(model);
         if (imageSize != null) {
             modelSpec = modelSpec.withImageSize(imageSize);

@@ -107,6 +107,7 @@ public final class SparkTrainCommand implements Callable<Integer> {
         if (master != null) {
             checkMaster(master);
         }
+        Limits.range("--aeron-port", aeronPort, 0, 65535, "0: a free port per JVM");
         if (resume != null && !Files.isDirectory(resume)) {
             throw new IllegalArgumentException("--resume " + resume + " is not a run directory");
         }
@@ -130,6 +131,20 @@ public final class SparkTrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no Spark master: give --master local[2] (local mode) or run the job"
                     + " jar with spark-submit --master spark://HOST:7077");
         }
+        ModelSpec modelSpec = null;
+        if (resume == null) {
+            modelSpec = Zoo.resolve(model);
+            if (modelSpec.imageSize() != r.imageSize()) {
+                modelSpec = modelSpec.withImageSize(r.imageSize());
+            }
+            int threads = localThreads(conf.get("spark.master"));
+            if (threads > 0) { // in local mode every worker trains in this process
+                int w = r.spark().workers() != null ? r.spark().workers() : threads;
+                Limits.range(workers != null ? "--workers" : "--recipe " + recipeOptions.recipe + " spark.workers", w,
+                        1, threads, conf.get("spark.master") + " trains at most " + threads + " at once");
+                recipeOptions.requireFits(modelSpec, r, w);
+            }
+        }
         // on a cluster, start training once every executor asked for is there (up to Spark's 30 s), so that the first
         // epoch's partitions are cached, and so trained, on all of them rather than on the first executor up
         conf.setIfMissing("spark.scheduler.minRegisteredResourcesRatio", "1.0");
@@ -152,10 +167,6 @@ public final class SparkTrainCommand implements Callable<Integer> {
                         info.epochsCompleted(), r.epochs(), sc.master());
                 result = trainer.withModelName(info.model()).resume(trainData, valData);
             } else {
-                ModelSpec modelSpec = Zoo.resolve(model);
-                if (modelSpec.imageSize() != r.imageSize()) {
-                    modelSpec = modelSpec.withImageSize(r.imageSize());
-                }
                 out.printf(Locale.ROOT, "training %s at %d px on %s (%d train, %d val images), recipe %s, %d epochs,"
                                 + " Spark %s, %s with %d workers%n", modelName(), r.imageSize(), root,
                         train.numExamples(), val.numExamples(), r.name(), r.epochs(), sc.master(),
@@ -191,6 +202,17 @@ public final class SparkTrainCommand implements Callable<Integer> {
                         + master, e);
             }
         }
+    }
+
+    /** The threads of a local-mode master ({@code local}, {@code local[N]}, {@code local[*]}), else 0. */
+    static int localThreads(String master) {
+        Matcher m = MASTER.matcher(master);
+        if (!m.matches() || !master.startsWith("local[") && !master.equals("local")) {
+            return 0;
+        }
+        String threads = m.group("threads");
+        return threads == null ? 1 : threads.equals("*") ? Runtime.getRuntime().availableProcessors()
+                : Integer.parseInt(threads);
     }
 
     private TrainingRecipe recipe() {

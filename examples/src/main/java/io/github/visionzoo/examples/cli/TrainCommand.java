@@ -64,6 +64,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        Limits.workers("--workers", workers);
+        if (checkpointEvery < 0) {
+            throw new IllegalArgumentException("--checkpoint-every must be >= 0 (0: at epoch ends only), was "
+                    + checkpointEvery);
+        }
         if (resume != null) {
             return resume(out);
         }
@@ -72,8 +77,12 @@ public final class TrainCommand implements Callable<Integer> {
         if (modelSpec.imageSize() != r.imageSize()) {
             modelSpec = modelSpec.withImageSize(r.imageSize());
         }
+        recipeOptions.requireFits(modelSpec, r, Math.max(1, workers));
         Path dir = runDir != null ? runDir : Path.of("runs", modelName() + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--run-dir " + dir + " is a file; give a new or empty folder");
+        }
         if (Trainer.holdsRun(dir)) {
             throw new IllegalArgumentException("--run-dir " + dir + " already holds a run; use --resume " + dir
                     + " to continue it, or another --run-dir");
