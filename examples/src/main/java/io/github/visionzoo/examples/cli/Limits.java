@@ -82,7 +82,8 @@ final class Limits {
                              String batchName) {
         fits("one training step", (model.inputSizeMb() + model.forwardBackwardSizeMb()) * MB,
                 4 * model.paramsSizeMb() * MB, "a batch's input and activations, as torchsummary estimates them, and"
-                        + " the weights, gradients and optimizer state", imageSize, batch, workers, sizeName, batchName);
+                        + " the weights, gradients and optimizer state", imageSize, batch, workers, sizeName,
+                batchName);
     }
 
     /**

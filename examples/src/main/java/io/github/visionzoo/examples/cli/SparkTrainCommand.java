@@ -184,7 +184,7 @@ public final class SparkTrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Refuses what Spark would refuse with a stack trace: a malformed URL, or a cluster manager not on the class path. */
+    /** Refuses what Spark would fail on with a stack trace: a malformed URL, or a cluster manager it lacks. */
     static void checkMaster(String master) {
         Matcher m = MASTER.matcher(master);
         if (!m.matches()) {
