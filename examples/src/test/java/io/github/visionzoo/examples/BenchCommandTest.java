@@ -106,8 +106,20 @@ class BenchCommandTest {
         assertThat(first.at("/pytorch/preload").asText()).doesNotContain(malloc.toString()); // PyTorch: as it is
         // PyTorch's OpenBLAS gets the core type that visionzoo's processes set for themselves (none on some CPUs)
         assertThat(first.at("/pytorch/coretype").asText()).isEqualTo(json.get("openblasCoretype").asText(""));
-        assertThat(vz.get("allocator").asText()).isEqualTo("system"); // the loader refused the fake
-        assertThat(vz.get("preloaded").asText()).isEqualTo(malloc.toAbsolutePath().toString());
+        assertThat(vz.get("allocator").asText()).isEqualTo("system");
+        assertThat(vz.get("preloaded").isNull()).as(vz.toString()).isTrue(); // the headline runs on the system's
+        // minor faults and kernel CPU of the timed steps (Linux)
+        if (Files.exists(Path.of("/proc/self/stat"))) {
+            assertThat(vz.get("trainMinorFaultsPerStep").asDouble()).isGreaterThanOrEqualTo(0);
+            assertThat(vz.get("trainSystemCpuShare").asDouble()).isBetween(0.0, 1.0);
+            assertThat(vz.get("inferenceSystemCpuShare").asDouble()).isBetween(0.0, 1.0);
+        }
+        JsonNode preloaded = first.get("visionzooPreloaded"); // the same model beside it, with --malloc preloaded
+        assertThat(preloaded.get("allocator").asText()).isEqualTo("system"); // the loader refused the fake
+        assertThat(preloaded.get("preloaded").asText()).isEqualTo(malloc.toAbsolutePath().toString());
+        assertThat(first.at("/mallocRatio/trainStepTime").asDouble()).isCloseTo(
+                vz.get("trainStepSeconds").asDouble() / preloaded.get("trainStepSeconds").asDouble(), within(1e-9));
+        assertThat(first.at("/mallocRatio/peakRss").asDouble()).isPositive();
         assertThat(first.at("/ratio/train").asDouble()).isCloseTo(trainIps / 10.0, within(1e-9));
         assertThat(first.at("/ratio/peakRss").asDouble()).isPositive();
 
@@ -119,7 +131,8 @@ class BenchCommandTest {
         Path md = dir.resolve("results/bench.md");
         assertThat(md).content().contains("# visionzoo bench", "| model | input | GFLOP/image | train img/s",
                 "PyTorch train img/s", "tiny.json | 32 |", "error: exit code 1", "PyTorch 1.13.0-fake",
-                "visionzoo's processes preloaded " + malloc.toAbsolutePath(),
+                "with " + malloc.toAbsolutePath() + " preloaded", "tiny.json, preloaded malloc | 32 |",
+                "| model | train step | inference step | peak RSS |", "page faults/step | kernel CPU |",
                 "convolutions trained on oneDNN directly");
     }
 

@@ -2,17 +2,21 @@ package io.github.visionzoo.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.visionzoo.examples.cli.ImportCommand;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.models.ResNetSpec;
+import io.github.visionzoo.zoo.train.Checkpoint;
+import io.github.visionzoo.zoo.weights.SafeTensors;
 import io.github.visionzoo.zoo.weights.StateDict;
+import io.github.visionzoo.zoo.weights.StoredTensor;
 import io.github.visionzoo.zoo.weights.WeightExporter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,10 +48,12 @@ class WeightsCliTest {
                 ckpt.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains(MODEL + " (7 classes): loaded 62 tensors", "saved " + ckpt);
-        assertThat(ImportCommand.readSpec(ckpt)).isEqualTo(SPEC);
-        ComputationGraph restored = ModelSerializer.restoreComputationGraph(ckpt.toFile(), false);
-        assertThat(restored.getLayer("fc").getParam("W").shape()).containsExactly(32, 7);
-        restored.close();
+        Checkpoint imported = Checkpoint.load(ckpt);
+        assertThat(imported.info().spec()).isEqualTo(SPEC);
+        assertThat(imported.info().model()).isEqualTo(MODEL);
+        assertThat(imported.info().recipe()).isNull();
+        assertThat(imported.graph().getLayer("fc").getParam("W").shape()).containsExactly(32, 7);
+        imported.graph().close();
 
         Path out = dir.resolve("back.safetensors");
         r = CliTest.run("export", "--checkpoint", ckpt.toString(), "--to", out.toString());
@@ -77,6 +83,67 @@ class WeightsCliTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(StateDict.read(out).names()).contains("conv1.weight", "bn1.running_var",
                 "layer4.0.downsample.1.num_batches_tracked", "fc.weight");
+
+        // it records no input size: the commands that need one say how to make it a checkpoint
+        r = CliTest.run("predict", "--checkpoint", zip.toString(), dir.resolve("photo.JPEG").toString());
+        assertThat(r.code()).isEqualTo(VisionZooCli.BAD_INPUT);
+        assertThat(r.err()).contains("--checkpoint " + zip, "plain DL4J model zip", "export", "import")
+                .doesNotContain("\tat ");
+    }
+
+    @Test
+    void importRefusesToOverwriteAFileUnlessForced() throws IOException {
+        Path best = dir.resolve("run/best.zip");
+        Files.createDirectories(best.getParent());
+        Files.writeString(best, "a run's best checkpoint");
+        CliTest.Result r = CliTest.run("import", "--from", weights.toString(), "--model", MODEL, "--to",
+                best.toString());
+        assertThat(r.code()).isEqualTo(VisionZooCli.BAD_INPUT);
+        assertThat(r.err()).contains("--to " + best, "already exists", "--force").doesNotContain("\tat ");
+        assertThat(best).hasContent("a run's best checkpoint");
+
+        r = CliTest.run("import", "--from", weights.toString(), "--model", MODEL, "--to", best.toString(),
+                "--force");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(Checkpoint.load(best).info().spec()).isEqualTo(SPEC);
+    }
+
+    @Test
+    void anExportImportsBackWithItsSpecAndClasses() throws IOException {
+        Path named = dir.resolve("named.zip");
+        ComputationGraph g = Zoo.create(SPEC, 3, 9);
+        Checkpoint.write(named, g, Checkpoint.Info.forModel(MODEL, SPEC, 3, List.of("cat", "dog", "fox")));
+        Path out = dir.resolve("named.safetensors");
+        assertThat(CliTest.run("export", "--checkpoint", named.toString(), "--to", out.toString()).code()).isZero();
+
+        Path back = dir.resolve("back.zip");
+        CliTest.Result r = CliTest.run("import", "--from", out.toString(), "--to", back.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        Checkpoint imported = Checkpoint.load(back);
+        assertThat(imported.info().spec()).isEqualTo(SPEC);
+        assertThat(imported.info().classNames()).containsExactly("cat", "dog", "fox");
+        assertThat(imported.graph().params()).isEqualTo(g.params());
+
+        Path bare = dir.resolve("bare.safetensors");
+        SafeTensors.write(bare, StateDict.read(out).tensors(), Map.of());
+        r = CliTest.run("import", "--from", bare.toString(), "--to", dir.resolve("bare.zip").toString());
+        assertThat(r.code()).isEqualTo(VisionZooCli.BAD_INPUT);
+        assertThat(r.err()).contains(bare.toString(), "--model");
+    }
+
+    @Test
+    void nanWeightsAreRefusedNamingTheFileAndTensor() throws IOException {
+        Map<String, StoredTensor> tensors = new LinkedHashMap<>(StateDict.read(weights).tensors());
+        float[] bias = tensors.get("fc.bias").toFloats();
+        bias[2] = Float.NaN;
+        tensors.put("fc.bias", StoredTensor.ofFloats(bias, bias.length));
+        Path nan = dir.resolve("nan.safetensors");
+        SafeTensors.write(nan, tensors, Map.of());
+        Path to = dir.resolve("nan.zip");
+        CliTest.Result r = CliTest.run("import", "--from", nan.toString(), "--model", MODEL, "--to", to.toString());
+        assertThat(r.code()).isEqualTo(VisionZooCli.BAD_INPUT);
+        assertThat(r.err()).contains(nan.toString(), "tensor fc.bias holds NaN").doesNotContain("\tat ");
+        assertThat(to).doesNotExist();
     }
 
     @Test

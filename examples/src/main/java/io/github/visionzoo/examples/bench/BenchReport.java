@@ -75,6 +75,20 @@ public final class BenchReport {
         return r;
     }
 
+    /**
+     * The system malloc's run over the preloaded malloc's ({@code visionzoo} over {@code visionzooPreloaded}): training
+     * and inference step times and peak resident memory, each above 1 where the system's malloc costs more.
+     */
+    public static Map<String, Object> mallocRatios(Map<String, Object> row) {
+        Map<String, Object> system = map(row.get("visionzoo"));
+        Map<String, Object> preloaded = map(row.get("visionzooPreloaded"));
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("trainStepTime", ratio(system, preloaded, "trainStepSeconds"));
+        r.put("inferenceStepTime", ratio(system, preloaded, "inferenceStepSeconds"));
+        r.put("peakRss", ratio(system, preloaded, "peakRssBytes"));
+        return r;
+    }
+
     private static Double ratio(Map<String, Object> a, Map<String, Object> b, String key) {
         Double x = number(a, key);
         Double y = number(b, key);
@@ -82,7 +96,8 @@ public final class BenchReport {
     }
 
     /**
-     * A model's row entries from its rounds, each {@code {visionzoo, pytorch, ratio}} (the last two with PyTorch). One
+     * A model's row entries from its rounds, each {@code {visionzoo, pytorch, ratio}} (the last two with PyTorch; with
+     * a preloaded malloc also {@code visionzooPreloaded} and {@code mallocRatio}). One
      * round is returned as it is. Several give: per framework the first successful round's entry with every number
      * replaced by its median over the successful rounds and {@code medianOfRounds} (how many; {@code error} when none
      * succeeded); {@code ratio}, per metric the median of the rounds' ratios; {@code ratioSpread}, per metric their
@@ -93,22 +108,25 @@ public final class BenchReport {
             return rounds.get(0);
         }
         Map<String, Object> row = new LinkedHashMap<>();
-        for (String framework : List.of("visionzoo", "pytorch")) {
+        for (String framework : List.of("visionzoo", "visionzooPreloaded", "pytorch")) {
             if (rounds.get(0).containsKey(framework)) {
                 row.put(framework, medians(rounds.stream().map(r -> map(r.get(framework))).toList()));
             }
         }
-        if (rounds.get(0).containsKey("ratio")) {
+        for (String ratios : List.of("ratio", "mallocRatio")) {
+            if (!rounds.get(0).containsKey(ratios)) {
+                continue;
+            }
             Map<String, Object> ratio = new LinkedHashMap<>();
             Map<String, Object> spread = new LinkedHashMap<>();
-            for (String metric : map(rounds.get(0).get("ratio")).keySet()) {
-                List<Double> values = rounds.stream().map(r -> number(map(r.get("ratio")), metric))
+            for (String metric : map(rounds.get(0).get(ratios)).keySet()) {
+                List<Double> values = rounds.stream().map(r -> number(map(r.get(ratios)), metric))
                         .filter(Objects::nonNull).sorted().toList();
                 ratio.put(metric, values.isEmpty() ? null : median(values));
                 spread.put(metric, values.isEmpty() ? null : range(values));
             }
-            row.put("ratio", ratio);
-            row.put("ratioSpread", spread);
+            row.put(ratios, ratio);
+            row.put(ratios + "Spread", spread);
         }
         row.put("perRound", rounds);
         return row;
@@ -187,6 +205,14 @@ public final class BenchReport {
     public static String consoleLines(Map<String, Object> row) {
         StringBuilder sb = new StringBuilder();
         sb.append("  visionzoo ").append(summary(map(row.get("visionzoo"))));
+        if (row.containsKey("visionzooPreloaded")) {
+            sb.append(System.lineSeparator()).append("  preloaded ")
+                    .append(summary(map(row.get("visionzooPreloaded"))));
+            sb.append(System.lineSeparator()).append(String.format(Locale.ROOT,
+                    "  system malloc / preloaded: train step %s, inference step %s, peak memory %s",
+                    ratioText(row, "mallocRatio", "trainStepTime"), ratioText(row, "mallocRatio", "inferenceStepTime"),
+                    ratioText(row, "mallocRatio", "peakRss")));
+        }
         if (row.containsKey("pytorch")) {
             sb.append(System.lineSeparator()).append("  PyTorch   ").append(summary(map(row.get("pytorch"))));
             sb.append(System.lineSeparator()).append(String.format(Locale.ROOT,
@@ -201,10 +227,13 @@ public final class BenchReport {
             return "failed: " + m.get("error");
         }
         return String.format(Locale.ROOT, "train %s img/s (%s GFLOP/s, %s of peak), inference %s img/s (%s GFLOP/s, "
-                        + "%s), peak RSS %s MiB%s", rate(number(m, "trainImagesPerSecond")),
+                        + "%s), peak RSS %s MiB, page faults per step %s / %s, kernel CPU %s / %s%s",
+                rate(number(m, "trainImagesPerSecond")),
                 rate(number(m, "trainGflopPerSecond")), percent(number(m, "trainShareOfPeak")),
                 rate(number(m, "inferenceImagesPerSecond")), rate(number(m, "inferenceGflopPerSecond")),
                 percent(number(m, "inferenceShareOfPeak")), mib(number(m, "peakRssBytes")),
+                count(number(m, "trainMinorFaultsPerStep")), count(number(m, "inferenceMinorFaultsPerStep")),
+                percent(number(m, "trainSystemCpuShare")), percent(number(m, "inferenceSystemCpuShare")),
                 m.get("medianOfRounds") == null ? "" : "; medians of " + rounds(m.get("medianOfRounds")));
     }
 
@@ -237,7 +266,8 @@ public final class BenchReport {
             sb.append("; OPENBLAS_CORETYPE=").append(results.get("openblasCoretype")).append(" for both");
         }
         if (results.get("malloc") != null && !"system".equals(results.get("malloc"))) {
-            sb.append("; visionzoo's processes preloaded ").append(results.get("malloc"));
+            sb.append("; visionzoo on the system's malloc and, in a row of its own, with ")
+                    .append(results.get("malloc")).append(" preloaded");
         }
         if (machine.get("torch") != null) {
             sb.append(String.format(Locale.ROOT, "; PyTorch %s on %s threads, BLAS %s", machine.get("torch"),
@@ -249,13 +279,15 @@ public final class BenchReport {
         }
         sb.append(". GFLOP/s count 2 FLOPs per multiply-add of convolutions, linear layers and attention; training is "
                 + "3x the forward count.\n\n");
+        sb.append("Page faults are minor faults per timed step (training / inference); kernel CPU is the share of "
+                + "the process's CPU time spent in the kernel during those steps.\n\n");
         sb.append("| model | input | GFLOP/image | train img/s | train GFLOP/s (% peak) | inference img/s "
-                + "| inference GFLOP/s (% peak) | peak RSS MiB |");
+                + "| inference GFLOP/s (% peak) | peak RSS MiB | page faults/step | kernel CPU |");
         if (torch) {
             sb.append(" PyTorch train img/s | PyTorch inference img/s | PyTorch peak RSS MiB | train ratio "
                     + "| inference ratio | memory ratio |");
         }
-        sb.append("\n|---|---:|---:|---:|---:|---:|---:|---:|");
+        sb.append("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         if (torch) {
             sb.append("---:|---:|---:|---:|---:|---:|");
         }
@@ -263,18 +295,7 @@ public final class BenchReport {
         for (Map<String, Object> row : rows) {
             sb.append("| ").append(row.get("model")).append(" | ").append(row.get("imageSize")).append(" | ")
                     .append(fixed(number(row, "forwardGflopPerImage"), 2)).append(" | ");
-            Map<String, Object> vz = map(row.get("visionzoo"));
-            if (vz.get("error") != null) {
-                sb.append(cellError(vz)).append(" | | | | |");
-            } else {
-                sb.append(rate(number(vz, "trainImagesPerSecond"))).append(" | ")
-                        .append(rate(number(vz, "trainGflopPerSecond"))).append(" (")
-                        .append(percent(number(vz, "trainShareOfPeak"))).append(") | ")
-                        .append(rate(number(vz, "inferenceImagesPerSecond"))).append(" | ")
-                        .append(rate(number(vz, "inferenceGflopPerSecond"))).append(" (")
-                        .append(percent(number(vz, "inferenceShareOfPeak"))).append(") | ")
-                        .append(mib(number(vz, "peakRssBytes"))).append(" |");
-            }
+            cells(sb, map(row.get("visionzoo")));
             if (torch) {
                 Map<String, Object> pt = map(row.get("pytorch"));
                 if (pt.get("error") != null || pt.isEmpty()) {
@@ -288,8 +309,52 @@ public final class BenchReport {
                         .append(" | ").append(ratioText(row, "peakRss")).append(" |");
             }
             sb.append('\n');
+            if (row.containsKey("visionzooPreloaded")) {
+                sb.append("| ").append(row.get("model")).append(", preloaded malloc | ").append(row.get("imageSize"))
+                        .append(" | ").append(fixed(number(row, "forwardGflopPerImage"), 2)).append(" | ");
+                cells(sb, map(row.get("visionzooPreloaded")));
+                if (torch) {
+                    sb.append(" | | | | | |");
+                }
+                sb.append('\n');
+            }
+        }
+        if (rows.stream().anyMatch(r -> r.containsKey("mallocRatio"))) {
+            sb.append("\nThe system's malloc against the preloaded one (step times and peak memory, system / "
+                    + "preloaded):\n\n| model | train step | inference step | peak RSS |\n|---|---:|---:|---:|\n");
+            for (Map<String, Object> row : rows) {
+                if (row.containsKey("mallocRatio")) {
+                    sb.append("| ").append(row.get("model")).append(" | ")
+                            .append(ratioText(row, "mallocRatio", "trainStepTime")).append(" | ")
+                            .append(ratioText(row, "mallocRatio", "inferenceStepTime")).append(" | ")
+                            .append(ratioText(row, "mallocRatio", "peakRss")).append(" |\n");
+                }
+            }
         }
         return sb.toString();
+    }
+
+    /** A visionzoo measurement's cells of the Markdown table, from train img/s to kernel CPU. */
+    private static void cells(StringBuilder sb, Map<String, Object> vz) {
+        if (vz.get("error") != null) {
+            sb.append(cellError(vz)).append(" | | | | | | |");
+            return;
+        }
+        sb.append(rate(number(vz, "trainImagesPerSecond"))).append(" | ")
+                .append(rate(number(vz, "trainGflopPerSecond"))).append(" (")
+                .append(percent(number(vz, "trainShareOfPeak"))).append(") | ")
+                .append(rate(number(vz, "inferenceImagesPerSecond"))).append(" | ")
+                .append(rate(number(vz, "inferenceGflopPerSecond"))).append(" (")
+                .append(percent(number(vz, "inferenceShareOfPeak"))).append(") | ")
+                .append(mib(number(vz, "peakRssBytes"))).append(" | ")
+                .append(count(number(vz, "trainMinorFaultsPerStep"))).append(" / ")
+                .append(count(number(vz, "inferenceMinorFaultsPerStep"))).append(" | ")
+                .append(percent(number(vz, "trainSystemCpuShare"))).append(" / ")
+                .append(percent(number(vz, "inferenceSystemCpuShare"))).append(" |");
+    }
+
+    private static String count(Double v) {
+        return v == null ? "-" : String.format(Locale.ROOT, "%.0f", v);
     }
 
     private static String cellError(Map<String, Object> m) {
@@ -333,8 +398,13 @@ public final class BenchReport {
 
     /** A row's ratio for {@code metric}: {@code 0.93}, or with rounds {@code 0.93 (0.81-1.02, 3 rounds)}. */
     private static String ratioText(Map<String, Object> row, String metric) {
-        String ratio = fixed(number(map(row.get("ratio")), metric), 2);
-        Map<String, Object> spread = map(map(row.get("ratioSpread")).get(metric));
+        return ratioText(row, "ratio", metric);
+    }
+
+    /** A row's ratio of the map {@code ratios} ({@code ratio}, {@code mallocRatio}) for {@code metric}. */
+    private static String ratioText(Map<String, Object> row, String ratios, String metric) {
+        String ratio = fixed(number(map(row.get(ratios)), metric), 2);
+        Map<String, Object> spread = map(map(row.get(ratios + "Spread")).get(metric));
         return spread.isEmpty() ? ratio : String.format(Locale.ROOT, "%s (%s-%s, %s)", ratio,
                 fixed(number(spread, "min"), 2), fixed(number(spread, "max"), 2), rounds(spread.get("rounds")));
     }

@@ -149,8 +149,8 @@ public final class ModelBench implements Callable<Integer> {
             y.putScalar(i, i % CLASSES, 1f);
         }
         DataSet data = new DataSet(x, y);
-        double train = Timing.medianSeconds(warmup, steps, () -> net.fit(data));
-        double infer = Timing.medianSeconds(warmup, steps, () -> net.output(false, x));
+        Timing.Measured train = Timing.measure(warmup, steps, () -> net.fit(data));
+        Timing.Measured infer = Timing.measure(warmup, steps, () -> net.output(false, x));
         net.close();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("model", name);
@@ -162,10 +162,14 @@ public final class ModelBench implements Callable<Integer> {
         r.put("optimizer", recipe.optimizer());
         r.put("learningRate", recipe.learningRate());
         r.put("weightDecay", recipe.weightDecay());
-        r.put("trainImagesPerSecond", batch / train);
-        r.put("inferenceImagesPerSecond", batch / infer);
-        r.put("trainStepSeconds", train);
-        r.put("inferenceStepSeconds", infer);
+        r.put("trainImagesPerSecond", batch / train.medianSeconds());
+        r.put("inferenceImagesPerSecond", batch / infer.medianSeconds());
+        r.put("trainStepSeconds", train.medianSeconds());
+        r.put("inferenceStepSeconds", infer.medianSeconds());
+        r.put("trainMinorFaultsPerStep", train.minorFaultsPerStep());
+        r.put("inferenceMinorFaultsPerStep", infer.minorFaultsPerStep());
+        r.put("trainSystemCpuShare", train.systemCpuShare());
+        r.put("inferenceSystemCpuShare", infer.systemCpuShare());
         r.put("peakRssBytes", ProcessMemory.peakResidentBytes());
         r.put("framework", "visionzoo");
         r.put("natives", MachineInfo.loadedNatives());

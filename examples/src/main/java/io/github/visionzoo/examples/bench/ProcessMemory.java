@@ -21,6 +21,21 @@ public final class ProcessMemory {
         return field("VmRSS:");
     }
 
+    /**
+     * This process's minor page faults and its user and system CPU time in clock ticks, from {@code /proc/self/stat}
+     * (fields 10, 14 and 15), or {@code null} where it is not available.
+     */
+    public static long[] counters() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            // the command name (field 2) is in brackets and may hold spaces: count fields after its closing one
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+            return new long[] {Long.parseLong(f[7]), Long.parseLong(f[11]), Long.parseLong(f[12])};
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** Peak resident bytes of this process so far, or {@code null} where not available. */
     public static Long peakResidentBytes() {
         return field("VmHWM:");

@@ -91,17 +91,17 @@ public final class BenchCommand implements Callable<Integer> {
     int peakSize;
 
     @Option(names = "--malloc", paramLabel = "LIB",
-            description = {"A malloc library to preload (LD_PRELOAD) into visionzoo's processes, e.g. "
+            description = {"Also measure each model with this malloc library preloaded (LD_PRELOAD), beside the "
+                    + "system's malloc, in a row of its own with the ratio of the two, e.g. "
                     + "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 (Debian: apt-get install "
-                    + "libtcmalloc-minimal4). Default: the system's malloc. PyTorch runs on the malloc of this "
-                    + "command's environment."})
+                    + "libtcmalloc-minimal4). PyTorch runs on the malloc of this command's environment."})
     Path malloc;
 
     @Mixin
     CommonOptions common;
 
-    /** What visionzoo's processes add to the environment: {@code LD_PRELOAD} with {@code --malloc} first. */
-    private Map<String, String> childEnvironment = Map.of();
+    /** What the preloaded runs of {@code --malloc} add to the environment: {@code LD_PRELOAD} with it first. */
+    private Map<String, String> preloadEnvironment = Map.of();
 
     /**
      * What PyTorch's processes add to the environment: the {@code OPENBLAS_CORETYPE} that visionzoo's processes set
@@ -183,7 +183,7 @@ public final class BenchCommand implements Callable<Integer> {
                         + "then /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4), or leave --malloc out");
             }
             String preload = System.getenv("LD_PRELOAD");
-            childEnvironment = Map.of("LD_PRELOAD", malloc.toAbsolutePath()
+            preloadEnvironment = Map.of("LD_PRELOAD", malloc.toAbsolutePath()
                     + (preload == null || preload.isBlank() ? "" : ":" + preload));
         }
         String coreType = System.getenv(CpuThreads.OPENBLAS_CORETYPE);
@@ -262,6 +262,13 @@ public final class BenchCommand implements Callable<Integer> {
                 ChildProcess.Outcome vz = runJava(args);
                 m.put("visionzoo", BenchReport.measurement(vz, flops.get(i), machinePeak));
                 failures += vz.ok() ? 0 : 1;
+                if (malloc != null) {
+                    ChildProcess.Outcome preloaded = launcher.run(ChildProcess.javaCommand(ModelBench.class, args),
+                            preloadEnvironment);
+                    m.put("visionzooPreloaded", BenchReport.measurement(preloaded, flops.get(i), machinePeak));
+                    failures += preloaded.ok() ? 0 : 1;
+                    m.put("mallocRatio", BenchReport.mallocRatios(m));
+                }
                 if (pytorch) {
                     ChildProcess.Outcome pt = runPythonForRow(torchArgs);
                     m.put("pytorch", BenchReport.measurement(pt, flops.get(i), machinePeak));
@@ -276,7 +283,7 @@ public final class BenchCommand implements Callable<Integer> {
                     console.println(BenchReport.consoleLines(m).indent(2).stripTrailing());
                 }
             }
-            if (malloc != null && row.get("visionzoo") instanceof Map<?, ?> summary
+            if (malloc != null && row.get("visionzooPreloaded") instanceof Map<?, ?> summary
                     && "system".equals(summary.get("allocator"))) {
                 console.println("warning: --malloc " + malloc + " did not load into visionzoo's process (it runs on "
                         + "the system's malloc); is it a shared library for this machine? See the dynamic loader's "
@@ -315,7 +322,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private ChildProcess.Outcome runJava(List<String> args) throws IOException {
-        return launcher.run(ChildProcess.javaCommand(ModelBench.class, args), childEnvironment);
+        return launcher.run(ChildProcess.javaCommand(ModelBench.class, args), Map.of());
     }
 
     private ChildProcess.Outcome runPython(List<String> args) {

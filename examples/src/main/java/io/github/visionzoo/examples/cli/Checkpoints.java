@@ -12,8 +12,20 @@ final class Checkpoints {
     static Checkpoint load(String option, Path file) {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException(option + " " + file + " is not a file; give a checkpoint written by "
-                    + "train (a run directory's best.zip or ckpt-*.zip)");
+                    + "train, finetune or import (a run directory's best.zip or ckpt-*.zip)");
         }
         return Checkpoint.load(file);
+    }
+
+    /** The input size the checkpoint's model was trained or imported at. */
+    static int inputSize(String option, Checkpoint checkpoint) {
+        Integer size = checkpoint.info().inputSize();
+        if (size == null) {
+            throw new IllegalArgumentException(option + " " + checkpoint.file() + " is a plain DL4J model zip, which"
+                    + " records neither the model's spec nor its input size; make it a checkpoint with 'export"
+                    + " --checkpoint " + checkpoint.file() + " --to FILE.safetensors' and 'import --from"
+                    + " FILE.safetensors --model NAME --to CHECKPOINT'");
+        }
+        return size;
     }
 }

@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = "Evaluate a checkpoint (or several as an ensemble) on an Imagenette validation split.")
 public final class EvaluateCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", paramLabel = "FILE", description = "A checkpoint written by train or finetune.")
+    @Option(names = "--checkpoint", paramLabel = "FILE",
+            description = "A checkpoint written by train, finetune or import.")
     Path checkpoint;
 
     @Option(names = "--ensemble", arity = "1..*", paramLabel = "FILE",
@@ -60,7 +61,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         Ensemble model = Ensemble.ofCheckpoints(members);
         Checkpoint.Info info = members.get(0).info();
         List<String> classes = info.classNames().isEmpty() ? null : info.classNames();
-        int size = info.recipe().imageSize();
+        int size = Checkpoints.inputSize("--checkpoint", members.get(0));
         for (Checkpoint member : members) {
             Limits.inference(ModelSummary.of(member.graph().getConfiguration(), InputType.convolutional(size, size,
                     3)), size, batch, "--batch");

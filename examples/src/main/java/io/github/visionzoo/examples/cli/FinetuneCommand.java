@@ -1,5 +1,6 @@
 package io.github.visionzoo.examples.cli;
 
+import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.train.Checkpoint;
 import io.github.visionzoo.zoo.train.FineTune;
 import io.github.visionzoo.zoo.train.Recipes;
@@ -28,7 +29,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "finetune", mixinStandardHelpOptions = true,
         description = "Fine-tune a checkpoint on the first N classes of an Imagenette folder, with a new head.")
 public final class FinetuneCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "A checkpoint from train.")
+    @Option(names = "--checkpoint", required = true, paramLabel = "FILE",
+            description = "A checkpoint written by train, finetune or import.")
     Path checkpoint;
 
     @Option(names = "--data", required = true, paramLabel = "DIR", description = "An Imagenette folder.")
@@ -42,7 +44,8 @@ public final class FinetuneCommand implements Callable<Integer> {
     String freezeUpTo;
 
     @Option(names = "--recipe", paramLabel = "NAME|FILE",
-            description = "The fine-tuning recipe (default: the checkpoint's own).")
+            description = "The fine-tuning recipe (default: the checkpoint's own; for an import, "
+                    + RecipeOptions.DEFAULT_RECIPE + " at the model's input size).")
     String recipe;
 
     @Option(names = "--epochs", description = "Override the recipe's epochs.")
@@ -71,15 +74,27 @@ public final class FinetuneCommand implements Callable<Integer> {
                     + " (the classes in " + data + "), was " + classes);
         }
         List<String> subset = all.subList(0, classes);
-        TrainingRecipe r = given == null ? source.info().recipe() : given;
+        TrainingRecipe r;
+        if (given != null) {
+            r = given;
+        } else if (source.info().recipe() != null) {
+            r = source.info().recipe();
+        } else {
+            r = Recipes.get(RecipeOptions.DEFAULT_RECIPE).withImageSize(Checkpoints.inputSize("--checkpoint", source));
+        }
         if (epochs != null) {
             r = r.withEpochs(epochs);
         }
-        String recipeName = recipe == null ? "the recipe of --checkpoint " + checkpoint : "--recipe " + recipe;
+        String recipeName = recipe != null ? "--recipe " + recipe : source.info().recipe() != null
+                ? "the recipe of --checkpoint " + checkpoint : "recipe " + RecipeOptions.DEFAULT_RECIPE;
         Limits.imageSize(recipeName + " imageSize", r.imageSize());
         Limits.trainingStep(ModelSummary.of(source.graph().getConfiguration(),
                         InputType.convolutional(r.imageSize(), r.imageSize(), 3)), r.imageSize(), r.batchSize(), 1,
                 recipeName + " imageSize", "batchSize");
+        ModelSpec modelSpec = source.info().spec();
+        if (modelSpec != null && modelSpec.imageSize() != r.imageSize()) {
+            modelSpec = modelSpec.withImageSize(r.imageSize());
+        }
         FineTune fineTune = FineTune.from(source.graph()).withNumClasses(classes);
         if (freezeUpTo != null) {
             fineTune = fineTune.withFrozenUpTo(freezeUpTo);
@@ -92,7 +107,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "fine-tuning %s to %d classes%s, %d epochs%n", source.info().model(), classes,
                     freezeUpTo == null ? "" : " (frozen up to " + freezeUpTo + ")", r.epochs());
             TrainingResult result = new Trainer(dir).withModelName(source.info().model() + "-ft" + classes)
-                    .fit(fineTune.build(), r, train, val);
+                    .fit(fineTune.build(), modelSpec, r, train, val);
             out.printf(Locale.ROOT, "val top-1 %.1f %% (best %.1f %%); best checkpoint: %s%n",
                     100 * result.finalTop1(), 100 * result.bestTop1(), dir.resolve(Trainer.BEST));
         }

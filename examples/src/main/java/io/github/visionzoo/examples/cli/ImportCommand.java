@@ -3,23 +3,20 @@ package io.github.visionzoo.examples.cli;
 import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
+import io.github.visionzoo.zoo.train.Checkpoint;
 import io.github.visionzoo.zoo.weights.ImportOptions;
 import io.github.visionzoo.zoo.weights.ImportReport;
 import io.github.visionzoo.zoo.weights.StateDict;
+import io.github.visionzoo.zoo.weights.WeightExporter;
 import io.github.visionzoo.zoo.weights.WeightImporter;
 import io.github.visionzoo.zoo.weights.WeightMapping;
 import io.github.visionzoo.zoo.weights.WeightMappings;
 import java.io.IOException;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystem;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,21 +26,22 @@ import picocli.CommandLine.Spec;
 /** {@code import}: a PyTorch weight file into a visionzoo model, saved as a checkpoint. */
 @Command(name = "import", mixinStandardHelpOptions = true,
         description = {"Load torchvision (.pth), timm (.safetensors) or NumPy (.npz) weights into a model and save it "
-                + "as a checkpoint (a DL4J ModelSerializer zip with the model's spec).",
+                + "as a checkpoint with the model's spec, which evaluate, predict, finetune and export read.",
                 "Strict: every missing, unexpected or wrongly shaped tensor is listed, and nothing is saved."})
 public final class ImportCommand implements Callable<Integer> {
-    /** The checkpoint entry that holds the model's spec as JSON. */
-    public static final String SPEC_ENTRY = "visionzoo-spec.json";
-
     @Option(names = "--from", required = true, paramLabel = "FILE", description = "The weight file.")
     Path from;
 
-    @Option(names = "--model", required = true, paramLabel = "NAME", description = "A model name, as 'list' "
-            + "prints them.")
+    @Option(names = "--model", paramLabel = "NAME|FILE", description = "A model name ('list') or a spec JSON file "
+            + "(default: the spec that 'export' stored in the file).")
     String model;
 
-    @Option(names = "--to", required = true, paramLabel = "CHECKPOINT", description = "The checkpoint to write.")
+    @Option(names = "--to", required = true, paramLabel = "CHECKPOINT", description = "The checkpoint to write; an "
+            + "existing file only with --force.")
     Path to;
+
+    @Option(names = "--force", description = "Overwrite the --to file if it exists.")
+    boolean force;
 
     @Option(names = "--classes", paramLabel = "N", description = "Number of classes (default: the file's).")
     Integer classes;
@@ -69,48 +67,57 @@ public final class ImportCommand implements Callable<Integer> {
         if (imageSize != null) {
             Limits.imageSize("--image-size", imageSize);
         }
-        ModelSpec modelSpec = Zoo.spec(model);
+        if (Files.isDirectory(to)) {
+            throw new IllegalArgumentException("--to " + to + " is a folder; give the checkpoint's file name, such as "
+                    + to.resolve("model.zip"));
+        }
+        if (Files.exists(to) && !force) {
+            throw new IllegalArgumentException("--to " + to + " already exists; pass --force to overwrite it, or give"
+                    + " another file");
+        }
+        StateDict weights = StateDict.read(from);
+        ModelSpec modelSpec = model != null ? Zoo.resolve(model) : recordedSpec(weights);
         if (imageSize != null) {
             modelSpec = modelSpec.withImageSize(imageSize);
         }
         ImportOptions options = new ImportOptions(allowHeadMismatch);
-        StateDict weights = StateDict.read(from);
         WeightMapping mapping = WeightMappings.of(modelSpec);
         int n = classes != null ? classes : WeightImporter.numClasses(mapping, weights).orElseThrow(() ->
                 new IllegalArgumentException(from + " has no " + mapping.head() + ".weight to tell the class count "
                         + "from; pass --classes N"));
+        List<String> names = recordedClassNames(weights);
         ComputationGraph graph = Zoo.create(modelSpec, n, ModelSpec.DEFAULT_SEED);
         try {
             ImportReport report = WeightImporter.load(graph, mapping, weights, options);
-            writeCheckpoint(graph, modelSpec, to);
-            spec.commandLine().getOut().println(model + " (" + n + " classes): " + report + "; saved " + to);
+            Checkpoint.write(to, graph, Checkpoint.Info.forModel(name(), modelSpec, n,
+                    names.size() == n ? names : List.of()));
+            spec.commandLine().getOut().println(name() + " (" + n + " classes): " + report + "; saved " + to);
         } finally {
             graph.close();
         }
         return 0;
     }
 
-    /** Writes a ModelSerializer zip (no updater) with the spec's JSON as the entry {@value #SPEC_ENTRY}. */
-    public static void writeCheckpoint(ComputationGraph graph, ModelSpec spec, Path file) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        ModelSerializer.writeModel(graph, file.toFile(), false);
-        try (FileSystem zip = FileSystems.newFileSystem(URI.create("jar:" + file.toAbsolutePath().toUri()),
-                Map.of())) {
-            Files.writeString(zip.getPath(SPEC_ENTRY), Json.write(spec), StandardCharsets.UTF_8);
+    /** The spec that {@code export} stored in a safetensors file's metadata. */
+    private ModelSpec recordedSpec(StateDict weights) {
+        String json = weights.metadata().get(WeightExporter.SPEC_METADATA);
+        if (json == null) {
+            throw new IllegalArgumentException(from + " does not record its model (no " + WeightExporter.SPEC_METADATA
+                    + " metadata, which visionzoo's export writes); pass --model NAME|FILE");
         }
+        return Json.read(json, ModelSpec.class, from + " (metadata " + WeightExporter.SPEC_METADATA + ")");
     }
 
-    /** The spec a checkpoint was written with, or {@code null} when it has none (a plain DL4J model zip). */
-    public static ModelSpec readSpec(Path file) throws IOException {
-        try (FileSystem zip = FileSystems.newFileSystem(URI.create("jar:" + file.toAbsolutePath().toUri()),
-                Map.of())) {
-            Path entry = zip.getPath(SPEC_ENTRY);
-            if (!Files.exists(entry)) {
-                return null;
-            }
-            return Json.read(Files.readString(entry, StandardCharsets.UTF_8), ModelSpec.class,
-                    file + "!" + SPEC_ENTRY);
-        }
+    /** The class names that {@code export} stored, or none. */
+    private List<String> recordedClassNames(StateDict weights) {
+        String json = weights.metadata().get(WeightExporter.CLASSES_METADATA);
+        return json == null ? List.of() : List.of(Json.read(json, String[].class,
+                from + " (metadata " + WeightExporter.CLASSES_METADATA + ")"));
+    }
+
+    /** The registered name, or the spec file's or weight file's name without its extension. */
+    private String name() {
+        String file = Path.of(model != null ? model : from.toString()).getFileName().toString();
+        return file.replaceFirst("\\.[^.]*$", "");
     }
 }

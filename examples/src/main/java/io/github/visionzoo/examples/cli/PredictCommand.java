@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = "Print the top-5 classes with probabilities for each image.")
 public final class PredictCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "A checkpoint from train.")
+    @Option(names = "--checkpoint", required = true, paramLabel = "FILE",
+            description = "A checkpoint written by train, finetune or import.")
     Path checkpoint;
 
     @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "JPEG or PNG files.")
@@ -44,7 +45,7 @@ public final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Checkpoint c = Checkpoints.load("--checkpoint", checkpoint);
-        int size = c.info().recipe().imageSize();
+        int size = Checkpoints.inputSize("--checkpoint", c);
         List<String> names = c.info().classNames();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

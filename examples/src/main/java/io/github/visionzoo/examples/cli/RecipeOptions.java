@@ -9,7 +9,10 @@ import picocli.CommandLine.Option;
 
 /** The training recipe and the overrides that {@code train} and {@code spark-train} take. */
 public final class RecipeOptions {
-    @Option(names = "--recipe", defaultValue = "cpu-small", paramLabel = "NAME|FILE",
+    /** The recipe of a run that names none. */
+    static final String DEFAULT_RECIPE = "cpu-small";
+
+    @Option(names = "--recipe", defaultValue = DEFAULT_RECIPE, paramLabel = "NAME|FILE",
             description = "A bundled recipe name or a recipe JSON file (default: ${DEFAULT-VALUE}).")
     String recipe;
 

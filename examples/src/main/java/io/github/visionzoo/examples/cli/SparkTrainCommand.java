@@ -172,7 +172,7 @@ public final class SparkTrainCommand implements Callable<Integer> {
                         train.numExamples(), val.numExamples(), r.name(), r.epochs(), sc.master(),
                         r.spark().master(), w);
                 result = trainer.withModelName(modelName()).fit(Zoo.create(modelSpec, train.classNames().size(),
-                        r.seed()), r, trainData, valData);
+                        r.seed()), modelSpec, r, trainData, valData);
             }
             out.printf(Locale.ROOT, "%nval top-1 %.1f %% (best %.1f %% at epoch %d), top-5 %.1f %%, %.1f images/s,"
                             + " %.0f s%n", 100 * result.finalTop1(), 100 * result.bestTop1(), result.bestEpoch(),

@@ -95,8 +95,8 @@ public final class TrainCommand implements Callable<Integer> {
                     modelName(), r.imageSize(), root, train.delegate().numExamples(), val.delegate().numExamples(),
                     r.name(), r.epochs());
             Trainer trainer = trainer(dir);
-            TrainingResult result = trainer.fit(Zoo.create(modelSpec, train.totalOutcomes(), r.seed()), r, train,
-                    val);
+            TrainingResult result = trainer.fit(Zoo.create(modelSpec, train.totalOutcomes(), r.seed()), modelSpec, r,
+                    train, val);
             report(out, dir, result);
         }
         return 0;

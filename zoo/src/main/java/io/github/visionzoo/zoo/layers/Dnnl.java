@@ -11,6 +11,7 @@ import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
@@ -143,15 +144,131 @@ final class Dnnl {
 
     /**
      * Executes {@code p} (built by {@code pd} with {@link #userScratchpad}) in this thread's stream, with the
-     * arguments that {@code args} puts and a scratchpad; the memory made for the call is freed after it.
+     * arguments that {@code args} puts and a scratchpad from this thread's {@link Scratch}.
      */
     static void execute(primitive p, primitive_desc_base pd, Consumer<IntMemoryMap> args) {
-        stream s = stream(); // outside the scope below, which frees what is made inside it
-        try (PointerScope scope = new PointerScope()) {
+        stream s = stream(); // outside the pass below, which frees what is made inside it
+        try (Pass pass = new Pass()) {
             IntMemoryMap map = new IntMemoryMap();
             args.accept(map);
-            map.put(dnnl.DNNL_ARG_SCRATCHPAD, new memory(pd.scratchpad_desc(), ENGINE));
+            map.put(dnnl.DNNL_ARG_SCRATCHPAD, pass.temporary(pd.scratchpad_desc()));
             p.execute(s, map);
+        }
+    }
+
+    /**
+     * Frees the calling thread's {@link Scratch} block unless a pass is under way; the next pass allocates it again.
+     */
+    static void releaseScratch() {
+        Scratch scratch = SCRATCH.get();
+        if (scratch.used == 0) {
+            scratch.free();
+        }
+    }
+
+    /** The bytes of the calling thread's {@link Scratch} block. */
+    static long scratchBytes() {
+        return SCRATCH.get().capacity;
+    }
+
+    /** How many times the calling thread's {@link Scratch} took memory from malloc. */
+    static long scratchAllocations() {
+        return SCRATCH.get().allocations;
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * The native memory that one thread's passes take their temporaries from: reordered copies of inputs, outputs
+     * written in oneDNN's layout, scratchpads. Every pass of a training step or an inference batch needs the same
+     * temporaries at every step, so they are carved from one block kept between passes instead of being allocated
+     * and freed by malloc each time: glibc's malloc returns blocks of that size to the kernel when they are freed and
+     * the kernel zeroes fresh pages at their next use, so per-pass allocations cost page faults and system time at
+     * every step (src/docs/BENCHMARKS.md). The block is the largest any one pass of this thread needed: passes run
+     * one after the other in a thread and hand back their memory when they end ({@link Pass}), in LIFO order. A pass
+     * that needs more than the block takes the rest from malloc for that once; when the outermost pass ends, the
+     * block is replaced by one of the size it would have needed.
+     */
+    static final class Scratch {
+        /** oneDNN's alignment for the memory it allocates itself. */
+        private static final long ALIGNMENT = 64;
+        private BytePointer block;
+        private long base;
+        private long capacity;
+        private long used;
+        private long highWater;
+        private long allocations;
+        private final java.util.List<BytePointer> overflow = new java.util.ArrayList<>();
+
+        /** {@code bytes} of memory, 64-byte aligned, until the pass that took it ends. */
+        long take(long bytes) {
+            long size = (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+            long at = used;
+            used += size;
+            highWater = Math.max(highWater, used);
+            if (used <= capacity) {
+                return base + at;
+            }
+            BytePointer extra = allocate(size);
+            overflow.add(extra);
+            return aligned(extra);
+        }
+
+        /** Hands back everything taken since {@code mark}; the outermost pass's end also resizes the block. */
+        void release(long mark) {
+            used = mark;
+            if (mark == 0 && (!overflow.isEmpty() || highWater > capacity)) {
+                overflow.forEach(BytePointer::close);
+                overflow.clear();
+                free();
+                block = allocate(highWater);
+                base = aligned(block);
+                capacity = highWater;
+            }
+        }
+
+        void free() {
+            if (block != null) {
+                block.close();
+            }
+            block = null;
+            base = 0;
+            capacity = 0;
+        }
+
+        private BytePointer allocate(long bytes) {
+            allocations++;
+            BytePointer p = new BytePointer(bytes + ALIGNMENT);
+            if (p.isNull()) {
+                throw new OutOfMemoryError("oneDNN temporaries: could not allocate " + bytes + " bytes");
+            }
+            return p;
+        }
+
+        private static long aligned(BytePointer p) {
+            return (p.address() + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+        }
+    }
+
+    /**
+     * One primitive's execution, or a few that belong together: the oneDNN objects made inside it (a
+     * {@code PointerScope}) are freed at its end, and the temporaries it took from this thread's {@link Scratch} are
+     * handed back. Passes nest: an inner one hands back its own temporaries only.
+     */
+    static final class Pass implements AutoCloseable {
+        private final Scratch scratch = SCRATCH.get();
+        private final long mark = scratch.used;
+        private final PointerScope scope = new PointerScope();
+
+        /** Memory in layout {@code d} for the length of this pass. */
+        memory temporary(memory.desc d) {
+            return memory(scratch.take(d.get_size()), d);
+        }
+
+        @Override
+        public void close() {
+            scope.close();
+            scratch.release(mark);
         }
     }
 

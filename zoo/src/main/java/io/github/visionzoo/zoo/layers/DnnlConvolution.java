@@ -31,11 +31,10 @@ import org.nd4j.linalg.api.shape.Shape;
  * whose input gradient no one needs: 268 against 61 ms).
  *
  * <p>The arrays keep DL4J's NCHW shapes; each is described to oneDNN by its own strides, so views need no copy. The
- * reordered copies and the scratchpad are oneDNN's allocations, freed at the end of each pass, as libnd4j's are: kept
- * in DL4J's working-memory workspace instead, they held 200 MiB for the whole run and raised ResNet-34's peak resident
- * memory by 107 MiB (tcmalloc), where transient buffers share the allocator's memory with the other layers'
- * temporaries (1841 MiB after five steps, against 1871 through DL4J's helper; on glibc's malloc 2743 against 3287),
- * and the training step was no faster. Inference reads and writes channels-last arrays in place, as libnd4j's
+ * reordered copies, outputs in oneDNN's layouts and the scratchpad are temporaries of the pass, taken from the block
+ * of native memory that the thread keeps between passes ({@link Dnnl.Scratch}), so that a step in steady state
+ * allocates none of them: allocated and freed at every pass, as libnd4j's are, they cost glibc's malloc fresh pages
+ * from the kernel at every step. Inference reads and writes channels-last arrays in place, as libnd4j's
  * {@code conv2d} does, without rebuilding its primitive on every call, and with ReLU fused; where Winograd's algorithm
  * is faster ({@link #winograd}) it reorders them into oneDNN's blocked layout and back. Float only. Used where
  * {@link Dnnl#available()}.
@@ -112,9 +111,9 @@ final class DnnlConvolution {
      */
     private void run(convolution_forward.primitive_desc pd, convolution_forward primitive, INDArray input,
                      memory reordered, INDArray weights, INDArray bias, INDArray out) {
-        stream s = Dnnl.stream(); // outside the scope below, which frees what is made inside it
-        try (PointerScope scope = new PointerScope()) {
-            Buffers buffers = new Buffers(s);
+        stream s = Dnnl.stream(); // outside the pass below, which frees what is made inside it
+        try (Dnnl.Pass pass = new Dnnl.Pass()) {
+            Buffers buffers = new Buffers(s, pass);
             IntMemoryMap args = new IntMemoryMap();
             args.put(dnnl.DNNL_ARG_SRC, buffers.in(input, pd.src_desc()));
             args.put(dnnl.DNNL_ARG_WEIGHTS, reordered != null ? reordered : buffers.in(weights, pd.weights_desc()));
@@ -148,14 +147,14 @@ final class DnnlConvolution {
         }
         stream s = Dnnl.stream();
         INDArray inputGrad = null;
-        try (PointerScope scope = new PointerScope()) {
-            Buffers buffers = new Buffers(s);
-            memory diffDst = buffers.in(delta, p.weightsPd.diff_dst_desc());
+        try (Dnnl.Pass pass = new Dnnl.Pass()) {
+            memory diffDst = new Buffers(s, pass).in(delta, p.weightsPd.diff_dst_desc());
             if (inputGradient) {
-                try (PointerScope dataPass = new PointerScope()) { // its copies freed before the weights' pass
-                    inputGrad = backwardData(p, delta, weights, diffDst, buffers, mgr, s);
+                try (Dnnl.Pass dataPass = new Dnnl.Pass()) { // its copies handed back before the weights' pass
+                    inputGrad = backwardData(p, delta, weights, diffDst, new Buffers(s, dataPass), mgr, s);
                 }
             }
+            Buffers buffers = new Buffers(s, pass);
             IntMemoryMap args = new IntMemoryMap();
             args.put(dnnl.DNNL_ARG_SRC, buffers.in(input, p.weightsPd.src_desc()));
             args.put(dnnl.DNNL_ARG_DIFF_DST, diffDst);
@@ -369,13 +368,15 @@ final class DnnlConvolution {
 
     /**
      * Moves arrays in and out of oneDNN's layouts: an array already in the layout a primitive wants is passed as is;
-     * otherwise it goes through a reordered copy, which lives as long as the pass's pointer scope.
+     * otherwise it goes through a reordered copy, a temporary of the pass.
      */
     private static final class Buffers {
         private final stream stream;
+        private final Dnnl.Pass pass;
 
-        Buffers(stream stream) {
+        Buffers(stream stream, Dnnl.Pass pass) {
             this.stream = stream;
+            this.pass = pass;
         }
 
         /** {@code a} in layout {@code wanted}. */
@@ -401,9 +402,9 @@ final class DnnlConvolution {
             }
         }
 
-        /** Memory in layout {@code d}, allocated by oneDNN and freed with the scope of the pass. */
+        /** Memory in layout {@code d} for the length of the pass. */
         memory scratch(memory.desc d) {
-            return new memory(d, Dnnl.ENGINE);
+            return pass.temporary(d);
         }
     }
 

@@ -54,8 +54,8 @@ final class Checkpoints {
     }
 
     /**
-     * The newest checkpoint of {@code runDir} that loads; damaged ones are logged, renamed with
-     * {@value #CORRUPT_SUFFIX} and skipped.
+     * The newest checkpoint of {@code runDir} that loads; damaged ones, those with NaN or infinite parameters and
+     * those without a recipe are logged, renamed with {@value #CORRUPT_SUFFIX} and skipped.
      *
      * @throws IllegalStateException when the directory holds no loadable checkpoint
      */
@@ -67,7 +67,13 @@ final class Checkpoints {
         }
         for (Path file : files) {
             try {
-                return Checkpoint.load(file);
+                Checkpoint checkpoint = Checkpoint.load(file);
+                if (checkpoint.info().recipe() == null) {
+                    checkpoint.graph().close();
+                    throw new CorruptCheckpointException(file, "no training recipe, so not written by the trainer",
+                            null);
+                }
+                return checkpoint;
             } catch (CorruptCheckpointException e) {
                 LOG.warn("{}; it is renamed {}{} and resuming falls back to the previous checkpoint", e.getMessage(),
                         file.getFileName(), CORRUPT_SUFFIX);

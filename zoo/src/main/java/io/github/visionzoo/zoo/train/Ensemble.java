@@ -26,7 +26,7 @@ public final class Ensemble {
         return new Ensemble(members);
     }
 
-    /** The networks of trainer checkpoints (their {@code best.zip}, say). */
+    /** The networks of {@link Checkpoint}s (runs' {@code best.zip}, say). */
     public static Ensemble load(List<Path> checkpoints) {
         return ofCheckpoints(checkpoints.stream().map(Checkpoint::load).toList());
     }

@@ -50,7 +50,10 @@ public final class FineTune {
         this.seed = seed;
     }
 
-    /** Fine-tunes the network of a checkpoint that the {@link Trainer} wrote; its head is the recorded one. */
+    /**
+     * Fine-tunes the network of a {@link Checkpoint} (written by the {@link Trainer} or by the command line's
+     * {@code import}, or a plain DL4J model zip); its head is the recorded one.
+     */
     public static FineTune from(Path checkpoint) {
         Checkpoint c = Checkpoint.load(checkpoint);
         if (!c.graph().getConfiguration().getNetworkOutputs().equals(List.of(c.info().headName()))) {

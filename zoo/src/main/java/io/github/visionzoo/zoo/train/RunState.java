@@ -147,6 +147,7 @@ final class RunState implements AutoCloseable {
      */
     TrainingResult endEpoch(ComputationGraph graph, DataSetIterator val, double trainSeconds) {
         flushWindow(graph);
+        requireFinite(graph);
         graph.incrementEpochCount();
         epochsCompleted++;
         batchesInEpoch = 0;
@@ -211,15 +212,33 @@ final class RunState implements AutoCloseable {
         return start.wallSeconds() + (System.nanoTime() - startNanos) / 1e9;
     }
 
-    /** Writes a checkpoint of {@code graph} where the run stands and prunes old ones; returns its file. */
+    /**
+     * Writes a checkpoint of {@code graph} where the run stands and prunes old ones; returns its file.
+     *
+     * @throws TrainingDivergedException when a parameter or the updater state is not finite; nothing is written
+     */
     Path save(ComputationGraph graph, Double valTop1, Double valTop5) {
+        requireFinite(graph);
         int iteration = graph.getConfiguration().getIterationCount();
         Path file = runDir.resolve(Checkpoints.fileName(epochsCompleted, iteration));
         Checkpoint.write(file, graph, new Checkpoint.Info(Checkpoint.FORMAT, start.model(), start.headName(),
                 start.numClasses(), start.classNames(), recipe, epochsCompleted, batchesInEpoch, iteration,
-                recipe.seed(), valTop1, valTop5, wallSeconds(), null));
+                recipe.seed(), valTop1, valTop5, wallSeconds(), null, start.spec()));
         Checkpoints.retain(runDir, keepLast);
         return file;
+    }
+
+    /**
+     * Stops the run when the parameters or the updater state hold NaN or infinite values, which a finite loss does
+     * not rule out (a batch norm's variance overflows first), so that they are neither evaluated nor saved.
+     */
+    private static void requireFinite(ComputationGraph graph) {
+        String bad = Checkpoint.nonFinite(graph);
+        if (bad != null) {
+            Double rate = graph.getLearningRate(graph.getConfiguration().getNetworkOutputs().get(0));
+            throw TrainingDivergedException.nonFinite(graph.getConfiguration().getIterationCount(), bad,
+                    rate == null ? Double.NaN : rate);
+        }
     }
 
     @Override

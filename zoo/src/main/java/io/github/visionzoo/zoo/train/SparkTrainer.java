@@ -2,6 +2,7 @@ package io.github.visionzoo.zoo.train;
 
 import io.github.visionzoo.zoo.AtomicFiles;
 import io.github.visionzoo.zoo.Json;
+import io.github.visionzoo.zoo.ModelSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
@@ -201,9 +202,19 @@ public final class SparkTrainer {
      * @param val the validation batches, evaluated on the driver at each epoch end ({@link #driverIterator} turns an
      *            RDD into such an iterator)
      * @throws IllegalStateException     when the run directory already holds a run
-     * @throws TrainingDivergedException when a worker's loss is NaN or infinite
+     * @throws TrainingDivergedException when a worker's loss, or a parameter, is NaN or infinite
      */
     public TrainingResult fit(ComputationGraph graph, TrainingRecipe recipe, Data train, DataSetIterator val) {
+        return fit(graph, null, recipe, train, val);
+    }
+
+    /**
+     * {@link #fit(ComputationGraph, TrainingRecipe, Data, DataSetIterator) fit} for a graph built from {@code spec},
+     * which the checkpoints record (see {@link Trainer#fit(ComputationGraph, ModelSpec, TrainingRecipe,
+     * DataSetIterator, DataSetIterator) Trainer.fit}).
+     */
+    public TrainingResult fit(ComputationGraph graph, ModelSpec spec, TrainingRecipe recipe, Data train,
+                              DataSetIterator val) {
         if (Trainer.holdsRun(runDir)) {
             throw new IllegalStateException("run directory " + runDir + " already holds checkpoints: call resume()"
                     + " to continue that run, or train into an empty directory");
@@ -212,6 +223,7 @@ public final class SparkTrainer {
         ComputationGraph net = recipe.applyTo(graph, Trainer.ceilDiv(train.batchesPerEpoch(), workers));
         String head = net.getConfiguration().getNetworkOutputs().get(0);
         int classes = Trainer.numClasses(net, head);
+        Trainer.requireSpecHead(spec, head);
         if (!train.classNames().isEmpty() && train.classNames().size() != classes) {
             throw new IllegalArgumentException("the training data has " + train.classNames().size()
                     + " classes, the model's head '" + head + "' " + classes + "; replace the head (FineTune) or"
@@ -224,7 +236,7 @@ public final class SparkTrainer {
             throw new UncheckedIOException("cannot write to run directory " + runDir + ": " + e.getMessage(), e);
         }
         Checkpoint.Info start = new Checkpoint.Info(Checkpoint.FORMAT, modelName, head, classes, train.classNames(),
-                recipe, 0, 0, 0, recipe.seed(), null, null, 0, null);
+                recipe, 0, 0, 0, recipe.seed(), null, null, 0, null, spec);
         return train(net, start, train, val, workers);
     }
 
@@ -251,7 +263,7 @@ public final class SparkTrainer {
                 info.epochsCompleted() + 1, info.iteration());
         Checkpoint.Info start = new Checkpoint.Info(info.format(), info.model(), info.headName(), info.numClasses(),
                 info.classNames(), info.recipe(), info.epochsCompleted(), 0, info.iteration(), info.dataSeed(),
-                info.valTop1(), info.valTop5(), info.wallSeconds(), info.modelSha256());
+                info.valTop1(), info.valTop5(), info.wallSeconds(), info.modelSha256(), info.spec());
         return train(checkpoint.graph(), start, train, val, workers(info.recipe()));
     }
 
@@ -315,6 +327,8 @@ public final class SparkTrainer {
                 state.record(totals, batches, trained);
                 result = state.endEpoch(trained, val, seconds);
             }
+        } catch (TrainingDivergedException e) {
+            throw e.inRunDirectory(runDir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write to " + runDir + ": " + e.getMessage(), e);
         } finally {

@@ -3,6 +3,8 @@ package io.github.visionzoo.zoo.train;
 import io.github.visionzoo.zoo.AtomicFiles;
 import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.Json;
+import io.github.visionzoo.zoo.ModelSpec;
+import io.github.visionzoo.zoo.layers.NativeTemporaries;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -55,8 +57,10 @@ import org.slf4j.LoggerFactory;
  * of a long run does not carry every epoch's freed temporaries. {@code -XX:+DisableExplicitGC} turns the collection
  * off.
  *
- * <p>A NaN or infinite loss stops training with a {@link TrainingDivergedException} naming the iteration; nothing is
- * saved after it, so the run directory keeps its last good checkpoint.
+ * <p>A NaN or infinite loss stops training with a {@link TrainingDivergedException} naming the iteration, and so do
+ * parameters or updater state that are no longer finite when a checkpoint is due or an epoch ends (the loss can stay
+ * finite while a batch norm's variance overflows). Nothing is evaluated or saved after it, so the run directory keeps
+ * its last good checkpoint, which the message names; {@link Checkpoint} never writes non-finite values.
  *
  * <p>Several devices: with {@link #withWorkers workers} &gt; 1 (or 0, one per device, when there are several),
  * training runs in DL4J's {@link ParallelWrapper} with the recipe's {@link TrainingRecipe.Parallel} mode. Each worker
@@ -185,14 +189,27 @@ public final class Trainer {
 
     /**
      * Trains a copy of {@code graph}, its parameters with the recipe's updater, from the start; {@link #latest()} and
-     * {@link #best()} give the trained network.
+     * {@link #best()} give the trained network. The checkpoints record no spec, so exporting them needs the model
+     * named; {@link #fit(ComputationGraph, ModelSpec, TrainingRecipe, DataSetIterator, DataSetIterator)} records it.
      *
      * @param train the training batches; reset before each epoch, so it must support reset
      * @param val   the validation batches, evaluated at each epoch end
      * @throws IllegalStateException      when the run directory already holds a run (resume it instead)
-     * @throws TrainingDivergedException  when the loss is NaN or infinite
+     * @throws TrainingDivergedException  when the loss, a parameter or the updater state is NaN or infinite
      */
     public TrainingResult fit(ComputationGraph graph, TrainingRecipe recipe, DataSetIterator train,
+                              DataSetIterator val) {
+        return fit(graph, null, recipe, train, val);
+    }
+
+    /**
+     * {@link #fit(ComputationGraph, TrainingRecipe, DataSetIterator, DataSetIterator) fit} for a graph built from
+     * {@code spec} (by {@link io.github.visionzoo.zoo.Zoo#create}, or fine-tuned from such a graph), which the
+     * checkpoints record so that exporting, evaluating and predicting know the architecture and its input size.
+     *
+     * @param spec the graph's spec, its head named as the graph's output; null when there is none
+     */
+    public TrainingResult fit(ComputationGraph graph, ModelSpec spec, TrainingRecipe recipe, DataSetIterator train,
                               DataSetIterator val) {
         requireUiIfAsked();
         if (holdsRun(runDir)) {
@@ -204,6 +221,7 @@ public final class Trainer {
         ComputationGraph net = recipe.applyTo(graph, ceilDiv(batches, activeWorkers));
         String head = net.getConfiguration().getNetworkOutputs().get(0);
         int classes = numClasses(net, head);
+        requireSpecHead(spec, head);
         if (train.totalOutcomes() > 0 && train.totalOutcomes() != classes) {
             throw new IllegalArgumentException("the training iterator has " + train.totalOutcomes()
                     + " classes, the model's head '" + head + "' " + classes + "; replace the head (FineTune)"
@@ -220,7 +238,7 @@ public final class Trainer {
             throw new UncheckedIOException("cannot write to run directory " + runDir + ": " + e.getMessage(), e);
         }
         Checkpoint.Info start = new Checkpoint.Info(Checkpoint.FORMAT, modelName, head, classes, names, recipe, 0, 0,
-                0, recipe.seed(), null, null, 0, null);
+                0, recipe.seed(), null, null, 0, null, spec);
         return new Run(net, start, batches, activeWorkers).train(train, val);
     }
 
@@ -313,6 +331,13 @@ public final class Trainer {
         }
     }
 
+    static void requireSpecHead(ModelSpec spec, String head) {
+        if (spec != null && !spec.headName().equals(head)) {
+            throw new IllegalArgumentException("the spec's head '" + spec.headName() + "' is not the graph's output '"
+                    + head + "': give the spec the graph was built from");
+        }
+    }
+
     static int numClasses(ComputationGraph graph, String head) {
         if (graph.getLayer(head) != null
                 && graph.getLayer(head).conf().getLayer() instanceof FeedForwardLayer f) {
@@ -383,6 +408,8 @@ public final class Trainer {
                     result = s.endEpoch(graph, val, s.epochSeconds());
                     releaseMemory();
                 }
+            } catch (TrainingDivergedException e) {
+                throw e.inRunDirectory(runDir);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write to " + runDir + ": " + e.getMessage(), e);
             } finally {
@@ -393,10 +420,12 @@ public final class Trainer {
 
         /**
          * A full collection, so that the epoch's dead ND4J arrays free their native memory and G1 sizes the heap to
-         * what is live, then {@link CpuThreads#trimMalloc()}, since malloc keeps freed temporaries resident.
+         * what is live, the oneDNN passes' kept temporaries ({@link NativeTemporaries}), then
+         * {@link CpuThreads#trimMalloc()}, since malloc keeps freed memory resident.
          */
         private static void releaseMemory() {
             System.gc();
+            NativeTemporaries.release();
             CpuThreads.trimMalloc();
         }
 

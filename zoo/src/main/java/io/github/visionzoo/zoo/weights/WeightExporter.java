@@ -1,10 +1,13 @@
 package io.github.visionzoo.zoo.weights;
 
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.ModelSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
@@ -14,6 +17,11 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * {@code model.load_state_dict(tensors)} of the matching torchvision model accepts it strictly.
  */
 public final class WeightExporter {
+    /** The safetensors metadata entry holding the model's spec as JSON. */
+    public static final String SPEC_METADATA = "visionzoo.spec";
+    /** The safetensors metadata entry holding the class names as a JSON array. */
+    public static final String CLASSES_METADATA = "visionzoo.classes";
+
     private WeightExporter() {
     }
 
@@ -29,12 +37,29 @@ public final class WeightExporter {
 
     /** Writes a model of {@code spec} as safetensors, the spec's JSON in the header's metadata. */
     public static void toSafeTensors(ComputationGraph graph, ModelSpec spec, Path file) throws IOException {
+        SafeTensors.write(file, stateDict(graph, WeightMappings.of(spec)), metadata(spec, List.of()));
+    }
+
+    /**
+     * The safetensors metadata visionzoo writes: PyTorch's {@code format}, the producer, and where known the spec
+     * ({@value #SPEC_METADATA}) and the class names ({@value #CLASSES_METADATA}), as one-line JSON, which the
+     * command line's {@code import} reads back.
+     *
+     * @param spec       the model's spec, or null
+     * @param classNames the class names in output order, or an empty list
+     */
+    public static Map<String, String> metadata(ModelSpec spec, List<String> classNames) throws IOException {
+        ObjectWriter oneLine = Json.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put("producer", "visionzoo");
-        meta.put("visionzoo.spec", Json.mapper().writer()
-                .without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(spec));
-        SafeTensors.write(file, stateDict(graph, WeightMappings.of(spec)), meta);
+        if (spec != null) {
+            meta.put(SPEC_METADATA, oneLine.writeValueAsString(spec));
+        }
+        if (!classNames.isEmpty()) {
+            meta.put(CLASSES_METADATA, oneLine.writeValueAsString(classNames));
+        }
+        return meta;
     }
 
     /** Writes a graph with any mapping as safetensors. */

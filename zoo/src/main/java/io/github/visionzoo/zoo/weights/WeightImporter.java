@@ -27,7 +27,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Strict by default: the file must hold exactly the model's tensors with the model's shapes; otherwise one
  * {@link WeightMismatchException} lists every missing, unexpected and wrongly shaped tensor, and nothing is loaded.
- * Floating tensors of any stored type (float32, float16, bfloat16, float64) load into the model's float32.
+ * Floating tensors of any stored type (float32, float16, bfloat16, float64) load into the model's float32; a NaN or
+ * infinite value is refused, naming the file and the tensor.
  */
 public final class WeightImporter {
     private WeightImporter() {
@@ -85,6 +86,8 @@ public final class WeightImporter {
      *
      * @throws WeightMismatchException listing every missing, unexpected and wrongly shaped tensor; the graph is
      *                                 then unchanged
+     * @throws WeightFileException     naming the first tensor to load that holds a NaN or infinite value; the graph
+     *                                 is then unchanged
      */
     public static ImportReport load(ComputationGraph graph, WeightMapping mapping, StateDict weights,
                                     ImportOptions options) {
@@ -137,6 +140,11 @@ public final class WeightImporter {
                     + (options.allowHeadMismatch() ? "" : " (strict import)"), missing, unexpected, wrong);
         }
         boolean skipHead = !headProblems.isEmpty();
+        for (Binding b : bindings) {
+            if (!(b.head() && skipHead)) {
+                requireFinite(file, b.key());
+            }
+        }
         List<String> loaded = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         for (Binding b : bindings) {
@@ -149,6 +157,17 @@ public final class WeightImporter {
             loaded.add(b.key());
         }
         return new ImportReport(file.source(), file.format(), loaded, skipped, ignored);
+    }
+
+    private static void requireFinite(StateDict file, String key) {
+        float[] values = file.get(key).toFloats();
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                throw new WeightFileException(file.source() + ": tensor " + key + " holds " + values[i]
+                        + " (element " + i + " of " + values.length + "); damaged weights, or those of a diverged"
+                        + " training, so nothing was loaded");
+            }
+        }
     }
 
     static INDArray param(ComputationGraph graph, Binding b) {

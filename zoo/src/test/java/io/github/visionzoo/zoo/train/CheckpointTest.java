@@ -1,19 +1,34 @@
 package io.github.visionzoo.zoo.train;
 
-import io.github.visionzoo.zoo.AtomicFiles;
 import static io.github.visionzoo.zoo.train.TrainTestSupport.recipe;
 import static io.github.visionzoo.zoo.train.TrainTestSupport.tinyNet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.visionzoo.zoo.AtomicFiles;
+import io.github.visionzoo.zoo.Json;
+import io.github.visionzoo.zoo.ModelSpec;
+import io.github.visionzoo.zoo.Zoo;
+import io.github.visionzoo.zoo.models.ResNetSpec;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,7 +48,7 @@ class CheckpointTest {
 
     static Checkpoint.Info info(int iteration) {
         return new Checkpoint.Info(Checkpoint.FORMAT, "tiny", "fc", 4, List.of("a", "b", "c", "d"),
-                recipe(1, 1e-3), 0, iteration, iteration, 5, null, null, 1.5, null);
+                recipe(1, 1e-3), 0, iteration, iteration, 5, null, null, 1.5, null, null);
     }
 
     @Test
@@ -118,5 +133,121 @@ class CheckpointTest {
         Checkpoints.retain(dir, 2);
         assertThat(Checkpoints.list(dir)).containsExactly(dir.resolve(Checkpoints.fileName(2, 4)),
                 dir.resolve(Checkpoints.fileName(1, 3)));
+    }
+
+    /** A checkpoint as an earlier version wrote it, without today's checks; {@code fields} are its info's JSON. */
+    static void writeUnchecked(Path file, ComputationGraph graph, Map<String, Object> fields) throws Exception {
+        ByteArrayOutputStream model = new ByteArrayOutputStream();
+        ModelSerializer.writeModel(graph, model, true);
+        byte[] bytes = model.toByteArray();
+        Map<String, Object> info = new LinkedHashMap<>(fields);
+        info.put("modelSha256", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)));
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
+            zip.putNextEntry(new ZipEntry(Checkpoint.MODEL_ENTRY));
+            zip.write(bytes);
+            zip.putNextEntry(new ZipEntry(Checkpoint.INFO_ENTRY));
+            zip.write(Json.write(info).getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> fields(Checkpoint.Info info) {
+        return Json.mapper().convertValue(info, Map.class);
+    }
+
+    @Test
+    void aCheckpointOfTheFirstFormatLoadsWithoutASpec() throws Exception {
+        ComputationGraph net = trained(1);
+        Map<String, Object> first = fields(info(1));
+        first.put("format", 1);
+        first.remove("spec");
+        Path file = dir.resolve(Checkpoints.fileName(0, 1));
+        writeUnchecked(file, net, first);
+
+        Checkpoint back = Checkpoint.load(file);
+        assertThat(back.info().format()).isEqualTo(1);
+        assertThat(back.info().spec()).isNull();
+        assertThat(back.info().inputSize()).isEqualTo(16);
+        assertThat(back.graph().params()).isEqualTo(net.params());
+    }
+
+    @Test
+    void nonFiniteValuesAreNeverWrittenAndDoNotLoad() throws Exception {
+        ComputationGraph net = trained(1);
+        Path good = dir.resolve(Checkpoints.fileName(0, 1));
+        Checkpoint.write(good, net, info(1));
+
+        ComputationGraph diverged = trained(1);
+        diverged.getLayer("fc").getParam("W").putScalar(3, Float.POSITIVE_INFINITY);
+        Path bad = dir.resolve(Checkpoints.fileName(0, 2));
+        assertThatThrownBy(() -> Checkpoint.write(bad, diverged, info(2)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(bad.toString())
+                .hasMessageContaining("parameter fc_W holds NaN or infinite values");
+        assertThat(dir.toFile().list()).containsExactly(good.getFileName().toString());
+
+        ComputationGraph badUpdater = trained(1);
+        badUpdater.getUpdater().getStateViewArray().putScalar(0, Double.NaN);
+        assertThatThrownBy(() -> Checkpoint.write(bad, badUpdater, info(2)))
+                .hasMessageContaining("updater state holds NaN or infinite values");
+
+        // as versions before the guard wrote them
+        writeUnchecked(bad, diverged, fields(info(2)));
+        assertThatThrownBy(() -> Checkpoint.load(bad))
+                .isInstanceOf(CorruptCheckpointException.class)
+                .hasMessageContaining(bad.toString())
+                .hasMessageContaining("parameter fc_W holds NaN or infinite values")
+                .hasMessageContaining("lower learning rate");
+        Checkpoint resumable = Checkpoints.newestGood(dir);
+        assertThat(resumable.file()).isEqualTo(good);
+        assertThat(dir.resolve(bad.getFileName() + Checkpoints.CORRUPT_SUFFIX)).exists();
+    }
+
+    @Test
+    void aPlainDl4jZipLoadsWithTheInfoItHolds() throws Exception {
+        ComputationGraph net = tinyNet(4, 16, 3);
+        Path plain = dir.resolve("plain.zip");
+        ModelSerializer.writeModel(net, plain.toFile(), false);
+        Checkpoint c = Checkpoint.load(plain);
+        assertThat(c.graph().params()).isEqualTo(net.params());
+        assertThat(c.info().model()).isEqualTo("plain");
+        assertThat(c.info().headName()).isEqualTo("fc");
+        assertThat(c.info().numClasses()).isEqualTo(4);
+        assertThat(c.info().recipe()).isNull();
+        assertThat(c.info().spec()).isNull();
+        assertThat(c.info().inputSize()).isNull();
+        assertThat(FineTune.from(plain).withNumClasses(2).build().getLayer("fc").getParam("W").shape())
+                .containsExactly(16, 2);
+
+        // what earlier versions of the command line's import wrote: the spec in an entry of its own
+        ModelSpec spec = new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 32);
+        Path imported = dir.resolve("imported.zip");
+        ModelSerializer.writeModel(Zoo.create(spec, 3, 1), imported.toFile(), false);
+        try (FileSystem zip = FileSystems.newFileSystem(imported)) {
+            Files.writeString(zip.getPath("visionzoo-spec.json"), Json.write(spec));
+        }
+        assertThat(Checkpoint.load(imported).info().spec()).isEqualTo(spec);
+        assertThat(Checkpoint.load(imported).info().inputSize()).isEqualTo(32);
+
+        // a run directory's checkpoints are the trainer's own: a model without a recipe is not resumed
+        Path runDir = Files.createDirectories(dir.resolve("run"));
+        Files.copy(plain, runDir.resolve(Checkpoints.fileName(1, 4)));
+        assertThatThrownBy(() -> Checkpoints.newestGood(runDir)).hasMessageContaining("every checkpoint");
+    }
+
+    @Test
+    void anImportedModelRecordsItsSpecAndClasses() {
+        ModelSpec spec = new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 32);
+        Path file = dir.resolve("import.zip");
+        Checkpoint.write(file, Zoo.create(spec, 3, 1), Checkpoint.Info.forModel("tiny", spec, 3,
+                List.of("a", "b", "c")));
+        Checkpoint.Info info = Checkpoint.load(file).info();
+        assertThat(info.spec()).isEqualTo(spec);
+        assertThat(info.format()).isEqualTo(Checkpoint.FORMAT);
+        assertThat(info.headName()).isEqualTo("fc");
+        assertThat(info.classNames()).containsExactly("a", "b", "c");
+        assertThat(info.recipe()).isNull();
+        assertThat(info.inputSize()).isEqualTo(32);
+        assertThat(Checkpoint.readInfo(file)).isEqualTo(info);
     }
 }

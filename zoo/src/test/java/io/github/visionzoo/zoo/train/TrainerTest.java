@@ -105,6 +105,8 @@ class TrainerTest {
         assertThatThrownBy(() -> trainer.fit(tinyNet(4, 16, 3), recipe(1, 3e-3), data, val4()))
                 .isInstanceOf(TrainingDivergedException.class)
                 .hasMessageContaining("iteration 5")
+                .hasMessageContaining("the last good checkpoint, " + tmp.resolve(Checkpoints.fileName(0, 4))
+                        + ", was kept")
                 .hasMessageContaining("lower learning rate")
                 .satisfies(e -> assertThat(((TrainingDivergedException) e).iteration()).isEqualTo(5));
         Checkpoint last = trainer.latest();
@@ -113,15 +115,52 @@ class TrainerTest {
     }
 
     @Test
+    void parametersThatOverflowWhileTheLossStaysFiniteAreNeverSaved() {
+        // one batch of huge pixels overflows the batch norm's running variance; training-mode batch norm divides by
+        // the batch's own variance, so the loss stays finite
+        SyntheticImages data = train4();
+        int[] batches = {0};
+        data.setPreProcessor(batch -> {
+            if (++batches[0] == 5) {
+                batch.getFeatures().muli(1e30);
+            }
+        });
+        Trainer trainer = new Trainer(tmp).withCheckpointEvery(2).withConsole(Trainer.Console.QUIET);
+        Path kept = tmp.resolve(Checkpoints.fileName(0, 4));
+        assertThatThrownBy(() -> trainer.fit(tinyNet(4, 16, 3), recipe(2, 3e-3), data, val4()))
+                .isInstanceOf(TrainingDivergedException.class)
+                .hasMessageContaining("NaN or infinite values after iteration 6")
+                .hasMessageContaining("the last good checkpoint, " + kept + ", was kept");
+        assertThat(Checkpoints.list(tmp)).startsWith(kept).allSatisfy(c ->
+                assertThat(Checkpoint.nonFinite(Checkpoint.load(c).graph())).isNull());
+        assertThat(tmp.resolve(Trainer.BEST)).doesNotExist();
+    }
+
+    @Test
+    void aDivergenceBeforeTheFirstCheckpointSaysThatNothingWasSaved() {
+        SyntheticImages data = train4();
+        data.setPreProcessor(batch -> batch.getFeatures().muli(1e30));
+        Trainer trainer = new Trainer(tmp).withConsole(Trainer.Console.QUIET);
+        assertThatThrownBy(() -> trainer.fit(tinyNet(4, 16, 3), recipe(1, 3e-3), data, val4()))
+                .isInstanceOf(TrainingDivergedException.class)
+                .hasMessageContaining("before its first checkpoint, so " + tmp + " holds nothing to resume")
+                .message().doesNotContain("was kept");
+        assertThat(Checkpoints.list(tmp)).isEmpty();
+        assertThat(tmp.resolve(Trainer.BEST)).doesNotExist();
+    }
+
+    @Test
     void learnsSyntheticPatternsAndWritesTheRunFiles() throws IOException {
         SyntheticImages train = SyntheticImages.create(320, 10, 32, 0.6, 32, 21, 22);
         SyntheticImages val = SyntheticImages.create(100, 10, 32, 0.6, 32, 23, 24);
-        ComputationGraph net = Zoo.create(new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 32), 10, 1);
+        ResNetSpec spec = new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 32);
+        ComputationGraph net = Zoo.create(spec, 10, 1);
         TrainingRecipe recipe = new TrainingRecipe("synthetic", null, "adamw", 3e-3, null, null, 0.01, 32, 4,
                 new TrainingRecipe.Cosine(0.5, null), 0.1, 32, "eval", 7, null);
         Trainer trainer = new Trainer(tmp).withModelName("resnet-tiny").withMetricsWindow(5).withKeepLast(1)
                 .withConsole(Trainer.Console.PLAIN);
-        TrainingResult result = trainer.fit(net, recipe, train, val);
+        TrainingResult result = trainer.fit(net, spec, recipe, train, val);
+        assertThat(trainer.best().info().spec()).isEqualTo(spec);
 
         // chance is 0.1; 4 epochs reach 0.46-0.90 depending on the initialization (measured over seeds 1-4)
         assertThat(result.bestTop1()).isGreaterThan(0.3);

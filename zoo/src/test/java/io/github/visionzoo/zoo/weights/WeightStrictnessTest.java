@@ -7,10 +7,19 @@ import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.testing.Golden;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Strict matching lists every problem at once; the head-mismatch option is how a fine-tuning starts. */
@@ -107,5 +116,55 @@ class WeightStrictnessTest {
         assertThat(WeightImporter.numClasses(WeightMappings.of(GoldenModels.SPECS.get("vgg")), sd)).hasValue(5);
         assertThat(WeightMappings.of(GoldenModels.SPECS.get("vgg")).head()).isEqualTo("classifier.6");
         assertThat(WeightMappings.of(Zoo.spec("resnet50")).head()).isEqualTo("fc");
+    }
+
+    @Test
+    void nanOrInfiniteWeightsAreRefusedNamingTheFileAndTensor(@TempDir Path dir) throws IOException {
+        ModelSpec spec = GoldenModels.SPECS.get(MODEL);
+        // the last float of fc.bias becomes NaN: in the .npz's fc.bias.npy, and in the .pth's storage of fc.bias
+        Path npz = withLastFloatNaN(GoldenModels.file(MODEL + ".npz"), "fc.bias.npy", dir.resolve("nan.npz"));
+        Path pth = withLastFloatNaN(GoldenModels.file(MODEL + ".pth"), "resnet_basic/data/73", dir.resolve("nan.pth"));
+        Map<String, StoredTensor> sd = new LinkedHashMap<>(StateDict.read(GoldenModels.file(MODEL + ".pth"))
+                .tensors());
+        float[] weights = sd.get("layer1.0.conv1.weight").toFloats();
+        weights[7] = Float.NEGATIVE_INFINITY;
+        sd.put("layer1.0.conv1.weight", StoredTensor.ofFloats(weights, sd.get("layer1.0.conv1.weight").shape()));
+        Path safetensors = dir.resolve("inf.safetensors");
+        SafeTensors.write(safetensors, sd, Map.of());
+
+        Map<Path, String> expected = Map.of(npz, "tensor fc.bias holds NaN", pth, "tensor fc.bias holds NaN",
+                safetensors, "tensor layer1.0.conv1.weight holds -Infinity (element 7 of");
+        ComputationGraph net = Zoo.create(spec, GoldenModels.CLASSES, 1);
+        INDArray before = net.params().dup();
+        try {
+            expected.forEach((file, message) -> assertThatThrownBy(() -> WeightImporter.load(net, spec, file,
+                    ImportOptions.strict()))
+                    .isInstanceOf(WeightFileException.class)
+                    .hasMessageContaining(file.toString())
+                    .hasMessageContaining(message)
+                    .hasMessageContaining("nothing was loaded"));
+            assertThat(net.params()).isEqualTo(before);
+        } finally {
+            net.close();
+        }
+    }
+
+    /** A copy of a zip (an .npz or a .pth) whose {@code entry}'s last four bytes are a little-endian float NaN. */
+    private static Path withLastFloatNaN(Path zip, String entry, Path copy) throws IOException {
+        try (ZipFile in = new ZipFile(zip.toFile());
+             ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(copy))) {
+            boolean found = false;
+            for (ZipEntry e : Collections.list(in.entries())) {
+                byte[] bytes = in.getInputStream(e).readAllBytes();
+                if (e.getName().equals(entry)) {
+                    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putFloat(bytes.length - 4, Float.NaN);
+                    found = true;
+                }
+                out.putNextEntry(new ZipEntry(e.getName()));
+                out.write(bytes);
+            }
+            assertThat(found).as(entry).isTrue();
+        }
+        return copy;
     }
 }

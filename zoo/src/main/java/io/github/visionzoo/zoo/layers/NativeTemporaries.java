@@ -1,0 +1,27 @@
+package io.github.visionzoo.zoo.layers;
+
+/**
+ * The native memory that this thread's oneDNN passes keep for their temporaries between steps (reordered copies,
+ * outputs in oneDNN's layouts, scratchpads): one block per thread, as large as the largest pass needed, so that a
+ * training step or an inference batch in steady state allocates no large native buffer. {@link #release()} hands it
+ * back; the next pass allocates it again.
+ */
+public final class NativeTemporaries {
+    private NativeTemporaries() {
+    }
+
+    /** Frees the calling thread's block, unless a pass is under way in it. */
+    public static void release() {
+        Dnnl.releaseScratch();
+    }
+
+    /** The bytes of the calling thread's block (0 when none is held). */
+    public static long bytes() {
+        return Dnnl.scratchBytes();
+    }
+
+    /** How many times the calling thread's passes took memory from malloc for their temporaries. */
+    public static long allocations() {
+        return Dnnl.scratchAllocations();
+    }
+}
