@@ -75,8 +75,9 @@ public final class ImportCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--to " + to + " already exists; pass --force to overwrite it, or give"
                     + " another file");
         }
+        ModelSpec named = model != null ? Zoo.resolve(model) : null; // a wrong name is found before the file is read
         StateDict weights = StateDict.read(from);
-        ModelSpec modelSpec = model != null ? Zoo.resolve(model) : recordedSpec(weights);
+        ModelSpec modelSpec = named != null ? named : recordedSpec(weights);
         if (imageSize != null) {
             modelSpec = modelSpec.withImageSize(imageSize);
         }
