@@ -314,7 +314,7 @@ public final class ImagenetteDownloader {
             c.connect();
         } catch (UnknownHostException e) {
             throw new FatalDownloadException("Cannot download " + uri + ": the host " + uri.getHost() + " could not be "
-                    + "resolved; check the network connection (or give a mirror that is reachable)", e);
+                    + "resolved; check the network connection", e);
         } catch (IOException e) {
             throw new FatalDownloadException("Cannot download " + uri + ": cannot connect to " + uri.getHost()
                     + (uri.getPort() >= 0 ? ":" + uri.getPort() : "") + " (" + e.getMessage() + ")", e);

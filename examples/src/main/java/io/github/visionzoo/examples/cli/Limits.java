@@ -9,15 +9,16 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * The upper bounds of the commands' numeric options, checked before anything is allocated or written: an image size
- * or batch beyond the machine ends in a native allocation failure (a JVM crash) hours of set-up later, not in an
- * error that names the option.
+ * or batch beyond the machine otherwise ends in a failed native allocation, a JVM crash that leaves a half-made run
+ * directory, instead of an error that names the option.
  *
  * <p>Memory is judged by a lower bound of what one training step needs, torchsummary's estimate per image (the input
  * and twice every layer's output: activations kept for the backward pass and their gradients) times the batch, plus
  * four copies of the parameters (weights, gradients and the optimizer's two moments), all once per worker. DL4J needs
  * more than that (workspaces, im2col buffers), so a step refused here could not have run; one let through may still
- * run out of memory, which ND4J reports as an error. What the process may use is the machine's memory, or less where
- * JavaCPP's {@code org.bytedeco.javacpp.maxphysicalbytes} (the limit ND4J allocates against) says so.
+ * run out of memory. What the process may use is the machine's memory, or less where JavaCPP's
+ * {@code org.bytedeco.javacpp.maxphysicalbytes} (the limit ND4J allocates against) says so; on a GPU the device's
+ * memory is the tighter bound, and is not checked here.
  */
 final class Limits {
     /**
