@@ -60,9 +60,13 @@ public final class VisionZooCli {
         return cli.execute(args);
     }
 
-    /** What the user can fix: a wrong argument, a missing or unreadable file, a damaged checkpoint or image. */
+    /**
+     * What the user can fix: a wrong argument, a missing or unreadable file, a damaged checkpoint or image, a run
+     * directory that another process trains in.
+     */
     static boolean isBadInput(Throwable ex) {
         return ex instanceof IllegalArgumentException
+                || ex instanceof io.github.visionzoo.zoo.train.RunLock.InUseException
                 || ex instanceof java.io.FileNotFoundException
                 || ex instanceof java.nio.file.NoSuchFileException
                 || ex instanceof io.github.visionzoo.zoo.train.CorruptCheckpointException

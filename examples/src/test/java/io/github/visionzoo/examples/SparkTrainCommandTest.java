@@ -67,6 +67,18 @@ class SparkTrainCommandTest {
         assertThat(eval.code()).as(eval.err()).isZero();
         assertThat(eval.out()).contains("on 40 images: top-1",
                 String.format(java.util.Locale.ROOT, "%.1f", 100 * best.info().valTop1()));
+
+        Result master = CliTest.run("spark-train", "--master", "local[2]", "--resume", run.toString(),
+                "--training-master", "parameter-averaging");
+        assertThat(master.code()).as(master.err()).isEqualTo(2);
+        assertThat(master.err()).contains("--training-master parameter-averaging differs from the run's"
+                + " shared-gradients");
+        Result extended = CliTest.run("spark-train", "--master", "local[2]", "--resume", run.toString(), "--epochs",
+                "3");
+        assertThat(extended.code()).as(extended.err()).isZero();
+        assertThat(extended.out()).contains("after epoch 2 of 3");
+        assertThat(run.resolve("synthetic-imagenette")).as("trained on the run's data").doesNotExist();
+        assertThat(Json.read(run.resolve("summary.json"), TrainingResult.class).iterations()).isEqualTo(15);
     }
 
     private static double trainLoss(String epochLine) {

@@ -27,9 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The command line as a user chains it, each step reading what the one before wrote, on small JPEG photos written
- * here in Imagenette's layout: {@code train} in a JVM of its own, killed once its first checkpoint exists; resumed;
- * the best checkpoint evaluated, exported to safetensors and imported back; the import fine-tuned on three classes;
- * a photo predicted with the fine-tuned checkpoint.
+ * here in Imagenette's layout: {@code train} in a JVM of its own, killed once its first checkpoint exists; resumed
+ * on the data the run recorded, then extended by an epoch; the best checkpoint evaluated, exported to safetensors
+ * and imported back; the import fine-tuned on three classes; a photo predicted with the fine-tuned checkpoint.
  */
 class UserFlowTest {
     private static final Pattern PREDICTION = Pattern.compile("\\s*(\\d+\\.\\d\\d) %\\s+(.+)");
@@ -65,10 +65,15 @@ class UserFlowTest {
         assertThat(train.exitValue()).as("killed").isNotZero();
         assertThat(checkpoints(run)).isNotEmpty();
 
-        Result resumed = CliTest.run("train", "--resume", run.toString(), "--data", data.toString());
+        Result resumed = CliTest.run("train", "--resume", run.toString());
         assertThat(resumed.code()).as(resumed.err()).isZero();
-        assertThat(resumed.out()).contains("resuming tiny-resnet in " + run);
+        assertThat(resumed.out()).contains("resuming tiny-resnet in " + run, "of 3");
         assertThat(Json.read(run.resolve("summary.json"), TrainingResult.class).epochs()).isEqualTo(3);
+        Result extended = CliTest.run("train", "--resume", run.toString(), "--epochs", "4");
+        assertThat(extended.code()).as(extended.err()).isZero();
+        assertThat(extended.out()).contains("after epoch 3 of 4");
+        assertThat(Json.read(run.resolve("summary.json"), TrainingResult.class).epochs()).isEqualTo(4);
+        assertThat(run.resolve("synthetic-imagenette")).as("trained on the photos").doesNotExist();
         Path best = run.resolve("best.zip");
 
         Result evaluated = CliTest.run("evaluate", "--checkpoint", best.toString(), "--data", data.toString());

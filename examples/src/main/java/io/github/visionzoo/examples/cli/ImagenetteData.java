@@ -43,6 +43,28 @@ public final class ImagenetteData {
                 SynthCommand.DataDefaults.VAL_PER_CLASS, SynthCommand.DataDefaults.SYNTH_SIZE, 0).ensure(synthetic);
     }
 
+    /**
+     * The data root that {@code runDir}'s {@link RunRecord} names, for {@code --resume} without {@code --data}. The
+     * synthetic set is written again when it is gone: the same parameters give the same images.
+     *
+     * @param recorded the run directory's record, null when it has none
+     * @throws IllegalArgumentException when there is no record, or the folder it names is gone
+     */
+    public static String recordedRoot(Path runDir, RunRecord recorded) throws IOException {
+        if (recorded == null) {
+            throw new IllegalArgumentException(runDir + " has no " + RunRecord.FILE + " that records the run's data;"
+                    + " give --data with the Imagenette folder the run trained on");
+        }
+        if (recorded.synthetic()) {
+            return root(null, runDir).toString();
+        }
+        if (!RunRecord.isUri(recorded.data()) && !Files.isDirectory(Path.of(recorded.data()))) {
+            throw new IllegalArgumentException("the run in " + runDir + " trained on " + recorded.data()
+                    + ", which is not a folder any more; give --data with where that data is now");
+        }
+        return recorded.data();
+    }
+
     /** Training batches with an augmentation preset; {@code classes} limits the set (null for all). */
     public static Iterator train(Path root, String preset, int imageSize, int batch, long seed, List<String> classes) {
         return new Iterator(builder(root, classes).split("train").preset(preset).imageSize(imageSize).batchSize(batch)

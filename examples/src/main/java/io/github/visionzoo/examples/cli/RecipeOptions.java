@@ -6,6 +6,7 @@ import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
 
 /** The training recipe and the overrides that {@code train} and {@code spark-train} take. */
 public final class RecipeOptions {
@@ -58,6 +59,36 @@ public final class RecipeOptions {
         // the data's class count is not read yet; the head's share of the memory is small either way
         Limits.trainingStep(ModelSummary.of(model, Imagenette.WNIDS.size()), r.imageSize(), r.batchSize(), workers,
                 "--image-size", "--batch");
+    }
+
+    /**
+     * On {@code --resume}: the epochs to train to, null for the run's own; {@code --recipe}, {@code --batch} and
+     * {@code --image-size}, fixed at the run's start, are refused by name when given with another value than the
+     * run's {@code recorded} recipe (the fields that options override aside, a recipe must equal it).
+     */
+    Integer resumeEpochs(TrainingRecipe recorded, ParseResult parsed) {
+        atLeastOne("--epochs", epochs);
+        if (parsed.hasMatchedOption("--recipe")) {
+            TrainingRecipe given = Recipes.resolve(recipe).withEpochs(recorded.epochs())
+                    .withBatchSize(recorded.batchSize()).withImageSize(recorded.imageSize())
+                    .withSpark(recorded.spark());
+            if (!given.equals(recorded)) {
+                throw new IllegalArgumentException("--recipe " + recipe + " is not the run's recipe '"
+                        + recorded.name() + "' (its recipe.json), which cannot change on --resume; leave --recipe"
+                        + " out");
+            }
+        }
+        requireUnchanged("--batch", batch, recorded.batchSize());
+        requireUnchanged("--image-size", imageSize, recorded.imageSize());
+        return epochs;
+    }
+
+    /** On {@code --resume}: refuses {@code option} when given (non-null) with another value than the run's. */
+    static void requireUnchanged(String option, Object given, Object recorded) {
+        if (given != null && !given.equals(recorded)) {
+            throw new IllegalArgumentException(option + " " + given + " differs from the run's " + recorded
+                    + ", which cannot change on --resume; leave " + option + " out");
+        }
     }
 
     private static void atLeastOne(String option, Integer value) {

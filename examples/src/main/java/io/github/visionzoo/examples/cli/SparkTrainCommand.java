@@ -5,6 +5,7 @@ import io.github.visionzoo.imagenette.spark.ImagenetteRdd;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.train.Checkpoint;
+import io.github.visionzoo.zoo.train.RunLock;
 import io.github.visionzoo.zoo.train.SparkTrainer;
 import io.github.visionzoo.zoo.train.Trainer;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
@@ -26,6 +27,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
 /**
@@ -60,7 +62,7 @@ public final class SparkTrainCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR|URI",
             description = "An Imagenette folder every executor can read (shared storage) or a Hadoop URI "
                     + "(hdfs://...); without it, the synthetic set is written into the run directory (local mode "
-                    + "or a one-machine cluster only).")
+                    + "or a one-machine cluster only); with --resume, only where the run's data has moved.")
     String data;
 
     @Option(names = "--training-master", paramLabel = "NAME",
@@ -74,7 +76,8 @@ public final class SparkTrainCommand implements Callable<Integer> {
             description = "Where the driver writes the run (default: runs/MODEL-spark-TIME).")
     Path runDir;
 
-    @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR.")
+    @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR on its data, with"
+            + " its model and recipe; with --epochs, train to that many epochs (extend it).")
     Path resume;
 
     @Option(names = "--aeron-port", defaultValue = "0",
@@ -111,14 +114,10 @@ public final class SparkTrainCommand implements Callable<Integer> {
         if (resume != null && !Files.isDirectory(resume)) {
             throw new IllegalArgumentException("--resume " + resume + " is not a run directory");
         }
-        TrainingRecipe r = resume != null ? Trainer.newestCheckpointInfo(resume).recipe() : recipe();
         Path dir = resume != null ? resume : runDir != null ? runDir : Path.of("runs", modelName() + "-spark-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
-        if (resume == null && Trainer.holdsRun(dir)) {
-            throw new IllegalArgumentException("--run-dir " + dir + " already holds a run; use --resume " + dir
-                    + " to continue it, or another --run-dir");
-        }
-        if (data != null && !data.contains(":") && !Files.isDirectory(Path.of(data))) {
+        TrainingRecipe fresh = resume == null ? recipe() : null;
+        if (data != null && !RunRecord.isUri(data) && !Files.isDirectory(Path.of(data))) {
             throw new IllegalArgumentException("--data " + data + " is not a folder; give an Imagenette folder that"
                     + " every executor can read (ROOT/train/<wnid>/*.JPEG, ROOT/val/<wnid>/*.JPEG) or a Hadoop URI"
                     + " such as hdfs://namenode/data/imagenette2-320");
@@ -134,52 +133,82 @@ public final class SparkTrainCommand implements Callable<Integer> {
         ModelSpec modelSpec = null;
         if (resume == null) {
             modelSpec = Zoo.resolve(model);
-            if (modelSpec.imageSize() != r.imageSize()) {
-                modelSpec = modelSpec.withImageSize(r.imageSize());
+            if (modelSpec.imageSize() != fresh.imageSize()) {
+                modelSpec = modelSpec.withImageSize(fresh.imageSize());
             }
             int threads = localThreads(conf.get("spark.master"));
             if (threads > 0) { // in local mode every worker trains in this process
-                int w = r.spark().workers() != null ? r.spark().workers() : threads;
+                int w = fresh.spark().workers() != null ? fresh.spark().workers() : threads;
                 Limits.range(workers != null ? "--workers" : "--recipe " + recipeOptions.recipe + " spark.workers", w,
                         1, threads, conf.get("spark.master") + " trains at most " + threads + " at once");
-                recipeOptions.requireFits(modelSpec, r, w);
+                recipeOptions.requireFits(modelSpec, fresh, w);
             }
         }
         // on a cluster, start training once every executor asked for is there (up to Spark's 30 s), so that the first
         // epoch's partitions are cached, and so trained, on all of them rather than on the first executor up
         conf.setIfMissing("spark.scheduler.minRegisteredResourcesRatio", "1.0");
-        String root = data != null ? data : ImagenetteData.root(null, dir).toString();
-        try (JavaSparkContext sc = new JavaSparkContext(conf)) {
-            int w = r.spark().workers() != null ? r.spark().workers() : Math.max(1, sc.defaultParallelism());
-            ImagenetteRdd train = ImagenetteRdd.builder(sc, root).split(Split.TRAIN).preset(r.augmentation())
-                    .imageSize(r.imageSize()).batchSize(r.batchSize()).seed(r.seed()).partitions(w).build();
-            ImagenetteRdd val = ImagenetteRdd.builder(sc, root).split(Split.VAL).imageSize(r.imageSize())
-                    .batchSize(r.batchSize()).partitions(w).build();
-            SparkTrainer.Data trainData = SparkTrainer.data(train::epoch, train.batchesPerEpoch(),
-                    train.classNames());
-            DataSetIterator valData = SparkTrainer.driverIterator(val.epoch(0), val.classNames());
-            SparkTrainer trainer = new SparkTrainer(sc, dir).withAeronPort(aeronPort).withControllerAddress(controller)
-                    .withNetworkMask(networkMask);
-            TrainingResult result;
+        try (RunLock lock = RunLock.acquire(dir)) {
+            Checkpoint.Info info = null;
+            RunRecord recorded = null;
+            Integer epochs = null;
+            TrainingRecipe r = fresh;
             if (resume != null) {
-                Checkpoint.Info info = Trainer.newestCheckpointInfo(resume);
-                out.printf(Locale.ROOT, "resuming %s in %s after epoch %d of %d on Spark %s%n", info.model(), resume,
-                        info.epochsCompleted(), r.epochs(), sc.master());
-                result = trainer.withModelName(info.model()).resume(trainData, valData);
-            } else {
-                out.printf(Locale.ROOT, "training %s at %d px on %s (%d train, %d val images), recipe %s, %d epochs,"
-                                + " Spark %s, %s with %d workers%n", modelName(), r.imageSize(), root,
-                        train.numExamples(), val.numExamples(), r.name(), r.epochs(), sc.master(),
-                        r.spark().master(), w);
-                result = trainer.withModelName(modelName()).fit(Zoo.create(modelSpec, train.classNames().size(),
-                        r.seed()), modelSpec, r, trainData, valData);
+                info = Trainer.newestCheckpointInfo(resume);
+                recorded = RunRecord.read(resume);
+                ParseResult parsed = spec.commandLine().getParseResult();
+                RecipeOptions.requireUnchanged("--model", parsed.hasMatchedOption("--model") ? modelName() : null,
+                        info.model());
+                epochs = recipeOptions.resumeEpochs(info.recipe(), parsed);
+                RecipeOptions.requireUnchanged("--training-master", trainingMaster, info.recipe().spark().master());
+                RecipeOptions.requireUnchanged("--workers", workers, info.recipe().spark().workers());
+                r = info.recipe();
+            } else if (Trainer.holdsRun(dir)) {
+                throw new IllegalArgumentException("--run-dir " + dir + " already holds a run; use --resume " + dir
+                        + " to continue it, or another --run-dir");
             }
-            out.printf(Locale.ROOT, "%nval top-1 %.1f %% (best %.1f %% at epoch %d), top-5 %.1f %%, %.1f images/s,"
-                            + " %.0f s%n", 100 * result.finalTop1(), 100 * result.bestTop1(), result.bestEpoch(),
-                    100 * result.finalTop5(), result.imagesPerSecond(), result.wallSeconds());
-            out.println("run directory: " + dir.toAbsolutePath());
-            out.println("  best checkpoint: " + dir.resolve(Trainer.BEST));
-            out.println("  metrics: " + dir.resolve(Trainer.METRICS) + ", summary: " + dir.resolve(Trainer.SUMMARY));
+            String root = data != null ? data : resume != null ? ImagenetteData.recordedRoot(dir, recorded)
+                    : ImagenetteData.root(null, dir).toString();
+            boolean synthetic = data == null && (recorded == null || recorded.synthetic());
+            try (JavaSparkContext sc = new JavaSparkContext(conf)) {
+                int w = r.spark().workers() != null ? r.spark().workers() : Math.max(1, sc.defaultParallelism());
+                ImagenetteRdd train = ImagenetteRdd.builder(sc, root).split(Split.TRAIN).preset(r.augmentation())
+                        .imageSize(r.imageSize()).batchSize(r.batchSize()).seed(r.seed()).partitions(w).build();
+                ImagenetteRdd val = ImagenetteRdd.builder(sc, root).split(Split.VAL).imageSize(r.imageSize())
+                        .batchSize(r.batchSize()).partitions(w).build();
+                RunRecord found = RunRecord.of(root, synthetic, train.classNames(), train.numExamples(),
+                        val.numExamples(), null);
+                if (recorded != null) {
+                    recorded.requireSameData(found, dir);
+                }
+                found.write(dir);
+                SparkTrainer.Data trainData = SparkTrainer.data(train::epoch, train.batchesPerEpoch(),
+                        train.classNames());
+                DataSetIterator valData = SparkTrainer.driverIterator(val.epoch(0), val.classNames());
+                SparkTrainer trainer = new SparkTrainer(sc, dir).withAeronPort(aeronPort)
+                        .withControllerAddress(controller).withNetworkMask(networkMask);
+                TrainingResult result;
+                if (info != null) {
+                    out.printf(Locale.ROOT, "resuming %s in %s after epoch %d of %d on Spark %s%n", info.model(),
+                            dir, info.epochsCompleted(), epochs != null ? epochs : r.epochs(), sc.master());
+                    trainer = trainer.withModelName(info.model());
+                    result = epochs != null ? trainer.resume(trainData, valData, epochs)
+                            : trainer.resume(trainData, valData);
+                } else {
+                    out.printf(Locale.ROOT, "training %s at %d px on %s (%d train, %d val images), recipe %s, %d"
+                                    + " epochs, Spark %s, %s with %d workers%n", modelName(), r.imageSize(), root,
+                            train.numExamples(), val.numExamples(), r.name(), r.epochs(), sc.master(),
+                            r.spark().master(), w);
+                    result = trainer.withModelName(modelName()).fit(Zoo.create(modelSpec,
+                            train.classNames().size(), r.seed()), modelSpec, r, trainData, valData);
+                }
+                out.printf(Locale.ROOT, "%nval top-1 %.1f %% (best %.1f %% at epoch %d), top-5 %.1f %%, %.1f"
+                                + " images/s, %.0f s%n", 100 * result.finalTop1(), 100 * result.bestTop1(),
+                        result.bestEpoch(), 100 * result.finalTop5(), result.imagesPerSecond(), result.wallSeconds());
+                out.println("run directory: " + dir.toAbsolutePath());
+                out.println("  best checkpoint: " + dir.resolve(Trainer.BEST));
+                out.println("  metrics: " + dir.resolve(Trainer.METRICS) + ", summary: "
+                        + dir.resolve(Trainer.SUMMARY));
+            }
         }
         return 0;
     }

@@ -3,6 +3,7 @@ package io.github.visionzoo.examples.cli;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.train.Checkpoint;
+import io.github.visionzoo.zoo.train.RunLock;
 import io.github.visionzoo.zoo.train.Trainer;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
 import io.github.visionzoo.zoo.train.TrainingResult;
@@ -17,13 +18,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code train}: trains and evaluates a registry model on Imagenette (or, without {@code --data}, on the synthetic
  * set written into the run directory), writing checkpoints, {@code metrics.jsonl}, PNG charts and
  * {@code summary.json}. The main job is {@code train} with no arguments: {@code resnet18} at 64 px with the
- * {@code cpu-small} recipe.
+ * {@code cpu-small} recipe. The run directory is locked ({@link RunLock}) while the command runs, and records its
+ * data ({@link RunRecord}) for {@code --resume}.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train and evaluate a model; without --data, on the synthetic Imagenette.")
@@ -32,13 +35,15 @@ public final class TrainCommand implements Callable<Integer> {
             description = "A model name ('list') or a spec JSON file (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "An Imagenette folder (imagenette2, -320 or -160).")
+    @Option(names = "--data", paramLabel = "DIR", description = "An Imagenette folder (imagenette2, -320 or -160);"
+            + " with --resume, only where the run's data has moved (the run records its data).")
     Path data;
 
     @Option(names = "--run-dir", paramLabel = "DIR", description = "Where to write the run (default: runs/MODEL-TIME).")
     Path runDir;
 
-    @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR where it stopped.")
+    @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR where it stopped,"
+            + " on its data, with its model and recipe; with --epochs, train to that many epochs (extend it).")
     Path resume;
 
     @Option(names = "--workers", defaultValue = "1",
@@ -83,43 +88,77 @@ public final class TrainCommand implements Callable<Integer> {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new IllegalArgumentException("--run-dir " + dir + " is a file; give a new or empty folder");
         }
-        if (Trainer.holdsRun(dir)) {
-            throw new IllegalArgumentException("--run-dir " + dir + " already holds a run; use --resume " + dir
-                    + " to continue it, or another --run-dir");
-        }
-        Path root = ImagenetteData.root(data, dir);
-        try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(), r.batchSize(),
-                r.seed(), null);
-             ImagenetteData.Iterator val = ImagenetteData.val(root, r.imageSize(), r.batchSize(), null)) {
-            out.printf(Locale.ROOT, "training %s at %d px on %s (%d train, %d val images), recipe %s, %d epochs%n",
-                    modelName(), r.imageSize(), root, train.delegate().numExamples(), val.delegate().numExamples(),
-                    r.name(), r.epochs());
-            Trainer trainer = trainer(dir);
-            TrainingResult result = trainer.fit(Zoo.create(modelSpec, train.totalOutcomes(), r.seed()), modelSpec, r,
-                    train, val);
-            report(out, dir, result);
+        Path given = data == null ? null : ImagenetteData.root(data, dir); // checked before the run directory is made
+        try (RunLock lock = RunLock.acquire(dir)) {
+            if (Trainer.holdsRun(dir)) {
+                throw new IllegalArgumentException("--run-dir " + dir + " already holds a run; use --resume " + dir
+                        + " to continue it, or another --run-dir");
+            }
+            Path root = given != null ? given : ImagenetteData.root(null, dir);
+            try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(),
+                    r.batchSize(), r.seed(), null);
+                 ImagenetteData.Iterator val = ImagenetteData.val(root, r.imageSize(), r.batchSize(), null)) {
+                out.printf(Locale.ROOT, "training %s at %d px on %s (%d train, %d val images), recipe %s, %d epochs%n",
+                        modelName(), r.imageSize(), root, train.delegate().numExamples(),
+                        val.delegate().numExamples(), r.name(), r.epochs());
+                record(root, data == null, train, val, workers).write(dir);
+                TrainingResult result = trainer(dir, workers).fit(Zoo.create(modelSpec, train.totalOutcomes(),
+                        r.seed()), modelSpec, r, train, val);
+                report(out, dir, result);
+            }
         }
         return 0;
     }
 
+    /**
+     * Goes on with the run in {@link #resume}: on the data its {@link RunRecord} names (or {@code --data}, the same
+     * set moved), with its recipe and workers, to {@code --epochs} when given.
+     */
     private int resume(PrintWriter out) throws Exception {
         if (!Files.isDirectory(resume)) {
             throw new IllegalArgumentException("--resume " + resume + " is not a run directory");
         }
-        Checkpoint.Info info = Trainer.newestCheckpointInfo(resume);
-        TrainingRecipe r = info.recipe();
-        Path root = ImagenetteData.root(data, resume);
-        try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(), r.batchSize(),
-                r.seed(), null);
-             ImagenetteData.Iterator val = ImagenetteData.val(root, r.imageSize(), r.batchSize(), null)) {
-            out.printf(Locale.ROOT, "resuming %s in %s after epoch %d of %d%n", info.model(), resume,
-                    info.epochsCompleted(), r.epochs());
-            report(out, resume, trainer(resume).withModelName(info.model()).resume(train, val));
+        try (RunLock lock = RunLock.acquire(resume)) {
+            Checkpoint.Info info = Trainer.newestCheckpointInfo(resume);
+            RunRecord recorded = RunRecord.read(resume);
+            ParseResult parsed = spec.commandLine().getParseResult();
+            RecipeOptions.requireUnchanged("--model", parsed.hasMatchedOption("--model") ? modelName() : null,
+                    info.model());
+            Integer epochs = recipeOptions.resumeEpochs(info.recipe(), parsed);
+            Integer recordedWorkers = recorded != null ? recorded.workers() : null;
+            if (recordedWorkers != null) {
+                RecipeOptions.requireUnchanged("--workers", parsed.hasMatchedOption("--workers") ? workers : null,
+                        recordedWorkers);
+            }
+            int w = recordedWorkers != null ? recordedWorkers : workers;
+            TrainingRecipe r = info.recipe();
+            Path root = data != null ? ImagenetteData.root(data, resume)
+                    : Path.of(ImagenetteData.recordedRoot(resume, recorded));
+            try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(),
+                    r.batchSize(), r.seed(), null);
+                 ImagenetteData.Iterator val = ImagenetteData.val(root, r.imageSize(), r.batchSize(), null)) {
+                RunRecord found = record(root, data == null && recorded != null && recorded.synthetic(), train, val,
+                        w);
+                if (recorded != null) {
+                    recorded.requireSameData(found, resume);
+                }
+                found.write(resume);
+                out.printf(Locale.ROOT, "resuming %s in %s after epoch %d of %d%n", info.model(), resume,
+                        info.epochsCompleted(), epochs != null ? epochs : r.epochs());
+                Trainer trainer = trainer(resume, w).withModelName(info.model());
+                report(out, resume, epochs != null ? trainer.resume(train, val, epochs) : trainer.resume(train, val));
+            }
         }
         return 0;
     }
 
-    private Trainer trainer(Path dir) {
+    private static RunRecord record(Path root, boolean synthetic, ImagenetteData.Iterator train,
+                                    ImagenetteData.Iterator val, int workers) {
+        return RunRecord.of(root.toString(), synthetic, train.getLabels(), train.delegate().numExamples(),
+                val.delegate().numExamples(), workers);
+    }
+
+    private Trainer trainer(Path dir, int workers) {
         return new Trainer(dir).withModelName(modelName()).withWorkers(workers).withUi(ui)
                 .withCheckpointEvery(checkpointEvery);
     }

@@ -1,5 +1,6 @@
 package io.github.visionzoo.zoo.train;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.github.visionzoo.zoo.AtomicFiles;
 import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.ModelSpec;
@@ -83,11 +84,13 @@ public record Checkpoint(Path file, Info info, ComputationGraph graph) {
      * @param modelSha256     hex SHA-256 of the {@value #MODEL_ENTRY} entry, filled in when written
      * @param spec            the architecture the graph was built from, which {@code export} names the tensors by;
      *                        null when unknown (a graph built by hand)
+     * @param epochTotals     the training sums of the {@code batchesInEpoch} batches, so that a resumed epoch
+     *                        reports its loss and accuracy over all its batches; null at an epoch end
      */
     public record Info(int format, String model, String headName, int numClasses, List<String> classNames,
                        TrainingRecipe recipe, int epochsCompleted, int batchesInEpoch, int iteration,
                        long dataSeed, Double valTop1, Double valTop5, double wallSeconds, String modelSha256,
-                       ModelSpec spec) {
+                       ModelSpec spec, @JsonInclude(JsonInclude.Include.NON_NULL) EpochTotals epochTotals) {
         public Info {
             if (format < 1 || format > FORMAT) {
                 throw new IllegalArgumentException("checkpoint format " + format + " is not one of 1.." + FORMAT
@@ -103,7 +106,7 @@ public record Checkpoint(Path file, Info info, ComputationGraph graph) {
          */
         public static Info forModel(String model, ModelSpec spec, int numClasses, List<String> classNames) {
             return new Info(FORMAT, model, spec.headName(), numClasses, classNames, null, 0, 0, 0, 0, null, null, 0,
-                    null, spec);
+                    null, spec, null);
         }
 
         /** The input size: the recipe's, which training ran at, else the spec's; null when the file has neither. */
@@ -116,8 +119,20 @@ public record Checkpoint(Path file, Info info, ComputationGraph graph) {
 
         Info withModelSha256(String sha) {
             return new Info(format, model, headName, numClasses, classNames, recipe, epochsCompleted,
-                    batchesInEpoch, iteration, dataSeed, valTop1, valTop5, wallSeconds, sha, spec);
+                    batchesInEpoch, iteration, dataSeed, valTop1, valTop5, wallSeconds, sha, spec, epochTotals);
         }
+    }
+
+    /**
+     * Sums over the training batches of an epoch in progress.
+     *
+     * @param examples         examples trained
+     * @param lossSum          their summed loss
+     * @param correct          examples whose prediction was right, of {@code measuredExamples}
+     * @param measuredExamples examples whose accuracy was measured
+     * @param seconds          training time so far
+     */
+    public record EpochTotals(long examples, double lossSum, long correct, long measuredExamples, double seconds) {
     }
 
     /**
@@ -241,7 +256,7 @@ public record Checkpoint(Path file, Info info, ComputationGraph graph) {
         String head = graph.getConfiguration().getNetworkOutputs().get(0);
         String name = file.getFileName().toString().replaceFirst("\\.zip$", "");
         return new Checkpoint(file, new Info(FORMAT, name, head, Trainer.numClasses(graph, head), List.of(), null, 0,
-                0, 0, 0, null, null, 0, null, spec), graph);
+                0, 0, 0, null, null, 0, null, spec, null), graph);
     }
 
     /**

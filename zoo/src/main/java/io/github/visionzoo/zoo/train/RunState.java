@@ -92,11 +92,16 @@ final class RunState implements AutoCloseable {
         return batchesInEpoch;
     }
 
-    /** Starts epoch {@code epoch} (0-based) at the batch this session resumes from. */
+    /**
+     * Starts epoch {@code epoch} (0-based) at the batch this session resumes from; the epoch's sums go on from those
+     * the checkpoint saved.
+     */
     void startEpoch(int epoch) {
         progress.startEpoch(epoch + 1, recipe.epochs(), batches, batchesInEpoch);
-        window = new Window(System.nanoTime());
-        epochTotals = new Window(System.nanoTime());
+        long now = System.nanoTime();
+        window = new Window(now);
+        Checkpoint.EpochTotals before = batchesInEpoch > 0 ? start.epochTotals() : null;
+        epochTotals = before == null ? new Window(now) : Window.of(before, now);
     }
 
     /** Seconds since {@link #startEpoch}. */
@@ -221,9 +226,11 @@ final class RunState implements AutoCloseable {
         requireFinite(graph);
         int iteration = graph.getConfiguration().getIterationCount();
         Path file = runDir.resolve(Checkpoints.fileName(epochsCompleted, iteration));
+        Checkpoint.EpochTotals totals = batchesInEpoch == 0 ? null : new Checkpoint.EpochTotals(
+                epochTotals.examples, epochTotals.lossSum, epochTotals.correct, epochTotals.measured, epochSeconds());
         Checkpoint.write(file, graph, new Checkpoint.Info(Checkpoint.FORMAT, start.model(), start.headName(),
                 start.numClasses(), start.classNames(), recipe, epochsCompleted, batchesInEpoch, iteration,
-                recipe.seed(), valTop1, valTop5, wallSeconds(), null, start.spec()));
+                recipe.seed(), valTop1, valTop5, wallSeconds(), null, start.spec(), totals));
         Checkpoints.retain(runDir, keepLast);
         return file;
     }
@@ -260,6 +267,16 @@ final class RunState implements AutoCloseable {
 
         Window(long startNanos) {
             this.startNanos = startNanos;
+        }
+
+        /** The sums of an epoch begun in an earlier session, going on at {@code now}. */
+        static Window of(Checkpoint.EpochTotals t, long now) {
+            Window w = new Window(now - (long) (t.seconds() * 1e9));
+            w.examples = t.examples();
+            w.lossSum = t.lossSum();
+            w.correct = t.correct();
+            w.measured = t.measuredExamples();
+            return w;
         }
 
         void add(BatchStats.Totals t) {

@@ -1,13 +1,10 @@
 package io.github.visionzoo.zoo.train;
 
-import io.github.visionzoo.zoo.AtomicFiles;
-import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.ModelSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
 import java.net.SocketException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
@@ -202,6 +199,7 @@ public final class SparkTrainer {
      * @param val the validation batches, evaluated on the driver at each epoch end ({@link #driverIterator} turns an
      *            RDD into such an iterator)
      * @throws IllegalStateException     when the run directory already holds a run
+     * @throws RunLock.InUseException    when another process trains in the run directory
      * @throws TrainingDivergedException when a worker's loss, or a parameter, is NaN or infinite
      */
     public TrainingResult fit(ComputationGraph graph, TrainingRecipe recipe, Data train, DataSetIterator val) {
@@ -215,6 +213,14 @@ public final class SparkTrainer {
      */
     public TrainingResult fit(ComputationGraph graph, ModelSpec spec, TrainingRecipe recipe, Data train,
                               DataSetIterator val) {
+        try (RunLock lock = RunLock.acquire(runDir)) {
+            return start(graph, spec, recipe, train, val);
+        }
+    }
+
+    /** {@link #fit} in the locked run directory. */
+    private TrainingResult start(ComputationGraph graph, ModelSpec spec, TrainingRecipe recipe, Data train,
+                                 DataSetIterator val) {
         if (Trainer.holdsRun(runDir)) {
             throw new IllegalStateException("run directory " + runDir + " already holds checkpoints: call resume()"
                     + " to continue that run, or train into an empty directory");
@@ -229,14 +235,9 @@ public final class SparkTrainer {
                     + " classes, the model's head '" + head + "' " + classes + "; replace the head (FineTune) or"
                     + " build the model with " + train.classNames().size() + " classes");
         }
-        try {
-            Files.createDirectories(runDir);
-            AtomicFiles.writeString(runDir.resolve(Trainer.RECIPE), recipe.toJson());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write to run directory " + runDir + ": " + e.getMessage(), e);
-        }
+        Trainer.writeRecipe(runDir, recipe);
         Checkpoint.Info start = new Checkpoint.Info(Checkpoint.FORMAT, modelName, head, classes, train.classNames(),
-                recipe, 0, 0, 0, recipe.seed(), null, null, 0, null, spec);
+                recipe, 0, 0, 0, recipe.seed(), null, null, 0, null, spec, null);
         return train(net, start, train, val, workers);
     }
 
@@ -244,27 +245,44 @@ public final class SparkTrainer {
      * Continues the run of this trainer's directory from its newest loadable checkpoint, at the start of the epoch it
      * records (a checkpoint written within an epoch, by the single-machine trainer, trains that epoch again from its
      * start). The data must be that of the original run.
+     *
+     * @throws RunLock.InUseException when another process trains in the run directory
      */
     public TrainingResult resume(Data train, DataSetIterator val) {
-        Checkpoint checkpoint = Checkpoints.newestGood(runDir);
-        Checkpoint.Info info = checkpoint.info();
-        if (info.epochsCompleted() >= info.recipe().epochs()) {
-            if (!Files.exists(runDir.resolve(Trainer.SUMMARY))) {
-                throw new IllegalStateException("the run in " + runDir + " has finished, but its " + Trainer.SUMMARY
-                        + " is missing");
+        return resume(train, val, null);
+    }
+
+    /**
+     * {@link #resume(Data, DataSetIterator)} to {@code epochs} epochs in all, as
+     * {@link Trainer#resume(DataSetIterator, DataSetIterator, int)}: a finished run is extended, the recipe's schedule
+     * recomputed for the new length.
+     */
+    public TrainingResult resume(Data train, DataSetIterator val, int epochs) {
+        return resume(train, val, Integer.valueOf(epochs));
+    }
+
+    private TrainingResult resume(Data train, DataSetIterator val, Integer epochs) {
+        try (RunLock lock = RunLock.acquire(runDir)) {
+            Checkpoint checkpoint = Checkpoints.newestGood(runDir);
+            if (Trainer.isFinished(checkpoint.info(), epochs)) {
+                return Trainer.finishedResult(runDir);
             }
-            return Json.read(runDir.resolve(Trainer.SUMMARY), TrainingResult.class);
+            int workers = workers(checkpoint.info().recipe());
+            checkpoint = Trainer.toEpochs(checkpoint, epochs, Trainer.ceilDiv(train.batchesPerEpoch(), workers),
+                    runDir);
+            Checkpoint.Info info = checkpoint.info();
+            if (info.batchesInEpoch() > 0) {
+                LOG.warn("{} was written {} batches into epoch {}; Spark training starts that epoch again",
+                        checkpoint.file().getFileName(), info.batchesInEpoch(), info.epochsCompleted() + 1);
+            }
+            LOG.info("resuming {} from {} (epoch {}, iteration {})", info.model(), checkpoint.file().getFileName(),
+                    info.epochsCompleted() + 1, info.iteration());
+            Checkpoint.Info start = new Checkpoint.Info(info.format(), info.model(), info.headName(),
+                    info.numClasses(), info.classNames(), info.recipe(), info.epochsCompleted(), 0, info.iteration(),
+                    info.dataSeed(), info.valTop1(), info.valTop5(), info.wallSeconds(), info.modelSha256(),
+                    info.spec(), null);
+            return train(checkpoint.graph(), start, train, val, workers);
         }
-        if (info.batchesInEpoch() > 0) {
-            LOG.warn("{} was written {} batches into epoch {}; Spark training starts that epoch again",
-                    checkpoint.file().getFileName(), info.batchesInEpoch(), info.epochsCompleted() + 1);
-        }
-        LOG.info("resuming {} from {} (epoch {}, iteration {})", info.model(), checkpoint.file().getFileName(),
-                info.epochsCompleted() + 1, info.iteration());
-        Checkpoint.Info start = new Checkpoint.Info(info.format(), info.model(), info.headName(), info.numClasses(),
-                info.classNames(), info.recipe(), info.epochsCompleted(), 0, info.iteration(), info.dataSeed(),
-                info.valTop1(), info.valTop5(), info.wallSeconds(), info.modelSha256(), info.spec());
-        return train(checkpoint.graph(), start, train, val, workers(info.recipe()));
     }
 
     private int workers(TrainingRecipe recipe) {

@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * checkpoint with the best validation top-1 (a hard link where the file system allows);
  * <li>{@value #METRICS} ({@link Metrics}), {@value #SUMMARY} ({@link TrainingResult}), {@value #RECIPE}, and
  * {@value #CONFUSION_JSON} with the charts {@code loss.png}, {@code accuracy.png}, {@code confusion.png} of the
- * latest epoch; every file but the metrics log is replaced atomically.
+ * latest epoch; every file but the metrics log is replaced atomically;
+ * <li>{@value RunLock#FILE}: {@link #fit} and {@link #resume} hold a {@link RunLock} on the directory, so a second
+ * process cannot train into it at the same time.
  * </ul>
  *
  * <p>Reproducibility: before each epoch the training iterator is reset and, when it is {@link EpochAware}, told the
@@ -195,6 +197,7 @@ public final class Trainer {
      * @param train the training batches; reset before each epoch, so it must support reset
      * @param val   the validation batches, evaluated at each epoch end
      * @throws IllegalStateException      when the run directory already holds a run (resume it instead)
+     * @throws RunLock.InUseException     when another process trains in the run directory
      * @throws TrainingDivergedException  when the loss, a parameter or the updater state is NaN or infinite
      */
     public TrainingResult fit(ComputationGraph graph, TrainingRecipe recipe, DataSetIterator train,
@@ -212,6 +215,14 @@ public final class Trainer {
     public TrainingResult fit(ComputationGraph graph, ModelSpec spec, TrainingRecipe recipe, DataSetIterator train,
                               DataSetIterator val) {
         requireUiIfAsked();
+        try (RunLock lock = RunLock.acquire(runDir)) {
+            return start(graph, spec, recipe, train, val);
+        }
+    }
+
+    /** {@link #fit} in the locked run directory. */
+    private TrainingResult start(ComputationGraph graph, ModelSpec spec, TrainingRecipe recipe, DataSetIterator train,
+                                 DataSetIterator val) {
         if (holdsRun(runDir)) {
             throw new IllegalStateException("run directory " + runDir + " already holds checkpoints: call resume()"
                     + " to continue that run, or train into an empty directory");
@@ -231,38 +242,111 @@ public final class Trainer {
             LOG.warn("the training iterator's batch size is {}, the recipe's {}", train.batch(), recipe.batchSize());
         }
         List<String> names = train.getLabels() == null ? List.of() : train.getLabels();
-        try {
-            Files.createDirectories(runDir);
-            AtomicFiles.writeString(runDir.resolve(RECIPE), recipe.toJson());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write to run directory " + runDir + ": " + e.getMessage(), e);
-        }
+        writeRecipe(runDir, recipe);
         Checkpoint.Info start = new Checkpoint.Info(Checkpoint.FORMAT, modelName, head, classes, names, recipe, 0, 0,
-                0, recipe.seed(), null, null, 0, null, spec);
+                0, recipe.seed(), null, null, 0, null, spec, null);
         return new Run(net, start, batches, activeWorkers).train(train, val);
     }
 
     /**
      * Continues the run of this trainer's directory from its newest loadable checkpoint, with the recipe, position
      * and model recorded there; damaged checkpoints are skipped (and renamed {@code *.corrupt}). The iterators must
-     * yield the same data as those of the original run.
+     * yield the same data as those of the original run. A resumption within an epoch reports that epoch's loss and
+     * accuracy over all its batches, those before the checkpoint included.
      *
      * @return the result; at once when the run had already finished
+     * @throws RunLock.InUseException when another process trains in the run directory
      */
     public TrainingResult resume(DataSetIterator train, DataSetIterator val) {
+        return resume(train, val, null);
+    }
+
+    /**
+     * {@link #resume(DataSetIterator, DataSetIterator)} to {@code epochs} epochs in all instead of the recipe's: a
+     * finished run is extended, as with timm's {@code --resume} and a larger {@code --epochs}. The recipe's schedule
+     * is recomputed for the new length and goes on from the iteration reached, so a cosine schedule, which had
+     * decayed to its minimum at the old end, continues on the longer curve: the rate rises again to that curve's
+     * value at the iteration reached and decays to the minimum at the new end. Constant and step schedules do not
+     * depend on the length. The parameters and the optimizer's state carry over; {@value #RECIPE} and the
+     * checkpoints record the new length.
+     *
+     * @param epochs epochs in all, counting those done; more than the run has completed unless it is the recipe's
+     * @throws IllegalArgumentException when {@code epochs} is not more than the epochs completed
+     */
+    public TrainingResult resume(DataSetIterator train, DataSetIterator val, int epochs) {
+        return resume(train, val, Integer.valueOf(epochs));
+    }
+
+    private TrainingResult resume(DataSetIterator train, DataSetIterator val, Integer epochs) {
         requireUiIfAsked();
-        Checkpoint checkpoint = Checkpoints.newestGood(runDir);
-        Checkpoint.Info info = checkpoint.info();
-        if (info.epochsCompleted() >= info.recipe().epochs()) {
-            if (!Files.exists(runDir.resolve(SUMMARY))) {
-                throw new IllegalStateException("the run in " + runDir + " has finished, but its " + SUMMARY
-                        + " is missing");
+        try (RunLock lock = RunLock.acquire(runDir)) {
+            Checkpoint checkpoint = Checkpoints.newestGood(runDir);
+            Checkpoint.Info info = checkpoint.info();
+            if (isFinished(info, epochs)) {
+                return finishedResult(runDir);
             }
-            return Json.read(runDir.resolve(SUMMARY), TrainingResult.class);
+            int batches = batchesPerEpoch(train);
+            int activeWorkers = activeWorkers();
+            checkpoint = toEpochs(checkpoint, epochs, ceilDiv(batches, activeWorkers), runDir);
+            info = checkpoint.info();
+            LOG.info("resuming {} from {} (epoch {}, iteration {})", info.model(), checkpoint.file().getFileName(),
+                    info.epochsCompleted() + 1, info.iteration());
+            return new Run(checkpoint.graph(), info, batches, activeWorkers).train(train, val);
         }
-        LOG.info("resuming {} from {} (epoch {}, iteration {})", info.model(), checkpoint.file().getFileName(),
-                info.epochsCompleted() + 1, info.iteration());
-        return new Run(checkpoint.graph(), info, batchesPerEpoch(train), activeWorkers()).train(train, val);
+    }
+
+    /** Whether the run of {@code info} has finished and is to stay so: {@code epochs} null or the recipe's. */
+    static boolean isFinished(Checkpoint.Info info, Integer epochs) {
+        return info.epochsCompleted() >= info.recipe().epochs()
+                && (epochs == null || epochs == info.recipe().epochs());
+    }
+
+    /** The summary of a finished run. */
+    static TrainingResult finishedResult(Path runDir) {
+        if (!Files.exists(runDir.resolve(SUMMARY))) {
+            throw new IllegalStateException("the run in " + runDir + " has finished, but its " + SUMMARY
+                    + " is missing");
+        }
+        return Json.read(runDir.resolve(SUMMARY), TrainingResult.class);
+    }
+
+    /**
+     * The checkpoint to resume from when training to {@code epochs} (null: the recipe's): as loaded when that is the
+     * recipe's length, else with the recipe's epochs changed and applied to the network, its parameters, optimizer
+     * state and position kept, and the run directory's {@value #RECIPE} rewritten.
+     *
+     * @param stepsPerEpoch optimizer steps per epoch, for the schedule
+     */
+    static Checkpoint toEpochs(Checkpoint checkpoint, Integer epochs, int stepsPerEpoch, Path runDir) {
+        Checkpoint.Info info = checkpoint.info();
+        if (epochs == null || epochs == info.recipe().epochs()) {
+            return checkpoint;
+        }
+        if (epochs <= info.epochsCompleted()) {
+            throw new IllegalArgumentException("cannot train the run in " + runDir + " to " + epochs
+                    + " epochs: it has completed " + info.epochsCompleted() + "; give more epochs to extend it");
+        }
+        TrainingRecipe recipe = info.recipe().withEpochs(epochs);
+        ComputationGraph loaded = checkpoint.graph();
+        ComputationGraph graph = recipe.applyTo(loaded, stepsPerEpoch);
+        graph.getUpdater().setStateViewArray(loaded.getUpdater().getStateViewArray().dup());
+        graph.getConfiguration().setIterationCount(loaded.getConfiguration().getIterationCount());
+        graph.getConfiguration().setEpochCount(loaded.getConfiguration().getEpochCount());
+        writeRecipe(runDir, recipe);
+        LOG.info("training the run in {} to {} epochs instead of {}", runDir, epochs, info.recipe().epochs());
+        return new Checkpoint(checkpoint.file(), new Checkpoint.Info(info.format(), info.model(), info.headName(),
+                info.numClasses(), info.classNames(), recipe, info.epochsCompleted(), info.batchesInEpoch(),
+                info.iteration(), info.dataSeed(), info.valTop1(), info.valTop5(), info.wallSeconds(),
+                info.modelSha256(), info.spec(), info.epochTotals()), graph);
+    }
+
+    static void writeRecipe(Path runDir, TrainingRecipe recipe) {
+        try {
+            Files.createDirectories(runDir);
+            AtomicFiles.writeString(runDir.resolve(RECIPE), recipe.toJson());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write to run directory " + runDir + ": " + e.getMessage(), e);
+        }
     }
 
     /** Whether {@code runDir} already holds a run (checkpoints or a best model), which only {@code resume} continues. */

@@ -48,7 +48,7 @@ class CheckpointTest {
 
     static Checkpoint.Info info(int iteration) {
         return new Checkpoint.Info(Checkpoint.FORMAT, "tiny", "fc", 4, List.of("a", "b", "c", "d"),
-                recipe(1, 1e-3), 0, iteration, iteration, 5, null, null, 1.5, null, null);
+                recipe(1, 1e-3), 0, iteration, iteration, 5, null, null, 1.5, null, null, null);
     }
 
     @Test

@@ -131,7 +131,8 @@ class SparkTrainerTest {
     void aRunDirectoryThatHoldsARunIsRefused() throws Exception {
         Files.createDirectories(tmp);
         Checkpoint.write(tmp.resolve("ckpt-e001-i00000004.zip"), tinyNet(4, 16, 3), new Checkpoint.Info(
-                Checkpoint.FORMAT, "tiny", "fc", 4, List.of(), recipe(1, 1e-3), 1, 0, 4, 5, 0.5, 1.0, 1, null, null));
+                Checkpoint.FORMAT, "tiny", "fc", 4, List.of(), recipe(1, 1e-3), 1, 0, 4, 5, 0.5, 1.0, 1, null, null,
+                null));
         SparkTrainer trainer = new SparkTrainer(sc, tmp);
         assertThatThrownBy(() -> trainer.fit(tinyNet(4, 16, 3), recipe(1, 1e-3), data(train(), -1), val()))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("resume()");

@@ -74,6 +74,66 @@ class TrainerTest {
             assertThat(params.equalsWithEps(a.latest().graph().params(), 1e-6)).as(run + " parameters").isTrue();
         }
         assertThat(killed.latest().info().iteration()).isEqualTo(12);
+
+        // the epoch resumed within reports its loss and accuracy over all its batches, those before the kill too
+        List<Metrics.Epoch> uninterrupted = lines(tmp.resolve("a"), Metrics.Epoch.class);
+        List<Metrics.Epoch> resumed = lines(tmp.resolve("b"), Metrics.Epoch.class);
+        assertThat(resumed).hasSize(2);
+        for (int e = 0; e < 2; e++) {
+            assertThat(resumed.get(e).trainLoss()).as("epoch " + (e + 1) + " train loss")
+                    .isCloseTo(uninterrupted.get(e).trainLoss(), within(1e-6));
+            assertThat(resumed.get(e).trainAccuracy()).as("epoch " + (e + 1) + " train accuracy")
+                    .isEqualTo(uninterrupted.get(e).trainAccuracy());
+        }
+    }
+
+    @Test
+    void aFinishedRunExtendedToMoreEpochsRepeatsALongerRun() {
+        TrainingRecipe constant = new TrainingRecipe("test", null, "adamw", 3e-3, null, null, 0.01, 16, 4,
+                new TrainingRecipe.Constant(), 0.1, 16, "eval", 5, null);
+        Trainer longer = new Trainer(tmp.resolve("a")).withMetricsWindow(1).withConsole(Trainer.Console.QUIET);
+        longer.fit(tinyNet(4, 16, 3), constant, train4(), val4());
+
+        Trainer extended = new Trainer(tmp.resolve("b")).withMetricsWindow(1).withConsole(Trainer.Console.QUIET);
+        extended.fit(tinyNet(4, 16, 3), constant.withEpochs(2), train4(), val4());
+        assertThatThrownBy(() -> extended.resume(train4(), val4(), 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has completed 2");
+        TrainingResult result = extended.resume(train4(), val4(), 4);
+
+        assertThat(result.epochs()).isEqualTo(4);
+        assertThat(result.recipe()).isEqualTo(constant);
+        assertThat(Recipes.load(tmp.resolve("b").resolve(Trainer.RECIPE))).isEqualTo(constant);
+        assertThat(extended.latest().info().recipe().epochs()).isEqualTo(4);
+        List<Double> expected = losses(tmp.resolve("a"));
+        List<Double> actual = losses(tmp.resolve("b"));
+        assertThat(actual).hasSize(24);
+        for (int i = 0; i < 24; i++) {
+            assertThat(actual.get(i)).as("iteration " + (i + 1)).isCloseTo(expected.get(i), within(1e-5));
+        }
+        assertThat(extended.latest().graph().params().equalsWithEps(longer.latest().graph().params(), 1e-6))
+                .as("parameters: the optimizer's state carried over").isTrue();
+        assertThat(extended.resume(train4(), val4())).as("finished again").isEqualTo(result);
+    }
+
+    @Test
+    void anExtendedCosineScheduleFollowsTheLongerCurveFromTheIterationReached() {
+        Trainer longer = new Trainer(tmp.resolve("a")).withMetricsWindow(1).withConsole(Trainer.Console.QUIET);
+        longer.fit(tinyNet(4, 16, 3), recipe(3, 3e-3), train4(), val4());
+        Trainer extended = new Trainer(tmp.resolve("b")).withMetricsWindow(1).withConsole(Trainer.Console.QUIET);
+        extended.fit(tinyNet(4, 16, 3), recipe(1, 3e-3), train4(), val4());
+        extended.resume(train4(), val4(), 3);
+
+        List<Double> expected = rates(tmp.resolve("a"));
+        List<Double> actual = rates(tmp.resolve("b"));
+        assertThat(actual).hasSize(18);
+        assertThat(actual.get(5)).as("the one-epoch schedule's last step").isLessThan(expected.get(5));
+        for (int i = 6; i < 18; i++) {
+            assertThat(actual.get(i)).as("iteration " + (i + 1)).isCloseTo(expected.get(i), within(1e-12));
+        }
+    }
+
+    private static List<Double> rates(Path runDir) {
+        return lines(runDir, Metrics.Iterations.class).stream().map(Metrics.Iterations::learningRate).toList();
     }
 
     private static List<Double> losses(Path runDir) {
