@@ -327,6 +327,11 @@ class HostileInputTest {
         c.add(bad("spark-train: unknown training master", sparkTrain("--training-master", "ring"),
                 "--training-master", "ring"));
         c.add(bad("spark-train: missing data", sparkTrain("--data", f("missing").toString()), "--data"));
+        c.add(bad("spark-train: data an empty folder", sparkTrain("--data", f("emptyFolder").toString()),
+                "empty-folder"));
+        c.add(bad("spark-train: data without val", sparkTrain("--data", f("noVal").toString()), "no-val"));
+        c.add(bad("spark-train: run directory a file", sparkTrain("--run-dir", f("text").toString()), "--run-dir",
+                "notes.txt"));
         c.add(bad("spark-train: resume of nothing", sparkTrain("--resume", f("missing").toString()), "--resume"));
         c.add(bad("spark-train: unknown model", sparkTrain("--model", "resnet35"), "resnet35"));
 

@@ -116,11 +116,17 @@ public final class SparkTrainCommand implements Callable<Integer> {
         }
         Path dir = resume != null ? resume : runDir != null ? runDir : Path.of("runs", modelName() + "-spark-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+        if (resume == null) {
+            TrainCommand.requireNoFile(dir);
+        }
         TrainingRecipe fresh = resume == null ? recipe() : null;
-        if (data != null && !RunRecord.isUri(data) && !Files.isDirectory(Path.of(data))) {
-            throw new IllegalArgumentException("--data " + data + " is not a folder; give an Imagenette folder that"
-                    + " every executor can read (ROOT/train/<wnid>/*.JPEG, ROOT/val/<wnid>/*.JPEG) or a Hadoop URI"
-                    + " such as hdfs://namenode/data/imagenette2-320");
+        if (data != null && !RunRecord.isUri(data)) {
+            if (!Files.isDirectory(Path.of(data))) {
+                throw new IllegalArgumentException("--data " + data + " is not a folder; give an Imagenette folder"
+                        + " that every executor can read (ROOT/train/<wnid>/*.JPEG, ROOT/val/<wnid>/*.JPEG) or a"
+                        + " Hadoop URI such as hdfs://namenode/data/imagenette2-320");
+            }
+            ImagenetteData.checkSplits(Path.of(data));
         }
         SparkConf conf = new SparkConf().setAppName("visionzoo spark-train " + modelName());
         if (master != null) {
