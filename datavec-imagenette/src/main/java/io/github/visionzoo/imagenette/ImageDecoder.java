@@ -102,7 +102,8 @@ public final class ImageDecoder {
             if (truncated[0] != null) {
                 throw new UnreadableImageException(name, "truncated image data (" + truncated[0] + ")", e);
             }
-            throw new UnreadableImageException(name, "corrupt or unsupported image data (" + e + ")", e);
+            throw new UnreadableImageException(name, "corrupt or unsupported image data ("
+                    + (e.getMessage() != null ? e.getMessage() : "the decoder failed") + ")", e);
         } finally {
             reader.dispose();
         }

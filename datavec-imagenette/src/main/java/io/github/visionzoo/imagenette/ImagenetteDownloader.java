@@ -1,12 +1,14 @@
 package io.github.visionzoo.imagenette;
 
 import java.io.BufferedInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.URLConnection;
+import java.net.UnknownHostException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * {@code imagenette2-160} {@code .tgz}), safely:
  * <ul>
  *   <li>the download goes to {@code DIR/<name>.tgz.part} and resumes with an HTTP {@code Range} request after a cut
- *   connection or an earlier interrupted run (starting over if the server ignores the range);</li>
+ *   connection or an earlier interrupted run (starting over if the server ignores the range); a server that cannot
+ *   be reached at all (unknown host, refused connection) or answers with an error such as 404 fails at once;</li>
  *   <li>the archive is verified: its length against the server's, its MD5 against the known checksum (the values
  *   torchvision's {@code Imagenette} uses), and a full gzip + tar read;</li>
  *   <li>extraction goes to a temporary folder {@code DIR/.<name>.extract-*} and the data set folder is renamed into
@@ -206,7 +209,7 @@ public final class ImagenetteDownloader {
                     return;
                 }
                 last = new IOException("The server closed the connection early");
-            } catch (FatalHttpException e) {
+            } catch (FatalDownloadException e) {
                 throw e;
             } catch (IOException e) {
                 last = e;
@@ -218,8 +221,10 @@ public final class ImagenetteDownloader {
                 sleep(retryDelay.multipliedBy(attempt));
             }
         }
-        throw new IOException("Download of " + uri + " failed after " + maxAttempts + " attempts; " + part
-                + " is kept and the next run resumes it", last);
+        long kept = Files.isRegularFile(part) ? Files.size(part) : 0;
+        throw new IOException("Download of " + uri + " failed after " + maxAttempts + " attempts (" + last.getMessage()
+                + "); " + (kept > 0 ? "its first " + kept + " bytes are kept in " + part + " and the next run resumes"
+                + " from there" : "nothing was downloaded"), last);
     }
 
     /** One request; true when the file is complete. */
@@ -233,6 +238,7 @@ public final class ImagenetteDownloader {
         }
         HttpURLConnection http = c instanceof HttpURLConnection ? (HttpURLConnection) c : null;
         try {
+            connect(c, uri);
             int status = http == null ? 200 : http.getResponseCode();
             long total;
             boolean append;
@@ -261,7 +267,7 @@ public final class ImagenetteDownloader {
                 Files.deleteIfExists(part);
                 return false;
             } else if (status >= 400 && status < 500 && status != 408 && status != 429) {
-                throw new FatalHttpException("HTTP " + status + " for " + uri);
+                throw new FatalDownloadException("HTTP " + status + " for " + uri, null);
             } else {
                 throw new IOException("HTTP " + status + " for " + uri);
             }
@@ -299,12 +305,28 @@ public final class ImagenetteDownloader {
 
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
 
-    /** An HTTP answer that retrying will not change (e.g. 404). */
-    private static final class FatalHttpException extends IOException {
+    /**
+     * Opens the connection. Failing to reach the server at all (an unknown host, a refused connection, no route, a
+     * failed TLS handshake) is not an interrupted transfer, and retrying it only makes the user wait.
+     */
+    private static void connect(URLConnection c, URI uri) throws FatalDownloadException {
+        try {
+            c.connect();
+        } catch (UnknownHostException e) {
+            throw new FatalDownloadException("Cannot download " + uri + ": the host " + uri.getHost() + " could not be "
+                    + "resolved; check the network connection", e);
+        } catch (IOException e) {
+            throw new FatalDownloadException("Cannot download " + uri + ": cannot connect to " + uri.getHost()
+                    + (uri.getPort() >= 0 ? ":" + uri.getPort() : "") + " (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** A failure that retrying will not change: an HTTP answer such as 404, or no connection to the server. */
+    private static final class FatalDownloadException extends IOException {
         private static final long serialVersionUID = 1L;
 
-        FatalHttpException(String message) {
-            super(message);
+        FatalDownloadException(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
@@ -363,7 +385,8 @@ public final class ImagenetteDownloader {
                         // drain: the gzip trailer checks the CRC of all data
                     }
                 } catch (IOException | RuntimeException ex) {
-                    throw new CorruptArchiveException(archive + " is not a complete .tgz archive (" + ex + ")", ex);
+                    throw new CorruptArchiveException(archive + " is not a complete .tgz archive ("
+                            + (ex instanceof EOFException ? "it ends early" : ex.getMessage()) + ")", ex);
                 }
                 byte[] rest = new byte[1 << 16];
                 while (dig.read(rest) >= 0) {
@@ -506,7 +529,7 @@ public final class ImagenetteDownloader {
             return this;
         }
 
-        /** Requests per download, resuming after each failure (default 8). */
+        /** Requests per download, resuming after each interrupted transfer (default 8). */
         public Builder maxAttempts(int n) {
             if (n < 1) {
                 throw new IllegalArgumentException("maxAttempts must be >= 1, was " + n);

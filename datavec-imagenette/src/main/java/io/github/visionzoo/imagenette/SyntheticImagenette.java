@@ -63,6 +63,8 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
  * different random class (the 1 % set is inside the 5 % set, and so on); validation rows keep the true label.
  */
 public final class SyntheticImagenette {
+    /** The smallest image side the shapes can be drawn at. */
+    public static final int MIN_SIZE = 16;
 
     /** Shape of each class, in label order. */
     public static final List<String> SHAPES = List.of(
@@ -547,8 +549,8 @@ public final class SyntheticImagenette {
 
         /** Short side of the images in pixels (default 96); the long side is up to 4/3 of it. */
         public Builder imageSize(int size) {
-            if (size < 16) {
-                throw new IllegalArgumentException("imageSize must be >= 16, was " + size);
+            if (size < MIN_SIZE) {
+                throw new IllegalArgumentException("imageSize must be >= " + MIN_SIZE + ", was " + size);
             }
             this.imageSize = size;
             return this;

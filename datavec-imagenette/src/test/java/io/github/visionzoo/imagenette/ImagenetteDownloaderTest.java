@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -259,6 +260,44 @@ class ImagenetteDownloaderTest {
         URI missing = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/data/imagenette2-320.tgz");
         assertThatThrownBy(() -> downloader().download(missing, null, dir)).hasMessageContaining("HTTP 404");
         assertThat(requests.get()).isEqualTo(1);
+    }
+
+    @Test
+    void aRefusedConnectionFailsAtOnceAndPromisesNoPartFile() throws IOException {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        URI refused = URI.create("http://127.0.0.1:" + closedPort + "/data/imagenette2-160.tgz");
+        assertThatThrownBy(() -> downloader().download(refused, md5, dir))
+                .hasMessageContaining(refused.toString())
+                .hasMessageContaining("cannot connect to 127.0.0.1:" + closedPort)
+                .hasMessageContaining("refused")
+                .hasMessageNotContaining("attempts")
+                .hasMessageNotContaining(".part");
+        assertThat(dir).isEmptyDirectory();
+    }
+
+    @Test
+    void anUnknownHostFailsAtOnceNamingIt() {
+        // .invalid never resolves (RFC 2606), with or without a network
+        URI nowhere = URI.create("http://imagenette.invalid/data/imagenette2-160.tgz");
+        assertThatThrownBy(() -> downloader().download(nowhere, md5, dir))
+                .hasMessageContaining(nowhere.toString())
+                .hasMessageContaining("the host imagenette.invalid could not be resolved")
+                .hasMessageNotContaining("attempts");
+        assertThat(dir).isEmptyDirectory();
+    }
+
+    @Test
+    void anInterruptedDownloadKeepsThePartFileItPromises() throws IOException {
+        cutFirstAt = archive.length / 2;
+        ImagenetteDownloader once = ImagenetteDownloader.builder().retryDelay(Duration.ZERO).maxAttempts(1).build();
+        Path part = dir.resolve("imagenette2-160.tgz.part");
+        assertThatThrownBy(() -> once.download(uri(), md5, dir))
+                .hasMessageContaining("failed after 1 attempts")
+                .hasMessageContaining("its first " + cutFirstAt + " bytes are kept in " + part);
+        assertThat(part).hasSize(cutFirstAt);
     }
 
     @Test

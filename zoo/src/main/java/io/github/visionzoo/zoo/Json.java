@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -24,6 +26,8 @@ public final class Json {
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+
+    private static final Pattern NON_STANDARD = Pattern.compile("Non-standard token '([^']*)'");
 
     private Json() {
     }
@@ -66,6 +70,12 @@ public final class Json {
     /** Jackson's message, with the field it concerns where Jackson knows it. */
     private static String describe(JsonProcessingException e) {
         String message = firstLine(e.getOriginalMessage());
+        Matcher nonStandard = NON_STANDARD.matcher(message);
+        if (nonStandard.lookingAt()) {
+            // Jackson advises enabling a parser feature; it is the file that needs fixing
+            return "a bare " + nonStandard.group(1) + " is not valid JSON (JSON has no NaN or Infinity); write a"
+                    + " number";
+        }
         if (!(e instanceof JsonMappingException m) || m.getPath().isEmpty()) {
             return message;
         }

@@ -7,6 +7,7 @@ import io.github.visionzoo.examples.bench.ModelBench;
 import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.ModelFlops;
 import io.github.visionzoo.zoo.ModelSpec;
+import io.github.visionzoo.zoo.ModelSummary;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -45,6 +46,7 @@ import picocli.CommandLine.Spec;
 public final class BenchCommand implements Callable<Integer> {
     /** The models of issue #8, in its order. */
     public static final String DEFAULT_MODELS = "alexnet,vgg16,resnet34,vit_b_16,resnet18,vit_s_16";
+    private static final int DEFAULT_PEAK_SIZE = 2048;
 
     @Option(names = "--models", split = ",", defaultValue = DEFAULT_MODELS, paramLabel = "NAME",
             description = "Models (names or spec JSON files) to measure (default: ${DEFAULT-VALUE}).")
@@ -85,7 +87,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "The PyTorch reference script (default: ${DEFAULT-VALUE}, from the repository root).")
     Path pytorchScript;
 
-    @Option(names = "--peak-size", defaultValue = "2048", paramLabel = "N",
+    @Option(names = "--peak-size", defaultValue = "" + DEFAULT_PEAK_SIZE, paramLabel = "N",
             description = "Side of the square matrices of the peak probe (default: ${DEFAULT-VALUE}).")
     int peakSize;
 
@@ -147,9 +149,12 @@ public final class BenchCommand implements Callable<Integer> {
         if (peakSize < 1) {
             throw new IllegalArgumentException("--peak-size must be >= 1, was " + peakSize);
         }
-        if (imageSize != null && imageSize < 1) {
-            throw new IllegalArgumentException("--image-size must be >= 1, was " + imageSize);
+        Limits.buffers("--peak-size " + peakSize + " (three float32 matrices of that side)", 12.0 * peakSize * peakSize,
+                "give --peak-size " + DEFAULT_PEAK_SIZE + " or less");
+        if (imageSize != null) {
+            Limits.imageSize("--image-size", imageSize);
         }
+        checkOut();
         if (models.isEmpty()) {
             throw new IllegalArgumentException("--models names no model");
         }
@@ -160,6 +165,8 @@ public final class BenchCommand implements Callable<Integer> {
             ModelSpec s;
             try {
                 s = ModelBench.spec(name, imageSize);
+                Limits.trainingStep(ModelSummary.of(s, ModelBench.CLASSES), s.imageSize(), batch, 1, "--image-size",
+                        "--batch");
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--models " + name + ": " + e.getMessage(), e);
             }
@@ -293,6 +300,26 @@ public final class BenchCommand implements Callable<Integer> {
             return 1;
         }
         return 0;
+    }
+
+    /** The results are written after the peak probe: a folder or a file in the way must be found before it. */
+    private void checkOut() {
+        for (Path file : List.of(out, BenchReport.markdownFile(out))) {
+            if (Files.isDirectory(file)) {
+                throw new IllegalArgumentException("--out " + out + ": " + file + " is a folder; give a file name such"
+                        + " as " + file.resolve("bench-results.json"));
+            }
+        }
+        Path folder = out.toAbsolutePath().getParent();
+        while (!Files.exists(folder)) {
+            folder = folder.getParent();
+        }
+        if (!Files.isDirectory(folder)) {
+            throw new IllegalArgumentException("--out " + out + ": " + folder + " is a file, not a folder");
+        }
+        if (!Files.isWritable(folder)) {
+            throw new IllegalArgumentException("--out " + out + ": cannot write in " + folder);
+        }
     }
 
     private ChildProcess.Outcome runJava(List<String> args) throws IOException {

@@ -1,6 +1,7 @@
 package io.github.visionzoo.examples.cli;
 
 import io.github.visionzoo.imagenette.ImagenetteDownloader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -30,6 +31,10 @@ public final class DownloadCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ImagenetteDownloader.Variant v = ImagenetteDownloader.Variant.parse(variant);
+        if (Files.exists(to) && !Files.isDirectory(to)) {
+            throw new IllegalArgumentException("--to " + to + " is a file; give the folder to extract into (it is "
+                    + "made if missing)");
+        }
         Path root = ImagenetteDownloader.official().download(v, to);
         spec.commandLine().getOut().println("Imagenette " + v.folder() + " is ready at " + root);
         return 0;

@@ -1,6 +1,7 @@
 package io.github.visionzoo.examples.cli;
 
 import io.github.visionzoo.imagenette.Imagenette;
+import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.train.Checkpoint;
 import io.github.visionzoo.zoo.train.Ensemble;
 import io.github.visionzoo.zoo.train.EvalReport;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,6 +44,9 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (batch < 1) {
+            throw new IllegalArgumentException("--batch must be >= 1, was " + batch);
+        }
         List<Path> files = new ArrayList<>();
         if (checkpoint != null) {
             files.add(checkpoint);
@@ -53,12 +58,22 @@ public final class EvaluateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give --checkpoint FILE or --ensemble FILE...");
         }
         List<Checkpoint> members = files.stream().map(f -> Checkpoints.load("--checkpoint", f)).toList();
+        Ensemble model = Ensemble.ofCheckpoints(members);
         Checkpoint.Info info = members.get(0).info();
         List<String> classes = info.classNames().isEmpty() ? null : info.classNames();
         int size = Checkpoints.inputSize("--checkpoint", members.get(0));
+        for (Checkpoint member : members) {
+            Limits.inference(ModelSummary.of(member.graph().getConfiguration(), InputType.convolutional(size, size,
+                    3)), size, batch, "--batch");
+        }
         EvalReport report;
         try (ImagenetteData.Iterator val = ImagenetteData.val(ImagenetteData.root(data, null), size, batch, classes)) {
-            report = Ensemble.of(members.stream().map(Checkpoint::graph).toList()).evaluate(val, val.getLabels());
+            if (val.totalOutcomes() != info.numClasses()) {
+                throw new IllegalArgumentException(files.get(0) + " classifies " + info.numClasses() + " classes, "
+                        + "--data " + data + " has " + val.totalOutcomes() + "; evaluate a checkpoint on the classes "
+                        + "it was trained on (finetune makes one for these)");
+            }
+            report = model.evaluate(val, val.getLabels());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -9,11 +9,13 @@ import io.github.visionzoo.zoo.train.TrainingRecipe;
 import io.github.visionzoo.zoo.train.TrainingResult;
 import io.github.visionzoo.imagenette.ImagenetteDataset;
 import io.github.visionzoo.imagenette.Split;
+import io.github.visionzoo.zoo.ModelSummary;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -60,16 +62,21 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Limits.classes("--classes", classes);
+        if (epochs != null && epochs < 1) {
+            throw new IllegalArgumentException("--epochs must be >= 1, was " + epochs);
+        }
+        TrainingRecipe given = recipe == null ? null : Recipes.resolve(recipe);
         Checkpoint source = Checkpoints.load("--checkpoint", checkpoint);
         List<String> all = ImagenetteDataset.open(ImagenetteData.root(data, null), Split.TRAIN).classes();
-        if (classes < 1 || classes > all.size()) {
-            throw new IllegalArgumentException("--classes must be between 1 and " + all.size()
+        if (classes > all.size()) {
+            throw new IllegalArgumentException("--classes must be between 2 and " + all.size()
                     + " (the classes in " + data + "), was " + classes);
         }
         List<String> subset = all.subList(0, classes);
         TrainingRecipe r;
-        if (recipe != null) {
-            r = Recipes.resolve(recipe);
+        if (given != null) {
+            r = given;
         } else if (source.info().recipe() != null) {
             r = source.info().recipe();
         } else {
@@ -78,6 +85,12 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (epochs != null) {
             r = r.withEpochs(epochs);
         }
+        String recipeName = recipe != null ? "--recipe " + recipe : source.info().recipe() != null
+                ? "the recipe of --checkpoint " + checkpoint : "recipe " + RecipeOptions.DEFAULT_RECIPE;
+        Limits.imageSize(recipeName + " imageSize", r.imageSize());
+        Limits.trainingStep(ModelSummary.of(source.graph().getConfiguration(),
+                        InputType.convolutional(r.imageSize(), r.imageSize(), 3)), r.imageSize(), r.batchSize(), 1,
+                recipeName + " imageSize", "batchSize");
         ModelSpec modelSpec = source.info().spec();
         if (modelSpec != null && modelSpec.imageSize() != r.imageSize()) {
             modelSpec = modelSpec.withImageSize(r.imageSize());

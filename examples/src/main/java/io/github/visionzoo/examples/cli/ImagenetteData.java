@@ -1,6 +1,8 @@
 package io.github.visionzoo.examples.cli;
 
+import io.github.visionzoo.imagenette.ImagenetteDataset;
 import io.github.visionzoo.imagenette.ImagenetteIterator;
+import io.github.visionzoo.imagenette.Split;
 import io.github.visionzoo.imagenette.transform.Presets;
 import io.github.visionzoo.zoo.train.EpochAware;
 import io.github.visionzoo.zoo.train.ForwardingIterator;
@@ -41,6 +43,17 @@ public final class ImagenetteData {
         }
         return SynthCommand.DataDefaults.synthetic(SynthCommand.DataDefaults.TRAIN_PER_CLASS,
                 SynthCommand.DataDefaults.VAL_PER_CLASS, SynthCommand.DataDefaults.SYNTH_SIZE, 0).ensure(synthetic);
+    }
+
+    /**
+     * Opens both splits of {@code root} as the training iterators will, which refuses a folder not laid out as
+     * Imagenette or a split without images. {@code train} and {@code spark-train} call it on {@code --data} before
+     * they lock, and so make, the run directory: a wrong folder leaves no run directory behind.
+     */
+    public static void checkSplits(Path root) {
+        for (Split split : Split.values()) {
+            ImagenetteDataset.open(root, split);
+        }
     }
 
     /**

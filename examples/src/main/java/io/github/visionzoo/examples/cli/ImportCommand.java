@@ -61,6 +61,12 @@ public final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (classes != null) {
+            Limits.classes("--classes", classes);
+        }
+        if (imageSize != null) {
+            Limits.imageSize("--image-size", imageSize);
+        }
         if (Files.isDirectory(to)) {
             throw new IllegalArgumentException("--to " + to + " is a folder; give the checkpoint's file name, such as "
                     + to.resolve("model.zip"));
@@ -69,8 +75,9 @@ public final class ImportCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--to " + to + " already exists; pass --force to overwrite it, or give"
                     + " another file");
         }
+        ModelSpec named = model != null ? Zoo.resolve(model) : null; // a wrong name is found before the file is read
         StateDict weights = StateDict.read(from);
-        ModelSpec modelSpec = model != null ? Zoo.resolve(model) : recordedSpec(weights);
+        ModelSpec modelSpec = named != null ? named : recordedSpec(weights);
         if (imageSize != null) {
             modelSpec = modelSpec.withImageSize(imageSize);
         }

@@ -25,6 +25,7 @@ public final class ListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Limits.classes("--classes", classes);
         var out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "%-20s %15s %7s  %s%n", "model", "parameters", "input", "description");
         for (String name : Zoo.names()) {

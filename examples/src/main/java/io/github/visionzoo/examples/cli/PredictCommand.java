@@ -4,8 +4,10 @@ import io.github.visionzoo.imagenette.ImageDecoder;
 import io.github.visionzoo.imagenette.transform.FloatImage;
 import io.github.visionzoo.imagenette.transform.Presets;
 import io.github.visionzoo.zoo.train.Checkpoint;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -20,7 +22,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code predict}: the five most probable classes of each image, with the evaluation transform. */
+/**
+ * {@code predict}: the five most probable classes of each image, with the evaluation transform. An image that cannot
+ * be read is reported on standard error and the others are still classified; the exit code is then 2.
+ */
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = "Print the top-5 classes with probabilities for each image.")
 public final class PredictCommand implements Callable<Integer> {
@@ -43,11 +48,21 @@ public final class PredictCommand implements Callable<Integer> {
         int size = Checkpoints.inputSize("--checkpoint", c);
         List<String> names = c.info().classNames();
         PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        int unreadable = 0;
         for (Path image : images) {
-            if (!Files.isRegularFile(image)) {
-                throw new IllegalArgumentException("IMAGE " + image + " is not a file");
+            FloatImage x;
+            try {
+                if (!Files.isRegularFile(image)) {
+                    throw new NoSuchFileException(image.toString(), null, "not a file");
+                }
+                x = Presets.byName(Presets.EVAL, size).apply(ImageDecoder.decode(image), new Random(0));
+            } catch (IOException e) {
+                // as torchvision's folder loaders skip a bad file: the images after it still get their classes
+                err.println("visionzoo predict: IMAGE " + e.getMessage());
+                unreadable++;
+                continue;
             }
-            FloatImage x = Presets.byName(Presets.EVAL, size).apply(ImageDecoder.decode(image), new Random(0));
             // [3, s, s] -> [1, 3, s, s]
             INDArray input = Nd4j.create(x.data(), new long[] {1, 3, x.height(), x.width()}, 'c');
             INDArray p = c.graph().outputSingle(false, input).reshape(-1);
@@ -60,6 +75,10 @@ public final class PredictCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "  %6.2f %%  %s (%s)%n", 100 * p.getDouble(k), EvaluateCommand.label(wnid),
                         wnid);
             }
+        }
+        if (unreadable > 0) {
+            throw new IllegalArgumentException(unreadable + " of " + images.size() + " images could not be read;"
+                    + " give JPEG or PNG files");
         }
         return 0;
     }

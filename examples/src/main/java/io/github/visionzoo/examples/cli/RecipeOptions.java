@@ -1,5 +1,8 @@
 package io.github.visionzoo.examples.cli;
 
+import io.github.visionzoo.imagenette.Imagenette;
+import io.github.visionzoo.zoo.ModelSpec;
+import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
 import picocli.CommandLine.Option;
@@ -26,9 +29,13 @@ public final class RecipeOptions {
     /** The named or given recipe with the overrides applied. */
     TrainingRecipe resolve() {
         atLeastOne("--epochs", epochs);
-        atLeastOne("--image-size", imageSize);
         atLeastOne("--batch", batch);
         TrainingRecipe r = Recipes.resolve(recipe);
+        if (imageSize != null) {
+            Limits.imageSize("--image-size", imageSize);
+        } else {
+            Limits.imageSize("--recipe " + recipe + " imageSize", r.imageSize());
+        }
         if (epochs != null) {
             r = r.withEpochs(epochs);
         }
@@ -39,6 +46,19 @@ public final class RecipeOptions {
             r = r.withImageSize(imageSize);
         }
         return r;
+    }
+
+    /**
+     * Refuses a recipe whose training step cannot fit this process's memory ({@link Limits#trainingStep}), naming
+     * the overrides that would make it fit.
+     *
+     * @param model   the model at the recipe's image size
+     * @param workers workers training at once in this process
+     */
+    void requireFits(ModelSpec model, TrainingRecipe r, int workers) {
+        // the data's class count is not read yet; the head's share of the memory is small either way
+        Limits.trainingStep(ModelSummary.of(model, Imagenette.WNIDS.size()), r.imageSize(), r.batchSize(), workers,
+                "--image-size", "--batch");
     }
 
     /**

@@ -16,7 +16,10 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -38,6 +41,15 @@ import picocli.CommandLine.Spec;
 public final class SparkTrainCommand implements Callable<Integer> {
     /** Set by the driver when absent: gradient sharing needs it (DL4J issue 9677); executors need it as a JVM flag. */
     static final String AERON_TIMEOUT = "aeron.publication.unblock.timeout";
+
+    /** Spark's master URLs (SparkContext.createTaskScheduler), and the cluster managers that need their own jars. */
+    private static final Pattern MASTER = Pattern.compile("local|local\\[(?<threads>[1-9]\\d{0,4}|\\*)(\\s*,\\s*\\d+)?]"
+            + "|local-cluster\\[\\s*\\d+\\s*,\\s*\\d+\\s*,\\s*\\d+\\s*]|spark://[^\\s:/,]+:\\d+(,[^\\s:/,]+:\\d+)*"
+            + "|(?<manager>yarn|k8s://\\S+|mesos://\\S+)");
+    private static final Map<String, String> CLUSTER_MANAGERS = Map.of(
+            "yarn", "org.apache.spark.scheduler.cluster.YarnClusterManager",
+            "k8s", "org.apache.spark.scheduler.cluster.k8s.KubernetesClusterManager",
+            "mesos", "org.apache.spark.scheduler.cluster.mesos.MesosClusterManager");
 
     @Option(names = "--master", paramLabel = "URL",
             description = "Spark master, e.g. local[2] or spark://host:7077 (default: spark-submit's --master).")
@@ -95,16 +107,26 @@ public final class SparkTrainCommand implements Callable<Integer> {
         if (System.getProperty(AERON_TIMEOUT) == null) {
             System.setProperty(AERON_TIMEOUT, "60000000000");
         }
+        if (master != null) {
+            checkMaster(master);
+        }
+        Limits.range("--aeron-port", aeronPort, 0, 65535, "0: a free port per JVM");
         if (resume != null && !Files.isDirectory(resume)) {
             throw new IllegalArgumentException("--resume " + resume + " is not a run directory");
         }
         Path dir = resume != null ? resume : runDir != null ? runDir : Path.of("runs", modelName() + "-spark-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
+        if (resume == null) {
+            TrainCommand.requireNoFile(dir);
+        }
         TrainingRecipe fresh = resume == null ? recipe() : null;
-        if (data != null && !RunRecord.isUri(data) && !Files.isDirectory(Path.of(data))) {
-            throw new IllegalArgumentException("--data " + data + " is not a folder; give an Imagenette folder that"
-                    + " every executor can read (ROOT/train/<wnid>/*.JPEG, ROOT/val/<wnid>/*.JPEG) or a Hadoop URI"
-                    + " such as hdfs://namenode/data/imagenette2-320");
+        if (data != null && !RunRecord.isUri(data)) {
+            if (!Files.isDirectory(Path.of(data))) {
+                throw new IllegalArgumentException("--data " + data + " is not a folder; give an Imagenette folder"
+                        + " that every executor can read (ROOT/train/<wnid>/*.JPEG, ROOT/val/<wnid>/*.JPEG) or a"
+                        + " Hadoop URI such as hdfs://namenode/data/imagenette2-320");
+            }
+            ImagenetteData.checkSplits(Path.of(data));
         }
         SparkConf conf = new SparkConf().setAppName("visionzoo spark-train " + modelName());
         if (master != null) {
@@ -113,6 +135,20 @@ public final class SparkTrainCommand implements Callable<Integer> {
         if (!conf.contains("spark.master")) {
             throw new IllegalArgumentException("no Spark master: give --master local[2] (local mode) or run the job"
                     + " jar with spark-submit --master spark://HOST:7077");
+        }
+        ModelSpec modelSpec = null;
+        if (resume == null) {
+            modelSpec = Zoo.resolve(model);
+            if (modelSpec.imageSize() != fresh.imageSize()) {
+                modelSpec = modelSpec.withImageSize(fresh.imageSize());
+            }
+            int threads = localThreads(conf.get("spark.master"));
+            if (threads > 0) { // in local mode every worker trains in this process
+                int w = fresh.spark().workers() != null ? fresh.spark().workers() : threads;
+                Limits.range(workers != null ? "--workers" : "--recipe " + recipeOptions.recipe + " spark.workers", w,
+                        1, threads, conf.get("spark.master") + " trains at most " + threads + " at once");
+                recipeOptions.requireFits(modelSpec, fresh, w);
+            }
         }
         // on a cluster, start training once every executor asked for is there (up to Spark's 30 s), so that the first
         // epoch's partitions are cached, and so trained, on all of them rather than on the first executor up
@@ -164,10 +200,6 @@ public final class SparkTrainCommand implements Callable<Integer> {
                     result = epochs != null ? trainer.resume(trainData, valData, epochs)
                             : trainer.resume(trainData, valData);
                 } else {
-                    ModelSpec modelSpec = Zoo.resolve(model);
-                    if (modelSpec.imageSize() != r.imageSize()) {
-                        modelSpec = modelSpec.withImageSize(r.imageSize());
-                    }
                     out.printf(Locale.ROOT, "training %s at %d px on %s (%d train, %d val images), recipe %s, %d"
                                     + " epochs, Spark %s, %s with %d workers%n", modelName(), r.imageSize(), root,
                             train.numExamples(), val.numExamples(), r.name(), r.epochs(), sc.master(),
@@ -185,6 +217,37 @@ public final class SparkTrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Refuses what Spark would fail on with a stack trace: a malformed URL, or a cluster manager it lacks. */
+    static void checkMaster(String master) {
+        Matcher m = MASTER.matcher(master);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("--master '" + master + "' is not a Spark master URL; give local, "
+                    + "local[N] (N >= 1), local[*], spark://HOST:PORT, yarn, k8s://https://HOST:PORT or "
+                    + "mesos://HOST:PORT");
+        }
+        if (m.group("manager") != null) {
+            String kind = m.group("manager").replaceFirst("://.*", "");
+            try {
+                Class.forName(CLUSTER_MANAGERS.get(kind), false, SparkTrainCommand.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalArgumentException("--master " + master + " needs Spark's " + kind + " support, "
+                        + "which this jar leaves out; run visionzoo-examples-spark-job.jar with spark-submit --master "
+                        + master, e);
+            }
+        }
+    }
+
+    /** The threads of a local-mode master ({@code local}, {@code local[N]}, {@code local[*]}), else 0. */
+    static int localThreads(String master) {
+        Matcher m = MASTER.matcher(master);
+        if (!m.matches() || !master.startsWith("local[") && !master.equals("local")) {
+            return 0;
+        }
+        String threads = m.group("threads");
+        return threads == null ? 1 : threads.equals("*") ? Runtime.getRuntime().availableProcessors()
+                : Integer.parseInt(threads);
     }
 
     private TrainingRecipe recipe() {

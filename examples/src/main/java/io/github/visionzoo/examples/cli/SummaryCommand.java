@@ -33,9 +33,17 @@ public final class SummaryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Limits.classes("--classes", classes);
+        if (imageSize != null) {
+            Limits.imageSize("--image-size", imageSize);
+        }
         ModelSpec model = Zoo.resolve(name);
         if (imageSize != null) {
-            model = model.withImageSize(imageSize);
+            try {
+                model = model.withImageSize(imageSize);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--image-size " + imageSize + ": " + e.getMessage(), e);
+            }
         }
         spec.commandLine().getOut().print(ModelSummary.of(model, classes));
         return 0;

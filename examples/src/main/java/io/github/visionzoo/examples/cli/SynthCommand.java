@@ -15,6 +15,9 @@ import picocli.CommandLine.Spec;
         description = "Write the synthetic Imagenette: 10 learnable classes of drawn shapes as JPEG files in the "
                 + "official imagenette2 layout (train/val/<wnid>/*.JPEG and noisy_imagenette.csv).")
 public final class SynthCommand implements Callable<Integer> {
+    /** Ten times Imagenette's training images per class: enough for any experiment, and a bound on the disk used. */
+    static final int MAX_PER_CLASS = 10_000;
+
     @Option(names = "--to", required = true, paramLabel = "DIR", description = "A new or empty folder.")
     Path to;
 
@@ -41,6 +44,10 @@ public final class SynthCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // a class without training or validation images makes a set that train cannot use
+        Limits.range("--train-per-class", trainPerClass, 1, MAX_PER_CLASS, "Imagenette has about 950");
+        Limits.range("--val-per-class", valPerClass, 1, MAX_PER_CLASS, "Imagenette has about 390");
+        Limits.range("--size", size, SyntheticImagenette.MIN_SIZE, Limits.MAX_IMAGE_SIZE, "");
         if (Files.exists(to) && (!Files.isDirectory(to) || hasEntries(to))) {
             throw new IllegalArgumentException("--to " + to + " is not a new or empty folder; give one that is");
         }

@@ -69,6 +69,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        Limits.workers("--workers", workers);
+        if (checkpointEvery < 0) {
+            throw new IllegalArgumentException("--checkpoint-every must be >= 0 (0: at epoch ends only), was "
+                    + checkpointEvery);
+        }
         if (resume != null) {
             return resume(out);
         }
@@ -77,9 +82,15 @@ public final class TrainCommand implements Callable<Integer> {
         if (modelSpec.imageSize() != r.imageSize()) {
             modelSpec = modelSpec.withImageSize(r.imageSize());
         }
+        recipeOptions.requireFits(modelSpec, r, Math.max(1, workers));
         Path dir = runDir != null ? runDir : Path.of("runs", modelName() + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
-        Path given = data == null ? null : ImagenetteData.root(data, dir); // checked before the run directory is made
+        requireNoFile(dir);
+        Path given = null;
+        if (data != null) {
+            given = ImagenetteData.root(data, dir);
+            ImagenetteData.checkSplits(given);
+        }
         try (RunLock lock = RunLock.acquire(dir)) {
             if (Trainer.holdsRun(dir)) {
                 throw new IllegalArgumentException("--run-dir " + dir + " already holds a run; use --resume " + dir
@@ -141,6 +152,13 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Refuses a new run's directory that is a file, which {@link RunLock#acquire} could not make. */
+    static void requireNoFile(Path dir) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--run-dir " + dir + " is a file; give a new or empty folder");
+        }
     }
 
     private static RunRecord record(Path root, boolean synthetic, ImagenetteData.Iterator train,

@@ -179,7 +179,7 @@ public record Checkpoint(Path file, Info info, ComputationGraph graph) {
         try (ZipFile zip = open(file)) {
             return info(zip, file);
         } catch (IOException e) {
-            throw new CorruptCheckpointException(file, e.toString(), e);
+            throw new CorruptCheckpointException(file, e.getMessage(), e);
         }
     }
 
@@ -204,7 +204,7 @@ public record Checkpoint(Path file, Info info, ComputationGraph graph) {
                     && zip.getEntry(DL4J_COEFFICIENTS) != null ? loadModelSerializerZip(file, zip)
                     : loadCheckpoint(file, zip);
         } catch (IOException e) {
-            throw new CorruptCheckpointException(file, e.toString(), e);
+            throw new CorruptCheckpointException(file, e.getMessage(), e);
         }
         String bad = nonFinite(checkpoint.graph());
         if (bad != null) {

@@ -2,6 +2,7 @@ package io.github.visionzoo.zoo.train;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -27,7 +28,26 @@ public final class Ensemble {
 
     /** The networks of {@link Checkpoint}s (runs' {@code best.zip}, say). */
     public static Ensemble load(List<Path> checkpoints) {
-        return new Ensemble(checkpoints.stream().map(c -> Checkpoint.load(c).graph()).toList());
+        return ofCheckpoints(checkpoints.stream().map(Checkpoint::load).toList());
+    }
+
+    /**
+     * The networks of loaded checkpoints, which must classify the same classes.
+     *
+     * @throws IllegalArgumentException naming each file with its class count (or its classes, where only their
+     *                                  names differ)
+     */
+    public static Ensemble ofCheckpoints(List<Checkpoint> members) {
+        boolean counts = members.stream().map(c -> c.info().numClasses()).distinct().count() > 1;
+        boolean names = members.stream().map(c -> c.info().classNames()).filter(n -> !n.isEmpty()).distinct()
+                .count() > 1;
+        if (counts || names) {
+            throw new IllegalArgumentException("ensemble members must classify the same classes: " + members.stream()
+                    .map(c -> c.file() + " has " + (counts ? c.info().numClasses() + " classes"
+                            : "classes " + c.info().classNames()))
+                    .collect(Collectors.joining(", ")));
+        }
+        return new Ensemble(members.stream().map(Checkpoint::graph).toList());
     }
 
     /** The mean class probabilities of the members for a batch, in inference mode. */

@@ -361,15 +361,27 @@ public final class Trainer {
      * @throws IllegalArgumentException when {@code runDir} has no readable checkpoint
      */
     public static Checkpoint.Info newestCheckpointInfo(Path runDir) {
-        for (Path file : Checkpoints.list(runDir)) {
+        List<Path> files = Checkpoints.list(runDir);
+        String newestProblem = null;
+        for (Path file : files) {
             try {
                 return Checkpoint.readInfo(file);
             } catch (RuntimeException e) {
-                LOG.warn("skipping unreadable checkpoint {}: {}", file, e.getMessage());
+                // not logged: resume() reports a damaged checkpoint once, when it sets the file aside
+                newestProblem = newestProblem != null ? newestProblem : e.getMessage();
             }
         }
-        throw new IllegalArgumentException("no readable checkpoint (ckpt-*.zip) in " + runDir
-                + "; give the run directory of a run started with train");
+        if (newestProblem != null) {
+            throw new IllegalArgumentException("every checkpoint (ckpt-*.zip) in " + runDir + " is damaged, so the run"
+                    + " cannot be resumed; the newest: " + newestProblem);
+        }
+        if (Files.exists(runDir.resolve(RECIPE))) {
+            throw new IllegalArgumentException(runDir + " has no checkpoint: its run stopped before writing the first"
+                    + " one, so there is nothing to resume; start it again with train --run-dir " + runDir
+                    + " and the same options");
+        }
+        throw new IllegalArgumentException(runDir + " holds no run (no ckpt-*.zip); give the run directory of a run"
+                + " started with train");
     }
 
     private int activeWorkers() {

@@ -92,7 +92,7 @@ public record TrainingRecipe(String name, String description, String optimizer, 
         parallel = parallel == null ? new Parallel(Parallel.GRADIENT_SHARING, null) : parallel;
         spark = spark == null ? new Spark(Spark.PARAMETER_AVERAGING, null, null, null) : spark;
 
-        if (!OPTIMIZERS.contains(optimizer)) {
+        if (optimizer == null || !OPTIMIZERS.contains(optimizer)) {
             throw new IllegalArgumentException("TrainingRecipe.optimizer must be one of " + OPTIMIZERS + ", was "
                     + (optimizer == null ? "missing" : "'" + optimizer + "'"));
         }

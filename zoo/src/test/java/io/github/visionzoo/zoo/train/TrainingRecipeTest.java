@@ -118,6 +118,10 @@ class TrainingRecipeTest {
                 .hasMessageContaining("'biases'");
         assertThatThrownBy(() -> read("\"seed\": 42", "\"seed\": 42, \"parallel\": {}"))
                 .hasMessageContaining("parallel.mode").hasMessageContaining("missing");
+        assertThatThrownBy(() -> read("\"optimizer\": \"adamw\",", ""))
+                .hasMessageContaining("TrainingRecipe.optimizer").hasMessageContaining("missing");
+        assertThatThrownBy(() -> read("\"learningRate\": 0.002", "\"learningRate\": NaN"))
+                .hasMessageContaining("NaN is not valid JSON").hasMessageNotContaining("JsonReadFeature");
     }
 
     @Test
