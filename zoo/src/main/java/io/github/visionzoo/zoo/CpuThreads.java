@@ -42,8 +42,12 @@ public final class CpuThreads {
     private static final int M_ARENA_MAX = -8;
     /** glibc's {@code mallopt} parameter for the size from which a block is mapped on its own. */
     private static final int M_MMAP_THRESHOLD = -3;
-    /** The mmap threshold that {@link #mapLargeBlocks()} fixes: 4 MiB. */
-    public static final int MMAP_THRESHOLD = 4 << 20;
+    /**
+     * The mmap threshold that {@link #mapLargeBlocks()} fixes: 5 MiB, above the 4.5 MiB packing buffer that oneDNN's
+     * matrix product (its {@code gemm_driver}, under the ViT's linear layers) takes from malloc in each thread at
+     * every call, so that those are reused from the heap, and below the activation-sized blocks of the CNNs.
+     */
+    public static final int MMAP_THRESHOLD = 5 << 20;
     private static volatile Boolean largeBlocksMapped;
 
     /** All five settings; call first thing, on the thread that will run ND4J, before its natives load. */
@@ -64,11 +68,11 @@ public final class CpuThreads {
      * <p>Why: by default glibc raises its threshold to the size of each mapped block that is freed, up to 32 MiB, so
      * after the first steps every activation-sized block that DL4J's workspaces spill while they learn their sizes
      * comes from the arenas' heaps, where it stays resident and fragments them once freed: a ResNet-34 training
-     * process held several hundred MiB more than on tcmalloc. With the threshold fixed, blocks of 4 MiB and more
-     * are mapped on their own and handed back when freed. That would cost page faults in every step if a step took
-     * such blocks afresh, but in steady state none does: the oneDNN passes keep their temporaries
-     * ({@link io.github.visionzoo.zoo.layers.NativeTemporaries}) and the workspaces keep their blocks
-     * (src/docs/BENCHMARKS.md, "The malloc").
+     * process held several hundred MiB more than on tcmalloc. With the threshold fixed, blocks of 5 MiB and more
+     * are mapped on their own and handed back when freed. That costs page faults in every step where a step takes
+     * such blocks afresh; the CNNs' steps take none in steady state (the oneDNN passes keep their temporaries,
+     * {@link io.github.visionzoo.zoo.layers.NativeTemporaries}, and the workspaces keep their blocks), the ViT's a
+     * few inside libnd4j (src/docs/BENCHMARKS.md, "The malloc").
      *
      * @return whether the threshold was set here (now or by an earlier call)
      */
