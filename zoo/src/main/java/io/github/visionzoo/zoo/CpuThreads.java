@@ -266,6 +266,51 @@ public final class CpuThreads {
         }
     }
 
+    /** glibc's {@code struct mallinfo2} (glibc 2.33 and later): ten {@code size_t} counters. */
+    public static class MallInfo2 extends com.sun.jna.Structure implements com.sun.jna.Structure.ByValue {
+        public long arena;
+        public long ordblks;
+        public long smblks;
+        public long hblks;
+        public long hblkhd;
+        public long usmblks;
+        public long fsmblks;
+        public long uordblks;
+        public long fordblks;
+        public long keepcost;
+
+        @Override
+        protected java.util.List<String> getFieldOrder() {
+            return java.util.List.of("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                    "uordblks", "fordblks", "keepcost");
+        }
+    }
+
+    private interface MallocInfo extends Library {
+        MallInfo2 mallinfo2();
+    }
+
+    /**
+     * glibc malloc's own counts, all arenas together: {@code mallocHeapBytes}, the arenas' heaps (in use and free),
+     * {@code mallocFreeBytes} the free part of them (freed memory malloc keeps, resident or not),
+     * {@code mallocMmapBytes} the blocks mapped one by one; {@code null} where glibc 2.33+ is not there.
+     */
+    public static java.util.Map<String, Long> mallocCounts() {
+        if (!Platform.isLinux() || !Platform.is64Bit()) {
+            return null;
+        }
+        try {
+            MallInfo2 m = Native.loadLibrary("c", MallocInfo.class).mallinfo2();
+            java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+            out.put("mallocHeapBytes", m.arena);
+            out.put("mallocFreeBytes", m.fordblks);
+            out.put("mallocMmapBytes", m.hblkhd);
+            return out;
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
+            return null; // not glibc, or older than 2.33
+        }
+    }
+
     /** Whether this process runs on gperftools' tcmalloc (preloaded), which {@link #trimMalloc()} then asks. */
     static boolean tcmallocLoaded() {
         return Libc.TCMALLOC_RELEASE != null;

@@ -59,37 +59,12 @@ class CpuThreadsTest {
         assertThat(set).isEqualTo(com.sun.jna.Platform.isLinux() && System.getenv("MALLOC_ARENA_MAX") == null);
     }
 
-    /** glibc's {@code struct mallinfo2}: {@code hblkhd} counts the bytes of blocks mapped on their own. */
-    public static class MallInfo2 extends com.sun.jna.Structure implements com.sun.jna.Structure.ByValue {
-        public long arena;
-        public long ordblks;
-        public long smblks;
-        public long hblks;
-        public long hblkhd;
-        public long usmblks;
-        public long fsmblks;
-        public long uordblks;
-        public long fordblks;
-        public long keepcost;
-
-        @Override
-        protected java.util.List<String> getFieldOrder() {
-            return java.util.List.of("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
-                    "uordblks", "fordblks", "keepcost");
-        }
-    }
-
-    private interface MallocInfo extends com.sun.jna.Library {
-        MallInfo2 mallinfo2();
-    }
-
     /** The bytes that a block of {@code bytes} adds to glibc's mapped blocks while it is allocated. */
     private static long mappedBytesOf(long bytes) {
-        MallocInfo c = com.sun.jna.Native.loadLibrary("c", MallocInfo.class);
-        long before = c.mallinfo2().hblkhd;
+        long before = CpuThreads.mallocCounts().get("mallocMmapBytes");
         long block = com.sun.jna.Native.malloc(bytes);
         try {
-            return c.mallinfo2().hblkhd - before;
+            return CpuThreads.mallocCounts().get("mallocMmapBytes") - before;
         } finally {
             com.sun.jna.Native.free(block);
         }

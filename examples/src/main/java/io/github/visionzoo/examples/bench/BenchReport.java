@@ -66,13 +66,8 @@ public final class BenchReport {
 
     /** visionzoo / PyTorch for training and inference images/s and peak resident memory ({@code null} if unknown). */
     public static Map<String, Object> ratios(Map<String, Object> row) {
-        Map<String, Object> vz = map(row.get("visionzoo"));
-        Map<String, Object> pt = map(row.get("pytorch"));
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("train", ratio(vz, pt, "trainImagesPerSecond"));
-        r.put("inference", ratio(vz, pt, "inferenceImagesPerSecond"));
-        r.put("peakRss", ratio(vz, pt, "peakRssBytes"));
-        return r;
+        return ratios(map(row.get("visionzoo")), map(row.get("pytorch")), "train", "trainImagesPerSecond",
+                "inference", "inferenceImagesPerSecond", "peakRss", "peakRssBytes");
     }
 
     /**
@@ -80,12 +75,16 @@ public final class BenchReport {
      * and inference step times and peak resident memory, each above 1 where the system's malloc costs more.
      */
     public static Map<String, Object> mallocRatios(Map<String, Object> row) {
-        Map<String, Object> system = map(row.get("visionzoo"));
-        Map<String, Object> preloaded = map(row.get("visionzooPreloaded"));
+        return ratios(map(row.get("visionzoo")), map(row.get("visionzooPreloaded")), "trainStepTime",
+                "trainStepSeconds", "inferenceStepTime", "inferenceStepSeconds", "peakRss", "peakRssBytes");
+    }
+
+    /** {@code a / b} for each pair of a ratio's name and the measurement's key in {@code namesAndKeys}. */
+    private static Map<String, Object> ratios(Map<String, Object> a, Map<String, Object> b, String... namesAndKeys) {
         Map<String, Object> r = new LinkedHashMap<>();
-        r.put("trainStepTime", ratio(system, preloaded, "trainStepSeconds"));
-        r.put("inferenceStepTime", ratio(system, preloaded, "inferenceStepSeconds"));
-        r.put("peakRss", ratio(system, preloaded, "peakRssBytes"));
+        for (int i = 0; i < namesAndKeys.length; i += 2) {
+            r.put(namesAndKeys[i], ratio(a, b, namesAndKeys[i + 1]));
+        }
         return r;
     }
 
