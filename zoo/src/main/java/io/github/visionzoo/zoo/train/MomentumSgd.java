@@ -4,7 +4,6 @@ import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.GradientUpdater;
-import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
@@ -17,11 +16,9 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * recipe wants heavy-ball momentum, and PyTorch's form keeps the step proportional to the current rate. Weight decay
  * comes separately as DL4J's L2 regularization, added to {@code g} before this updater as PyTorch does.
  */
-public final class MomentumSgd implements IUpdater {
+public final class MomentumSgd extends ScheduledUpdater {
     private static final long serialVersionUID = 1L;
 
-    private double learningRate;
-    private ISchedule learningRateSchedule;
     private final double momentum;
     private final boolean nesterov;
 
@@ -35,11 +32,10 @@ public final class MomentumSgd implements IUpdater {
                        @JsonProperty("learningRateSchedule") ISchedule learningRateSchedule,
                        @JsonProperty("momentum") double momentum,
                        @JsonProperty("nesterov") boolean nesterov) {
+        super(learningRate, learningRateSchedule);
         if (!(momentum > 0 && momentum < 1)) {
             throw new IllegalArgumentException("MomentumSgd momentum must be in (0, 1), was " + momentum);
         }
-        this.learningRate = learningRate;
-        this.learningRateSchedule = learningRateSchedule;
         this.momentum = momentum;
         this.nesterov = nesterov;
     }
@@ -74,42 +70,25 @@ public final class MomentumSgd implements IUpdater {
 
     @Override
     public MomentumSgd clone() {
-        return new MomentumSgd(learningRate, learningRateSchedule == null ? null : learningRateSchedule.clone(),
+        return new MomentumSgd(learningRate(), scheduleCopy(),
                 momentum, nesterov);
-    }
-
-    @Override
-    public double getLearningRate(int iteration, int epoch) {
-        return learningRateSchedule != null ? learningRateSchedule.valueAt(iteration, epoch) : learningRate;
-    }
-
-    @Override
-    public boolean hasLearningRate() {
-        return true;
-    }
-
-    @Override
-    public void setLrAndSchedule(double lr, ISchedule lrSchedule) {
-        this.learningRate = lr;
-        this.learningRateSchedule = lrSchedule;
     }
 
     // DL4J groups layers into one updater block only when their updaters are equal.
     @Override
     public boolean equals(Object o) {
-        return o instanceof MomentumSgd m && Double.compare(m.learningRate, learningRate) == 0
-                && Objects.equals(m.learningRateSchedule, learningRateSchedule) && m.momentum == momentum
+        return o instanceof MomentumSgd m && sameRate(m) && m.momentum == momentum
                 && m.nesterov == nesterov;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(learningRate, learningRateSchedule, momentum, nesterov);
+        return 31 * rateHash() + Objects.hash(momentum, nesterov);
     }
 
     @Override
     public String toString() {
-        return "MomentumSgd(lr " + (learningRateSchedule != null ? learningRateSchedule : learningRate)
+        return "MomentumSgd(lr " + rateText()
                 + ", momentum " + momentum + (nesterov ? ", nesterov" : "") + ")";
     }
 }

@@ -4,7 +4,6 @@ import java.util.Map;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.GradientUpdater;
-import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
@@ -21,11 +20,9 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * step). This runs DL4J's fused Adam kernel with its epsilon scaled by {@code sqrt(1 - beta2^t)}, which gives
  * PyTorch's formula exactly. The state is DL4J Adam's: {@code M} then {@code V} in one view array.
  */
-public final class TorchAdam implements IUpdater {
+public final class TorchAdam extends ScheduledUpdater {
     private static final long serialVersionUID = 1L;
 
-    private double learningRate;
-    private ISchedule learningRateSchedule;
     private final double beta1;
     private final double beta2;
     private final double epsilon;
@@ -44,12 +41,11 @@ public final class TorchAdam implements IUpdater {
                      @JsonProperty("beta1") double beta1,
                      @JsonProperty("beta2") double beta2,
                      @JsonProperty("epsilon") double epsilon) {
+        super(learningRate, learningRateSchedule);
         if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(epsilon > 0)) {
             throw new IllegalArgumentException("TorchAdam needs betas in [0, 1) and epsilon > 0, was " + beta1 + ", "
                     + beta2 + " and " + epsilon);
         }
-        this.learningRate = learningRate;
-        this.learningRateSchedule = learningRateSchedule;
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.epsilon = epsilon;
@@ -88,42 +84,25 @@ public final class TorchAdam implements IUpdater {
 
     @Override
     public TorchAdam clone() {
-        return new TorchAdam(learningRate, learningRateSchedule == null ? null : learningRateSchedule.clone(), beta1,
+        return new TorchAdam(learningRate(), scheduleCopy(), beta1,
                 beta2, epsilon);
-    }
-
-    @Override
-    public double getLearningRate(int iteration, int epoch) {
-        return learningRateSchedule != null ? learningRateSchedule.valueAt(iteration, epoch) : learningRate;
-    }
-
-    @Override
-    public boolean hasLearningRate() {
-        return true;
-    }
-
-    @Override
-    public void setLrAndSchedule(double lr, ISchedule lrSchedule) {
-        this.learningRate = lr;
-        this.learningRateSchedule = lrSchedule;
     }
 
     // DL4J groups layers into one updater block only when their updaters are equal.
     @Override
     public boolean equals(Object o) {
-        return o instanceof TorchAdam a && Double.compare(a.learningRate, learningRate) == 0
-                && Objects.equals(a.learningRateSchedule, learningRateSchedule) && a.beta1 == beta1
+        return o instanceof TorchAdam a && sameRate(a) && a.beta1 == beta1
                 && a.beta2 == beta2 && a.epsilon == epsilon;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(learningRate, learningRateSchedule, beta1, beta2, epsilon);
+        return 31 * rateHash() + Objects.hash(beta1, beta2, epsilon);
     }
 
     @Override
     public String toString() {
-        return "TorchAdam(lr " + (learningRateSchedule != null ? learningRateSchedule : learningRate) + ", betas "
+        return "TorchAdam(lr " + rateText() + ", betas "
                 + beta1 + ", " + beta2 + ", epsilon " + epsilon + ")";
     }
 }
