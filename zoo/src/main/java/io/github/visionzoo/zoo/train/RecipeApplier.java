@@ -59,6 +59,13 @@ final class RecipeApplier {
     static ComputationGraphConfiguration apply(TrainingRecipe recipe, ComputationGraphConfiguration conf,
                                                int stepsPerEpoch) {
         ComputationGraphConfiguration applied = conf.clone();
+        // DL4J's clone() leaves out the topological order that Blocks.build pins (and that init() caches), which
+        // is also the order of the flattened parameters: without it the copy sorts a ResNet's shortcut branches
+        // otherwise, and parameters copied as one flat array land in other layers
+        if (conf.getTopologicalOrder() != null && conf.getTopologicalOrderStr() != null) {
+            applied.setTopologicalOrder(conf.getTopologicalOrder().clone());
+            applied.setTopologicalOrderStr(new ArrayList<>(conf.getTopologicalOrderStr()));
+        }
         IUpdater updater = updater(recipe, stepsPerEpoch);
         for (Map.Entry<String, GraphVertex> entry : applied.getVertices().entrySet()) {
             GraphVertex vertex = entry.getValue();

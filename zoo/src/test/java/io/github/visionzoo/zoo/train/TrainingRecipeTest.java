@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -216,6 +218,24 @@ class TrainingRecipeTest {
             }
             assertThat(layers).isGreaterThan(5);
         }
+    }
+
+    /**
+     * A ResNet's downsampling shortcut is a branch, where DL4J's own topological sort (which a configuration falls back
+     * on when it holds no order) visits the vertices in another order than the one {@code Blocks.build} pins, and so
+     * flattens the parameters in another order: a recipe applied to an initialized graph must keep that order, or
+     * the flat parameters that it copies land in other layers (batch-norm scales taking convolution weights).
+     */
+    @Test
+    void applyingARecipeToAGraphKeepsEveryParameterInItsLayer() {
+        ComputationGraph graph = Zoo.create(new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 4, false, 32), 3,
+                7);
+        ComputationGraph applied = TrainingRecipe.fromJson(CPU_SMALL, "test").applyTo(graph, 10);
+        assertThat(applied.getConfiguration().getTopologicalOrderStr())
+                .isEqualTo(graph.getConfiguration().getTopologicalOrderStr());
+        assertThat(applied.paramTable().keySet()).isEqualTo(graph.paramTable().keySet());
+        graph.paramTable().forEach((name, value) -> assertThat(applied.getParam(name)).as(name).isEqualTo(value));
+        assertThat(applied.getParam("layer2.0.bn1_gamma").minNumber().doubleValue()).isEqualTo(1.0);
     }
 
     @Test
