@@ -11,8 +11,8 @@ For each model (a ResNet-18 and a small ViT) and seed, trains the same recipe tw
               training goldens check against visionzoo step by step
   visionzoo   the command line, `java -jar JAR train --data DIR --recipe FILE --model SPEC`, with the same recipe
               file; its per-epoch validation top-1 is read from the run directory's metrics.jsonl
-and prints, per model and epoch, each side's validation top-1 per seed, their mean and standard deviation, and the
-gap (visionzoo's mean minus PyTorch's). Both sides run in one process on --threads threads (OMP_NUM_THREADS for
+and prints, per model and epoch, each side's validation top-1 per seed, their mean and standard deviation, the gap
+(visionzoo's mean minus PyTorch's), and each side's mean training loss. Both sides run in one process on --threads threads (OMP_NUM_THREADS for
 ND4J, torch.set_num_threads for PyTorch; visionzoo's image loader uses the machine's cores, PyTorch loads in the
 training thread) with the same batch size, epochs, image size and seeds; a seed seeds the model's initialization,
 the shuffling and the augmentation of its side (the two sides draw different random numbers from it).
@@ -58,7 +58,7 @@ import fashion_mnist_folder  # noqa: E402
 from golden_train_step import optimizer, scheduler  # noqa: E402
 
 # SequentialLR passes an epoch to its schedulers' step() and so warns on every step (torch 1.13)
-warnings.filterwarnings("ignore", message="The epoch parameter in `scheduler.step()`")
+warnings.filterwarnings("ignore", message="The epoch parameter")
 
 IMAGE_SIZE = 32
 # ImageNet's statistics, which visionzoo's presets normalize with
@@ -209,23 +209,25 @@ def mean_sd(values):
 
 
 def table(model_name, results, seeds, epochs):
-    """Markdown: per epoch, each side's seeds, mean and standard deviation, and the gap of the means."""
+    """Markdown: per epoch, each side's top-1 per seed, mean and standard deviation, the gap of the means, and each
+    side's mean training loss (over the epoch's batches and the seeds: far less noisy than one evaluation)."""
     lines = [f"{model_name}: validation top-1 (%), seeds {', '.join(map(str, seeds))}", "",
-             "| epoch | PyTorch, per seed | PyTorch mean (sd) | visionzoo, per seed | visionzoo mean (sd) | gap |",
-             "|---:|---|---:|---|---:|---:|"]
+             "| epoch | PyTorch, per seed | PyTorch mean (sd) | visionzoo, per seed | visionzoo mean (sd) | gap"
+             " | train loss PyTorch, visionzoo |",
+             "|---:|---|---:|---|---:|---:|---:|"]
     for e in range(epochs):
-        cells, means = [], {}
+        cells, means, losses = [], {}, []
         for framework in ("pytorch", "visionzoo"):
-            values = [results[(framework, model_name, s)]["top1"][e] for s in seeds
-                      if (framework, model_name, s) in results]
-            if values:
-                m, sd = mean_sd(values)
+            runs = [results[(framework, model_name, s)] for s in seeds if (framework, model_name, s) in results]
+            if runs:
+                m, sd = mean_sd([r["top1"][e] for r in runs])
                 means[framework] = m
-                cells += [" ".join(f"{v:.1f}" for v in values), f"{m:.2f} ({sd:.2f})"]
+                cells += [" ".join(f"{r['top1'][e]:.1f}" for r in runs), f"{m:.2f} ({sd:.2f})"]
+                losses.append(f"{statistics.mean(r['trainLoss'][e] for r in runs):.3f}")
             else:
                 cells += ["", ""]
         gap = f"{means['visionzoo'] - means['pytorch']:+.2f}" if len(means) == 2 else ""
-        lines.append(f"| {e + 1} | " + " | ".join(cells) + f" | {gap} |")
+        lines.append(f"| {e + 1} | " + " | ".join(cells) + f" | {gap} | {', '.join(losses)} |")
     return "\n".join(lines)
 
 
