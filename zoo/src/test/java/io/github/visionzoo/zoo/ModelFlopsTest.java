@@ -3,8 +3,8 @@ package io.github.visionzoo.zoo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.visionzoo.zoo.layers.Blocks;
-import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
+import io.github.visionzoo.zoo.models.Blocks;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.models.VisionTransformer;
 import io.github.visionzoo.zoo.models.VitSpec;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;

@@ -2,7 +2,6 @@ package io.github.visionzoo.zoo.models;
 
 import io.github.visionzoo.zoo.init.TorchInit;
 import io.github.visionzoo.zoo.layers.AdaptiveAvgPool2d;
-import io.github.visionzoo.zoo.layers.Blocks;
 import io.github.visionzoo.zoo.layers.LocalResponseNorm;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;

@@ -1,9 +1,7 @@
 package io.github.visionzoo.zoo.models;
 
 import io.github.visionzoo.zoo.init.TorchInit;
-import io.github.visionzoo.zoo.layers.Blocks;
-import io.github.visionzoo.zoo.layers.TransformerBlocks;
-import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.nd4j.linalg.api.buffer.DataType;

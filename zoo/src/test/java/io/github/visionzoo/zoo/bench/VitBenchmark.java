@@ -5,7 +5,7 @@ import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.layers.EncoderBlock;
-import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.layers.TransformerOps;
 import io.github.visionzoo.zoo.models.VisionTransformer;
 import io.github.visionzoo.zoo.models.VitSpec;

@@ -5,7 +5,7 @@ import static io.github.visionzoo.zoo.layers.VitTesting.maxAbsDiff;
 import static io.github.visionzoo.zoo.layers.VitTesting.npy;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.models.VisionTransformer;
 import io.github.visionzoo.zoo.models.VitSpec;
 import io.github.visionzoo.zoo.weights.ImportOptions;

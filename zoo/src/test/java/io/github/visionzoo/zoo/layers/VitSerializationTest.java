@@ -2,7 +2,7 @@ package io.github.visionzoo.zoo.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.models.VisionTransformer;
 import io.github.visionzoo.zoo.models.VitSpec;
 import io.github.visionzoo.zoo.testing.GraphChecks;

@@ -8,7 +8,7 @@ import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.Zoo;
-import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.layers.VitTesting;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
