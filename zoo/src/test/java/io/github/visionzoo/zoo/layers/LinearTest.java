@@ -56,18 +56,10 @@ class LinearTest {
         return graph;
     }
 
-    private static INDArray labels(int n, DataType dataType) {
-        INDArray y = Nd4j.zeros(dataType, n, 3);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, i % 3, 1.0);
-        }
-        return y;
-    }
-
     private static void gradients(ComputationGraph graph, INDArray x) {
         Nd4j.getRandom().setSeed(11); // the same dropout masks for both graphs
         graph.setInputs(x);
-        graph.setLabels(labels(BATCH, x.dataType()));
+        graph.setLabels(GraphChecks.cyclicLabels(x.dataType(), BATCH, 3));
         graph.computeGradientAndScore();
     }
 
@@ -98,7 +90,7 @@ class LinearTest {
         GraphChecks.useDoublePrecision();
         ComputationGraph graph = graph(true, DataType.DOUBLE, 0.0);
         GraphChecks.assertGradientsMatch(graph, Nd4j.rand(DataType.DOUBLE, BATCH, 3, 4, 4).subi(0.5),
-                labels(BATCH, DataType.DOUBLE));
+                GraphChecks.cyclicLabels(DataType.DOUBLE, BATCH, 3));
     }
 
     @Test

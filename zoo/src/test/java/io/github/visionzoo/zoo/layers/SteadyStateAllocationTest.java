@@ -6,6 +6,7 @@ import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.models.VitSpec;
+import io.github.visionzoo.zoo.testing.GraphChecks;
 import io.github.visionzoo.zoo.train.Recipes;
 import java.util.List;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -44,10 +45,7 @@ class SteadyStateAllocationTest {
                 WARMUP + STEPS));
         net.init();
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 32, 32);
-        INDArray y = Nd4j.zeros(DataType.FLOAT, 4, 10);
-        for (int i = 0; i < 4; i++) {
-            y.putScalar(i, i % 10, 1f);
-        }
+        INDArray y = GraphChecks.cyclicLabels(DataType.FLOAT, 4, 10);
         DataSet data = new DataSet(x, y);
         NativeTemporaries.release();
         for (int i = 0; i < WARMUP; i++) {

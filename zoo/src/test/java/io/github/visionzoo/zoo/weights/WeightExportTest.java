@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.testing.Golden;
+import io.github.visionzoo.zoo.testing.GoldenModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
