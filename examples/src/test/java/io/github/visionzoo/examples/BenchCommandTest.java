@@ -336,6 +336,15 @@ class BenchCommandTest {
     }
 
     @Test
+    void defaultPyTorchScriptIsTheRepositorysBenchmarkScript() {
+        String script = new CommandLine(new BenchCommand()).getCommandSpec().findOption("--pytorch-script")
+                .defaultValue();
+        // the default is relative to the repository root; Maven runs the tests in the module's folder
+        assertThat(Path.of("..").resolve(script)).isRegularFile();
+        assertThat(script).isEqualTo("src/tools/bench/bench_pytorch.py");
+    }
+
+    @Test
     void pythonThatCannotRunNamesTheOption(@TempDir Path dir) throws Exception {
         Path script = Files.writeString(dir.resolve("bench_pytorch.py"), "");
         Result r = Cli.run("bench", "--models", "resnet18", "--pytorch", "--pytorch-script", script.toString(),

@@ -35,7 +35,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * The ViT layers against PyTorch: golden values written by {@code src/tools/golden_vit.py} (float32 weights and
+ * The ViT layers against PyTorch: golden values written by {@code src/tools/golden/golden_vit.py} (float32 weights and
  * inputs, float64 reference outputs). Weights are loaded by state-dict key through the weight importer's mapping.
  */
 class VitGoldenTest {

@@ -11,7 +11,7 @@ import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** The small models of {@code src/tools/golden_weights.py}, as visionzoo specs, and helpers to run them. */
+/** The small models of {@code src/tools/golden/golden_weights.py}, as visionzoo specs, and helpers to run them. */
 public final class GoldenModels {
     public static final int CLASSES = 5;
 

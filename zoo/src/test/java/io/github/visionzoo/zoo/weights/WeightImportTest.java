@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Each family's golden weights, in each format, give PyTorch's outputs (src/tools/golden_weights.py). */
+/** Each family's golden weights, in each format, give PyTorch's outputs (src/tools/golden/golden_weights.py). */
 class WeightImportTest {
     private static final double TOLERANCE = 1e-4;
 

@@ -1,17 +1,14 @@
-package io.github.visionzoo.zoo.bench;
+package io.github.visionzoo.examples.bench;
 
 import io.github.visionzoo.zoo.CpuThreads;
-import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.layers.EncoderBlock;
-import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.layers.TransformerOps;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.models.VitSpec;
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.Field;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.autodiff.listeners.At;
@@ -31,37 +29,57 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
- * ViT speed on this machine (not a test): images per second of the forward pass ({@code output}, inference) and of
- * a training step ({@code fit}: forward, backward and the Adam update) at batch 16, 224 px, for each model named on
- * the command line (default {@code vit_s_16 vit_b_16}), in both encoder-block layouts ({@link Layout#FUSED}, the
- * default, and {@link Layout#SEPARATE}).
+ * ViT speed on this machine: images per second of the forward pass ({@code output}, inference) and of a training
+ * step ({@code fit}: forward, backward and the Adam update) at {@code --batch} (16), for each model named on the
+ * command line (registry names or spec files; default {@code vit_s_16 vit_b_16} at 224 px), in both encoder-block
+ * layouts ({@link Layout#FUSED}, the default, and {@link Layout#SEPARATE}).
  *
- * <p>The share of the step spent in attention is measured in the same run on the fused model: a SameDiff listener on
- * every encoder block times each op, and counts as attention the ops whose outputs lie in the
+ * <p>The share of the step spent in attention is measured in the same run on the separate layout, whose layers are
+ * SameDiff layers (the fused {@link EncoderBlock} is not, so its ops cannot be listened to): a SameDiff listener on
+ * every SameDiff layer times each op, and counts as attention the ops whose outputs lie in the
  * {@value TransformerOps#ATTENTION_SCOPE}{@code /} name scope (the projections, scores, softmax, context, and their
  * recomputation in the backward pass) and the backward ops that receive those outputs' gradients. The share is that
  * time over the wall time of the step.
  *
- * <p>OpenMP threads wait passively ({@link CpuThreads#preferPassiveWaiting()}), as in the command line. Results go to
- * {@code target/vit-bench.json} (relative to the working directory). Timed steps per measurement:
- * {@code -Dsteps=N} (default 3), after one warm-up step; each figure is the mean, with the fastest step beside it.
- * From the repository root, after {@code mvn -pl zoo test-compile}:
+ * <p>The process is configured as the command line's ({@link CpuThreads#configure()}). Each figure is the mean of
+ * {@code --steps} timed steps after one warm-up step, with the fastest step beside it; the results file is rewritten
+ * after each model and layout.
  *
  * <pre>
- * mvn -q -pl zoo dependency:build-classpath -Dmdep.outputFile=cp.txt
- * java -Xmx6g -Dorg.bytedeco.javacpp.maxbytes=16G -cp zoo/target/test-classes:zoo/target/classes:$(cat zoo/cp.txt) \
- *     io.github.visionzoo.zoo.bench.VitBenchmark vit_s_16 vit_b_16
+ * java -Xmx6g -Dorg.bytedeco.javacpp.maxbytes=16G -cp examples/target/visionzoo-examples.jar \
+ *      io.github.visionzoo.examples.bench.VitBench [--batch 16] [--steps 3] [--out vit-bench.json] vit_s_16 vit_b_16
  * </pre>
  */
-public final class VitBenchmark {
-    static final int BATCH = 16;
+@Command(name = "VitBench", mixinStandardHelpOptions = true,
+        description = "ViT forward and training images/s in both encoder-block layouts, and attention's share.")
+public final class VitBench implements Callable<Integer> {
+    @Parameters(paramLabel = "MODEL", defaultValue = "vit_s_16,vit_b_16", split = ",",
+            description = "ViT models, names or spec JSON files (default: ${DEFAULT-VALUE}).")
+    List<String> models;
 
-    private VitBenchmark() {
-    }
+    @Option(names = "--batch", defaultValue = "16", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    int batch;
 
-    /** Sums op times of the encoder blocks' SameDiff graphs: attention and the rest. */
+    @Option(names = "--steps", defaultValue = "3",
+            description = "Timed steps per measurement, after one warm-up step (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--out", defaultValue = "vit-bench.json", paramLabel = "FILE",
+            description = "Results file (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Sums op times of the SameDiff layers' graphs: attention and the rest. */
     static final class OpTimer extends BaseListener {
         private long start;
         double attentionNanos;
@@ -104,65 +122,75 @@ public final class VitBenchmark {
         }
     }
 
-    public static void main(String[] args) throws IOException, ReflectiveOperationException {
-        boolean passive = CpuThreads.preferPassiveWaiting(); // before ND4J's natives load
-        List<String> models = args.length > 0 ? List.of(args) : List.of("vit_s_16", "vit_b_16");
-        int steps = Integer.getInteger("steps", 3);
+    public static void main(String[] args) {
+        CpuThreads.configure(); // before ND4J's natives load, as the command line does
+        System.exit(new CommandLine(new VitBench()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (batch < 1 || steps < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--batch and --steps must be >= 1");
+        }
+        List<VitSpec> specs = new ArrayList<>();
+        for (String name : models) {
+            if (!(ModelBench.spec(name, null) instanceof VitSpec vit)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), name + " is not a ViT");
+            }
+            specs.add(vit);
+        }
         OneDnn.enable();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("date", Instant.now().toString());
-        out.put("cores", Runtime.getRuntime().availableProcessors());
+        out.put("machine", MachineInfo.describe());
         out.put("loadAverageAtStart", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         out.put("oneDnn", OneDnn.nativesHaveOneDnn());
-        out.put("ompWaitPolicy", passive ? "PASSIVE" : String.valueOf(System.getenv(CpuThreads.WAIT_POLICY)));
-        out.put("batch", BATCH);
-        out.put("imageSize", 224);
+        out.put("batch", batch);
         out.put("stepsPerMeasurement", steps);
         List<Map<String, Object>> results = new ArrayList<>();
         out.put("results", results);
-        Path file = Path.of("target", "vit-bench.json");
-        Files.createDirectories(file.getParent());
-        for (String name : models) {
-            VitSpec spec = (VitSpec) Zoo.spec(name);
+        for (int m = 0; m < specs.size(); m++) {
+            VitSpec spec = specs.get(m);
             Nd4j.getRandom().setSeed(1);
-            INDArray images = Nd4j.rand(DataType.FLOAT, BATCH, 3, spec.imageSize(), spec.imageSize());
-            INDArray labels = Nd4j.zeros(DataType.FLOAT, BATCH, 10);
-            for (int i = 0; i < BATCH; i++) {
-                labels.putScalar(i, i % 10, 1.0);
+            INDArray images = Nd4j.rand(DataType.FLOAT, batch, 3, spec.imageSize(), spec.imageSize());
+            INDArray labels = Nd4j.zeros(DataType.FLOAT, batch, ModelBench.CLASSES);
+            for (int i = 0; i < batch; i++) {
+                labels.putScalar(i, i % ModelBench.CLASSES, 1.0);
             }
             MultiDataSet data = new MultiDataSet(images, labels);
             Map<String, Object> model = new LinkedHashMap<>();
-            model.put("model", name);
+            model.put("model", models.get(m));
+            model.put("imageSize", spec.imageSize());
             results.add(model);
             for (Layout layout : Layout.values()) {
-                ComputationGraph graph = layout == Layout.FUSED ? Zoo.create(spec, 10, 1)
-                        : new ComputationGraph(spec.configuration(10, 1, layout));
+                ComputationGraph graph = layout == Layout.FUSED ? Zoo.create(spec, ModelBench.CLASSES, 1)
+                        : new ComputationGraph(spec.configuration(ModelBench.CLASSES, 1, layout));
                 graph.init();
                 graph.output(false, images); // warm-up, and the SameDiff graphs exist
                 graph.fit(data);
-                OpTimer timer = layout == Layout.FUSED ? attach(graph) : null;
+                OpTimer timer = layout == Layout.SEPARATE ? attach(graph) : null;
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("forward", measure(() -> graph.output(false, images), steps, timer));
                 r.put("train", measure(() -> graph.fit(data), steps, timer));
                 model.put(layout.name().toLowerCase(Locale.ROOT), r);
-                System.out.printf(Locale.ROOT, "%s %-8s %s%n", name, layout, r);
-                graph.clear();
+                System.out.printf(Locale.ROOT, "%s %-8s %s%n", models.get(m), layout, r);
+                graph.close();
                 System.gc();
                 out.put("loadAverageAtEnd", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-                Files.writeString(file, Json.write(out));
+                Timing.writeResults(this.out, out);
             }
         }
-        System.out.println(Json.write(out));
-        System.out.println("wrote " + file.toAbsolutePath());
+        System.out.println("wrote " + this.out.toAbsolutePath());
+        return 0;
     }
 
-    /** Puts an op timer on every encoder block's SameDiff graph. */
+    /** Puts an op timer on every SameDiff layer's graph. */
     static OpTimer attach(ComputationGraph graph) throws ReflectiveOperationException {
         Field f = org.deeplearning4j.nn.layers.samediff.SameDiffLayer.class.getDeclaredField("sameDiff");
         f.setAccessible(true);
         OpTimer timer = new OpTimer();
         for (Layer layer : graph.getLayers()) {
-            if (layer.conf().getLayer() instanceof EncoderBlock) {
+            if (layer instanceof org.deeplearning4j.nn.layers.samediff.SameDiffLayer) {
                 ((SameDiff) f.get(layer)).setListeners(timer);
             }
         }
@@ -170,7 +198,7 @@ public final class VitBenchmark {
     }
 
     /** Mean and fastest seconds per step, images per second, and the attention's share when timed. */
-    static Map<String, Object> measure(Runnable step, int steps, OpTimer timer) {
+    private Map<String, Object> measure(Runnable step, int steps, OpTimer timer) {
         if (timer != null) {
             timer.reset();
         }
@@ -187,12 +215,12 @@ public final class VitBenchmark {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("secondsPerStep", round(mean));
         r.put("fastestSecondsPerStep", round(fastest));
-        r.put("imagesPerSecond", round(BATCH / mean));
+        r.put("imagesPerSecond", round(batch / mean));
         if (timer != null) {
             double attention = timer.attentionNanos / 1e9 / steps;
-            double blocksOther = timer.otherNanos / 1e9 / steps;
+            double other = timer.otherNanos / 1e9 / steps;
             r.put("attentionSecondsPerStep", round(attention));
-            r.put("otherBlockOpsSecondsPerStep", round(blocksOther));
+            r.put("otherSameDiffOpsSecondsPerStep", round(other));
             r.put("attentionShareOfStep", round(attention / mean));
         }
         return r;
