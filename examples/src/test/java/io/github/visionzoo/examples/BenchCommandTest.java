@@ -20,6 +20,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -52,6 +53,7 @@ class BenchCommandTest {
     }
 
     @Test
+    @Tag("slow")
     void measuresEachModelInItsOwnJvmAndMergesPyTorch(@TempDir Path dir) throws Exception {
         Path tiny = dir.resolve("tiny.json");
         Path broken = dir.resolve("broken.json"); // the same model; the fake PyTorch fails on it

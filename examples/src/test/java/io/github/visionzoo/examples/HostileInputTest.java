@@ -25,6 +25,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -495,6 +496,7 @@ class HostileInputTest {
     }
 
     @Test
+    @Tag("slow")
     void aDamagedNewestCheckpointIsReportedOnceOnResume() throws IOException {
         Path run = dir.resolve("two-epochs");
         Result r = Cli.run("train", "--model", model.toString(), "--data", data.toString(), "--recipe",

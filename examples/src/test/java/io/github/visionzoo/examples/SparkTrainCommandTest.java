@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * gradient sharing, the images decoded by the Spark data source, and the run read back by the single-machine
  * commands.
  */
+@Tag("spark")
 class SparkTrainCommandTest {
     @TempDir
     static Path dir;

@@ -23,6 +23,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * on the data the run recorded, then extended by an epoch; the best checkpoint evaluated, exported to safetensors
  * and imported back; the import fine-tuned on three classes; a photo predicted with the fine-tuned checkpoint.
  */
+@Tag("slow")
 class UserFlowTest {
     private static final Pattern PREDICTION = Pattern.compile("\\s*(\\d+\\.\\d\\d) %\\s+(.+)");
 

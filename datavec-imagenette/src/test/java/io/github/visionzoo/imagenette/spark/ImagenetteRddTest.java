@@ -20,11 +20,13 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.dataset.DataSet;
 
 /** The Spark data source in {@code local[2]}: the iterator's batches, decoded on the executors. */
+@Tag("spark")
 class ImagenetteRddTest {
     private static JavaSparkContext sc;
 

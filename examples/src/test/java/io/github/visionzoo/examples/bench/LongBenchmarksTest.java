@@ -7,11 +7,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.visionzoo.examples.testing.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** Smoke runs of the pipeline and memory benchmarks on a tiny model and data set: their JSON, not their timing. */
+@Tag("slow")
 class LongBenchmarksTest {
     private static Path tinyModel(Path dir) {
         return Cli.tinyResNet(dir.resolve("tiny.json"), 8);

@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -16,6 +17,7 @@ import picocli.CommandLine;
 class VitBenchTest {
 
     @Test
+    @Tag("slow")
     void measuresBothLayoutsAndTheAttentionShare(@TempDir Path dir) throws Exception {
         Path vit = Files.writeString(dir.resolve("tiny-vit.json"), "{\"family\":\"vit\",\"patchSize\":8,"
                 + "\"hiddenDim\":8,\"numLayers\":1,\"numHeads\":2,\"mlpDim\":16,\"dropout\":0.0,"

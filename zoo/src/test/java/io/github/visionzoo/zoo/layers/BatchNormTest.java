@@ -21,6 +21,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
@@ -249,6 +250,7 @@ class BatchNormTest {
     }
 
     @Test
+    @Tag("gradient-check")
     void gradientsMatchNumericOnes() {
         GraphChecks.useDoublePrecision();
         ComputationGraph graph = GraphChecks.gradientCheckGraph(cnn(DataType.DOUBLE, true));
@@ -257,6 +259,7 @@ class BatchNormTest {
     }
 
     @Test
+    @Tag("gradient-check")
     void gradientsMatchOnFeedForwardInput() {
         GraphChecks.useDoublePrecision();
         GraphBuilder g = graphWithInput(DataType.DOUBLE, InputType.feedForward(5));

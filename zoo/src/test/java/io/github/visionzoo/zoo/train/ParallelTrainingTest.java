@@ -8,10 +8,12 @@ import io.github.visionzoo.zoo.testing.SyntheticImages;
 import io.github.visionzoo.zoo.testing.TrainTestSupport;
 import java.nio.file.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** ParallelWrapper behind the Trainer, with two worker threads on the CPU. */
+@Tag("slow")
 class ParallelTrainingTest {
     @TempDir
     Path tmp;

@@ -17,6 +17,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.dataset.DataSet;
@@ -25,6 +26,7 @@ import org.nd4j.linalg.dataset.DataSet;
  * {@link SparkTrainer} in Spark's {@code local[2]} mode: two tasks train in this JVM with each training master, and the
  * run directory is the single-machine trainer's.
  */
+@Tag("spark")
 class SparkTrainerTest {
     private static JavaSparkContext sc;
 

@@ -19,6 +19,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -36,6 +37,7 @@ class TrainerTest {
     }
 
     @Test
+    @Tag("slow")
     void aResumedRunRepeatsTheUninterruptedOne() throws IOException {
         TrainingRecipe recipe = recipe(2, 3e-3);
         Trainer a = new Trainer(tmp.resolve("a")).withMetricsWindow(1).withCheckpointEvery(4)
@@ -89,6 +91,7 @@ class TrainerTest {
     }
 
     @Test
+    @Tag("slow")
     void aFinishedRunExtendedToMoreEpochsRepeatsALongerRun() {
         TrainingRecipe constant = new TrainingRecipe("test", null, "adamw", 3e-3, null, null, 0.01, 16, 4,
                 new TrainingRecipe.Constant(), 0.1, 16, "eval", 5, null);
@@ -117,6 +120,7 @@ class TrainerTest {
     }
 
     @Test
+    @Tag("slow")
     void anExtendedCosineScheduleFollowsTheLongerCurveFromTheIterationReached() {
         Trainer longer = new Trainer(tmp.resolve("a")).withMetricsWindow(1).withConsole(Trainer.Console.QUIET);
         longer.fit(tinyNet(4, 16, 3), recipe(3, 3e-3), train4(), val4());
@@ -212,6 +216,7 @@ class TrainerTest {
     }
 
     @Test
+    @Tag("slow")
     void learnsSyntheticPatternsAndWritesTheRunFiles() throws IOException {
         SyntheticImages train = SyntheticImages.create(320, 10, 32, 0.6, 32, 21, 22);
         SyntheticImages val = SyntheticImages.create(100, 10, 32, 0.6, 32, 23, 24);
