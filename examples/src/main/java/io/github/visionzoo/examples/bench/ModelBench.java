@@ -9,9 +9,6 @@ import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.layers.Conv2d;
-import io.github.visionzoo.zoo.models.AlexNetSpec;
-import io.github.visionzoo.zoo.models.VggSpec;
-import io.github.visionzoo.zoo.models.VitSpec;
 import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
 import java.util.LinkedHashMap;
@@ -121,9 +118,7 @@ public final class ModelBench implements Callable<Integer> {
 
     /** The reference study's AdamW recipe of the spec's family (all four: learning rate 1e-4, weight decay 0.01). */
     public static TrainingRecipe recipeFor(ModelSpec spec) {
-        String family = spec instanceof AlexNetSpec ? "alexnet" : spec instanceof VggSpec ? "vgg"
-                : spec instanceof VitSpec ? "vit" : "resnet";
-        return Recipes.get("study-" + family);
+        return Recipes.get("study-" + spec.family().tag());
     }
 
     /**

@@ -79,10 +79,11 @@ public class Conv2d extends ConvolutionLayer {
 
     /**
      * Whether the backward pass computes the gradient with respect to the layer's input (default {@code true}).
-     * {@link Blocks#build} turns it off for the convolutions that read a network input, the images, whose gradient
-     * no one uses and which PyTorch never computes either (it cost 155 ms of ResNet-34's 2.7 s training step). With
-     * it off, the layer hands DL4J no input gradient ({@code null}); a layer in front of it would then fail its
-     * backward pass with DL4J's "all epsilons not set". Turn it back on ({@link Blocks#withInputGradients}) before
+     * {@link io.github.visionzoo.zoo.models.Blocks#build} turns it off for the convolutions that read a network input,
+     * the images, whose gradient no one uses and which PyTorch never computes either (it cost 155 ms of ResNet-34's
+     * 2.7 s training step). With it off, the layer hands DL4J no input gradient ({@code null}); a layer in front of it
+     * would then fail its backward pass with DL4J's "all epsilons not set". Turn it back on
+     * ({@link io.github.visionzoo.zoo.models.Blocks#withInputGradients}) before
      * putting a layer in front, or for saliency maps and adversarial examples, where the input gradient is the point.
      */
     public boolean isInputGradient() {

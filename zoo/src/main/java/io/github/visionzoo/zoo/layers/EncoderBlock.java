@@ -28,7 +28,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * </pre>
  *
  * The same computation as the separate SameDiff layers {@link LayerNorm}, {@link MultiHeadSelfAttention} and
- * {@link MlpBlock} with two residual additions ({@link TransformerBlocks.Layout#SEPARATE}), written out by hand
+ * {@link MlpBlock} with two residual additions
+ * ({@link io.github.visionzoo.zoo.models.TransformerBlocks.Layout#SEPARATE}), written out by hand
  * ({@link EncoderBlockImpl}) with its backward pass, on ND4J's matrix products and element-wise ops. Why not SameDiff:
  * DL4J's SameDiff layers run the forward pass a second time inside backprop (their gradient session cannot reuse the
  * forward session's arrays), and SameDiff differentiates the layer norm and the biases through broadcast reductions

@@ -5,9 +5,8 @@ import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.layers.EncoderBlock;
-import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.layers.TransformerOps;
-import io.github.visionzoo.zoo.models.VisionTransformer;
 import io.github.visionzoo.zoo.models.VitSpec;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -137,7 +136,7 @@ public final class VitBenchmark {
             results.add(model);
             for (Layout layout : Layout.values()) {
                 ComputationGraph graph = layout == Layout.FUSED ? Zoo.create(spec, 10, 1)
-                        : new ComputationGraph(VisionTransformer.configuration(spec, 10, 1, layout));
+                        : new ComputationGraph(spec.configuration(10, 1, layout));
                 graph.init();
                 graph.output(false, images); // warm-up, and the SameDiff graphs exist
                 graph.fit(data);

@@ -2,6 +2,7 @@ package io.github.visionzoo.zoo.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import io.github.visionzoo.zoo.testing.Golden;
 import java.nio.file.Path;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.nio.file.Path;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;

@@ -3,6 +3,7 @@ package io.github.visionzoo.zoo.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.nio.file.Path;
 import org.deeplearning4j.nn.conf.CacheMode;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.init.TorchInit;
-import io.github.visionzoo.zoo.models.ResNet;
+import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.util.Map;
@@ -222,7 +222,7 @@ class DnnlConvolutionTest {
     /** The images' gradient is skipped only where nothing but convolutions reads them, and the setting is saved. */
     @Test
     void noInputGradientWhereOnlyConvolutionsReadTheInput() {
-        ComputationGraphConfiguration resnet = ResNet.configuration(ResNetSpec.resnet18(), 10, 1);
+        ComputationGraphConfiguration resnet = ResNetSpec.resnet18().configuration(10, 1);
         assertThat(conv(resnet, "conv1").isInputGradient()).isFalse();
         assertThat(conv(resnet, "layer1.0.conv1").isInputGradient()).isTrue();
         ComputationGraphConfiguration restored = ComputationGraphConfiguration.fromJson(resnet.toJson());

@@ -5,8 +5,7 @@ import static io.github.visionzoo.zoo.layers.VitTesting.maxAbsDiff;
 import static io.github.visionzoo.zoo.layers.VitTesting.npy;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
-import io.github.visionzoo.zoo.models.VisionTransformer;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.models.VitSpec;
 import io.github.visionzoo.zoo.weights.ImportOptions;
 import io.github.visionzoo.zoo.weights.StateDict;
@@ -14,7 +13,7 @@ import io.github.visionzoo.zoo.weights.StoredTensor;
 import io.github.visionzoo.zoo.weights.TorchvisionMapping;
 import io.github.visionzoo.zoo.weights.WeightExporter;
 import io.github.visionzoo.zoo.weights.WeightImporter;
-import io.github.visionzoo.zoo.weights.WeightMappings;
+import io.github.visionzoo.zoo.weights.WeightMapping;
 import java.io.File;
 import java.util.Map;
 import java.util.TreeMap;
@@ -87,11 +86,11 @@ class VitGoldenTest {
 
     /** Loads the golden state dict strictly: every tensor used, every parameter filled. */
     static ComputationGraph tinyVit(DataType type, Layout layout) {
-        ComputationGraphConfiguration conf = VisionTransformer.configuration(TINY, 3, 1, layout);
+        ComputationGraphConfiguration conf = TINY.configuration(3, 1, layout);
         conf.setDataType(type);
         ComputationGraph graph = new ComputationGraph(conf);
         graph.init();
-        WeightImporter.load(graph, WeightMappings.of(TINY), StateDict.of(goldenStateDict()), ImportOptions.strict());
+        WeightImporter.load(graph, WeightMapping.of(TINY), StateDict.of(goldenStateDict()), ImportOptions.strict());
         return graph;
     }
 
@@ -112,13 +111,13 @@ class VitGoldenTest {
         ComputationGraph graph = tinyVit(type, layout);
         INDArray input = npy("tiny/input.npy").castTo(type);
         Map<String, INDArray> acts = graph.feedForward(input, false);
-        String block0 = layout == Layout.FUSED ? VisionTransformer.blockName(0)
-                : VisionTransformer.blockName(0) + ".residual_2";
-        double embedding = maxAbsDiff(acts.get(VisionTransformer.EMBEDDING), npy("tiny/embedding.npy"));
+        String block0 = layout == Layout.FUSED ? VitSpec.blockName(0)
+                : VitSpec.blockName(0) + ".residual_2";
+        double embedding = maxAbsDiff(acts.get(VitSpec.EMBEDDING), npy("tiny/embedding.npy"));
         double block = maxAbsDiff(acts.get(block0), npy("tiny/block0.npy"));
-        INDArray head = graph.getLayer(VisionTransformer.HEAD).getParam("W");
-        INDArray bias = graph.getLayer(VisionTransformer.HEAD).getParam("b");
-        INDArray logits = acts.get(VisionTransformer.FINAL_NORM).mmul(head).addRowVector(bias);
+        INDArray head = graph.getLayer(VitSpec.HEAD).getParam("W");
+        INDArray bias = graph.getLayer(VitSpec.HEAD).getParam("b");
+        INDArray logits = acts.get(VitSpec.FINAL_NORM).mmul(head).addRowVector(bias);
         double logit = maxAbsDiff(logits, npy("tiny/logits.npy"));
         INDArray probs = graph.outputSingle(input);
         double prob = maxAbsDiff(probs, npy("tiny/softmax.npy"));
@@ -146,7 +145,7 @@ class VitGoldenTest {
         Map<String, INDArray> fused = gradientsByTorchKey(tinyVit(DataType.DOUBLE, Layout.FUSED), input, labels);
         Map<String, INDArray> separate = gradientsByTorchKey(tinyVit(DataType.DOUBLE, Layout.SEPARATE), input, labels);
         assertThat(fused.keySet()).isEqualTo(separate.keySet());
-        assertThat(fused).containsKey(VisionTransformer.blockName(1) + ".self_attention.in_proj_weight");
+        assertThat(fused).containsKey(VitSpec.blockName(1) + ".self_attention.in_proj_weight");
         fused.forEach((key, gradient) -> {
             assertThat(gradient.shape()).as(key).containsExactly(separate.get(key).shape());
             assertThat(gradient.amaxNumber().doubleValue()).as(key + " is not all zero").isGreaterThan(1e-8);
@@ -171,7 +170,7 @@ class VitGoldenTest {
         Map<String, INDArray> exact = gradientsByTorchKey(tinyVit(DataType.DOUBLE, Layout.FUSED),
                 input.castTo(DataType.DOUBLE), labels);
         assertThat(single.keySet()).isEqualTo(exact.keySet());
-        assertThat(single).containsKey(VisionTransformer.blockName(1) + ".ln_2.weight");
+        assertThat(single).containsKey(VitSpec.blockName(1) + ".ln_2.weight");
         exact.forEach((key, gradient) -> {
             double scale = gradient.amaxNumber().doubleValue();
             assertThat(scale).as(key + " is not all zero").isGreaterThan(1e-8);
@@ -201,7 +200,7 @@ class VitGoldenTest {
     @EnumSource(Layout.class)
     void stateDictKeysAndShapesAreTorchvisions(Layout layout) {
         ComputationGraph graph = tinyVit(DataType.FLOAT, layout);
-        Map<String, StoredTensor> exported = WeightExporter.stateDict(graph, WeightMappings.of(TINY));
+        Map<String, StoredTensor> exported = WeightExporter.stateDict(graph, WeightMapping.of(TINY));
         assertThat(exported.keySet()).isEqualTo(goldenStateDict().keySet());
         for (Map.Entry<String, StoredTensor> e : exported.entrySet()) {
             INDArray expected = npy("tiny/state/" + e.getKey() + ".npy");
@@ -231,9 +230,9 @@ class VitGoldenTest {
     void timmNamedWeightsLoadLikeTorchvisions() {
         Map<String, StoredTensor> timm = asTimm(goldenStateDict());
         assertThat(timm).containsKeys("cls_token", "pos_embed", "blocks.1.attn.qkv.weight", "norm.bias", "head.weight");
-        ComputationGraph graph = new ComputationGraph(VisionTransformer.configuration(TINY, 3, 1, Layout.FUSED));
+        ComputationGraph graph = new ComputationGraph(TINY.configuration(3, 1, Layout.FUSED));
         graph.init();
-        WeightImporter.load(graph, WeightMappings.of(TINY), StateDict.of(timm), ImportOptions.strict());
+        WeightImporter.load(graph, WeightMapping.of(TINY), StateDict.of(timm), ImportOptions.strict());
         INDArray input = npy("tiny/input.npy").castTo(DataType.FLOAT);
         assertThat(maxAbsDiff(graph.outputSingle(input), npy("tiny/softmax.npy"))).isLessThanOrEqualTo(1e-5);
     }
@@ -241,13 +240,13 @@ class VitGoldenTest {
     @Test
     void weightsForAnotherImageSizeGetAResizedPositionEmbedding() {
         VitSpec larger = TINY.withImageSize(TINY.imageSize() * 2); // a patch grid twice as wide
-        ComputationGraph graph = new ComputationGraph(VisionTransformer.configuration(larger, 3, 1, Layout.FUSED));
+        ComputationGraph graph = new ComputationGraph(larger.configuration(3, 1, Layout.FUSED));
         graph.init();
-        WeightImporter.load(graph, WeightMappings.of(larger), StateDict.of(goldenStateDict()), ImportOptions.strict());
+        WeightImporter.load(graph, WeightMapping.of(larger), StateDict.of(goldenStateDict()), ImportOptions.strict());
         int grid = larger.imageSize() / larger.patchSize();
-        INDArray expected = VisionTransformer.resizePositionEmbedding(
+        INDArray expected = VitSpec.resizePositionEmbedding(
                 npy("tiny/state/encoder.pos_embedding.npy").castTo(DataType.FLOAT), grid);
-        INDArray actual = WeightExporter.stateDict(graph, WeightMappings.of(larger)).get("encoder.pos_embedding")
+        INDArray actual = WeightExporter.stateDict(graph, WeightMapping.of(larger)).get("encoder.pos_embedding")
                 .toINDArray();
         assertThat(actual.shape()).containsExactly(1, 1 + grid * grid, larger.hiddenDim());
         assertThat(maxAbsDiff(actual, expected)).isLessThan(1e-6);

@@ -2,8 +2,7 @@ package io.github.visionzoo.zoo.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
-import io.github.visionzoo.zoo.models.VisionTransformer;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.models.VitSpec;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.util.ArrayList;
@@ -216,9 +215,9 @@ class VitGradientCheckTest {
 
     static ComputationGraph tinyVit(VitSpec spec, Layout layout) {
         ComputationGraph graph = GraphChecks.gradientCheckGraph(
-                VisionTransformer.configuration(spec, 3, 5, layout, DataType.DOUBLE));
+                spec.configuration(3, 5, layout, DataType.DOUBLE));
         // torchvision starts the classifier at zero, which would leave every other gradient at zero
-        perturb(graph, VisionTransformer.HEAD, "W");
+        perturb(graph, VitSpec.HEAD, "W");
         return graph;
     }
 

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
+import io.github.visionzoo.zoo.weights.Binding;
+import io.github.visionzoo.zoo.weights.WeightMapping;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
@@ -23,7 +26,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Checks shared by the tests of every custom layer and block: gradients, and save-restore equality. */
+/**
+ * Checks shared by the tests of every custom layer, block and family: gradients, save-restore equality, and weight
+ * names.
+ */
 public final class GraphChecks {
     private GraphChecks() {
     }
@@ -114,5 +120,21 @@ public final class GraphChecks {
         INDArray actual = restored.outputSingle(false, input);
         assertThat(actual.equalsWithEps(expected, 1e-6)).as("restored output equals the original").isTrue();
         return restored;
+    }
+
+    /**
+     * The mapping's bindings of {@code graph}, asserting that they bind every DL4J parameter exactly once, each under
+     * its own state-dict name.
+     */
+    public static List<Binding> assertBindsEveryParameterOnce(WeightMapping mapping, ComputationGraph graph) {
+        List<Binding> bindings = mapping.bindings(graph);
+        Set<String> bound = new HashSet<>();
+        for (Binding b : bindings) {
+            assertThat(bound.add(b.vertex() + "_" + b.param())).as("bound twice: " + b).isTrue();
+        }
+        assertThat(bound).as("every DL4J parameter is bound").isEqualTo(graph.paramTable().keySet());
+        assertThat(bindings.stream().map(Binding::key).distinct().count()).as("distinct state-dict names")
+                .isEqualTo(bindings.size());
+        return bindings;
     }
 }

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.models.ResNetSpec;
-import io.github.visionzoo.zoo.models.VisionTransformer;
 import io.github.visionzoo.zoo.models.VitSpec;
 import java.nio.file.Path;
 import java.util.List;
@@ -76,20 +75,20 @@ class FineTuneTest {
         ComputationGraph source = Checkpoint.load(best).graph();
 
         ComputationGraph tuned = FineTune.from(best).withNumClasses(5).withFrozenUpTo("encoder.ln").build();
-        INDArray headBefore = tuned.getLayer(VisionTransformer.HEAD).params().dup();
+        INDArray headBefore = tuned.getLayer(VitSpec.HEAD).params().dup();
         Trainer fineTuning = new Trainer(tmp.resolve("vit-ft")).withConsole(Trainer.Console.QUIET);
         fineTuning.fit(tuned, recipe(1, 3e-3), train.subset(0, 1, 2, 3, 4), val.subset(0, 1, 2, 3, 4));
 
         Checkpoint saved = fineTuning.latest();
-        assertThat(saved.info().headName()).isEqualTo(VisionTransformer.HEAD);
+        assertThat(saved.info().headName()).isEqualTo(VitSpec.HEAD);
         ComputationGraph after = saved.graph();
         for (Layer layer : source.getLayers()) {
             String name = layer.conf().getLayer().getLayerName();
-            if (!name.equals(VisionTransformer.HEAD) && layer.numParams() > 0) {
+            if (!name.equals(VitSpec.HEAD) && layer.numParams() > 0) {
                 assertThat(after.getLayer(name).params()).as(name).isEqualTo(layer.params());
             }
         }
-        assertThat(after.getLayer(VisionTransformer.HEAD).params()).isNotEqualTo(headBefore);
+        assertThat(after.getLayer(VitSpec.HEAD).params()).isNotEqualTo(headBefore);
         Path copy = tmp.resolve("vit-copy.zip");
         Checkpoint.write(copy, after, saved.info());
         INDArray features = val.subset(0, 1, 2, 3, 4).next().getFeatures();

@@ -3,7 +3,7 @@ package io.github.visionzoo.zoo.train;
 import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.init.TorchInit;
-import io.github.visionzoo.zoo.layers.Blocks;
+import io.github.visionzoo.zoo.models.Blocks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -13,7 +13,6 @@ import io.github.visionzoo.zoo.weights.Layout;
 import io.github.visionzoo.zoo.weights.StateDict;
 import io.github.visionzoo.zoo.weights.WeightImporter;
 import io.github.visionzoo.zoo.weights.WeightMapping;
-import io.github.visionzoo.zoo.weights.WeightMappings;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -103,7 +102,7 @@ class TrainingGoldenTest {
             Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
         }
         ModelSpec spec = MODELS.get(model);
-        WeightMapping mapping = WeightMappings.of(spec);
+        WeightMapping mapping = WeightMapping.of(spec);
         ComputationGraphConfiguration conf = spec.configuration(CLASSES, 1);
         conf.setDataType(type);
         ComputationGraph graph = new ComputationGraph(c.recipe().applyTo(conf, c.stepsPerEpoch()));

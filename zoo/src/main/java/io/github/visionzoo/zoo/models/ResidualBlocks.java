@@ -1,5 +1,6 @@
-package io.github.visionzoo.zoo.layers;
+package io.github.visionzoo.zoo.models;
 
+import io.github.visionzoo.zoo.layers.AddRelu;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.weights.IWeightInit;
 import org.nd4j.linalg.activations.Activation;

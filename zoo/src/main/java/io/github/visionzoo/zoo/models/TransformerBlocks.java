@@ -1,5 +1,11 @@
-package io.github.visionzoo.zoo.layers;
+package io.github.visionzoo.zoo.models;
 
+import io.github.visionzoo.zoo.layers.EncoderBlock;
+import io.github.visionzoo.zoo.layers.LayerNorm;
+import io.github.visionzoo.zoo.layers.MlpBlock;
+import io.github.visionzoo.zoo.layers.MultiHeadSelfAttention;
+import io.github.visionzoo.zoo.layers.PatchEmbedding;
+import io.github.visionzoo.zoo.layers.TransformerOps;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 
