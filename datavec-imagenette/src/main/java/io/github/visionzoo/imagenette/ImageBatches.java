@@ -1,7 +1,7 @@
 package io.github.visionzoo.imagenette;
 
+import io.github.visionzoo.imagenette.transform.Augmentation;
 import io.github.visionzoo.imagenette.transform.FloatImage;
-import io.github.visionzoo.imagenette.transform.Presets;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,7 +11,7 @@ import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * Minibatches from images already in memory, decoded and augmented exactly as {@link ImagenetteIterator} does (the
- * same decoder, {@link Presets preset} and per-image seeds, so the same image, seed and epoch give the same pixels):
+ * same decoder, {@link Augmentation augmentation} and per-image seeds, so the same image, seed and epoch give the same pixels):
  * for loaders that fetch the files themselves, such as the Spark data source
  * ({@code io.github.visionzoo.imagenette.spark.ImagenetteRdd}). Serializable, so it travels to Spark executors;
  * the preset is built where it is used.
@@ -34,21 +34,21 @@ public final class ImageBatches implements Serializable {
         }
     }
 
-    private final String preset;
+    private final Augmentation augmentation;
     private final int imageSize;
     private final int numClasses;
     private final List<String> labelNames;
     private transient ImageLoader loader;
 
     /**
-     * @param preset     an augmentation preset of {@link Presets} ({@code study}, {@code alexnet-paper}, {@code eval})
-     * @param imageSize  the output side S
-     * @param labelNames the class names in label order (their count is the label width)
-     * @throws IllegalArgumentException for an unknown preset or a size below 1
+     * @param augmentation a preset with its parameters
+     * @param imageSize    the output side S
+     * @param labelNames   the class names in label order (their count is the label width)
+     * @throws IllegalArgumentException for a size below 1
      */
-    public ImageBatches(String preset, int imageSize, List<String> labelNames) {
-        Presets.byName(preset, imageSize); // fails fast on unknown names and bad sizes
-        this.preset = preset;
+    public ImageBatches(Augmentation augmentation, int imageSize, List<String> labelNames) {
+        augmentation.transform(imageSize); // fails fast on bad sizes
+        this.augmentation = augmentation;
         this.imageSize = imageSize;
         this.labelNames = List.copyOf(labelNames);
         this.numClasses = labelNames.size();
@@ -56,7 +56,7 @@ public final class ImageBatches implements Serializable {
 
     private ImageLoader loader() {
         if (loader == null) {
-            loader = new ImageLoader(Presets.byName(preset, imageSize), imageSize);
+            loader = new ImageLoader(augmentation.transform(imageSize), imageSize);
         }
         return loader;
     }

@@ -1,8 +1,6 @@
 package io.github.visionzoo.imagenette;
 
-import io.github.visionzoo.imagenette.transform.ColorJitter;
 import io.github.visionzoo.imagenette.transform.FloatImage;
-import io.github.visionzoo.imagenette.transform.Presets;
 import io.github.visionzoo.imagenette.transform.Transform;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -477,7 +475,6 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         private final Path root;
         private final ImagenetteDataset dataset;
         private Transform transform;
-        private ColorJitter jitter;
         private int threads = Runtime.getRuntime().availableProcessors();
         private int prefetchBatches = 3;
         private LabelNoise noise = LabelNoise.NONE;
@@ -497,12 +494,6 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         /** A custom pipeline instead of a preset; it must output {@code imageSize x imageSize} images. */
         public Builder transform(Transform transform) {
             this.transform = transform;
-            return this;
-        }
-
-        /** Colour jitter added to the training preset (see {@link Presets}). */
-        public Builder colorJitter(ColorJitter jitter) {
-            this.jitter = jitter;
             return this;
         }
 
@@ -607,7 +598,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
             if (transform != null) {
                 return transform;
             }
-            return Presets.byName(presetName(), imageSize(), jitter);
+            return augmentation().transform(imageSize());
         }
 
         int threads() {

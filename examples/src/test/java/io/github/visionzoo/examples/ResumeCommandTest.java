@@ -93,10 +93,14 @@ class ResumeCommandTest {
     void resumeRefusesByNameTheOptionsThatCannotChange() throws IOException {
         Path otherRecipe = dir.resolve("slower.json");
         Files.writeString(otherRecipe, Files.readString(recipe).replace("0.003", "0.001"));
+        Path otherCrop = dir.resolve("other-crop.json");
+        Files.writeString(otherCrop, Files.readString(recipe).replace("\"eval\"",
+                "{\"preset\":\"eval\",\"evalCropPct\":0.8}"));
         String[][] cases = {
                 {"--model resnet18 differs from the run's tiny-resnet", "--model", "resnet18"},
                 {"--recipe cpu-small is not the run's recipe 'quick'", "--recipe", "cpu-small"},
                 {"--recipe " + otherRecipe, "--recipe", otherRecipe.toString()},
+                {"--recipe " + otherCrop, "--recipe", otherCrop.toString()},
                 {"nowhere.json", "--recipe", dir.resolve("nowhere.json").toString()},
                 {"--batch 8 differs from the run's 16", "--batch", "8"},
                 {"--image-size 48 differs from the run's 32", "--image-size", "48"},

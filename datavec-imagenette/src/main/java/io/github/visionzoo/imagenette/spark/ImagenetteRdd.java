@@ -82,7 +82,7 @@ public final class ImagenetteRdd {
         this.root = b.root;
         this.split = b.split();
         this.entries = List.copyOf(entries);
-        this.batches = new ImageBatches(b.presetName(), b.imageSize(), Imagenette.WNIDS);
+        this.batches = new ImageBatches(b.augmentation(), b.imageSize(), Imagenette.WNIDS);
         this.batchSize = b.batchSize();
         this.seed = b.seed();
         this.shuffle = b.shuffles(split);

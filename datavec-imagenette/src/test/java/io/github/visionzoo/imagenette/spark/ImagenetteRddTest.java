@@ -9,6 +9,8 @@ import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.ImagenetteLayoutException;
 import io.github.visionzoo.imagenette.Split;
 import io.github.visionzoo.imagenette.TestData;
+import io.github.visionzoo.imagenette.transform.Augmentation;
+import io.github.visionzoo.imagenette.transform.ColorJitter;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,17 +51,20 @@ class ImagenetteRddTest {
         }
     }
 
+    /** With an augmentation's parameters, which travel to the executors. */
     @Test
     void anEpochHoldsTheIteratorsBatches() {
-        ImagenetteRdd rdd = ImagenetteRdd.builder(sc, root.toString()).split(Split.TRAIN).preset("study")
+        Augmentation tuned = Augmentation.of("study").withScale(0.35, 1)
+                .withColorJitter(new ColorJitter(0.4, 0.4, 0.4, 0.1)).withLighting(0.1);
+        ImagenetteRdd rdd = ImagenetteRdd.builder(sc, root.toString()).split(Split.TRAIN).augmentation(tuned)
                 .imageSize(32).batchSize(8).seed(11).partitions(2).build();
         assertThat(rdd.numExamples()).isEqualTo(30);
         assertThat(rdd.batchesPerEpoch()).isEqualTo(4);
         assertThat(rdd.epoch(1).getNumPartitions()).isEqualTo(2);
         List<DataSet> fromSpark = rdd.epoch(1).collect();
 
-        ImagenetteIterator it = ImagenetteIterator.builder(root).split(Split.TRAIN).preset("study").imageSize(32)
-                .batchSize(8).seed(11).threads(0).build();
+        ImagenetteIterator it = ImagenetteIterator.builder(root).split(Split.TRAIN).augmentation(tuned)
+                .imageSize(32).batchSize(8).seed(11).threads(0).build();
         it.setEpoch(1);
         List<DataSet> local = new ArrayList<>();
         while (it.hasNext()) {
@@ -98,7 +103,7 @@ class ImagenetteRddTest {
             assertThat(hadoop.get(i).label()).isEqualTo(local.get(i).label());
             assertThat(Path.of(URI.create(hadoop.get(i).location()))).isEqualTo(Path.of(local.get(i).location()));
         }
-        ImageBatches batches = new ImageBatches("eval", 32, Imagenette.WNIDS);
+        ImageBatches batches = new ImageBatches(Augmentation.of("eval"), 32, Imagenette.WNIDS);
         Iterator<DataSet> viaHadoop = new ImagenetteRdd.DecodeBatches(batches, 3, true).call(
                 List.of(new ImagenetteRdd.Batch(0, hadoop.subList(0, 2))).iterator());
         Iterator<DataSet> viaFiles = new ImagenetteRdd.DecodeBatches(batches, 3, false).call(
@@ -114,7 +119,7 @@ class ImagenetteRddTest {
         Files.write(broken, new byte[] {1, 2, 3});
         List<ImagenetteRdd.Entry> batch = List.of(local.get(0), new ImagenetteRdd.Entry(99, broken.toString(), 1),
                 new ImagenetteRdd.Entry(98, dir.resolve("gone.JPEG").toString(), 1));
-        DataSet ds = new ImagenetteRdd.DecodeBatches(new ImageBatches("eval", 32, Imagenette.WNIDS), 3, false)
+        DataSet ds = new ImagenetteRdd.DecodeBatches(new ImageBatches(Augmentation.of("eval"), 32, Imagenette.WNIDS), 3, false)
                 .call(List.of(new ImagenetteRdd.Batch(0, batch)).iterator()).next();
         assertThat(ds.numExamples()).as("the corrupt and the missing file are left out").isEqualTo(1);
 

@@ -121,7 +121,7 @@ public final class MemoryBench implements Callable<Integer> {
                 name, imageSize, epochs, root, r.name(), runDir);
         try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), imageSize, batch, r.seed(),
                 null);
-             ImagenetteData.Iterator val = ImagenetteData.val(root, imageSize, batch, null)) {
+             ImagenetteData.Iterator val = ImagenetteData.val(root, r.augmentation(), imageSize, batch, null)) {
             Sampling sampling = new Sampling(train, samples, start);
             Trainer trainer = new Trainer(runDir).withModelName(name).withCheckpointEvery(200)
                     .withConsole(Trainer.Console.QUIET);

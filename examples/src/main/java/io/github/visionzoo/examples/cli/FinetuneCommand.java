@@ -103,7 +103,8 @@ public final class FinetuneCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (ImagenetteData.Iterator train = ImagenetteData.train(data, r.augmentation(), r.imageSize(),
                 r.batchSize(), r.seed(), subset);
-             ImagenetteData.Iterator val = ImagenetteData.val(data, r.imageSize(), r.batchSize(), subset)) {
+             ImagenetteData.Iterator val = ImagenetteData.val(data, r.augmentation(), r.imageSize(), r.batchSize(),
+                     subset)) {
             out.printf(Locale.ROOT, "fine-tuning %s to %d classes%s, %d epochs%n", source.info().model(), classes,
                     freezeUpTo == null ? "" : " (frozen up to " + freezeUpTo + ")", r.epochs());
             TrainingResult result = new Trainer(dir).withModelName(source.info().model() + "-ft" + classes)

@@ -177,9 +177,11 @@ public final class SparkTrainCommand implements Callable<Integer> {
             boolean synthetic = data == null && (recorded == null || recorded.synthetic());
             try (JavaSparkContext sc = new JavaSparkContext(conf)) {
                 int w = r.spark().workers() != null ? r.spark().workers() : Math.max(1, sc.defaultParallelism());
-                ImagenetteRdd train = ImagenetteRdd.builder(sc, root).split(Split.TRAIN).preset(r.augmentation())
+                ImagenetteRdd train = ImagenetteRdd.builder(sc, root).split(Split.TRAIN)
+                        .augmentation(ImagenetteData.augmentation(r.augmentation()))
                         .imageSize(r.imageSize()).batchSize(r.batchSize()).seed(r.seed()).partitions(w).build();
-                ImagenetteRdd val = ImagenetteRdd.builder(sc, root).split(Split.VAL).imageSize(r.imageSize())
+                ImagenetteRdd val = ImagenetteRdd.builder(sc, root).split(Split.VAL)
+                        .augmentation(ImagenetteData.evaluation(r.augmentation())).imageSize(r.imageSize())
                         .batchSize(r.batchSize()).partitions(w).build();
                 RunRecord found = RunRecord.of(root, synthetic, train.classNames(), train.numExamples(),
                         val.numExamples(), null);

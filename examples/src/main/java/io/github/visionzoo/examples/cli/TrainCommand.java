@@ -99,7 +99,8 @@ public final class TrainCommand implements Callable<Integer> {
             Path root = given != null ? given : ImagenetteData.root(null, dir);
             try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(),
                     r.batchSize(), r.seed(), null);
-                 ImagenetteData.Iterator val = ImagenetteData.val(root, r.imageSize(), r.batchSize(), null)) {
+                 ImagenetteData.Iterator val = ImagenetteData.val(root, r.augmentation(), r.imageSize(),
+                         r.batchSize(), null)) {
                 out.printf(Locale.ROOT, "training %s at %d px on %s (%d train, %d val images), recipe %s, %d epochs%n",
                         modelName(), r.imageSize(), root, train.delegate().numExamples(),
                         val.delegate().numExamples(), r.name(), r.epochs());
@@ -138,7 +139,8 @@ public final class TrainCommand implements Callable<Integer> {
                     : Path.of(ImagenetteData.recordedRoot(resume, recorded));
             try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(),
                     r.batchSize(), r.seed(), null);
-                 ImagenetteData.Iterator val = ImagenetteData.val(root, r.imageSize(), r.batchSize(), null)) {
+                 ImagenetteData.Iterator val = ImagenetteData.val(root, r.augmentation(), r.imageSize(),
+                         r.batchSize(), null)) {
                 RunRecord found = record(root, data == null && recorded != null && recorded.synthetic(), train, val,
                         w);
                 if (recorded != null) {

@@ -14,9 +14,9 @@ import org.nd4j.linalg.schedule.StepSchedule;
 
 /**
  * How to train a model: optimizer, learning rate and its schedule, weight decay, batch size, epochs, label smoothing,
- * the input size and augmentation preset that the data pipeline builds its iterators with, the seed, and how several
- * devices share the work. Recipes are JSON ({@link Recipes} loads the bundled ones and files), strictly read and
- * validated where they are built, each error naming the field and what it accepts:
+ * the input size and augmentation ({@link AugmentationSpec}) that the data pipeline builds its iterators with, the
+ * seed, and how several devices share the work. Recipes are JSON ({@link Recipes} loads the bundled ones and files),
+ * strictly read and validated where they are built, each error naming the field and what it accepts:
  *
  * <pre>{
  *   "name": "cpu-small", "optimizer": "adamw", "learningRate": 0.002, "weightDecay": 0.05,
@@ -57,7 +57,8 @@ import org.nd4j.linalg.schedule.StepSchedule;
  * @param schedule       the learning-rate schedule; {@code constant} when absent
  * @param labelSmoothing 0 (none) to &lt; 1, PyTorch's {@code CrossEntropyLoss(label_smoothing=...)}
  * @param imageSize      the square input size the data pipeline crops or resizes to, &gt;= 1
- * @param augmentation   the augmentation preset the data pipeline applies to training images, e.g. {@code study}
+ * @param augmentation   the data pipeline's augmentation: a preset, e.g. {@code study}, and the parameters that
+ *                       change it ({@link AugmentationSpec})
  * @param seed           seeds the data order and the dropout RNG
  * @param parallel       how several devices (or CPU workers) combine their work; gradient sharing when absent
  * @param spark          how the workers of a Spark cluster combine their work ({@code SparkTrainer}); parameter
@@ -67,8 +68,8 @@ public record TrainingRecipe(String name, String description, String optimizer, 
                              @JsonInclude(JsonInclude.Include.NON_DEFAULT) Double momentum,
                              @JsonInclude(JsonInclude.Include.NON_DEFAULT) Boolean nesterov,
                              Double weightDecay, String weightDecayOn, int batchSize, int epochs, Schedule schedule,
-                             Double labelSmoothing, int imageSize, String augmentation, long seed, Parallel parallel,
-                             Spark spark) {
+                             Double labelSmoothing, int imageSize, AugmentationSpec augmentation, long seed,
+                             Parallel parallel, Spark spark) {
 
     /** The optimizers a recipe may name. */
     public static final List<String> OPTIMIZERS = List.of("adamw", "sgd");
@@ -134,18 +135,22 @@ public record TrainingRecipe(String name, String description, String optimizer, 
         if (imageSize < 1) {
             throw new IllegalArgumentException("TrainingRecipe.imageSize must be >= 1, was " + imageSize);
         }
-        if (augmentation == null || augmentation.isBlank()) {
+        if (augmentation == null) {
             throw new IllegalArgumentException("TrainingRecipe.augmentation is required: the data pipeline's preset"
-                    + " name, e.g. \"study\", \"alexnet-paper\" or \"eval\"");
+                    + " name, e.g. \"study\", \"alexnet-paper\" or \"eval\", or {\"preset\": ..., ...}");
         }
     }
 
-    /** A recipe with weight decay on every parameter and the default {@link Spark} settings. */
+    /**
+     * A recipe with weight decay on every parameter, the default {@link Spark} settings and the augmentation preset
+     * {@code augmentation} with its own values.
+     */
     public TrainingRecipe(String name, String description, String optimizer, double learningRate, Double momentum,
                           Boolean nesterov, Double weightDecay, int batchSize, int epochs, Schedule schedule,
                           Double labelSmoothing, int imageSize, String augmentation, long seed, Parallel parallel) {
         this(name, description, optimizer, learningRate, momentum, nesterov, weightDecay, null, batchSize, epochs,
-                schedule, labelSmoothing, imageSize, augmentation, seed, parallel, null);
+                schedule, labelSmoothing, imageSize, augmentation == null ? null : AugmentationSpec.of(augmentation),
+                seed, parallel, null);
     }
 
     /** Reads a recipe from JSON; {@code source} names the origin in error messages. */

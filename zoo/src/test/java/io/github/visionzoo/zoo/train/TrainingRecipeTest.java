@@ -50,7 +50,7 @@ class TrainingRecipeTest {
             assertThat(r.weightDecay()).isEqualTo(0.01);
             assertThat(r.batchSize()).isEqualTo(256);
             assertThat(r.epochs()).isEqualTo(200);
-            assertThat(r.augmentation()).isEqualTo("study");
+            assertThat(r.augmentation()).isEqualTo(AugmentationSpec.of("study"));
             assertThat(r.imageSize()).isEqualTo(model.equals("alexnet") ? 227 : 224);
             int step = model.equals("alexnet") || model.equals("vgg") ? 2000 : 1000;
             assertThat(r.schedule()).isEqualTo(new TrainingRecipe.Step(0.1, step, null));
@@ -73,7 +73,7 @@ class TrainingRecipeTest {
         assertThat(TrainingRecipe.fromJson(CPU_SMALL, "test").schedule())
                 .isEqualTo(new TrainingRecipe.Cosine(1.0, 0.0));
         TrainingRecipe weights = new TrainingRecipe("adamw-test", "", "adamw", 1e-3, null, null, 0.05,
-                TrainingRecipe.DECAY_WEIGHTS, 32, 2, null, 0.1, 64, "eval", 3, null, null);
+                TrainingRecipe.DECAY_WEIGHTS, 32, 2, null, 0.1, 64, AugmentationSpec.of("eval"), 3, null, null);
         assertThat(weights.toJson()).contains("\"weightDecayOn\" : \"weights\"");
         assertThat(TrainingRecipe.fromJson(weights.toJson(), "test")).isEqualTo(weights);
     }
