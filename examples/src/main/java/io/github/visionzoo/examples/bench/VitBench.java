@@ -140,19 +140,19 @@ public final class VitBench implements Callable<Integer> {
             specs.add(vit);
         }
         OneDnn.enable();
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("date", Instant.now().toString());
-        out.put("machine", MachineInfo.describe());
-        out.put("loadAverageAtStart", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-        out.put("oneDnn", OneDnn.nativesHaveOneDnn());
-        out.put("batch", batch);
-        out.put("stepsPerMeasurement", steps);
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("date", Instant.now().toString());
+        report.put("machine", MachineInfo.describe());
+        report.put("loadAverageAtStart", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        report.put("oneDnn", OneDnn.nativesHaveOneDnn());
+        report.put("batch", batch);
+        report.put("stepsPerMeasurement", steps);
         List<Map<String, Object>> results = new ArrayList<>();
-        out.put("results", results);
+        report.put("results", results);
         for (int m = 0; m < specs.size(); m++) {
-            VitSpec spec = specs.get(m);
+            VitSpec vit = specs.get(m);
             Nd4j.getRandom().setSeed(1);
-            INDArray images = Nd4j.rand(DataType.FLOAT, batch, 3, spec.imageSize(), spec.imageSize());
+            INDArray images = Nd4j.rand(DataType.FLOAT, batch, 3, vit.imageSize(), vit.imageSize());
             INDArray labels = Nd4j.zeros(DataType.FLOAT, batch, ModelBench.CLASSES);
             for (int i = 0; i < batch; i++) {
                 labels.putScalar(i, i % ModelBench.CLASSES, 1.0);
@@ -160,11 +160,11 @@ public final class VitBench implements Callable<Integer> {
             MultiDataSet data = new MultiDataSet(images, labels);
             Map<String, Object> model = new LinkedHashMap<>();
             model.put("model", models.get(m));
-            model.put("imageSize", spec.imageSize());
+            model.put("imageSize", vit.imageSize());
             results.add(model);
             for (Layout layout : Layout.values()) {
-                ComputationGraph graph = layout == Layout.FUSED ? Zoo.create(spec, ModelBench.CLASSES, 1)
-                        : new ComputationGraph(spec.configuration(ModelBench.CLASSES, 1, layout));
+                ComputationGraph graph = layout == Layout.FUSED ? Zoo.create(vit, ModelBench.CLASSES, 1)
+                        : new ComputationGraph(vit.configuration(ModelBench.CLASSES, 1, layout));
                 graph.init();
                 graph.output(false, images); // warm-up, and the SameDiff graphs exist
                 graph.fit(data);
@@ -176,11 +176,11 @@ public final class VitBench implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "%s %-8s %s%n", models.get(m), layout, r);
                 graph.close();
                 System.gc();
-                out.put("loadAverageAtEnd", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-                Timing.writeResults(this.out, out);
+                report.put("loadAverageAtEnd", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+                Timing.writeResults(out, report);
             }
         }
-        System.out.println("wrote " + this.out.toAbsolutePath());
+        System.out.println("wrote " + out.toAbsolutePath());
         return 0;
     }
 
