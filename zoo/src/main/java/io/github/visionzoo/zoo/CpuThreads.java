@@ -42,12 +42,21 @@ public final class CpuThreads {
     private static final int M_ARENA_MAX = -8;
     /** glibc's {@code mallopt} parameter for the size from which a block is mapped on its own. */
     private static final int M_MMAP_THRESHOLD = -3;
+    /** glibc's {@code mallopt} parameter for the free space at a heap's top from which free() hands it back. */
+    private static final int M_TRIM_THRESHOLD = -1;
     /**
      * The mmap threshold that {@link #mapLargeBlocks()} fixes: 5 MiB, above the 4.5 MiB packing buffer that oneDNN's
      * matrix product (its {@code gemm_driver}, under the ViT's linear layers) takes from malloc in each thread at
      * every call, so that those are reused from the heap, and below the activation-sized blocks of the CNNs.
      */
     public static final int MMAP_THRESHOLD = 5 << 20;
+    /**
+     * The trim threshold that {@link #mapLargeBlocks()} sets with it: twice the mmap threshold, glibc's own rule when
+     * it moves the mmap threshold itself. Left at its default (128 KiB), which fixing the mmap threshold keeps,
+     * free() hands back the top of a heap as soon as a packing buffer below it is freed, and the next call faults
+     * the same pages in again.
+     */
+    public static final int TRIM_THRESHOLD = 2 * MMAP_THRESHOLD;
     private static volatile Boolean largeBlocksMapped;
 
     /** All five settings; call first thing, on the thread that will run ND4J, before its natives load. */
@@ -60,7 +69,8 @@ public final class CpuThreads {
     }
 
     /**
-     * Fixes glibc's mmap threshold at {@value #MMAP_THRESHOLD} bytes ({@code mallopt(M_MMAP_THRESHOLD)}), unless the
+     * Fixes glibc's mmap threshold at {@value #MMAP_THRESHOLD} bytes ({@code mallopt(M_MMAP_THRESHOLD)}) and its
+     * trim threshold at {@value #TRIM_THRESHOLD} (unless the user set {@code MALLOC_TRIM_THRESHOLD_}), unless the
      * user set {@code MALLOC_MMAP_THRESHOLD_} or a {@code glibc.malloc} tunable, or another malloc (tcmalloc) is
      * preloaded. Once per process; {@link OneDnn#enable()} calls it too, so library users get it when they build
      * their first network. Linux/glibc only.
@@ -70,9 +80,8 @@ public final class CpuThreads {
      * comes from the arenas' heaps, where it stays resident and fragments them once freed: a ResNet-34 training
      * process held several hundred MiB more than on tcmalloc. With the threshold fixed, blocks of 5 MiB and more
      * are mapped on their own and handed back when freed. That costs page faults in every step where a step takes
-     * such blocks afresh; the CNNs' steps take none in steady state (the oneDNN passes keep their temporaries,
-     * {@link io.github.visionzoo.zoo.layers.NativeTemporaries}, and the workspaces keep their blocks), the ViT's a
-     * few inside libnd4j (src/docs/BENCHMARKS.md, "The malloc").
+     * such blocks afresh; no model's step takes any in steady state (the oneDNN passes keep their temporaries,
+     * {@link io.github.visionzoo.zoo.layers.NativeTemporaries}, and the workspaces keep their blocks).
      *
      * @return whether the threshold was set here (now or by an earlier call)
      */
@@ -100,7 +109,9 @@ public final class CpuThreads {
             return false;
         }
         try {
-            return c.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1;
+            return c.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+                    && (System.getenv("MALLOC_TRIM_THRESHOLD_") != null
+                    || c.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1);
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             return false; // not glibc
         }

@@ -5,10 +5,12 @@ import static io.github.visionzoo.zoo.testing.TrainTestSupport.tinyNet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.visionzoo.zoo.testing.ChildJvm;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,8 +22,7 @@ class RunLockTest {
     @Test
     void aSecondProcessIsRefusedWithTheHoldersIdUntilTheHolderIsKilled() throws Exception {
         Path run = tmp.resolve("run");
-        Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Holder.class.getName(), run.toString())
+        Process holder = ChildJvm.builder(Holder.class, List.of(), run.toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(),
