@@ -13,6 +13,7 @@ import io.github.visionzoo.zoo.train.Recipes;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -45,11 +46,13 @@ class SteadyStateAllocationTest {
     }
 
     @Test
+    @Tag("slow")
     void aResNetStepFaultsInNoFreshMemory() throws Exception {
         assertNoFreshPages("resnet");
     }
 
     @Test
+    @Tag("slow")
     void aVitStepFaultsInNoFreshMemory() throws Exception {
         assertNoFreshPages("vit");
     }
