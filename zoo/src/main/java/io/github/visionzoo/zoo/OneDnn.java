@@ -10,9 +10,9 @@ import org.deeplearning4j.nn.api.Layer;
  * <p>Two things keep them off in M2.1: the system property {@value #DISABLE_PROPERTY} defaults to {@code "true"}, and
  * on the CPU the oneDNN check reflects on a class that ND4J renamed (see {@link org.nd4j.nativeblas.Nd4jCpu}).
  * {@link #enable()} sets the property; the shim class fixes the lookup. Helpers are chosen when a layer is
- * instantiated, so call {@code enable()} before the first network is built: {@link Zoo} does it for you. Measured on
- * a 2-core AVX-512 machine with the {@code linux-x86_64-onednn-avx512} natives, training ran 2.5-4.5x faster with the
- * helpers on. Set {@code -Dvisionzoo.onednn=false} to keep DL4J's built-in Java implementations (for comparisons).
+ * instantiated, so call {@code enable()} before the first network is built: {@link Zoo} does it for you. Without the
+ * helpers, convolutions, pooling and batch norm run DL4J's Java implementations, several times slower for training
+ * (src/docs/PERFORMANCE.md). Set {@code -Dvisionzoo.onednn=false} to keep those implementations (for comparisons).
  */
 public final class OneDnn {
     /** DL4J's switch: helpers are created only when it is {@code "false"}. */

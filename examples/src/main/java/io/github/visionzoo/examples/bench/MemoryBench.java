@@ -39,9 +39,9 @@ import picocli.CommandLine.Option;
  * (ND4J's arrays and workspaces live off the heap, and 1.0.0-M2.1 keeps no count of them on the CPU), the highest
  * resident memory since the previous sample (Linux's {@code VmHWM}, reset after each sample), and glibc malloc's own
  * counts ({@link ProcessMemory#malloc()}: its arenas' heaps, the free part of them, and the blocks it mapped one by
- * one). Before the trainer's full collection at epoch ends, G1 grew or shrank the committed heap in steps of 30-80
- * MiB during such a run with the JVM's default heap sizing, which moved the resident memory as much as everything
- * else; {@code heapCommittedChangeBytes} in the results says whether the heap changed, and equal {@code -Xms} and
+ * one). With the JVM's default heap sizing G1 may grow or shrink the committed heap during such a run (the trainer's
+ * full collection at epoch ends makes it rarer), which moves the resident memory as much as everything else;
+ * {@code heapCommittedChangeBytes} in the results says whether the heap changed, and equal {@code -Xms} and
  * {@code -Xmx} with {@code -XX:+AlwaysPreTouch} take the heap out. The sample for epoch {@code e} is taken when the
  * trainer starts epoch {@code e + 1} (after epoch {@code e}'s validation, checkpoint and charts, and the trainer's
  * collection and {@code malloc_trim}), the last one when training returns.

@@ -107,8 +107,8 @@ public final class BenchCommand implements Callable<Integer> {
     /**
      * What PyTorch's processes add to the environment: the {@code OPENBLAS_CORETYPE} that visionzoo's processes set
      * for themselves ({@link CpuThreads#preferOpenBlasKernels()}), unless this command's environment has one.
-     * Debian's OpenBLAS 0.3.21 fell back to its Prescott kernels on the development VM as ND4J's does: 31-35 GFLOP/s
-     * for torch.mm at 2048, against 199 with {@code SkylakeX}.
+     * Debian's OpenBLAS 0.3.21 falls back to its generic Prescott kernels on CPUs it does not recognize, as ND4J's
+     * does, and PyTorch's matrix products would then run far below the machine's peak.
      */
     private Map<String, String> pythonEnvironment = Map.of();
 

@@ -19,7 +19,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code relu(a + b)}, the end of a residual block (torchvision's {@code out += identity; out = relu(out)}), as one
  * vertex: DL4J's element-wise add (an {@link ElementWiseVertex}, of which this is a subclass, so JSON and tools treat
  * it as one) followed by an activation layer keeps one more activation array and copies the gradients twice more
- * backward (measured: ResNet-34's peak memory in training 500 MiB lower with this vertex). The backward pass takes
+ * backward; in a ResNet that extra array per block adds up to much of the training step's peak memory. The backward
+ * pass takes
  * its mask from the kept output (a reference into the activations workspace, not a copy) instead of recomputing
  * {@code a + b}. Forward, float inputs of one layout (NCHW or channels-last) go through one oneDNN primitive
  * ({@link DnnlAddRelu}) where {@link Dnnl#available()}; otherwise, and backward, float arrays take one Java pass

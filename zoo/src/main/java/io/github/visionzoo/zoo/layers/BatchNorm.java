@@ -37,21 +37,19 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <p>Why not DL4J's own layer: in 1.0.0-M2.1 it ignores its activation (a ReLU needs a vertex of its own, which
  * copies the activations forward and backward), and its oneDNN path is slow where it leaves oneDNN: the batch
- * variance runs through a generic summary-statistics reduction and {@code batchnorm_bp} takes ~175 ms on a
- * [16, 64, 112, 112] batch, where the passes it needs take ~5 ms each. Measured on a 2-core AVX-512 machine, that
- * shape's forward+backward with ReLU went from ~325 ms (DL4J BN + activation vertex) to ~120 ms here.
+ * variance runs through a generic summary-statistics reduction and {@code batchnorm_bp} makes many times the passes
+ * over the activations that the arithmetic needs.
  *
  * <p>Here every pass runs on the activations seen as {@code [b*c, h*w]} rows. For float arrays each direction is two
  * Java passes ({@link FloatLoops}), where ND4J's ops took six forward and nine backward: forward, each row's sum and
  * sum of squares about its own mean (combined per channel into the exact biased variance), then scale, shift and ReLU
  * as one pass; backward, the ReLU's mask with both per-channel sums of the gradient, then
- * {@code k1 * dy + k2 * x + k3}. The sums run while the row is in cache, in eight partial sums. Measured on 2 cores,
- * a graph of two such layers (one with ReLU) forward and backward at batch 16: [64, 112, 112] 165-175 -> 148-161 ms,
- * [64, 56, 56] 59-65 -> 52-54 ms, against the ND4J passes with the scale-and-shift passes already in Java.
- * Doubles, for gradient checks, and views take ND4J's ops: per-channel scale and shift as column-vector operations on
- * the rows, per-channel sums as matrix-vector products ({@link MatrixSums}; libnd4j's broadcasting along the channel
- * dimension of the 4-d array and its {@code sum(1)} are slow). The variance that normalizes is biased, as in DL4J's
- * and PyTorch's normalization; the running variance follows the unbiased one, as PyTorch's. Backward, with {@code n = b*h*w} and {@code xhat = (x - mean) * invStd}:
+ * {@code k1 * dy + k2 * x + k3}. The sums run while the row is in cache, in eight partial sums, so each pass reads the
+ * activations once. Doubles, for gradient checks, and views take ND4J's ops: per-channel scale and shift as
+ * column-vector operations on the rows, per-channel sums as matrix-vector products ({@link MatrixSums}; libnd4j's
+ * broadcasting along the channel dimension of the 4-d array and its {@code sum(1)} are slow). The variance that
+ * normalizes is biased, as in DL4J's and PyTorch's normalization; the running variance follows the unbiased one, as
+ * PyTorch's. Backward, with {@code n = b*h*w} and {@code xhat = (x - mean) * invStd}:
  * <pre>
  *   dbeta = sum(dy),  dgamma = sum(dy * xhat)
  *   dx = gamma * invStd * (dy - dbeta / n - xhat * dgamma / n) = k1 * dy + k2 * x + k3   (per channel k1, k2, k3)
@@ -180,8 +178,8 @@ public class BatchNorm extends BatchNormalization {
 
         /**
          * A per-channel vector {@code [c]} as the column {@code [b*c, 1]} matching {@link #rows}, repeated on the Java
-         * side: {@code Nd4j.tile} took 0.1-0.4 ms on these few kilobytes (c = 64-512, b = 16), ~3 % of a ResNet-34
-         * training step over the six calls per layer, against 0.03-0.08 ms here.
+         * side: {@code Nd4j.tile} costs an op's fixed overhead, several times the work, on these few kilobytes, and it
+         * runs six times per layer and step.
          */
         private static INDArray perRow(INDArray channelVector, long b) {
             int c = (int) channelVector.length();
@@ -321,7 +319,7 @@ public class BatchNorm extends BatchNormalization {
 
         /**
          * Inference's per-channel {@code scale} and {@code shift} {@code [2][c]}, from the running statistics, in
-         * Java: as ND4J ops on these few values they took ~4 % of a ResNet-34 inference batch.
+         * Java: as ND4J ops, each op's fixed overhead outweighs the work on these few values.
          */
         private double[][] inferenceScaleShift() {
             long c = layerConf().getNOut();
@@ -537,9 +535,9 @@ public class BatchNorm extends BatchNormalization {
                 }
                 INDArray scratch2 = rows(scratch);
                 sumDy = perChannel(MatrixSums.rowSums(dy2, 1.0), b, c);
-                // sum(dy * x) as a product and a sum by matrix product: 9.1 ms against 10.9 for per-row dot products
-                // on [1024, 12544], 2 cores (libnd4j's broadcast ops along dimension 0 and relu_bp are 10-50x
-                // slower than the in-place column-vector ops used here)
+                // sum(dy * x) as a product and a sum by matrix product, faster than per-row dot products (libnd4j's
+                // broadcast ops along dimension 0 and relu_bp are far slower than the in-place column-vector ops
+                // used here)
                 Nd4j.exec(new MulOp(dy2, x2, scratch2));
                 sumDyX = perChannel(MatrixSums.rowSums(scratch2, 1.0), b, c);
             }

@@ -26,14 +26,15 @@ import org.nd4j.common.primitives.Pair;
  * instead of a copy of it.
  *
  * <p>On the CPU backend, in float, NCHW, with identity or ReLU and without dropout or weight noise, the training
- * passes run on {@link DnnlConvolution} (a ResNet-34 training step 1.24x faster than through DL4J's oneDNN helper,
- * measured in one process with alternating steps). ReLU's derivative comes from the kept output, as below.
+ * passes run on {@link DnnlConvolution}, which builds its primitives once per input shape and reorders only the
+ * arrays that carry data, where DL4J's oneDNN helper rebuilds them on every call (src/docs/PERFORMANCE.md, "oneDNN").
+ * ReLU's derivative comes from the kept output, as below.
  *
  * <p>Otherwise DL4J's code runs, with its output kept. With a cache mode set ({@link CacheMode#DEVICE} or
  * {@link CacheMode#HOST}), DL4J's layer copies each training forward pass's pre-activation into the cache
  * workspace, so that backprop through the oneDNN helper need not run the convolution again; the copy is as large as
- * the layer's output and lives as long as the activations (measured: 11 % more time per ResNet-34 step without the
- * cache, and the copies are ~230 MB of a ResNet-34 step at batch 16 and ~0.9 GB of a VGG-16 step). For the two
+ * the layer's output and lives as long as the activations (without the cache the convolution runs twice; with it,
+ * the copies add up to a large part of a training step's memory). For the two
  * activations visionzoo's convolutions use the output itself serves the backward pass as well as the
  * pre-activation: an identity's backward pass never reads it, and ReLU's derivative is 1 exactly where
  * {@code relu(z) > 0}, that is where {@code z > 0}. DL4J applies the activation in place, so the output is the
@@ -80,9 +81,9 @@ public class Conv2d extends ConvolutionLayer {
     /**
      * Whether the backward pass computes the gradient with respect to the layer's input (default {@code true}).
      * {@link io.github.visionzoo.zoo.models.Blocks#build} turns it off for the convolutions that read a network input,
-     * the images, whose gradient no one uses and which PyTorch never computes either (it cost 155 ms of ResNet-34's
-     * 2.7 s training step). With it off, the layer hands DL4J no input gradient ({@code null}); a layer in front of it
-     * would then fail its backward pass with DL4J's "all epsilons not set". Turn it back on
+     * the images, whose gradient no one uses and which PyTorch never computes either (oneDNN's backward-data pass is
+     * slow for three input channels). With it off, the layer hands DL4J no input gradient ({@code null}); a layer in
+     * front of it would then fail its backward pass with DL4J's "all epsilons not set". Turn it back on
      * ({@link io.github.visionzoo.zoo.models.Blocks#withInputGradients}) before
      * putting a layer in front, or for saliency maps and adversarial examples, where the input gradient is the point.
      */
@@ -250,8 +251,8 @@ public class Conv2d extends ConvolutionLayer {
         /**
          * Inference into a channels-last output ({@link RuntimeLayers#channelsLast}): with channels-last input too,
          * oneDNN reads and writes the arrays in place, where NCHW arrays cost it three reorders per convolution. On
-         * {@link DnnlConvolution} where it is available, with ReLU fused (ResNet-34's convolutions 504 against 536 ms
-         * per batch of 16 through libnd4j, which builds its primitive descriptors on every call); else through
+         * {@link DnnlConvolution} where it is available, with ReLU fused and its primitives kept (libnd4j builds its
+         * primitive descriptors on every call); else through
          * libnd4j's {@code conv2d}, the op DL4J's helper calls.
          */
         private INDArray channelsLastForward(LayerWorkspaceMgr workspaceMgr) {

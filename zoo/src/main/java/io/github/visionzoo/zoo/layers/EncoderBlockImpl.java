@@ -33,8 +33,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * (one multiplication). Bias gradients are column sums, done as a product with a ones row (libnd4j's reductions over
  * the first axis are slow). For float, the layer norms run forward and backward as one Java pass over the tokens each
  * ({@link FloatLoops}; a token's features stay in cache for its sums, and the parameter gradients are summed per
- * worker), and GELU and its derivative as one pass each ({@link GaussianCdf}): layer norm and GELU's derivative went
- * from 7.8 % to 3.3 % of a ViT-B/16 training step (wall-time profile). Doubles take ND4J's ops, which the gradient
+ * worker), and GELU and its derivative as one pass each ({@link GaussianCdf}), where ND4J's ops make a pass over the
+ * activations per op. Doubles take ND4J's ops, which the gradient
  * checks cover and a test compares the float path with.
  */
 final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
@@ -118,8 +118,8 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         INDArray x = RuntimeLayers.contiguous(input, dataType, work, mgr).reshape('c', n, d);
         Norm ln1 = layerNorm(x, getParam(G1), getParam(BETA1), c.getEps(), training, keep, mgr);
 
-        // [n, 3D] = [b, T, 3, h, d/h] -> [3, b, h, T, d/h]: the heads become a batch dimension of strided views (a
-        // copy into contiguous heads took 17 ms per ViT-B/16 block at batch 16; the products run as fast on the views)
+        // [n, 3D] = [b, T, 3, h, d/h] -> [3, b, h, T, d/h]: the heads become a batch dimension of strided views (the
+        // products run as fast on the views as on contiguous heads, so the permuted copy is saved)
         INDArray qkv = byHead(linear(ln1.out(), W_IN, B_IN, mgr.createUninitialized(keep, dataType, n, 3 * d)), b, t,
                 3, heads);
         // [b, h, T, d/h] x [b, h, d/h, T] -> [b, h, T, T]
@@ -300,8 +300,8 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         if (xhat == null) {
             xhat = mgr.createUninitialized(ArrayType.FF_WORKING_MEM, dataType, n, d);
         }
-        // mean as a product with ones, centred by a broadcasting subtract: 2.4 against 5.1 ms for mean(1), a copy and
-        // an in-place subtraction on [3152, 768], 2 cores (libnd4j's broadcast op along dimension 0 is 20x slower)
+        // mean as a product with ones, centred by a broadcasting subtract: faster than mean(1), a copy and an in-place
+        // subtraction (libnd4j's broadcast op along dimension 0 is far slower)
         Nd4j.exec(new SubOp(new INDArray[] {x, MatrixSums.rowSums(x, 1.0 / d)}, new INDArray[] {xhat}));
         INDArray norms = xhat.norm2(true, 1);
         rstd.assign(Transforms.pow(norms.muli(norms).divi(d).addi(eps), -0.5, false));

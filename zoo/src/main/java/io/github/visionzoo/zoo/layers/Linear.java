@@ -21,13 +21,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * parameters, same JSON apart from the class name, same forward pass) with a faster backward pass.
  *
  * <p>DL4J's backward pass multiplies the input gradient out through OpenBLAS as an f-order product and first runs the
- * forward product again to get the pre-activation. Measured on 2 cores (float32, batch 16), AlexNet's
- * {@code classifier.1} ([16, 9216] x [9216, 4096]): the input gradient 73 ms through DL4J's call, 20 ms as
- * {@code dy W^T} through libnd4j's {@code matmul} (oneDNN); the weight gradient 26 against 12 ms written as
- * {@code dW^T = dy^T x} into the f-order gradient view seen as C order; and the repeated forward product, 25 ms, is
- * gone: for identity and ReLU the layer's output stands in for the pre-activation (as in {@link Conv2d}: ReLU's
- * derivative is 1 exactly where the output is positive). The forward pass stays DL4J's: its OpenBLAS product was the
- * faster one there (25 against 30 ms).
+ * forward product again to get the pre-activation. Here the input gradient is {@code dy W^T} through libnd4j's
+ * {@code matmul} (oneDNN), several times faster than the f-order product; the weight gradient is written as
+ * {@code dW^T = dy^T x} into the f-order gradient view seen as C order; and the repeated forward product is gone: for
+ * identity and ReLU the layer's output stands in for the pre-activation (as in {@link Conv2d}: ReLU's derivative is 1
+ * exactly where the output is positive). The forward pass stays DL4J's: its OpenBLAS product is the faster one
+ * there.
  *
  * <p>Other activations, layer norm, weight noise, masks, or a backward pass without the training forward pass that
  * it needs run DL4J's code unchanged.

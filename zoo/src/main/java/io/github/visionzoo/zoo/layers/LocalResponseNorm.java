@@ -46,11 +46,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * the transposed band (the window relation mirrored) and {@code b = a D^-beta} the output, instead of a SameDiff
  * graph (which re-runs the forward pass to differentiate it). It takes {@code D}, {@code D^-beta} and the output from
  * the training forward pass, which leaves them in DL4J's activation workspace (it outlasts backprop), so {@code pow}
- * runs once per step; that costs two arrays of the input's size per layer until backprop. Forward and backward on
- * AlexNet's shapes at batch 16 (2 cores, float32, median of 15): {@code [16, 96, 55, 55]} 49 + 23 ms,
- * {@code [16, 256, 27, 27]} 34 + 17 ms, against 109 + 100 and 64 + 60 ms when the window was summed from
- * channel-shifted copies and backprop recomputed {@code pow}. About half of the forward pass is {@code pow}
- * (libnd4j's, one scalar {@code powf} per element).
+ * runs once per step; that costs two arrays of the input's size per layer until backprop. The product replaces
+ * summing the window from channel-shifted copies (one pass per offset), and reusing {@code D^-beta} spares
+ * backprop a second {@code pow}, the forward pass's most expensive op (libnd4j's, one scalar {@code powf} per
+ * element).
  *
  * <p>The layer has no parameters. DL4J's built-in {@code LocalResponseNormalization} gives the same outputs in
  * paper mode but, in 1.0.0-M2.1, passes wrong gradients to the layers below it.
@@ -166,7 +165,7 @@ public class LocalResponseNorm extends NoParamLayer {
          * {@code out[i] = scale * op(band) . in[i] + accumulate * out[i]} for each example {@code i} of
          * {@code [b, c, h, w]} arrays: one rank-2 product per example, which oneDNN runs (it is not given batched
          * rank-3 products). A size x 1 average pool over {@code [b, 1, c, h*w]} would give the same sums, but oneDNN
-         * runs that shape on its slow reference kernel (55-74 ms per call on AlexNet's shapes).
+         * runs that shape on its slow reference kernel.
          */
         private void windowSums(INDArray in, INDArray out, boolean transpose, double scale, double accumulate) {
             long b = in.size(0);

@@ -19,10 +19,10 @@ import org.deeplearning4j.nn.gradient.Gradient;
  * DL4J's max-pooling {@link SubsamplingLayer} (same configuration and JSON apart from the class name, same arithmetic)
  * that in inference keeps channels-last activations channels-last ({@link RuntimeLayers#channelsLast}, as
  * {@link Conv2d} writes them): libnd4j's {@code maxpool2d} runs on their NHWC memory, where DL4J's layer would have
- * oneDNN reorder them to NCHW (57 ms for ResNet-34's stem output at batch 16) and the next convolution reorder them
- * back. Training runs on oneDNN directly ({@link DnnlPooling}), which keeps where the maxima were for the backward
- * pass instead of running the forward pass again in it. Other pooling types, dropout, dilated windows and inputs
- * that neither path takes run DL4J's code unchanged.
+ * oneDNN reorder them to NCHW and the next convolution reorder them back, two copies of the activations per
+ * pooling layer. Training runs on oneDNN directly ({@link DnnlPooling}), which keeps where the maxima were for the
+ * backward pass instead of running the forward pass again in it. Other pooling types, dropout, dilated windows and
+ * inputs that neither path takes run DL4J's code unchanged.
  */
 public class MaxPool2d extends SubsamplingLayer {
     private static final long serialVersionUID = 1L;

@@ -57,8 +57,8 @@ public final class Blocks {
      * replaces it), workspaces on, and one image input {@code [b, channels, height, width]}.
      *
      * <p>{@code CacheMode.DEVICE} keeps each layer's pre-activation from the forward pass for its backward pass:
-     * without it DL4J's convolution layers run their forward convolution a second time in backprop (measured: 11 %
-     * of a ResNet-34 training step at batch 16 on 2 cores). visionzoo's convolutions ({@link Conv2d}) keep their
+     * without it DL4J's convolution layers run their forward convolution a second time in backprop. visionzoo's
+     * convolutions ({@link Conv2d}) keep their
      * output for it rather than DL4J's copy of the pre-activation. It also switches on DL4J's oneDNN helpers
      * ({@link OneDnn#enable()}), which are chosen when a layer is created.
      */

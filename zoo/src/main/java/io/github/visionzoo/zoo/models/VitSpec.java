@@ -40,9 +40,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p><b>One layer per encoder block.</b> Each block is one {@link io.github.visionzoo.zoo.layers.EncoderBlock}
  * ({@link Layout#FUSED}) with its forward and backward passes written out, rather than four SameDiff layers and two
  * additions ({@link Layout#SEPARATE}, same parameters and numbers). SameDiff layers in DL4J 1.0.0-M2.1 run their
- * forward pass again inside backprop and keep every intermediate array; measured on 2 cores (batch 16, 224 px), a
- * vit_b_16 training step took 16.3 s with the encoder blocks as SameDiff layers and 8.8 s with
- * {@code EncoderBlock}. The separate layout stays for reading and testing the pieces one at a time.
+ * forward pass again inside backprop and keep every intermediate array, so the fused block trains faster in less
+ * memory (src/docs/PERFORMANCE.md). The separate layout stays for reading and testing the pieces one at a time.
  *
  * <p><b>Initialization</b> as torchvision: class token 0, position embedding normal (std 0.02), LeCun normal patch
  * kernel with zero bias, attention input projection Xavier uniform with zero biases, attention output projection
