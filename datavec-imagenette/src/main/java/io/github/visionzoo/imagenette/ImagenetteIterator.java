@@ -53,7 +53,7 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class ImagenetteIterator implements DataSetIterator, AutoCloseable {
     private static final long serialVersionUID = 1L;
 
-    private final transient ImagenetteDataset dataset;
+    private final transient ImageFolder dataset;
     private final transient ImageLoader loader;
     private final int imageSize;
     private final int batchSize;
@@ -76,7 +76,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
     private long attemptedThisEpoch;
     private long loadedThisEpoch;
 
-    private ImagenetteIterator(Builder b, ImagenetteDataset dataset, Transform transform) {
+    private ImagenetteIterator(Builder b, ImageFolder dataset, Transform transform) {
         this.dataset = dataset;
         this.imageSize = b.imageSize();
         this.batchSize = b.batchSize();
@@ -96,7 +96,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
     }
 
     /** A builder over an opened (possibly subset) data set. */
-    public static Builder builder(ImagenetteDataset dataset) {
+    public static Builder builder(ImageFolder dataset) {
         return new Builder(null, dataset);
     }
 
@@ -252,7 +252,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         return Seeds.order(seed, epoch);
     }
 
-    /** Indices into {@link ImagenetteDataset#samples()} in the order of the current epoch. */
+    /** Indices into {@link ImageFolder#samples()} in the order of the current epoch. */
     public int[] epochOrder() {
         return order.clone();
     }
@@ -267,7 +267,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         return dropLast ? numBatches * batchSize : dataset.size();
     }
 
-    public ImagenetteDataset dataset() {
+    public ImageFolder dataset() {
         return dataset;
     }
 
@@ -473,7 +473,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
      */
     public static final class Builder extends ImagenetteOptions<Builder> {
         private final Path root;
-        private final ImagenetteDataset dataset;
+        private final ImageFolder dataset;
         private Transform transform;
         private int threads = Runtime.getRuntime().availableProcessors();
         private int prefetchBatches = 3;
@@ -483,7 +483,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         private int limitPerClass;
         private int startEpoch;
 
-        Builder(Path root, ImagenetteDataset dataset) {
+        Builder(Path root, ImageFolder dataset) {
             this.root = root;
             this.dataset = dataset;
             if (dataset != null) {
@@ -572,14 +572,14 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
                     resolveTransform());
         }
 
-        ImagenetteDataset resolveDataset() {
+        ImageFolder resolveDataset() {
             return resolveDataset(root, split());
         }
 
-        ImagenetteDataset resolveDataset(Path root, Split split) {
-            ImagenetteDataset d;
+        ImageFolder resolveDataset(Path root, Split split) {
+            ImageFolder d;
             if (root != null) {
-                d = ImagenetteDataset.open(root, split, noise);
+                d = noise == LabelNoise.NONE ? ImageFolder.open(root, split) : Imagenette.open(root, split, noise);
             } else if (dataset != null) {
                 d = dataset;
             } else {

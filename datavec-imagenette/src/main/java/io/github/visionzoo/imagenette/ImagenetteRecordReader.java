@@ -54,7 +54,7 @@ public final class ImagenetteRecordReader implements RecordReader {
     private final long seed;
     private final int threads;
     private final int ahead;
-    private transient ImagenetteDataset dataset;
+    private transient ImageFolder dataset;
     private boolean shuffle;
     private transient Map<URI, Sample> byUri;
 
@@ -71,7 +71,7 @@ public final class ImagenetteRecordReader implements RecordReader {
     private transient List<RecordListener> listeners = new ArrayList<>();
     private transient Configuration conf;
 
-    ImagenetteRecordReader(ImagenetteIterator.Builder b, ImagenetteDataset dataset, Transform transform) {
+    ImagenetteRecordReader(ImagenetteIterator.Builder b, ImageFolder dataset, Transform transform) {
         this.options = b;
         this.imageSize = b.imageSize();
         this.seed = b.seed();
@@ -90,7 +90,7 @@ public final class ImagenetteRecordReader implements RecordReader {
         return new ImagenetteIterator.Builder(root, null);
     }
 
-    private void setDataset(ImagenetteDataset d) {
+    private void setDataset(ImageFolder d) {
         this.dataset = d;
         this.shuffle = options.shuffles(d.split());
         Map<URI, Sample> m = new HashMap<>();
@@ -342,7 +342,7 @@ public final class ImagenetteRecordReader implements RecordReader {
     }
 
     /** The data set read, or {@code null} before {@link #initialize(InputSplit)}. */
-    public ImagenetteDataset dataset() {
+    public ImageFolder dataset() {
         return dataset;
     }
 

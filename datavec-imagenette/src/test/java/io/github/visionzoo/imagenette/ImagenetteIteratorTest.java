@@ -95,7 +95,7 @@ class ImagenetteIteratorTest {
 
     @Test
     void featuresAreTheTransformedImagesInNchwOrder() throws IOException {
-        ImagenetteDataset val = ImagenetteDataset.open(root, Split.VAL);
+        ImageFolder val = ImageFolder.open(root, Split.VAL);
         try (ImagenetteIterator it = ImagenetteIterator.builder(val).imageSize(20).batchSize(8).threads(2).build()) {
             DataSet ds = it.next();
             for (int i = 0; i < 8; i++) {
@@ -247,7 +247,7 @@ class ImagenetteIteratorTest {
             assertThat(ds.getLabels().shape()).containsExactly(8, 2);
             assertThat(ds.getLabels().sum(0).toFloatVector()).containsExactly(4f, 4f);
         }
-        ImagenetteDataset noisy = ImagenetteDataset.open(root, Split.TRAIN, LabelNoise.PCT_50);
+        ImageFolder noisy = Imagenette.open(root, Split.TRAIN, LabelNoise.PCT_50);
         try (ImagenetteIterator it = ImagenetteIterator.builder(noisy).imageSize(16).batchSize(60).shuffle(false)
                 .build()) {
             INDArray y = it.next().getLabels();
