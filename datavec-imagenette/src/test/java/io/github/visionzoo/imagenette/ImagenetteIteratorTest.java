@@ -162,6 +162,47 @@ class ImagenetteIteratorTest {
     }
 
     @Test
+    void closingMidEpochThenResetStartsTheNextEpochWhole() {
+        List<float[]> epoch1;
+        try (ImagenetteIterator it = train().threads(2).prefetchBatches(3).build()) {
+            it.setEpoch(1);
+            epoch1 = epoch(it);
+        }
+        try (ImagenetteIterator it = train().threads(2).prefetchBatches(3).build()) {
+            it.next();
+            assertThat(it.hasNext()).isTrue(); // batch 1 taken from the loader, batches 2-3 in flight
+            it.close();
+            it.reset();
+            assertThat(it.epoch()).isEqualTo(1);
+            assertThat(it.batchesReturned()).isZero();
+            assertSameBatches(epoch(it), epoch1);
+            assertThat(it.stats().imagesSkipped()).isZero();
+        }
+    }
+
+    @Test
+    void aBatchThatFailedIsLoadedAgainWhenTheIteratorGoesOn() {
+        List<float[]> whole;
+        try (ImagenetteIterator it = train().threads(2).build()) {
+            whole = epoch(it);
+        }
+        java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+        io.github.visionzoo.imagenette.transform.Transform study = train().augmentation().transform(24);
+        io.github.visionzoo.imagenette.transform.Transform failOnce = (img, rnd) -> {
+            if (failed.compareAndSet(false, true)) {
+                throw new IllegalStateException("a passing fault");
+            }
+            return study.apply(img, rnd);
+        };
+        List<float[]> again = new ArrayList<>();
+        try (ImagenetteIterator it = train().transform(failOnce).threads(2).build()) {
+            assertThatThrownBy(it::hasNext).hasMessageContaining("a passing fault");
+            again.addAll(epoch(it));
+        }
+        assertSameBatches(again, whole);
+    }
+
+    @Test
     void differentSeedsDiffer() {
         try (ImagenetteIterator a = train().seed(1).build(); ImagenetteIterator b = train().seed(2).build()) {
             assertThat(Arrays.equals(a.epochOrder(), b.epochOrder())).isFalse();

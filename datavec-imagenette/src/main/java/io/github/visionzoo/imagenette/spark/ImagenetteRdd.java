@@ -1,12 +1,13 @@
 package io.github.visionzoo.imagenette.spark;
 
-import io.github.visionzoo.imagenette.ImageBatches;
+import io.github.visionzoo.imagenette.ImageBatcher;
 import io.github.visionzoo.imagenette.ImageFolder;
 import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.ImagenetteLayoutException;
 import io.github.visionzoo.imagenette.ImagenetteOptions;
 import io.github.visionzoo.imagenette.Seeds;
 import io.github.visionzoo.imagenette.Split;
+import io.github.visionzoo.imagenette.transform.Augmentation;
 import io.github.visionzoo.imagenette.transform.Presets;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -38,8 +39,8 @@ import org.nd4j.linalg.dataset.DataSet;
  * shared path such as an NFS mount, or a Hadoop URI such as {@code hdfs://namenode/data/imagenette2-320}), cuts each
  * epoch's order into minibatches and spreads them over the partitions; each executor then reads and decodes the images
  * of its own partitions. The images, their order, labels and augmentation are those of {@link ImagenetteIterator} with
- * the same options (the same file listing {@link ImageFolder#list}, {@link Seeds}, {@link Presets} and decoder,
- * through {@link ImageBatches}), so for a seed and epoch the RDD holds the iterator's batches.
+ * the same options (the same file listing {@link ImageFolder#list}, {@link Seeds}, {@link Presets} and batch
+ * assembler {@link ImageBatcher}), so for a seed and epoch the RDD holds the iterator's batches.
  *
  * <pre>{@code
  * ImagenetteRdd train = ImagenetteRdd.builder(sc, "hdfs://namenode/data/imagenette2-320")
@@ -64,7 +65,8 @@ public final class ImagenetteRdd {
     private final Split split;
     private final List<String> classes;
     private final List<ImageFolder.Entry> entries;
-    private final ImageBatches batches;
+    private final Augmentation augmentation;
+    private final int imageSize;
     private final int batchSize;
     private final long seed;
     private final boolean shuffle;
@@ -77,7 +79,9 @@ public final class ImagenetteRdd {
         this.split = b.split();
         this.classes = listing.classes();
         this.entries = listing.entries();
-        this.batches = new ImageBatches(b.augmentation(), b.imageSize(), classes);
+        this.augmentation = b.augmentation();
+        this.imageSize = b.imageSize();
+        augmentation.transform(imageSize); // fails on a bad size here rather than on the executors
         this.batchSize = b.batchSize();
         this.seed = b.seed();
         this.shuffle = b.shuffles(split);
@@ -108,7 +112,7 @@ public final class ImagenetteRdd {
             list.add(new Batch(epoch, batch));
         }
         return sc.parallelize(list, Math.min(partitions, list.size())).mapPartitions(
-                new DecodeBatches(batches, seed, hadoop));
+                new DecodeBatches(augmentation, imageSize, classes, seed, hadoop));
     }
 
     /** Minibatches per epoch (the last may be smaller). */
@@ -147,14 +151,27 @@ public final class ImagenetteRdd {
     /** Reads and decodes the minibatches of one partition, on an executor. */
     static final class DecodeBatches implements FlatMapFunction<Iterator<Batch>, DataSet> {
         private static final long serialVersionUID = 1L;
-        private final ImageBatches batches;
+        private final Augmentation augmentation;
+        private final int imageSize;
+        private final List<String> classes;
         private final long seed;
         private final boolean hadoop;
+        private transient ImageBatcher batcher;
 
-        DecodeBatches(ImageBatches batches, long seed, boolean hadoop) {
-            this.batches = batches;
+        DecodeBatches(Augmentation augmentation, int imageSize, List<String> classes, long seed, boolean hadoop) {
+            this.augmentation = augmentation;
+            this.imageSize = imageSize;
+            this.classes = List.copyOf(classes);
             this.seed = seed;
             this.hadoop = hadoop;
+        }
+
+        /** Built where it runs: the preset's transform need not travel. */
+        private ImageBatcher batcher() {
+            if (batcher == null) {
+                batcher = new ImageBatcher(augmentation.transform(imageSize), imageSize, classes);
+            }
+            return batcher;
         }
 
         @Override
@@ -166,11 +183,11 @@ public final class ImagenetteRdd {
                 public boolean hasNext() {
                     while (next == null && partition.hasNext()) {
                         Batch b = partition.next();
-                        List<ImageBatches.Image> images = new ArrayList<>(b.entries().size());
+                        List<ImageBatcher.Image> images = new ArrayList<>(b.entries().size());
                         for (ImageFolder.Entry e : b.entries()) {
-                            images.add(new ImageBatches.Image(e.index(), e.location(), e.label(), read(e.location())));
+                            images.add(new ImageBatcher.Image(e.index(), e.location(), e.label(), read(e.location())));
                         }
-                        next = batches.batch(images, seed, b.epoch()); // null when no image of it was readable
+                        next = batcher().batch(images, seed, b.epoch()); // null when no image of it was readable
                     }
                     return next != null;
                 }

@@ -3,7 +3,6 @@ package io.github.visionzoo.imagenette.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.visionzoo.imagenette.ImageBatches;
 import io.github.visionzoo.imagenette.ImageFolder;
 import io.github.visionzoo.imagenette.Imagenette;
 import io.github.visionzoo.imagenette.ImagenetteIterator;
@@ -105,10 +104,10 @@ class ImagenetteRddTest {
             assertThat(hadoop.get(i).relativePath()).isEqualTo(local.get(i).relativePath());
             assertThat(Path.of(URI.create(hadoop.get(i).location()))).isEqualTo(Path.of(local.get(i).location()));
         }
-        ImageBatches batches = new ImageBatches(Augmentation.of("eval"), 32, Imagenette.WNIDS);
-        Iterator<DataSet> viaHadoop = new ImagenetteRdd.DecodeBatches(batches, 3, true).call(
+        Augmentation eval = Augmentation.of("eval");
+        Iterator<DataSet> viaHadoop = new ImagenetteRdd.DecodeBatches(eval, 32, Imagenette.WNIDS, 3, true).call(
                 List.of(new ImagenetteRdd.Batch(0, hadoop.subList(0, 2))).iterator());
-        Iterator<DataSet> viaFiles = new ImagenetteRdd.DecodeBatches(batches, 3, false).call(
+        Iterator<DataSet> viaFiles = new ImagenetteRdd.DecodeBatches(eval, 32, Imagenette.WNIDS, 3, false).call(
                 List.of(new ImagenetteRdd.Batch(0, local.subList(0, 2))).iterator());
         assertThat(viaHadoop.next().getFeatures()).isEqualTo(viaFiles.next().getFeatures());
         assertThat(viaHadoop.hasNext()).isFalse();
@@ -145,8 +144,8 @@ class ImagenetteRddTest {
         List<ImageFolder.Entry> batch = List.of(local.get(0),
                 new ImageFolder.Entry(99, "broken.JPEG", broken.toString(), 1),
                 new ImageFolder.Entry(98, "gone.JPEG", dir.resolve("gone.JPEG").toString(), 1));
-        DataSet ds = new ImagenetteRdd.DecodeBatches(new ImageBatches(Augmentation.of("eval"), 32, Imagenette.WNIDS), 3,
-                false).call(List.of(new ImagenetteRdd.Batch(0, batch)).iterator()).next();
+        DataSet ds = new ImagenetteRdd.DecodeBatches(Augmentation.of("eval"), 32, Imagenette.WNIDS, 3, false)
+                .call(List.of(new ImagenetteRdd.Batch(0, batch)).iterator()).next();
         assertThat(ds.numExamples()).as("the corrupt and the missing file are left out").isEqualTo(1);
 
         assertThatThrownBy(() -> ImagenetteRdd.builder(sc, dir.resolve("nowhere").toString()).build())
