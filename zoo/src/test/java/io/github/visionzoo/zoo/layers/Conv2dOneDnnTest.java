@@ -78,14 +78,6 @@ class Conv2dOneDnnTest {
     private static final Case WINOGRAD = new Case(3, 1, 1, 1, true, Activation.RELU, ConvolutionMode.Truncate,
             30); // OneDnnConvolution.WINOGRAD_MIN_SIZE is 28
 
-    private static INDArray labels(int n) {
-        INDArray y = Nd4j.zeros(DataType.FLOAT, n, 3);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, i % 3, 1.0);
-        }
-        return y;
-    }
-
     /**
      * Score and gradients of one training pass of {@code graph} (built on oneDNN's kernels), with the convolutions on
      * oneDNN directly or, on its twin, through DL4J.
@@ -95,7 +87,7 @@ class Conv2dOneDnnTest {
             graph = GraphChecks.twin(graph, false);
         }
         graph.setInputs(x);
-        graph.setLabels(labels((int) x.size(0)));
+        graph.setLabels(GraphChecks.cyclicLabels(DataType.FLOAT, (int) x.size(0), 3));
         graph.computeGradientAndScore();
         assertThat(((Conv2d.Impl) graph.getLayer("conv")).ranOnKernel()).as("ran directly").isEqualTo(direct);
         Map<String, INDArray> g = new TreeMap<>();
@@ -221,7 +213,7 @@ class Conv2dOneDnnTest {
         ComputationGraph graph = new ComputationGraph(mixed);
         graph.init();
         graph.setInputs(Nd4j.rand(DataType.FLOAT, 2, 4, SIZE, SIZE));
-        graph.setLabels(labels(2));
+        graph.setLabels(GraphChecks.cyclicLabels(DataType.FLOAT, 2, 3));
         graph.computeGradientAndScore();
         assertThat(graph.score()).isPositive();
     }
