@@ -37,7 +37,7 @@ public interface MatrixSums {
         mmul(a, b, out, transposeA, transposeB, 1.0);
     }
 
-    /** Sums down the columns of {@code m [n, k]} into {@code out} (length {@code k}); {@code ones} is {@code [1, n]}. */
+    /** Sums down the columns of {@code m [n, k]} into {@code out} ({@code [k]}); {@code ones} is {@code [1, n]}. */
     default void columnSums(INDArray m, INDArray ones, INDArray out) {
         mmul(ones, m, out.reshape('c', 1, out.length()), false, false);
     }

@@ -62,9 +62,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * (through the "gradients" of the global mean and log10 std, which its updater subtracts), so checkpoints, weight
  * import ({@code running_mean}/{@code running_var}) and fine-tuning treat this layer as a {@code BatchNormalization}.
  *
- * <p>Inference on float images runs on the layer's batch-norm kernel where it takes the input ({@link Kernels#batchNorm}:
- * oneDNN's batch normalization, on NCHW or channels-last arrays as {@link Conv2d} leaves them), and otherwise as one
- * Java pass; the per-channel scale and shift are computed in Java.
+ * <p>Inference on float images runs on the layer's batch-norm kernel where it takes the input
+ * ({@link Kernels#batchNorm}: oneDNN's batch normalization, on NCHW or channels-last arrays as {@link Conv2d} leaves
+ * them), and otherwise as one Java pass; the per-channel scale and shift are computed in Java.
  *
  * <p>Supports NCHW {@code [b, c, h, w]} and feed-forward {@code [b, c]} input, identity and ReLU activations, and
  * learned gamma and beta.

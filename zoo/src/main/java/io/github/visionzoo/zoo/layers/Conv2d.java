@@ -86,8 +86,8 @@ public class Conv2d extends ConvolutionLayer {
      * Whether the backward pass computes the gradient with respect to the layer's input (default {@code true}).
      * {@link io.github.visionzoo.zoo.models.Blocks#build} turns it off for the convolutions that read a network input,
      * the images, whose gradient no one uses and which PyTorch never computes either (with 3 input channels, the
-     * stem's most expensive pass). With it off, the layer hands DL4J no input gradient ({@code null}); a layer in front of it
-     * would then fail its backward pass with DL4J's "all epsilons not set". Turn it back on
+     * stem's most expensive pass). With it off, the layer hands DL4J no input gradient ({@code null}); a layer in front
+     * of it would then fail its backward pass with DL4J's "all epsilons not set". Turn it back on
      * ({@link io.github.visionzoo.zoo.models.Blocks#withInputGradients}) before
      * putting a layer in front, or for saliency maps and adversarial examples, where the input gradient is the point.
      */

@@ -54,7 +54,8 @@ final class OneDnnBatchNorm implements BatchNormKernel {
             args.put(dnnl.DNNL_ARG_DST, OneDnnRuntime.memory(out));
             int[] kinds = {dnnl.DNNL_ARG_MEAN, dnnl.DNNL_ARG_VARIANCE, dnnl.DNNL_ARG_SCALE, dnnl.DNNL_ARG_SHIFT};
             for (int i = 0; i < kinds.length; i++) {
-                args.put(kinds[i], OneDnnRuntime.memory(statistics.address() + (long) i * channels * Float.BYTES, vector));
+                long address = statistics.address() + (long) i * channels * Float.BYTES;
+                args.put(kinds[i], OneDnnRuntime.memory(address, vector));
             }
         });
     }
@@ -73,7 +74,8 @@ final class OneDnnBatchNorm implements BatchNormKernel {
                 | (relu ? dnnl.dnnl_fuse_norm_relu : 0);
         memory.desc data = OneDnnRuntime.desc(x);
         pd = new batch_normalization_forward.primitive_desc(new batch_normalization_forward.desc(
-                dnnl.prop_kind.forward_inference.value, data, 0f, flags), OneDnnRuntime.userScratchpad(), OneDnnRuntime.ENGINE);
+                dnnl.prop_kind.forward_inference.value, data, 0f, flags), OneDnnRuntime.userScratchpad(),
+                OneDnnRuntime.ENGINE);
         primitive = new batch_normalization_forward(pd);
         channels = x.size(1);
         statistics = new FloatPointer(4 * channels);

@@ -142,7 +142,8 @@ final class OneDnnConvolution implements ConvolutionKernel {
         try (OneDnnRuntime.Pass pass = new OneDnnRuntime.Pass()) {
             memory diffDst = new Buffers(s, pass).in(delta, p.weightsPd.diff_dst_desc());
             if (inputGradient) {
-                try (OneDnnRuntime.Pass dataPass = new OneDnnRuntime.Pass()) { // its copies handed back before the weights' pass
+                // its copies handed back before the weights' pass
+                try (OneDnnRuntime.Pass dataPass = new OneDnnRuntime.Pass()) {
                     inputGrad = backwardData(p, delta, weights, diffDst, new Buffers(s, dataPass), mgr, s);
                 }
             }
@@ -248,10 +249,11 @@ final class OneDnnConvolution implements ConvolutionKernel {
             long[] paddingR = paddingR(in, padding, out.shape());
             winograd = winograd(in);
             if (winograd) {
-                pd = forwardPd(dnnl.prop_kind.forward_inference, dnnl.algorithm.convolution_winograd, OneDnnRuntime.any(in),
-                        OneDnnRuntime.any(out.shape()), in, out.shape(), padding, paddingR);
+                pd = forwardPd(dnnl.prop_kind.forward_inference, dnnl.algorithm.convolution_winograd,
+                        OneDnnRuntime.any(in), OneDnnRuntime.any(out.shape()), in, out.shape(), padding, paddingR);
             } else {
-                memory.desc src = ChannelsLast.nhwcOf(input) != null ? OneDnnRuntime.desc(input) : OneDnnRuntime.any(in);
+                memory.desc src = ChannelsLast.nhwcOf(input) != null ? OneDnnRuntime.desc(input)
+                        : OneDnnRuntime.any(in);
                 pd = forwardPd(dnnl.prop_kind.forward_inference, dnnl.algorithm.convolution_auto, src,
                         OneDnnRuntime.desc(out), in, out.shape(), padding, paddingR);
             }

@@ -104,8 +104,8 @@ final class OneDnnMatMul implements MatrixSums {
                 ops.append_sum((float) beta, memory.data_type.f32);
                 attr.set_post_ops(ops);
             }
-            pd = new matmul.primitive_desc(new matmul.desc(OneDnnRuntime.desc(a), OneDnnRuntime.desc(b), OneDnnRuntime.desc(out)), attr,
-                    OneDnnRuntime.ENGINE);
+            pd = new matmul.primitive_desc(new matmul.desc(OneDnnRuntime.desc(a), OneDnnRuntime.desc(b),
+                    OneDnnRuntime.desc(out)), attr, OneDnnRuntime.ENGINE);
             primitive = new matmul(pd);
         }
 

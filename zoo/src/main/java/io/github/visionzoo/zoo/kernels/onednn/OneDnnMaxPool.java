@@ -100,11 +100,12 @@ final class OneDnnMaxPool implements MaxPoolKernel {
         memory.desc src = new memory.desc(in, memory.data_type.f32, memory.format_tag.nchw);
         memory.desc dst = new memory.desc(out, memory.data_type.f32, memory.format_tag.nchw);
         forwardPd = new pooling_forward.primitive_desc(new pooling_forward.desc(dnnl.prop_kind.forward_training,
-                dnnl.algorithm.pooling_max, src, dst, strides, kernel, padding, paddingR), OneDnnRuntime.userScratchpad(),
-                OneDnnRuntime.ENGINE);
+                dnnl.algorithm.pooling_max, src, dst, strides, kernel, padding, paddingR),
+                OneDnnRuntime.userScratchpad(), OneDnnRuntime.ENGINE);
         forward = new pooling_forward(forwardPd);
         backwardPd = new pooling_backward.primitive_desc(new pooling_backward.desc(dnnl.algorithm.pooling_max, src,
-                dst, strides, kernel, padding, paddingR), OneDnnRuntime.userScratchpad(), OneDnnRuntime.ENGINE, forwardPd);
+                dst, strides, kernel, padding, paddingR), OneDnnRuntime.userScratchpad(), OneDnnRuntime.ENGINE,
+                forwardPd);
         backward = new pooling_backward(backwardPd);
         workspace = new memory(forwardPd.workspace_desc(), OneDnnRuntime.ENGINE); // kept: one per layer and shape
         outShape = out;
