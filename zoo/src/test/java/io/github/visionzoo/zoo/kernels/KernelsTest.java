@@ -3,28 +3,26 @@ package io.github.visionzoo.zoo.kernels;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.visionzoo.zoo.testing.GraphChecks;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The seam: oneDNN's kernels where the switch is on (the build's natives have them), else the portable ones. */
 class KernelsTest {
-    private static final int[] ONES = {1, 1};
+    private static final List<Object> PORTABLE = List.of(ConvolutionKernel.NONE, BatchNormKernel.NONE,
+            AddReluKernel.NONE, MaxPoolKernel.NONE, MatrixSums.ND4J);
+
+    /** One kernel of each kind, as a layer instantiated with the switch {@code oneDnn} gets them. */
+    private static List<Object> kernels(boolean oneDnn) {
+        int[] ones = {1, 1};
+        return GraphChecks.withKernels(oneDnn, () -> List.of(Kernels.convolution(4, new int[] {3, 3}, ones, ones,
+                true, true), Kernels.batchNorm(true), Kernels.addRelu(), Kernels.maxPool(), Kernels.matrixSums()));
+    }
 
     @Test
     void theSwitchPicksOneDnnOrThePortableKernels() {
         assertThat(GraphChecks.withKernels(false, Kernels::oneDnn)).isFalse();
-        assertThat(GraphChecks.withKernels(false, () -> Kernels.convolution(4, new int[] {3, 3}, ONES, ONES, true,
-                true))).isSameAs(ConvolutionKernel.NONE);
-        assertThat(GraphChecks.withKernels(false, () -> Kernels.batchNorm(true))).isSameAs(BatchNormKernel.NONE);
-        assertThat(GraphChecks.withKernels(false, Kernels::addRelu)).isSameAs(AddReluKernel.NONE);
-        assertThat(GraphChecks.withKernels(false, Kernels::maxPool)).isSameAs(MaxPoolKernel.NONE);
-        assertThat(GraphChecks.withKernels(false, Kernels::matrixSums)).isSameAs(MatrixSums.ND4J);
-
+        assertThat(kernels(false)).containsExactlyElementsOf(PORTABLE);
         assertThat(GraphChecks.withKernels(true, Kernels::oneDnn)).as("oneDNN presets loaded").isTrue();
-        assertThat(GraphChecks.withKernels(true, () -> Kernels.convolution(4, new int[] {3, 3}, ONES, ONES, true,
-                true))).isNotSameAs(ConvolutionKernel.NONE);
-        assertThat(GraphChecks.withKernels(true, () -> Kernels.batchNorm(true))).isNotSameAs(BatchNormKernel.NONE);
-        assertThat(GraphChecks.withKernels(true, Kernels::addRelu)).isNotSameAs(AddReluKernel.NONE);
-        assertThat(GraphChecks.withKernels(true, Kernels::maxPool)).isNotSameAs(MaxPoolKernel.NONE);
-        assertThat(GraphChecks.withKernels(true, Kernels::matrixSums)).isNotSameAs(MatrixSums.ND4J);
+        assertThat(kernels(true)).doesNotContainAnyElementsOf(PORTABLE);
     }
 }
