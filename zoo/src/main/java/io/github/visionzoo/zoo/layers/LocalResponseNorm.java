@@ -1,5 +1,7 @@
 package io.github.visionzoo.zoo.layers;
 
+import io.github.visionzoo.zoo.kernels.Kernels;
+import io.github.visionzoo.zoo.kernels.MatrixSums;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Objects;
@@ -46,10 +48,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * the transposed band (the window relation mirrored) and {@code b = a D^-beta} the output, instead of a SameDiff
  * graph (which re-runs the forward pass to differentiate it). It takes {@code D}, {@code D^-beta} and the output from
  * the training forward pass, which leaves them in DL4J's activation workspace (it outlasts backprop), so {@code pow}
- * runs once per step; that costs two arrays of the input's size per layer until backprop. The product replaces
- * summing the window from channel-shifted copies (one pass per offset), and reusing {@code D^-beta} spares
- * backprop a second {@code pow}, the forward pass's most expensive op (libnd4j's, one scalar {@code powf} per
- * element).
+ * runs once per step; that costs two arrays of the input's size per layer until backprop, and saves summing the window
+ * from channel-shifted copies and recomputing {@code pow} in backprop. About half of the forward pass is {@code pow}
+ * (libnd4j's, one scalar {@code powf} per element).
  *
  * <p>The layer has no parameters. DL4J's built-in {@code LocalResponseNormalization} gives the same outputs in
  * paper mode but, in 1.0.0-M2.1, passes wrong gradients to the layers below it.
@@ -124,6 +125,7 @@ public class LocalResponseNorm extends NoParamLayer {
 
     /** The running layer. */
     static final class Impl extends AbstractLayer<LocalResponseNorm> {
+        private final MatrixSums sums = Kernels.matrixSums();
         /**
          * The window as a banded {@code [c, c]} matrix (see {@link #band}), made out of workspaces for the last
          * channel count and data type, and kept.
@@ -175,7 +177,7 @@ public class LocalResponseNorm extends NoParamLayer {
             INDArray out3 = out.reshape('c', b, c, in.length() / (b * c));
             for (long i = 0; i < b; i++) {
                 // [c, c] x [c, h*w], contiguous slices
-                MatrixSums.mmul(band, in3.slice(i), out3.slice(i), transpose, false, scale, accumulate);
+                sums.mmul(band, in3.slice(i), out3.slice(i), transpose, false, scale, accumulate);
             }
         }
 
