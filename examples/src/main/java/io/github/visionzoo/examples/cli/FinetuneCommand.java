@@ -4,6 +4,7 @@ import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.train.Checkpoint;
 import io.github.visionzoo.zoo.train.FineTune;
 import io.github.visionzoo.zoo.train.Recipes;
+import io.github.visionzoo.zoo.train.RunDirectory;
 import io.github.visionzoo.zoo.train.Trainer;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
 import io.github.visionzoo.zoo.train.TrainingResult;
@@ -110,7 +111,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             TrainingResult result = new Trainer(dir).withModelName(source.info().model() + "-ft" + classes)
                     .fit(fineTune.build(), modelSpec, r, train, val);
             out.printf(Locale.ROOT, "val top-1 %.1f %% (best %.1f %%); best checkpoint: %s%n",
-                    100 * result.finalTop1(), 100 * result.bestTop1(), dir.resolve(Trainer.BEST));
+                    100 * result.finalTop1(), 100 * result.bestTop1(), dir.resolve(RunDirectory.BEST));
         }
         return 0;
     }

@@ -3,6 +3,7 @@ package io.github.visionzoo.examples.cli;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.train.Checkpoint;
+import io.github.visionzoo.zoo.train.RunDirectory;
 import io.github.visionzoo.zoo.train.RunLock;
 import io.github.visionzoo.zoo.train.Trainer;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Spec;
  * {@code train}: trains and evaluates a registry model on Imagenette (or, without {@code --data}, on the synthetic
  * set written into the run directory), writing checkpoints, {@code metrics.jsonl}, PNG charts and
  * {@code summary.json}. The main job is {@code train} with no arguments: {@code resnet18} at 64 px with the
- * {@code cpu-small} recipe. The run directory is locked ({@link RunLock}) while the command runs, and records its
+ * {@code cpu-small} recipe. The {@link RunDirectory} is locked ({@link RunLock}) while the command runs, and records its
  * data ({@link RunRecord}) for {@code --resume}.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -91,8 +92,9 @@ public final class TrainCommand implements Callable<Integer> {
             given = ImagenetteData.root(data, dir);
             ImagenetteData.checkSplits(given);
         }
-        try (RunLock lock = RunLock.acquire(dir)) {
-            if (Trainer.holdsRun(dir)) {
+        RunDirectory run = new RunDirectory(dir);
+        try (RunLock lock = run.lock()) {
+            if (run.holdsRun()) {
                 throw new IllegalArgumentException("--run-dir " + dir + " already holds a run; use --resume " + dir
                         + " to continue it, or another --run-dir");
             }
@@ -121,8 +123,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (!Files.isDirectory(resume)) {
             throw new IllegalArgumentException("--resume " + resume + " is not a run directory");
         }
-        try (RunLock lock = RunLock.acquire(resume)) {
-            Checkpoint.Info info = Trainer.newestCheckpointInfo(resume);
+        RunDirectory run = new RunDirectory(resume);
+        try (RunLock lock = run.lock()) {
+            Checkpoint.Info info = run.latestInfo();
             RunRecord recorded = RunRecord.read(resume);
             ParseResult parsed = spec.commandLine().getParseResult();
             RecipeOptions.requireUnchanged("--model", parsed.hasMatchedOption("--model") ? modelName() : null,
@@ -184,9 +187,10 @@ public final class TrainCommand implements Callable<Integer> {
                 100 * result.finalTop1(), 100 * result.bestTop1(), result.bestEpoch(), 100 * result.finalTop5(),
                 result.imagesPerSecond(), result.wallSeconds());
         out.println("run directory: " + dir.toAbsolutePath());
-        out.println("  best checkpoint: " + dir.resolve(Trainer.BEST));
+        out.println("  best checkpoint: " + dir.resolve(RunDirectory.BEST));
         out.println("  charts: " + dir.resolve("loss.png") + ", " + dir.resolve("accuracy.png") + ", "
                 + dir.resolve("confusion.png"));
-        out.println("  metrics: " + dir.resolve(Trainer.METRICS) + ", summary: " + dir.resolve(Trainer.SUMMARY));
+        out.println("  metrics: " + dir.resolve(RunDirectory.METRICS) + ", summary: "
+                + dir.resolve(RunDirectory.SUMMARY));
     }
 }

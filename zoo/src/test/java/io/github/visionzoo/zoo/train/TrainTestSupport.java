@@ -42,7 +42,7 @@ final class TrainTestSupport {
 
     static List<Metrics.Line> metrics(Path runDir) {
         try {
-            return Files.readAllLines(runDir.resolve(Trainer.METRICS)).stream()
+            return Files.readAllLines(runDir.resolve(RunDirectory.METRICS)).stream()
                     .map(l -> Json.read(l, Metrics.Line.class, "metrics"))
                     .toList();
         } catch (IOException e) {

@@ -46,7 +46,7 @@ class TrainerTest {
                 .withConsole(Trainer.Console.QUIET);
         assertThatThrownBy(() -> killed.fit(tinyNet(4, 16, 3), recipe, train4().failAt(1, 3), val4()))
                 .hasMessageContaining("simulated kill");
-        assertThat(Checkpoints.list(tmp.resolve("b")).get(0).getFileName().toString())
+        assertThat(new RunDirectory(tmp.resolve("b")).checkpoints().get(0).getFileName().toString())
                 .isEqualTo("ckpt-e001-i00000008.zip");
 
         // a copy whose newest checkpoint is damaged resumes from the end of epoch 1 instead
@@ -59,7 +59,7 @@ class TrainerTest {
         killed.resume(train4(), val4());
         Trainer c = new Trainer(tmp.resolve("c")).withMetricsWindow(1).withConsole(Trainer.Console.BAR);
         TrainingResult fromEpochEnd = c.resume(train4(), val4());
-        assertThat(tmp.resolve("c").resolve("ckpt-e001-i00000008.zip" + Checkpoints.CORRUPT_SUFFIX)).exists();
+        assertThat(tmp.resolve("c").resolve("ckpt-e001-i00000008.zip" + RunDirectory.CORRUPT_SUFFIX)).exists();
         assertThat(fromEpochEnd.epochs()).isEqualTo(2);
 
         List<Double> expected = losses(tmp.resolve("a"));
@@ -102,7 +102,7 @@ class TrainerTest {
 
         assertThat(result.epochs()).isEqualTo(4);
         assertThat(result.recipe()).isEqualTo(constant);
-        assertThat(Recipes.load(tmp.resolve("b").resolve(Trainer.RECIPE))).isEqualTo(constant);
+        assertThat(Recipes.load(tmp.resolve("b").resolve(RunDirectory.RECIPE))).isEqualTo(constant);
         assertThat(extended.latest().info().recipe().epochs()).isEqualTo(4);
         List<Double> expected = losses(tmp.resolve("a"));
         List<Double> actual = losses(tmp.resolve("b"));
@@ -165,7 +165,7 @@ class TrainerTest {
         assertThatThrownBy(() -> trainer.fit(tinyNet(4, 16, 3), recipe(1, 3e-3), data, val4()))
                 .isInstanceOf(TrainingDivergedException.class)
                 .hasMessageContaining("iteration 5")
-                .hasMessageContaining("the last good checkpoint, " + tmp.resolve(Checkpoints.fileName(0, 4))
+                .hasMessageContaining("the last good checkpoint, " + new RunDirectory(tmp).checkpointFile(0, 4)
                         + ", was kept")
                 .hasMessageContaining("lower learning rate")
                 .satisfies(e -> assertThat(((TrainingDivergedException) e).iteration()).isEqualTo(5));
@@ -186,14 +186,14 @@ class TrainerTest {
             }
         });
         Trainer trainer = new Trainer(tmp).withCheckpointEvery(2).withConsole(Trainer.Console.QUIET);
-        Path kept = tmp.resolve(Checkpoints.fileName(0, 4));
+        Path kept = new RunDirectory(tmp).checkpointFile(0, 4);
         assertThatThrownBy(() -> trainer.fit(tinyNet(4, 16, 3), recipe(2, 3e-3), data, val4()))
                 .isInstanceOf(TrainingDivergedException.class)
                 .hasMessageContaining("NaN or infinite values after iteration 6")
                 .hasMessageContaining("the last good checkpoint, " + kept + ", was kept");
-        assertThat(Checkpoints.list(tmp)).startsWith(kept).allSatisfy(c ->
+        assertThat(new RunDirectory(tmp).checkpoints()).startsWith(kept).allSatisfy(c ->
                 assertThat(Checkpoint.nonFinite(Checkpoint.load(c).graph())).isNull());
-        assertThat(tmp.resolve(Trainer.BEST)).doesNotExist();
+        assertThat(tmp.resolve(RunDirectory.BEST)).doesNotExist();
     }
 
     @Test
@@ -205,8 +205,8 @@ class TrainerTest {
                 .isInstanceOf(TrainingDivergedException.class)
                 .hasMessageContaining("before its first checkpoint, so " + tmp + " holds nothing to resume")
                 .message().doesNotContain("was kept");
-        assertThat(Checkpoints.list(tmp)).isEmpty();
-        assertThat(tmp.resolve(Trainer.BEST)).doesNotExist();
+        assertThat(new RunDirectory(tmp).checkpoints()).isEmpty();
+        assertThat(tmp.resolve(RunDirectory.BEST)).doesNotExist();
     }
 
     @Test
@@ -228,8 +228,8 @@ class TrainerTest {
         assertThat(result.epochs()).isEqualTo(4);
         assertThat(result.iterations()).isEqualTo(40);
         assertThat(result.imagesPerSecond()).isPositive();
-        assertThat(Json.read(tmp.resolve(Trainer.SUMMARY), TrainingResult.class)).isEqualTo(result);
-        assertThat(Recipes.load(tmp.resolve(Trainer.RECIPE))).isEqualTo(recipe);
+        assertThat(Json.read(tmp.resolve(RunDirectory.SUMMARY), TrainingResult.class)).isEqualTo(result);
+        assertThat(Recipes.load(tmp.resolve(RunDirectory.RECIPE))).isEqualTo(recipe);
 
         List<Metrics.Epoch> epochs = lines(tmp, Metrics.Epoch.class);
         assertThat(epochs).hasSize(4);
@@ -240,13 +240,13 @@ class TrainerTest {
             byte[] bytes = Files.readAllBytes(tmp.resolve(png));
             assertThat(bytes).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
         }
-        assertThat(Checkpoints.list(tmp)).hasSize(1);
+        assertThat(new RunDirectory(tmp).checkpoints()).hasSize(1);
         Checkpoint best = trainer.best();
         assertThat(best.info().valTop1()).isEqualTo(result.bestTop1());
         assertThat(best.info().classNames()).hasSize(10);
         assertThat(EvalReport.of(best.graph(), val, best.info().classNames()).top1())
                 .isCloseTo(result.bestTop1(), within(1e-9));
-        Trainer.Confusion confusion = Json.read(tmp.resolve(Trainer.CONFUSION_JSON), Trainer.Confusion.class);
+        RunState.Confusion confusion = Json.read(tmp.resolve(RunDirectory.CONFUSION_JSON), RunState.Confusion.class);
         assertThat(Stream.of(confusion.counts()).flatMapToInt(java.util.Arrays::stream).sum()).isEqualTo(100);
     }
 }
