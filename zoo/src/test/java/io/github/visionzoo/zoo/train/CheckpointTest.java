@@ -171,6 +171,26 @@ class CheckpointTest {
         assertThat(back.graph().params()).isEqualTo(net.params());
     }
 
+    /** As versions before the optimizer had its own fields wrote a recipe: momentum and nesterov beside it. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void aCheckpointWhoseRecipeGivesMomentumBesideTheOptimizerLoads() throws Exception {
+        ComputationGraph net = trained(1);
+        Map<String, Object> earlier = fields(info(1));
+        Map<String, Object> recipe = new LinkedHashMap<>((Map<String, Object>) earlier.get("recipe"));
+        recipe.put("optimizer", "sgd");
+        recipe.put("momentum", 0.9);
+        recipe.put("nesterov", true);
+        earlier.put("recipe", recipe);
+        Path file = new RunDirectory(dir).checkpointFile(0, 1);
+        writeUnchecked(file, net, earlier);
+
+        TrainingRecipe back = Checkpoint.load(file).info().recipe();
+        assertThat(back.optimizer()).isEqualTo(new TrainingRecipe.Sgd(0.9, true));
+        assertThat(back.learningRate()).isEqualTo(info(1).recipe().learningRate());
+        assertThat(Checkpoint.readInfo(file).recipe()).isEqualTo(back);
+    }
+
     @Test
     void nonFiniteValuesAreNeverWrittenAndDoNotLoad() throws Exception {
         ComputationGraph net = trained(1);

@@ -36,7 +36,7 @@ final class TrainTestSupport {
 
     /** AdamW with a half-epoch warm-up and cosine decay, label smoothing 0.1, batch 16. */
     static TrainingRecipe recipe(int epochs, double learningRate) {
-        return new TrainingRecipe("test", null, "adamw", learningRate, null, null, 0.01, 16, epochs,
+        return new TrainingRecipe("test", null, new TrainingRecipe.AdamW(), learningRate, 0.01, 16, epochs,
                 new TrainingRecipe.Cosine(0.5, null), 0.1, 16, "eval", 5, null);
     }
 

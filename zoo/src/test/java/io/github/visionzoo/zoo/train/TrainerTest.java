@@ -89,7 +89,7 @@ class TrainerTest {
 
     @Test
     void aFinishedRunExtendedToMoreEpochsRepeatsALongerRun() {
-        TrainingRecipe constant = new TrainingRecipe("test", null, "adamw", 3e-3, null, null, 0.01, 16, 4,
+        TrainingRecipe constant = new TrainingRecipe("test", null, new TrainingRecipe.AdamW(), 3e-3, 0.01, 16, 4,
                 new TrainingRecipe.Constant(), 0.1, 16, "eval", 5, null);
         Trainer longer = new Trainer(tmp.resolve("a")).withMetricsWindow(1).withConsole(Trainer.Console.QUIET);
         longer.fit(tinyNet(4, 16, 3), constant, train4(), val4());
@@ -215,7 +215,7 @@ class TrainerTest {
         SyntheticImages val = SyntheticImages.create(100, 10, 32, 0.6, 32, 23, 24);
         ResNetSpec spec = new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 32);
         ComputationGraph net = Zoo.create(spec, 10, 1);
-        TrainingRecipe recipe = new TrainingRecipe("synthetic", null, "adamw", 3e-3, null, null, 0.01, 32, 4,
+        TrainingRecipe recipe = new TrainingRecipe("synthetic", null, new TrainingRecipe.AdamW(), 3e-3, 0.01, 32, 4,
                 new TrainingRecipe.Cosine(0.5, null), 0.1, 32, "eval", 7, null);
         Trainer trainer = new Trainer(tmp).withModelName("resnet-tiny").withMetricsWindow(5).withKeepLast(1)
                 .withConsole(Trainer.Console.PLAIN);
