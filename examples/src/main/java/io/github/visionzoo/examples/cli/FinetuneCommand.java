@@ -1,5 +1,6 @@
 package io.github.visionzoo.examples.cli;
 
+import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.train.Checkpoint;
 import io.github.visionzoo.zoo.train.FineTune;
@@ -102,9 +103,9 @@ public final class FinetuneCommand implements Callable<Integer> {
         }
         Path dir = runDir != null ? runDir : Path.of("runs", "finetune-" + System.currentTimeMillis());
         PrintWriter out = spec.commandLine().getOut();
-        try (ImagenetteData.Iterator train = ImagenetteData.train(data, r.augmentation(), r.imageSize(),
+        try (ImagenetteIterator train = ImagenetteData.train(data, r.augmentation(), r.imageSize(),
                 r.batchSize(), r.seed(), subset);
-             ImagenetteData.Iterator val = ImagenetteData.val(data, r.augmentation(), r.imageSize(), r.batchSize(),
+             ImagenetteIterator val = ImagenetteData.val(data, r.augmentation(), r.imageSize(), r.batchSize(),
                      subset)) {
             out.printf(Locale.ROOT, "fine-tuning %s to %d classes%s, %d epochs%n", source.info().model(), classes,
                     freezeUpTo == null ? "" : " (frozen up to " + freezeUpTo + ")", r.epochs());

@@ -1,5 +1,6 @@
 package io.github.visionzoo.examples.cli;
 
+import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.train.Checkpoint;
@@ -99,13 +100,13 @@ public final class TrainCommand implements Callable<Integer> {
                         + " to continue it, or another --run-dir");
             }
             Path root = given != null ? given : ImagenetteData.root(null, dir);
-            try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(),
+            try (ImagenetteIterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(),
                     r.batchSize(), r.seed(), null);
-                 ImagenetteData.Iterator val = ImagenetteData.val(root, r.augmentation(), r.imageSize(),
+                 ImagenetteIterator val = ImagenetteData.val(root, r.augmentation(), r.imageSize(),
                          r.batchSize(), null)) {
                 out.printf(Locale.ROOT, "training %s at %d px on %s (%d train, %d val images), recipe %s, %d epochs%n",
-                        modelName(), r.imageSize(), root, train.delegate().numExamples(),
-                        val.delegate().numExamples(), r.name(), r.epochs());
+                        modelName(), r.imageSize(), root, train.numExamples(),
+                        val.numExamples(), r.name(), r.epochs());
                 record(root, data == null, train, val, workers).write(dir);
                 TrainingResult result = trainer(dir, workers).fit(Zoo.create(modelSpec, train.totalOutcomes(),
                         r.seed()), modelSpec, r, train, val);
@@ -140,9 +141,9 @@ public final class TrainCommand implements Callable<Integer> {
             TrainingRecipe r = info.recipe();
             Path root = data != null ? ImagenetteData.root(data, resume)
                     : Path.of(ImagenetteData.recordedRoot(resume, recorded));
-            try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(),
+            try (ImagenetteIterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(),
                     r.batchSize(), r.seed(), null);
-                 ImagenetteData.Iterator val = ImagenetteData.val(root, r.augmentation(), r.imageSize(),
+                 ImagenetteIterator val = ImagenetteData.val(root, r.augmentation(), r.imageSize(),
                          r.batchSize(), null)) {
                 RunRecord found = record(root, data == null && recorded != null && recorded.synthetic(), train, val,
                         w);
@@ -166,10 +167,10 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private static RunRecord record(Path root, boolean synthetic, ImagenetteData.Iterator train,
-                                    ImagenetteData.Iterator val, int workers) {
-        return RunRecord.of(root.toString(), synthetic, train.getLabels(), train.delegate().numExamples(),
-                val.delegate().numExamples(), workers);
+    private static RunRecord record(Path root, boolean synthetic, ImagenetteIterator train,
+                                    ImagenetteIterator val, int workers) {
+        return RunRecord.of(root.toString(), synthetic, train.getLabels(), train.numExamples(),
+                val.numExamples(), workers);
     }
 
     private Trainer trainer(Path dir, int workers) {

@@ -1,5 +1,6 @@
 package io.github.visionzoo.zoo.train;
 
+import io.github.visionzoo.imagenette.EpochAware;
 import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.layers.NativeTemporaries;

@@ -1,5 +1,6 @@
 package io.github.visionzoo.zoo.train;
 
+import io.github.visionzoo.imagenette.EpochAware;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

@@ -7,7 +7,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.github.visionzoo.imagenette.ImagenetteIterator;
+import io.github.visionzoo.imagenette.Split;
+import io.github.visionzoo.imagenette.SyntheticImagenette;
 import io.github.visionzoo.zoo.Json;
+import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import java.io.IOException;
@@ -85,6 +89,62 @@ class TrainerTest {
             assertThat(resumed.get(e).trainAccuracy()).as("epoch " + (e + 1) + " train accuracy")
                     .isEqualTo(uninterrupted.get(e).trainAccuracy());
         }
+    }
+
+    /**
+     * A library user's run as the README's Java example writes it: {@code ImagenetteIterator}s, with the recipe's
+     * random-resized-crop augmentation, given to the trainer as they are. Killed in the third epoch and resumed with
+     * fresh iterators, it trains on the batches the uninterrupted run trained on.
+     */
+    @Test
+    void anImagenetteIteratorGivenDirectlyResumesExactly() throws IOException {
+        Path root = SyntheticImagenette.builder().trainPerClass(4).valPerClass(1).imageSize(40).seed(7).build()
+                .writeTo(tmp.resolve("imagenette"));
+        ModelSpec spec = new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 32);
+        TrainingRecipe recipe = new TrainingRecipe("quick", null, new TrainingRecipe.AdamW(), 3e-3, 0.01, 8, 3,
+                new TrainingRecipe.Constant(), 0.1, 32, "study", 3, null);
+        Trainer uninterrupted = new Trainer(tmp.resolve("a")).withMetricsWindow(1)
+                .withConsole(Trainer.Console.QUIET);
+        try (ImagenetteIterator train = imagenette(root, Split.TRAIN); ImagenetteIterator val = imagenette(root,
+                Split.VAL)) {
+            assertThat(train.batchesPerEpoch()).isEqualTo(5);
+            uninterrupted.fit(Zoo.create(spec, 10, 3), spec, recipe, train, val);
+        }
+
+        Trainer killed = new Trainer(tmp.resolve("b")).withMetricsWindow(1).withCheckpointEvery(2)
+                .withConsole(Trainer.Console.QUIET);
+        try (ImagenetteIterator train = imagenette(root, Split.TRAIN); ImagenetteIterator val = imagenette(root,
+                Split.VAL)) {
+            int[] batches = {0};
+            train.setPreProcessor(batch -> {
+                if (++batches[0] == 13) {
+                    throw new IllegalStateException("simulated kill");
+                }
+            });
+            assertThatThrownBy(() -> killed.fit(Zoo.create(spec, 10, 3), spec, recipe, train, val))
+                    .hasMessageContaining("simulated kill");
+        }
+        Checkpoint.Info newest = killed.runDirectory().latestInfo();
+        assertThat(newest.epochsCompleted()).isEqualTo(2);
+        assertThat(newest.batchesInEpoch()).isEqualTo(2);
+        try (ImagenetteIterator train = imagenette(root, Split.TRAIN); ImagenetteIterator val = imagenette(root,
+                Split.VAL)) {
+            killed.resume(train, val);
+        }
+
+        List<Double> expected = losses(tmp.resolve("a"));
+        List<Double> actual = losses(tmp.resolve("b"));
+        assertThat(actual).hasSize(15);
+        for (int i = 0; i < 15; i++) {
+            assertThat(actual.get(i)).as("iteration " + (i + 1)).isCloseTo(expected.get(i), within(1e-5));
+        }
+        assertThat(killed.latest().graph().params().equalsWithEps(uninterrupted.latest().graph().params(), 1e-6))
+                .as("parameters").isTrue();
+    }
+
+    private static ImagenetteIterator imagenette(Path root, Split split) {
+        return ImagenetteIterator.builder(root).split(split).preset(split == Split.TRAIN ? "study" : "eval")
+                .imageSize(32).batchSize(8).seed(3).threads(2).build();
     }
 
     @Test
