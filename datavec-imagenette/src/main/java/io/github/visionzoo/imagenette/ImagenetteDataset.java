@@ -22,16 +22,20 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * The file list of one split of an Imagenette folder, with labels.
+ * The file list of one split of an image folder, with labels: Imagenette, or any folder of classes laid out as
+ * torchvision's {@code ImageFolder} reads it ({@code ROOT/train/<class>/*.jpg}, {@code ROOT/val/<class>/*.png}).
  *
- * <p>Follows torchvision's {@code ImageFolder}: classes are the sorted class folders, files are found recursively
+ * <p>Follows {@code ImageFolder}: classes are the sorted class folders (any names), files are found recursively
  * under each class folder (following links) and sorted by folder then name, and only files with the extensions
  * {@code ImageFolder} accepts (.jpg .jpeg .png .ppm .bmp .pgm .tif .tiff .webp, any case) are listed. Hidden entries
- * (names starting with '.') are ignored. Departs from {@code ImageFolder} in being strict about the layout: the split
- * folder must hold exactly the ten Imagenette class folders, so a wrong root, a missing class or a stray folder
- * fails at once with an {@link ImagenetteLayoutException} instead of silently changing the label indices.
+ * (names starting with '.') are ignored. Departs from {@code ImageFolder} in being strict where a mistake would
+ * silently change the label indices: a split needs at least two class folders, and a split whose folders include
+ * an Imagenette class (a WordNet id of {@link Imagenette#WNIDS}) is Imagenette's and must hold exactly its ten class
+ * folders, so a missing class or a stray folder fails at once with an {@link ImagenetteLayoutException}.
+ * {@link #classesOf} and {@link #isImagePath} are that rule for other file systems (the Spark source lists Hadoop
+ * paths with them).
  *
- * <p>With label noise, the training labels come from column {@code noisy_labels_P} of
+ * <p>With label noise (Imagenette only), the training labels come from column {@code noisy_labels_P} of
  * {@code ROOT/noisy_imagenette.csv} (fast.ai's table: {@code path, noisy_labels_0, noisy_labels_1, noisy_labels_5,
  * noisy_labels_25, noisy_labels_50, is_valid}). Validation images always keep their folder label.
  *
@@ -67,37 +71,40 @@ public final class ImagenetteDataset {
      *
      * @param root  the data set root, e.g. the {@code imagenette2-320} folder of the extracted archive
      * @param split which split
-     * @param noise training-label noise; needs {@code ROOT/noisy_imagenette.csv} unless {@link LabelNoise#NONE};
-     *              ignored for {@link Split#VAL}, whose labels are always clean
-     * @throws ImagenetteLayoutException if the root, the split folder or a class folder is missing, a folder that is
-     *                                   not an Imagenette class is present, the split has no image file, or the
-     *                                   noisy-label table is missing or does not cover the training images
+     * @param noise training-label noise; needs Imagenette's folders and {@code ROOT/noisy_imagenette.csv} unless
+     *              {@link LabelNoise#NONE}; ignored for {@link Split#VAL}, whose labels are always clean
+     * @throws ImagenetteLayoutException if the root or the split folder is missing, the split has fewer than two
+     *                                   class folders, Imagenette's folders are incomplete or mixed with others, the
+     *                                   split has no image file, or label noise is asked of a folder without
+     *                                   Imagenette's noisy-label table for its training images
      * @throws UncheckedIOException      if the folders cannot be listed
      */
     public static ImagenetteDataset open(Path root, Split split, LabelNoise noise) {
         Path r = root.toAbsolutePath().normalize();
-        checkLayout(r, split);
-        List<Sample> raw = listFiles(r, split);
-        if (raw.isEmpty()) {
-            throw new ImagenetteLayoutException("Imagenette folder " + r + ": the " + split.folder()
-                    + " split has no image file (extensions " + new TreeSet<>(IMAGE_EXTENSIONS) + ").");
-        }
+        List<String> classes = checkLayout(r, split);
+        List<Sample> raw = listFiles(r, split, classes);
+        requireImages(r.toString(), split, raw.size());
         List<Sample> labelled = raw;
         if (noise != LabelNoise.NONE && split == Split.TRAIN) {
+            if (!classes.equals(Imagenette.WNIDS)) {
+                throw new ImagenetteLayoutException("Label noise " + noise.percent() + " % relabels Imagenette's"
+                        + " training images from " + Imagenette.NOISY_LABELS_CSV + "; " + r.resolve(split.folder())
+                        + " holds other classes " + describe(classes) + ", so train it with label noise 0.");
+            }
             labelled = applyNoisyLabels(r, noise, raw);
         }
-        return new ImagenetteDataset(r, split, noise, Imagenette.WNIDS, new ArrayList<>(labelled));
+        return new ImagenetteDataset(r, split, noise, classes, new ArrayList<>(labelled));
     }
 
     /**
-     * Checks that {@code ROOT/<split>} holds exactly the ten class folders.
+     * Checks that {@code ROOT/<split>} holds class folders ({@link #classesOf}) and returns them in label order.
      *
      * @throws ImagenetteLayoutException describing what is missing or unexpected, and what was found
      */
-    public static void checkLayout(Path root, Split split) {
+    public static List<String> checkLayout(Path root, Split split) {
         if (!Files.isDirectory(root)) {
             String found = Files.exists(root) ? "a file, not a folder" : "nothing (it does not exist)";
-            throw new ImagenetteLayoutException("Imagenette root " + root + " is missing: found " + found + ".");
+            throw new ImagenetteLayoutException("Data folder " + root + " is missing: found " + found + ".");
         }
         Path splitDir = root.resolve(split.folder());
         if (!Files.isDirectory(splitDir)) {
@@ -109,33 +116,86 @@ public final class ImagenetteDataset {
                     break;
                 }
             }
-            throw new ImagenetteLayoutException("Imagenette root " + root + " has no '" + split.folder()
+            throw new ImagenetteLayoutException("Data folder " + root + " has no '" + split.folder()
                     + "' split folder. Found in the root: " + describe(entries) + "." + hint);
         }
-        List<String> entries = entries(splitDir);
-        Set<String> folders = new TreeSet<>();
+        return classesOf(splitDir.toString(), entries(splitDir));
+    }
+
+    /**
+     * The classes of a split folder, in label order, from what it holds: its sub-folders, sorted as Python sorts
+     * strings ({@code ImageFolder}'s order); exactly {@link Imagenette#WNIDS} when any of them is an Imagenette class.
+     * Files in the split folder itself are not images of any class and are ignored, as {@code ImageFolder} does.
+     *
+     * @param splitDir the split folder, for messages
+     * @param entries  its non-hidden entries, folders with a trailing '/'
+     * @throws ImagenetteLayoutException when there are fewer than two class folders, or Imagenette's class folders
+     *                                   are incomplete or beside others
+     */
+    public static List<String> classesOf(String splitDir, List<String> entries) {
+        List<String> folders = new ArrayList<>();
         for (String e : entries) {
             if (e.endsWith("/")) {
                 folders.add(e.substring(0, e.length() - 1));
             }
         }
-        List<String> missing = new ArrayList<>();
-        for (String w : Imagenette.WNIDS) {
-            if (!folders.contains(w)) {
-                missing.add(w);
+        folders.sort(null);
+        if (folders.stream().anyMatch(Imagenette.WNIDS::contains)) {
+            List<String> missing = Imagenette.WNIDS.stream().filter(w -> !folders.contains(w)).toList();
+            List<String> unknown = folders.stream().filter(f -> !Imagenette.WNIDS.contains(f)).toList();
+            if (!missing.isEmpty() || !unknown.isEmpty()) {
+                throw new ImagenetteLayoutException("Imagenette split folder " + splitDir + ":"
+                        + (missing.isEmpty() ? "" : " missing class folder(s) " + missing + ";")
+                        + (unknown.isEmpty() ? "" : " unknown folder(s) " + unknown + " (not Imagenette classes);")
+                        + " found: " + describe(entries) + ".");
+            }
+            return Imagenette.WNIDS;
+        }
+        if (folders.size() < 2) {
+            throw new ImagenetteLayoutException("Split folder " + splitDir + " has "
+                    + (folders.isEmpty() ? "no class folder" : "one class folder only")
+                    + ": a classifier needs a folder of images per class, at least two. Found: " + describe(entries)
+                    + ".");
+        }
+        return List.copyOf(folders);
+    }
+
+    /**
+     * Whether a file, by its '/'-separated path inside a class folder, is listed as an image: no hidden part and one
+     * of {@link #IMAGE_EXTENSIONS}.
+     */
+    public static boolean isImagePath(String pathInClass) {
+        for (String part : pathInClass.split("/")) {
+            if (part.startsWith(".")) {
+                return false;
             }
         }
-        List<String> unknown = folders.stream().filter(f -> !Imagenette.WNIDS.contains(f)).collect(Collectors.toList());
-        if (!missing.isEmpty() || !unknown.isEmpty()) {
-            StringBuilder sb = new StringBuilder("Imagenette split folder ").append(splitDir).append(":");
-            if (!missing.isEmpty()) {
-                sb.append(" missing class folder(s) ").append(missing).append(";");
-            }
-            if (!unknown.isEmpty()) {
-                sb.append(" unknown folder(s) ").append(unknown).append(" (not Imagenette classes);");
-            }
-            sb.append(" found: ").append(describe(entries)).append(".");
-            throw new ImagenetteLayoutException(sb.toString());
+        int dot = pathInClass.lastIndexOf('.');
+        return dot >= 0 && IMAGE_EXTENSIONS.contains(pathInClass.substring(dot + 1).toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * {@code ImageFolder}'s order of the images of a class ({@code sorted(os.walk(...))}, then {@code sorted(fnames)}),
+     * on their '/'-separated paths inside the class folder: by folder, then by name.
+     */
+    public static final Comparator<String> IMAGE_ORDER = Comparator.comparing(ImagenetteDataset::parentOf)
+            .thenComparing(p -> p.substring(p.lastIndexOf('/') + 1));
+
+    private static String parentOf(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash < 0 ? "" : path.substring(0, slash);
+    }
+
+    /**
+     * Refuses a split in which no image was listed.
+     *
+     * @param root   the data root, for the message
+     * @param images the images listed
+     */
+    public static void requireImages(String root, Split split, int images) {
+        if (images == 0) {
+            throw new ImagenetteLayoutException("Data folder " + root + ": the " + split.folder()
+                    + " split has no image file (extensions " + new TreeSet<>(IMAGE_EXTENSIONS) + ").");
         }
     }
 
@@ -160,38 +220,27 @@ public final class ImagenetteDataset {
         return "[" + shown + (entries.size() > max ? ", ... (" + entries.size() + " entries)" : "") + "]";
     }
 
-    private static List<Sample> listFiles(Path root, Split split) {
+    private static List<Sample> listFiles(Path root, Split split, List<String> classes) {
         List<Sample> out = new ArrayList<>();
         Path splitDir = root.resolve(split.folder());
-        for (int c = 0; c < Imagenette.NUM_CLASSES; c++) {
-            Path classDir = splitDir.resolve(Imagenette.WNIDS.get(c));
-            List<Path> files;
+        for (int c = 0; c < classes.size(); c++) {
+            Path classDir = splitDir.resolve(classes.get(c));
+            List<String> files;
             try (Stream<Path> s = Files.walk(classDir, FileVisitOption.FOLLOW_LINKS)) {
-                files = s.filter(p -> isImageFile(classDir, p)).collect(Collectors.toList());
+                files = s.filter(Files::isRegularFile)
+                        .map(p -> classDir.relativize(p).toString().replace('\\', '/'))
+                        .filter(ImagenetteDataset::isImagePath)
+                        .sorted(IMAGE_ORDER)
+                        .collect(Collectors.toList());
             } catch (IOException e) {
                 throw new UncheckedIOException("Cannot list " + classDir, e);
             }
-            // ImageFolder: sorted(os.walk(...)) then sorted(fnames): by folder, then by name.
-            files.sort(Comparator.comparing((Path p) -> classDir.relativize(p.getParent()).toString())
-                    .thenComparing(p -> p.getFileName().toString()));
-            for (Path f : files) {
-                String rel = root.relativize(f).toString().replace('\\', '/');
-                out.add(new Sample(out.size(), f, rel, c, c));
+            for (String f : files) {
+                String rel = split.folder() + "/" + classes.get(c) + "/" + f;
+                out.add(new Sample(out.size(), classDir.resolve(f), rel, c, c));
             }
         }
         return out;
-    }
-
-    private static boolean isImageFile(Path classDir, Path p) {
-        for (Path part : classDir.relativize(p)) {
-            if (part.toString().startsWith(".")) {
-                return false;
-            }
-        }
-        String name = p.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        return dot >= 0 && IMAGE_EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT))
-                && Files.isRegularFile(p);
     }
 
     private static List<Sample> applyNoisyLabels(Path root, LabelNoise noise, List<Sample> raw) {
@@ -339,7 +388,7 @@ public final class ImagenetteDataset {
         return split == Split.VAL ? LabelNoise.NONE : noise;
     }
 
-    /** WordNet ids of the label indices: all ten, or the selected subset. */
+    /** The class folders' names in label order (WordNet ids for Imagenette): all, or the selected subset. */
     public List<String> classes() {
         return classes;
     }

@@ -90,7 +90,57 @@ class ImagenetteDatasetTest {
                 .hasMessageContaining(root.toString())
                 .hasMessageContaining("does not exist")
                 .hasMessageContaining("ROOT/")
-                .hasMessageContaining("train/<wnid>/*.JPEG");
+                .hasMessageContaining("train/<class>/*.jpg");
+    }
+
+    @Test
+    void aFolderOfAnyClassesIsReadAsImageFolderReadsIt() throws IOException {
+        Path root = tmp.resolve("pets");
+        for (String file : List.of("train/dog/b.jpg", "train/dog/a.png", "train/dog/2021/x.jpeg", "train/Zebra/z.JPG",
+                "train/cat/c.jpg", "train/cat/.hidden.jpg", "train/cat/notes.txt", "train/readme.jpg",
+                "val/cat/v.jpg", "val/dog/w.jpg", "val/Zebra/y.jpg")) {
+            Files.createDirectories(root.resolve(file).getParent());
+            Files.write(root.resolve(file), JPEG);
+        }
+        ImagenetteDataset d = ImagenetteDataset.open(root, Split.TRAIN);
+        assertThat(d.classes()).as("sorted as Python sorts strings: capitals first").containsExactly("Zebra", "cat",
+                "dog");
+        assertThat(d.samples()).extracting(Sample::relativePath).as("by class, then folder, then name; a file"
+                + " beside the class folders is no class's").containsExactly("train/Zebra/z.JPG", "train/cat/c.jpg",
+                "train/dog/a.png", "train/dog/b.jpg", "train/dog/2021/x.jpeg");
+        assertThat(d.samples()).extracting(Sample::label).containsExactly(0, 1, 2, 2, 2);
+        assertThat(d.samples().get(4).file()).isEqualTo(root.toAbsolutePath().resolve("train/dog/2021/x.jpeg"));
+        assertThat(ImagenetteDataset.open(root, Split.VAL).classes()).isEqualTo(d.classes());
+        assertThat(d.selectClasses(List.of("dog")).size()).isEqualTo(3);
+    }
+
+    @Test
+    void aSplitNeedsTwoClassFolders() throws IOException {
+        Path root = tmp.resolve("flat");
+        Files.createDirectories(root.resolve("train"));
+        Files.write(root.resolve("train/a.jpg"), JPEG);
+        assertThatThrownBy(() -> ImagenetteDataset.open(root, Split.TRAIN))
+                .isInstanceOf(ImagenetteLayoutException.class)
+                .hasMessageStartingWith("Split folder " + root.toAbsolutePath().resolve("train") + " has no class"
+                        + " folder: a classifier needs a folder of images per class, at least two. Found: [a.jpg].")
+                .hasMessageContaining("train/<class>/*.jpg");
+        Files.createDirectories(root.resolve("train/cat"));
+        assertThatThrownBy(() -> ImagenetteDataset.open(root, Split.TRAIN))
+                .hasMessageContaining("has one class folder only");
+    }
+
+    @Test
+    void labelNoiseIsImagenettesOnly() throws IOException {
+        Path root = tmp.resolve("two");
+        for (String file : List.of("train/a/1.jpg", "train/b/2.jpg")) {
+            Files.createDirectories(root.resolve(file).getParent());
+            Files.write(root.resolve(file), JPEG);
+        }
+        assertThat(ImagenetteDataset.open(root, Split.TRAIN, LabelNoise.NONE).size()).isEqualTo(2);
+        assertThatThrownBy(() -> ImagenetteDataset.open(root, Split.TRAIN, LabelNoise.PCT_5))
+                .isInstanceOf(ImagenetteLayoutException.class)
+                .hasMessageContaining("Label noise 5 % relabels Imagenette's training images")
+                .hasMessageContaining("holds other classes [a, b], so train it with label noise 0");
     }
 
     @Test
@@ -101,7 +151,7 @@ class ImagenetteDatasetTest {
                 .isInstanceOf(ImagenetteLayoutException.class)
                 .hasMessageContaining("no 'val' split folder")
                 .hasMessageContaining("Found in the root: [train/]")
-                .hasMessageContaining("Expected the layout");
+                .hasMessageContaining("Expected an image folder");
         assertThat(ImagenetteDataset.open(root, Split.TRAIN).size()).isEqualTo(20);
     }
 
@@ -120,7 +170,7 @@ class ImagenetteDatasetTest {
                 .isInstanceOf(ImagenetteLayoutException.class)
                 .hasMessageContaining("missing class folder(s) [n03417042]")
                 .hasMessageContaining("found: [n01440764/")
-                .hasMessageContaining("Expected the layout");
+                .hasMessageContaining("Expected an image folder");
     }
 
     @Test

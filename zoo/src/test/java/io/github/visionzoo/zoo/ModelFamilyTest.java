@@ -16,6 +16,7 @@ import java.util.stream.Collectors;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -81,6 +82,7 @@ class ModelFamilyTest {
      * 300-million-parameter variants need no initialization.
      */
     @ParameterizedTest
+    @Tag("slow")
     @MethodSource("variants")
     void everyVariantHasStateDictNamesForEveryParameter(Variant variant) {
         ModelSpec spec = variant.spec();

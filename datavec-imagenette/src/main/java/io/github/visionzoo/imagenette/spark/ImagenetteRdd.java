@@ -1,7 +1,6 @@
 package io.github.visionzoo.imagenette.spark;
 
 import io.github.visionzoo.imagenette.ImageBatches;
-import io.github.visionzoo.imagenette.Imagenette;
 import io.github.visionzoo.imagenette.ImagenetteDataset;
 import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.ImagenetteLayoutException;
@@ -21,8 +20,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.api.java.JavaRDD;
@@ -44,11 +44,13 @@ import org.nd4j.linalg.dataset.DataSet;
  * JavaRDD<DataSet> epoch3 = train.epoch(3);       // lazily decoded where its partitions run
  * }</pre>
  *
- * <p>A plain path or a {@code file:} URI is listed with {@link ImagenetteDataset} (it must be the same path on every
- * executor); any other scheme through Hadoop's {@link FileSystem} with the same rules (the ten class folders, files
- * found recursively and sorted by folder then name, {@code ImageFolder}'s extensions, hidden entries ignored), with
- * the Hadoop configuration of the Spark context on the driver and the executors' default configuration. Label noise
- * and class subsets are the iterator's only. Unreadable images are skipped with a warning in the executor's log.
+ * <p>Any image folder of classes will do, Imagenette being one. A plain path or a {@code file:} URI is listed with
+ * {@link ImagenetteDataset} (it must be the same path on every executor); any other scheme through Hadoop's
+ * {@link FileSystem} with the same rule ({@link ImagenetteDataset#classesOf}, {@link ImagenetteDataset#isImagePath},
+ * {@link ImagenetteDataset#IMAGE_ORDER}: the sorted class folders, Imagenette's ten when they are Imagenette's, files
+ * found recursively and sorted by folder then name), with the Hadoop configuration of the Spark context on the driver
+ * and the executors' default configuration. Label noise and class subsets are the iterator's only. Unreadable images
+ * are skipped with a warning in the executor's log.
  */
 public final class ImagenetteRdd {
 
@@ -66,9 +68,14 @@ public final class ImagenetteRdd {
     record Batch(int epoch, List<Entry> entries) implements Serializable {
     }
 
+    /** A split as the driver lists it: its class folders in label order, and its images. */
+    record Listing(List<String> classes, List<Entry> entries) {
+    }
+
     private final JavaSparkContext sc;
     private final String root;
     private final Split split;
+    private final List<String> classes;
     private final List<Entry> entries;
     private final ImageBatches batches;
     private final int batchSize;
@@ -77,12 +84,13 @@ public final class ImagenetteRdd {
     private final int partitions;
     private final boolean hadoop;
 
-    private ImagenetteRdd(Builder b, List<Entry> entries, boolean hadoop) {
+    private ImagenetteRdd(Builder b, Listing listing, boolean hadoop) {
         this.sc = b.sc;
         this.root = b.root;
         this.split = b.split();
-        this.entries = List.copyOf(entries);
-        this.batches = new ImageBatches(b.augmentation(), b.imageSize(), Imagenette.WNIDS);
+        this.classes = listing.classes();
+        this.entries = List.copyOf(listing.entries());
+        this.batches = new ImageBatches(b.augmentation(), b.imageSize(), classes);
         this.batchSize = b.batchSize();
         this.seed = b.seed();
         this.shuffle = b.shuffles(split);
@@ -126,9 +134,9 @@ public final class ImagenetteRdd {
         return entries.size();
     }
 
-    /** The WordNet ids of the label columns. */
+    /** The class folders of the label columns (WordNet ids for Imagenette). */
     public List<String> classNames() {
-        return Imagenette.WNIDS;
+        return classes;
     }
 
     public int partitions() {
@@ -242,8 +250,8 @@ public final class ImagenetteRdd {
         /**
          * Lists the split on the driver.
          *
-         * @throws ImagenetteLayoutException when the root or a class folder is missing, a folder is no Imagenette
-         *                                   class, or the split has no image
+         * @throws ImagenetteLayoutException when the root or the split folder is missing, the split is no folder of
+         *                                   classes ({@link ImagenetteDataset#classesOf}), or it has no image
          */
         public ImagenetteRdd build() {
             URI uri = uriOf(root);
@@ -269,83 +277,61 @@ public final class ImagenetteRdd {
         }
     }
 
-    static List<Entry> localEntries(Path root, Split split) {
+    static Listing localEntries(Path root, Split split) {
+        ImagenetteDataset dataset = ImagenetteDataset.open(root, split);
         List<Entry> out = new ArrayList<>();
-        for (Sample s : ImagenetteDataset.open(root, split).samples()) {
+        for (Sample s : dataset.samples()) {
             out.add(new Entry(s.index(), s.file().toString(), s.label()));
         }
-        return out;
+        return new Listing(dataset.classes(), out);
     }
 
-    /** The listing rules of {@link ImagenetteDataset}, through Hadoop's file system API. */
-    static List<Entry> hadoopEntries(URI root, Split split, Configuration conf) {
+    /** The listing rule of {@link ImagenetteDataset}, through Hadoop's file system API. */
+    static Listing hadoopEntries(URI root, Split split, Configuration conf) {
         try {
             FileSystem fs = FileSystem.get(root, conf);
             org.apache.hadoop.fs.Path rootPath = new org.apache.hadoop.fs.Path(root);
             org.apache.hadoop.fs.Path splitDir = new org.apache.hadoop.fs.Path(rootPath, split.folder());
             if (!fs.exists(rootPath)) {
-                throw new ImagenetteLayoutException("Imagenette root " + root + " is missing: found nothing (it does"
-                        + " not exist).");
+                throw new ImagenetteLayoutException("Data folder " + root + " is missing: found nothing (it does not"
+                        + " exist).");
             }
             if (!fs.isDirectory(splitDir)) {
-                throw new ImagenetteLayoutException("Imagenette root " + root + " has no '" + split.folder()
+                throw new ImagenetteLayoutException("Data folder " + root + " has no '" + split.folder()
                         + "' split folder.");
             }
-            List<String> folders = new ArrayList<>();
+            List<String> found = new ArrayList<>();
             for (org.apache.hadoop.fs.FileStatus st : fs.listStatus(splitDir)) {
                 String name = st.getPath().getName();
-                if (st.isDirectory() && !name.startsWith(".")) {
-                    folders.add(name);
+                if (!name.startsWith(".")) {
+                    found.add(name + (st.isDirectory() ? "/" : ""));
                 }
             }
-            List<String> missing = Imagenette.WNIDS.stream().filter(w -> !folders.contains(w)).toList();
-            List<String> unknown = folders.stream().filter(f -> !Imagenette.WNIDS.contains(f)).sorted().toList();
-            if (!missing.isEmpty() || !unknown.isEmpty()) {
-                throw new ImagenetteLayoutException("Imagenette split folder " + splitDir + ":"
-                        + (missing.isEmpty() ? "" : " missing class folder(s) " + missing + ";")
-                        + (unknown.isEmpty() ? "" : " unknown folder(s) " + unknown + " (not Imagenette classes);"));
-            }
+            found.sort(null);
+            List<String> classes = ImagenetteDataset.classesOf(splitDir.toString(), found);
             List<Entry> out = new ArrayList<>();
-            for (int c = 0; c < Imagenette.NUM_CLASSES; c++) {
-                org.apache.hadoop.fs.Path classDir = new org.apache.hadoop.fs.Path(splitDir, Imagenette.WNIDS.get(c));
+            for (int c = 0; c < classes.size(); c++) {
+                org.apache.hadoop.fs.Path classDir = new org.apache.hadoop.fs.Path(splitDir, classes.get(c));
                 String prefix = classDir.toUri().getPath() + "/";
-                List<String[]> files = new ArrayList<>(); // {relative parent folder, name, uri}
+                Map<String, String> files = new TreeMap<>(ImagenetteDataset.IMAGE_ORDER); // path in class -> URI
                 var it = fs.listFiles(classDir, true);
                 while (it.hasNext()) {
                     org.apache.hadoop.fs.LocatedFileStatus st = it.next();
                     String rel = st.getPath().toUri().getPath();
                     rel = rel.startsWith(prefix) ? rel.substring(prefix.length()) : st.getPath().getName();
-                    if (isImage(rel)) {
-                        int slash = rel.lastIndexOf('/');
-                        files.add(new String[] {slash < 0 ? "" : rel.substring(0, slash), st.getPath().getName(),
-                                st.getPath().toUri().toString()});
+                    if (ImagenetteDataset.isImagePath(rel)) {
+                        files.put(rel, st.getPath().toUri().toString());
                     }
                 }
-                // ImageFolder: sorted by folder, then by name
-                files.sort((a, b) -> a[0].equals(b[0]) ? a[1].compareTo(b[1]) : a[0].compareTo(b[0]));
-                for (String[] f : files) {
-                    out.add(new Entry(out.size(), f[2], c));
+                for (String uri : files.values()) {
+                    out.add(new Entry(out.size(), uri, c));
                 }
             }
-            if (out.isEmpty()) {
-                throw new ImagenetteLayoutException("Imagenette folder " + root + ": the " + split.folder()
-                        + " split has no image file.");
-            }
-            return out;
+            ImagenetteDataset.requireImages(root.toString(), split, out.size());
+            return new Listing(classes, out);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);
         }
-    }
-
-    private static boolean isImage(String relative) {
-        for (String part : relative.split("/")) {
-            if (part.startsWith(".")) {
-                return false;
-            }
-        }
-        int dot = relative.lastIndexOf('.');
-        return dot >= 0 && ImagenetteDataset.IMAGE_EXTENSIONS.contains(
-                relative.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 
     @Override

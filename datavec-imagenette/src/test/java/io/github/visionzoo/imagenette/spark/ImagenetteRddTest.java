@@ -22,11 +22,13 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.dataset.DataSet;
 
 /** The Spark data source in {@code local[2]}: the iterator's batches, decoded on the executors. */
+@Tag("spark")
 class ImagenetteRddTest {
     private static JavaSparkContext sc;
 
@@ -92,9 +94,9 @@ class ImagenetteRddTest {
 
     @Test
     void hadoopListingFollowsTheLocalListingAndReadsTheFiles() {
-        List<ImagenetteRdd.Entry> local = ImagenetteRdd.localEntries(root, Split.TRAIN);
+        List<ImagenetteRdd.Entry> local = ImagenetteRdd.localEntries(root, Split.TRAIN).entries();
         List<ImagenetteRdd.Entry> hadoop = ImagenetteRdd.hadoopEntries(root.toUri(), Split.TRAIN,
-                new Configuration());
+                new Configuration()).entries();
         assertThat(hadoop).hasSameSizeAs(local);
         for (int i = 0; i < local.size(); i++) {
             assertThat(hadoop.get(i).index()).isEqualTo(local.get(i).index());
@@ -111,8 +113,31 @@ class ImagenetteRddTest {
     }
 
     @Test
+    void aFolderOfOtherClassesIsListedAsLocallyWithItsClassNames() throws Exception {
+        Path own = dir.resolve("own");
+        byte[] jpeg = TestData.encode(TestData.solid(6, 6, 0x884422), "jpeg");
+        for (String file : List.of("train/dog/b.jpg", "train/dog/a.png", "train/dog/nested/0.jpeg", "train/Zebra/z.JPG",
+                "train/cat/.hidden.jpg", "train/cat/c.jpg", "train/cat/notes.txt", "val/cat/v.jpg")) {
+            Files.createDirectories(own.resolve(file).getParent());
+            Files.write(own.resolve(file), jpeg);
+        }
+        ImagenetteRdd.Listing local = ImagenetteRdd.localEntries(own, Split.TRAIN);
+        ImagenetteRdd.Listing hadoop = ImagenetteRdd.hadoopEntries(own.toUri(), Split.TRAIN, new Configuration());
+        assertThat(local.classes()).as("Python's sorted(): capitals first").containsExactly("Zebra", "cat", "dog");
+        assertThat(hadoop.classes()).isEqualTo(local.classes());
+        assertThat(hadoop.entries()).extracting(e -> own.relativize(Path.of(URI.create(e.location()))).toString())
+                .containsExactly("train/Zebra/z.JPG", "train/cat/c.jpg", "train/dog/a.png", "train/dog/b.jpg",
+                        "train/dog/nested/0.jpeg");
+        assertThat(hadoop.entries()).extracting(ImagenetteRdd.Entry::label).containsExactly(0, 1, 2, 2, 2);
+        assertThat(ImagenetteRdd.builder(sc, own.toString()).build().classNames()).containsExactly("Zebra", "cat",
+                "dog");
+        assertThatThrownBy(() -> ImagenetteRdd.hadoopEntries(own.toUri(), Split.VAL, new Configuration()))
+                .isInstanceOf(ImagenetteLayoutException.class).hasMessageContaining("one class folder only");
+    }
+
+    @Test
     void unreadableImagesAreSkippedAndBadInputIsNamed() throws Exception {
-        List<ImagenetteRdd.Entry> local = ImagenetteRdd.localEntries(root, Split.TRAIN);
+        List<ImagenetteRdd.Entry> local = ImagenetteRdd.localEntries(root, Split.TRAIN).entries();
         Path broken = dir.resolve("broken.JPEG");
         Files.write(broken, new byte[] {1, 2, 3});
         List<ImagenetteRdd.Entry> batch = List.of(local.get(0), new ImagenetteRdd.Entry(99, broken.toString(), 1),

@@ -26,9 +26,9 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * visionzoo's decoder and transforms against Pillow's and torchvision's, on the photo-like images and goldens of
- * {@code golden/transforms} ({@code src/tools/golden_transforms.py}): the same crop boxes and flips give the same
- * tensors, and {@link RandomResizedCrop} draws its boxes from torchvision's distribution. Tolerances, in [0, 1] pixel
- * units:
+ * {@code golden/transforms} ({@code src/tools/golden/golden_transforms.py}): the same crop boxes and flips give the
+ * same tensors, and {@link RandomResizedCrop} draws its boxes from torchvision's distribution. Tolerances, in [0, 1]
+ * pixel units:
  *
  * <ul>
  *   <li>against torchvision on float tensors ({@code antialias=True}): {@value #TENSOR_TOL}. The same filter, support
@@ -225,7 +225,7 @@ class TorchvisionGoldenTest {
         URL url = TorchvisionGoldenTest.class.getResource("/golden/transforms/" + name);
         if (url == null) {
             throw new IllegalArgumentException("no golden file golden/transforms/" + name + " in the test resources;"
-                    + " run src/tools/golden_transforms.py");
+                    + " run src/tools/golden/golden_transforms.py");
         }
         try {
             return Path.of(url.toURI());

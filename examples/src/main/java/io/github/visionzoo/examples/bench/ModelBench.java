@@ -27,9 +27,9 @@ import picocli.CommandLine.Option;
 
 /**
  * One model's measurements in this JVM, or the machine's matrix-product peak: the Java twin of
- * {@code src/tools/bench_pytorch.py}, with the same options and, like it, one JSON object on the last line of standard
- * output. {@code visionzoo-examples bench} runs it in a fresh JVM per model, so that each peak resident memory is
- * the model's own.
+ * {@code src/tools/bench/bench_pytorch.py}, with the same options and, like it, one JSON object on the last line of
+ * standard output. {@code visionzoo-examples bench} runs it in a fresh JVM per model, so that each peak resident
+ * memory is the model's own.
  *
  * <ul>
  *   <li>{@code --model NAME|FILE.json}: training images/s (forward, cross-entropy loss, backward, AdamW step) and

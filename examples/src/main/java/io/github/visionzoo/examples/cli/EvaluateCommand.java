@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code evaluate}: top-1, top-5, per-class accuracy and the confusion matrix of a checkpoint or an ensemble. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
-        description = "Evaluate a checkpoint (or several as an ensemble) on an Imagenette validation split.")
+        description = "Evaluate a checkpoint (or several as an ensemble) on the val split of an image folder.")
 public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", paramLabel = "FILE",
             description = "A checkpoint written by train, finetune or import.")
@@ -32,7 +32,8 @@ public final class EvaluateCommand implements Callable<Integer> {
             description = "Several checkpoints whose softmax outputs are averaged (the VGG paper's ensembles).")
     List<Path> ensemble;
 
-    @Option(names = "--data", required = true, paramLabel = "DIR", description = "An Imagenette folder.")
+    @Option(names = "--data", required = true, paramLabel = "DIR",
+            description = "An image folder (ROOT/val/<class>/*.jpg) with the checkpoint's classes, e.g. Imagenette.")
     Path data;
 
     @Option(names = "--batch", defaultValue = "32", description = "Batch size (default: ${DEFAULT-VALUE}).")
@@ -91,11 +92,14 @@ public final class EvaluateCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "%s on %d images: top-1 %.2f %%, top-5 %.2f %%, loss %.4f%n", what,
                 report.examples(), 100 * report.top1(), 100 * report.top5(), report.loss());
         double[] perClass = report.perClassAccuracy();
-        List<String> names = report.classNames();
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < perClass.length; i++) {
+            names.add(label(i < report.classNames().size() ? report.classNames().get(i) : String.valueOf(i)));
+        }
+        int width = names.stream().mapToInt(String::length).max().orElse(0);
         out.println("per-class accuracy:");
         for (int i = 0; i < perClass.length; i++) {
-            String wnid = i < names.size() ? names.get(i) : String.valueOf(i);
-            out.printf(Locale.ROOT, "  %-10s %-18s %6.2f %%%n", wnid, label(wnid), 100 * perClass[i]);
+            out.printf(Locale.ROOT, "  %-" + width + "s %6.2f %%%n", names.get(i), 100 * perClass[i]);
         }
         out.println("confusion matrix (rows: true class, columns: predicted):");
         for (int[] row : report.confusion()) {
@@ -107,8 +111,12 @@ public final class EvaluateCommand implements Callable<Integer> {
         }
     }
 
-    /** The readable name of an Imagenette WordNet id, or the id itself for other data. */
-    static String label(String wnid) {
-        return Imagenette.WNIDS.contains(wnid) ? Imagenette.className(wnid) : wnid;
+    /**
+     * How a class is printed: an Imagenette WordNet id as its readable name and the id ({@code tench (n01440764)}),
+     * any other class by its folder's name.
+     */
+    static String label(String className) {
+        return Imagenette.WNIDS.contains(className) ? Imagenette.className(className) + " (" + className + ")"
+                : className;
     }
 }

@@ -29,13 +29,14 @@ import picocli.CommandLine.Spec;
  * optionally frozen up to a vertex, trained with its own recipe into a new run directory.
  */
 @Command(name = "finetune", mixinStandardHelpOptions = true,
-        description = "Fine-tune a checkpoint on the first N classes of an Imagenette folder, with a new head.")
+        description = "Fine-tune a checkpoint on the first N classes of an image folder, with a new head.")
 public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, paramLabel = "FILE",
             description = "A checkpoint written by train, finetune or import.")
     Path checkpoint;
 
-    @Option(names = "--data", required = true, paramLabel = "DIR", description = "An Imagenette folder.")
+    @Option(names = "--data", required = true, paramLabel = "DIR",
+            description = "An image folder (ROOT/{train,val}/<class>/*.jpg), e.g. Imagenette.")
     Path data;
 
     @Option(names = "--classes", required = true, description = "Number of classes of the new head (the first N).")

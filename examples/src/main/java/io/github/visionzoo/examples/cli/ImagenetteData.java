@@ -2,6 +2,7 @@ package io.github.visionzoo.examples.cli;
 
 import io.github.visionzoo.imagenette.ImagenetteDataset;
 import io.github.visionzoo.imagenette.ImagenetteIterator;
+import io.github.visionzoo.imagenette.ImagenetteLayoutException;
 import io.github.visionzoo.imagenette.Split;
 import io.github.visionzoo.imagenette.transform.Augmentation;
 import io.github.visionzoo.imagenette.transform.ColorJitter;
@@ -13,8 +14,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The commands' data: a real Imagenette folder, or the embedded synthetic set written once into a run directory, as
- * the trainer's iterators.
+ * The commands' data: an image folder of the user's classes (Imagenette or any other, {@link ImagenetteDataset}), or
+ * the embedded synthetic set written once into a run directory, as the trainer's iterators.
  */
 public final class ImagenetteData {
     /** Folder of the synthetic set inside a run directory. */
@@ -30,9 +31,9 @@ public final class ImagenetteData {
     public static Path root(Path data, Path runDir) throws IOException {
         if (data != null) {
             if (!Files.isDirectory(data)) {
-                throw new IllegalArgumentException("--data " + data + " is not a folder; give an Imagenette folder "
-                        + "(ROOT/train/<wnid>/*.JPEG, ROOT/val/<wnid>/*.JPEG), or leave --data out to train on the "
-                        + "synthetic set");
+                throw new IllegalArgumentException("--data " + data + " is not a folder; give an image folder "
+                        + "(ROOT/train/<class>/*.jpg, ROOT/val/<class>/*.jpg, such as Imagenette), or leave --data out"
+                        + " to train on the synthetic set");
             }
             return data;
         }
@@ -46,13 +47,17 @@ public final class ImagenetteData {
     }
 
     /**
-     * Opens both splits of {@code root} as the training iterators will, which refuses a folder not laid out as
-     * Imagenette or a split without images. {@code train} and {@code spark-train} call it on {@code --data} before
-     * they lock, and so make, the run directory: a wrong folder leaves no run directory behind.
+     * Opens both splits of {@code root} as the training iterators will, which refuses a folder that is no image
+     * folder of classes or a split without images, and refuses splits whose class folders differ, which would give
+     * one class two label indices. {@code train} and {@code spark-train} call it on {@code --data} before they lock,
+     * and so make, the run directory: a wrong folder leaves no run directory behind.
      */
     public static void checkSplits(Path root) {
-        for (Split split : Split.values()) {
-            ImagenetteDataset.open(root, split);
+        List<String> train = ImagenetteDataset.open(root, Split.TRAIN).classes();
+        List<String> val = ImagenetteDataset.open(root, Split.VAL).classes();
+        if (!train.equals(val)) {
+            throw new ImagenetteLayoutException("--data " + root + ": the train split's class folders " + train
+                    + " are not the val split's " + val + "; give both splits the same class folders");
         }
     }
 
@@ -66,7 +71,7 @@ public final class ImagenetteData {
     public static String recordedRoot(Path runDir, RunRecord recorded) throws IOException {
         if (recorded == null) {
             throw new IllegalArgumentException(runDir + " has no " + RunRecord.FILE + " that records the run's data;"
-                    + " give --data with the Imagenette folder the run trained on");
+                    + " give --data with the image folder the run trained on");
         }
         if (recorded.synthetic()) {
             return root(null, runDir).toString();

@@ -73,9 +73,8 @@ public final class PredictCommand implements Callable<Integer> {
                     .sorted((a, b) -> Double.compare(p.getDouble(b), p.getDouble(a)))
                     .mapToInt(Integer::intValue).limit(5).toArray();
             for (int k : order) {
-                String wnid = k < names.size() ? names.get(k) : String.valueOf(k);
-                out.printf(Locale.ROOT, "  %6.2f %%  %s (%s)%n", 100 * p.getDouble(k), EvaluateCommand.label(wnid),
-                        wnid);
+                out.printf(Locale.ROOT, "  %6.2f %%  %s%n", 100 * p.getDouble(k),
+                        EvaluateCommand.label(k < names.size() ? names.get(k) : String.valueOf(k)));
             }
         }
         if (unreadable > 0) {

@@ -60,8 +60,8 @@ public final class SparkTrainCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--data", paramLabel = "DIR|URI",
-            description = "An Imagenette folder every executor can read (shared storage) or a Hadoop URI "
-                    + "(hdfs://...); without it, the synthetic set is written into the run directory (local mode "
+            description = "An image folder of classes, such as Imagenette, that every executor can read (shared"
+                    + " storage) or a Hadoop URI (hdfs://...); without it, the synthetic set is written into the run directory (local mode "
                     + "or a one-machine cluster only); with --resume, only where the run's data has moved.")
     String data;
 
@@ -122,8 +122,8 @@ public final class SparkTrainCommand implements Callable<Integer> {
         TrainingRecipe fresh = resume == null ? recipe() : null;
         if (data != null && !RunRecord.isUri(data)) {
             if (!Files.isDirectory(Path.of(data))) {
-                throw new IllegalArgumentException("--data " + data + " is not a folder; give an Imagenette folder"
-                        + " that every executor can read (ROOT/train/<wnid>/*.JPEG, ROOT/val/<wnid>/*.JPEG) or a"
+                throw new IllegalArgumentException("--data " + data + " is not a folder; give an image folder"
+                        + " that every executor can read (ROOT/train/<class>/*.jpg, ROOT/val/<class>/*.jpg) or a"
                         + " Hadoop URI such as hdfs://namenode/data/imagenette2-320");
             }
             ImagenetteData.checkSplits(Path.of(data));

@@ -24,8 +24,8 @@ import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code train}: trains and evaluates a registry model on Imagenette (or, without {@code --data}, on the synthetic
- * set written into the run directory), writing checkpoints, {@code metrics.jsonl}, PNG charts and
+ * {@code train}: trains and evaluates a registry model on an image folder of classes such as Imagenette (or, without
+ * {@code --data}, on the synthetic set written into the run directory), writing checkpoints, {@code metrics.jsonl}, PNG charts and
  * {@code summary.json}. The main job is {@code train} with no arguments: {@code resnet18} at 64 px with the
  * {@code cpu-small} recipe. The {@link RunDirectory} is locked ({@link RunLock}) while the command runs, and records its
  * data ({@link RunRecord}) for {@code --resume}.
@@ -37,7 +37,8 @@ public final class TrainCommand implements Callable<Integer> {
             description = "A model name ('list') or a spec JSON file (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "An Imagenette folder (imagenette2, -320 or -160);"
+    @Option(names = "--data", paramLabel = "DIR", description = "An image folder: DIR/train/<class>/*.jpg and"
+            + " DIR/val/<class>/*.jpg (.jpeg, .png too), one folder per class, such as Imagenette's archives;"
             + " with --resume, only where the run's data has moved (the run records its data).")
     Path data;
 

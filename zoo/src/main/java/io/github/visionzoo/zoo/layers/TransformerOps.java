@@ -60,7 +60,7 @@ public final class TransformerOps {
      * <p>Speed: the projections are 2-D products, which libnd4j (1.0.0-M2.1) runs with oneDNN (about 120-135 GFLOP/s
      * on 2 AVX-512 cores); the two batched products over {@code [b, h]} are not (its oneDNN matmul takes rank 2
      * only) and run at about 30 GFLOP/s, so the attention takes a larger share of the time than of the arithmetic:
-     * measured 42% of a vit_s_16/vit_b_16 forward pass and 37% of a training step (VitBenchmark), against about 37%
+     * measured 42% of a vit_s_16/vit_b_16 forward pass and 37% of a training step (VitBench), against about 37%
      * of the FLOPs. Its variables are named under {@value #ATTENTION_SCOPE}{@code /}, so that profiles can tell them
      * apart.
      *

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
@@ -66,6 +67,7 @@ class AdaptiveAvgPool2dTest {
     }
 
     @Test
+    @Tag("gradient-check")
     void gradientsMatchNumericOnes() {
         GraphChecks.useDoublePrecision();
         ComputationGraphConfiguration conf = Blocks.newGraph(1, DataType.DOUBLE, 2, 5, 3)

@@ -15,6 +15,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
@@ -48,20 +49,12 @@ class AddReluTest {
         return graph;
     }
 
-    private static INDArray labels(int n) {
-        INDArray y = Nd4j.zeros(n, 3);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, i % 3, 1.0);
-        }
-        return y;
-    }
-
     private static void assertSameAsAddThenRelu(DataType type, double tolerance) {
         ComputationGraph fused = graph(type, true);
         ComputationGraph plain = graph(type, false);
         fused.paramTable().forEach((k, v) -> plain.setParam(k, v.dup()));
         INDArray x = Nd4j.rand(type, 3, 4, 5, 5).subi(0.5);
-        INDArray y = labels(3).castTo(type);
+        INDArray y = GraphChecks.cyclicLabels(3, 3).castTo(type);
         assertThat(fused.outputSingle(true, x).equalsWithEps(plain.outputSingle(true, x), tolerance)).isTrue();
         for (ComputationGraph g : new ComputationGraph[] {fused, plain}) {
             g.setInputs(x);
@@ -125,10 +118,11 @@ class AddReluTest {
     }
 
     @Test
+    @Tag("gradient-check")
     void gradientsMatchNumericOnes() {
         GraphChecks.useDoublePrecision();
         GraphChecks.assertGradientsMatch(graph(DataType.DOUBLE, true), Nd4j.rand(DataType.DOUBLE, 3, 4, 5, 5)
-                .subi(0.5), labels(3));
+                .subi(0.5), GraphChecks.cyclicLabels(3, 3));
     }
 
     @Test

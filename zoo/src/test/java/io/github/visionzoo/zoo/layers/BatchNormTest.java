@@ -21,6 +21,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
@@ -70,14 +71,6 @@ class BatchNormTest {
         return graph;
     }
 
-    private static INDArray labels(int n, int classes) {
-        INDArray y = Nd4j.zeros(n, classes);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, i % classes, 1.0);
-        }
-        return y;
-    }
-
     @Test
     void sameOutputsGradientsAndRunningStatisticsAsDl4jBatchNormalizationWithAReluVertex() {
         GraphChecks.useDoublePrecision();
@@ -86,7 +79,7 @@ class BatchNormTest {
         assertThat(ours.numParams()).isEqualTo(dl4j.numParams());
         dl4j.setParams(ours.params().dup());
         INDArray x = Nd4j.rand(DataType.DOUBLE, 4, 3, 6, 6).muli(3).subi(1); // mean far from 0
-        INDArray y = labels(4, 3);
+        INDArray y = GraphChecks.cyclicLabels(4, 3);
 
         assertThat(ours.outputSingle(true, x).equalsWithEps(dl4j.outputSingle(true, x), 1e-10)).isTrue();
         ours.setInputs(x);
@@ -154,7 +147,7 @@ class BatchNormTest {
         ComputationGraph dl4j = init(cnn(DataType.FLOAT, false));
         dl4j.setParams(ours.params().dup());
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 6, 6).muli(3).subi(1);
-        INDArray y = labels(4, 3).castTo(DataType.FLOAT);
+        INDArray y = GraphChecks.cyclicLabels(4, 3).castTo(DataType.FLOAT);
         for (int i = 0; i < 3; i++) {
             assertThat(ours.outputSingle(true, x).equalsWithEps(dl4j.outputSingle(true, x), 1e-5)).isTrue();
             double[][] before = {runningVariance(ours, "bn1"), runningVariance(ours, "bn2")};
@@ -223,7 +216,7 @@ class BatchNormTest {
         ComputationGraph d = init(cnn(DataType.DOUBLE, true));
         f.paramTable().forEach((k, v) -> d.setParam(k, v.castTo(DataType.DOUBLE)));
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 6, 6).muli(3).subi(1);
-        INDArray y = labels(4, 3).castTo(DataType.FLOAT);
+        INDArray y = GraphChecks.cyclicLabels(4, 3).castTo(DataType.FLOAT);
         assertThat(f.outputSingle(true, x).castTo(DataType.DOUBLE)
                 .equalsWithEps(d.outputSingle(true, x.castTo(DataType.DOUBLE)), 1e-5)).isTrue();
         f.setInputs(x);
@@ -257,14 +250,16 @@ class BatchNormTest {
     }
 
     @Test
+    @Tag("gradient-check")
     void gradientsMatchNumericOnes() {
         GraphChecks.useDoublePrecision();
         ComputationGraph graph = GraphChecks.gradientCheckGraph(cnn(DataType.DOUBLE, true));
         INDArray x = Nd4j.rand(DataType.DOUBLE, 3, 3, 6, 6).subi(0.3);
-        GraphChecks.assertGradientsMatch(graph, x, labels(3, 3));
+        GraphChecks.assertGradientsMatch(graph, x, GraphChecks.cyclicLabels(3, 3));
     }
 
     @Test
+    @Tag("gradient-check")
     void gradientsMatchOnFeedForwardInput() {
         GraphChecks.useDoublePrecision();
         GraphBuilder g = graphWithInput(DataType.DOUBLE, InputType.feedForward(5));
@@ -273,14 +268,14 @@ class BatchNormTest {
         Blocks.batchNorm(g, "bn", "fc1", Activation.RELU);
         Blocks.classifier(g, "fc2", "bn", 3, 0.0, TorchInit.torchDefault());
         ComputationGraph graph = GraphChecks.gradientCheckGraph(Blocks.build(g));
-        GraphChecks.assertGradientsMatch(graph, Nd4j.rand(DataType.DOUBLE, 5, 5), labels(5, 3));
+        GraphChecks.assertGradientsMatch(graph, Nd4j.rand(DataType.DOUBLE, 5, 5), GraphChecks.cyclicLabels(5, 3));
     }
 
     @Test
     void savesAndRestores(@TempDir Path dir) throws Exception {
         ComputationGraph graph = init(cnn(DataType.FLOAT, true));
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 6, 6);
-        graph.fit(new INDArray[] {x}, new INDArray[] {labels(2, 3)}); // running statistics move
+        graph.fit(new INDArray[] {x}, new INDArray[] {GraphChecks.cyclicLabels(2, 3)}); // running statistics move
         ComputationGraph restored = GraphChecks.assertSaveRestoreSame(graph, x, dir);
         assertThat(restored.getLayer("bn1").conf().getLayer()).isInstanceOf(BatchNorm.class);
         ComputationGraphConfiguration fromJson = ComputationGraphConfiguration.fromJson(graph.getConfiguration()

@@ -64,19 +64,11 @@ class Conv2dTest {
         return graph;
     }
 
-    private static INDArray labels(int n) {
-        INDArray y = Nd4j.zeros(n, 3);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, i % 3, 1.0);
-        }
-        return y;
-    }
-
     /** One training forward and backward pass on fresh workspaces; the activations workspace's largest cycle. */
     private static long gradientsAndActivationBytes(ComputationGraph graph, INDArray x) {
         Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
         graph.setInputs(x);
-        graph.setLabels(labels(BATCH));
+        graph.setLabels(GraphChecks.cyclicLabels(BATCH, 3));
         graph.computeGradientAndScore();
         MemoryWorkspace ws = Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread("WS_ALL_LAYERS_ACT");
         return ws.getMaxCycleAllocations();

@@ -76,19 +76,11 @@ class DnnlConvolutionTest {
     private static final Case WINOGRAD = new Case(3, 1, 1, 1, true, Activation.RELU, ConvolutionMode.Truncate,
             DnnlConvolution.WINOGRAD_MIN_SIZE + 2);
 
-    private static INDArray labels(int n) {
-        INDArray y = Nd4j.zeros(DataType.FLOAT, n, 3);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, i % 3, 1.0);
-        }
-        return y;
-    }
-
     /** Score and gradients of one training pass, with the convolutions on oneDNN directly or through DL4J. */
     private static Map<String, INDArray> gradients(ComputationGraph graph, INDArray x, boolean direct) {
         System.setProperty(OneDnn.DIRECT_PROPERTY, Boolean.toString(direct));
         graph.setInputs(x);
-        graph.setLabels(labels((int) x.size(0)));
+        graph.setLabels(GraphChecks.cyclicLabels(DataType.FLOAT, (int) x.size(0), 3));
         graph.computeGradientAndScore();
         assertThat(((Conv2d.Impl) graph.getLayer("conv")).ranDirectly()).as("ran directly").isEqualTo(direct);
         Map<String, INDArray> g = new TreeMap<>();
@@ -252,7 +244,7 @@ class DnnlConvolutionTest {
         ComputationGraph graph = new ComputationGraph(mixed);
         graph.init();
         graph.setInputs(Nd4j.rand(DataType.FLOAT, 2, 4, SIZE, SIZE));
-        graph.setLabels(labels(2));
+        graph.setLabels(GraphChecks.cyclicLabels(DataType.FLOAT, 2, 3));
         graph.computeGradientAndScore();
         assertThat(graph.score()).isPositive();
     }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -99,6 +100,7 @@ class ResidualBlocksTest {
     }
 
     @Test
+    @Tag("gradient-check")
     void gradientsMatchNumericOnes() {
         GraphChecks.useDoublePrecision();
         ComputationGraph g = GraphChecks.gradientCheckGraph(twoBlocks(DataType.DOUBLE));

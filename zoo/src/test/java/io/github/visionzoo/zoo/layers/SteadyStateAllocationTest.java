@@ -8,10 +8,12 @@ import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.models.VitSpec;
 import io.github.visionzoo.zoo.testing.ChildJvm;
+import io.github.visionzoo.zoo.testing.GraphChecks;
 import io.github.visionzoo.zoo.train.Recipes;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -44,11 +46,13 @@ class SteadyStateAllocationTest {
     }
 
     @Test
+    @Tag("slow")
     void aResNetStepFaultsInNoFreshMemory() throws Exception {
         assertNoFreshPages("resnet");
     }
 
     @Test
+    @Tag("slow")
     void aVitStepFaultsInNoFreshMemory() throws Exception {
         assertNoFreshPages("vit");
     }
@@ -115,12 +119,8 @@ class SteadyStateAllocationTest {
     }
 
     private static DataSet batch(int n, int size) {
-        INDArray x = Nd4j.rand(DataType.FLOAT, n, 3, size, size);
-        INDArray y = Nd4j.zeros(DataType.FLOAT, n, 10);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, i % 10, 1f);
-        }
-        return new DataSet(x, y);
+        return new DataSet(Nd4j.rand(DataType.FLOAT, n, 3, size, size),
+                GraphChecks.cyclicLabels(DataType.FLOAT, n, 10));
     }
 
     private static void assertSteady(ModelSpec spec, boolean usesTemporaries) {

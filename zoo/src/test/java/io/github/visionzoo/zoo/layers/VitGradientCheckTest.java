@@ -20,6 +20,7 @@ import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.common.function.Consumer;
 import org.nd4j.linalg.activations.Activation;
@@ -34,6 +35,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * min absolute error 1e-8) for each ViT layer and a whole tiny ViT: 8x8 images, patch 4, D 8, 2 heads, 2 blocks.
  * The encoder block and the whole models check a spread subset of each parameter array to keep the run short.
  */
+@Tag("gradient-check")
 class VitGradientCheckTest {
     static final int BATCH = 2;
     static final int T = 5;

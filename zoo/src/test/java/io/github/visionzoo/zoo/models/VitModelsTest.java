@@ -9,7 +9,7 @@ import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
-import io.github.visionzoo.zoo.layers.VitTesting;
+import io.github.visionzoo.zoo.testing.Golden;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
@@ -152,12 +152,12 @@ class VitModelsTest {
 
     @Test
     void resizingMatchesPyTorchsInterpolate() {
-        INDArray pos = VitTesting.npy("resize/pos_3.npy");
+        INDArray pos = Golden.load("vit/resize/pos_3.npy");
         for (int n : new int[] {5, 2}) {
-            INDArray expected = VitTesting.npy("resize/pos_3_to_" + n + ".npy");
+            INDArray expected = Golden.load("vit/resize/pos_3_to_" + n + ".npy");
             INDArray actual = VitSpec.resizePositionEmbedding(pos.castTo(DataType.DOUBLE), n);
             assertThat(actual.shape()).containsExactly(expected.shape());
-            assertThat(VitTesting.maxAbsDiff(actual, expected)).as("3 -> %d", n).isLessThan(1e-12);
+            assertThat(Golden.maxAbsDiff(actual, expected)).as("3 -> %d", n).isLessThan(1e-12);
         }
     }
 

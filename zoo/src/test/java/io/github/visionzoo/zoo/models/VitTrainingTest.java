@@ -3,6 +3,7 @@ package io.github.visionzoo.zoo.models;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,6 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class VitTrainingTest {
     @Test
+    @Tag("slow")
     void tinyVitFitsRandomLabels() {
         // vit_ti-like, small: 32 px, patch 8 (16 patches), D 64, 2 blocks, 4 heads, MLP 128
         VitSpec spec = new VitSpec(8, 64, 2, 4, 128, 0.0, 0.0, 32);

@@ -59,6 +59,20 @@ public final class GraphChecks {
         return conf;
     }
 
+    /** One-hot labels {@code [n, classes]} of {@code type}, example {@code i} in class {@code i % classes}. */
+    public static INDArray cyclicLabels(DataType type, int n, int classes) {
+        INDArray y = Nd4j.zeros(type, n, classes);
+        for (int i = 0; i < n; i++) {
+            y.putScalar(i, i % classes, 1.0);
+        }
+        return y;
+    }
+
+    /** {@link #cyclicLabels(DataType, int, int)} of ND4J's default type (double after {@link #useDoublePrecision}). */
+    public static INDArray cyclicLabels(int n, int classes) {
+        return cyclicLabels(Nd4j.defaultFloatingPointType(), n, classes);
+    }
+
     /** A double-precision graph for a gradient check. */
     public static ComputationGraph gradientCheckGraph(ComputationGraphConfiguration conf) {
         ComputationGraph graph = new ComputationGraph(withoutUpdater(conf));

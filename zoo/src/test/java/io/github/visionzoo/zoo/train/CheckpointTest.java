@@ -1,7 +1,7 @@
 package io.github.visionzoo.zoo.train;
 
-import static io.github.visionzoo.zoo.train.TrainTestSupport.recipe;
-import static io.github.visionzoo.zoo.train.TrainTestSupport.tinyNet;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.recipe;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.tinyNet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,6 +10,7 @@ import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.models.ResNetSpec;
+import io.github.visionzoo.zoo.testing.SyntheticImages;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,6 +1,6 @@
 package io.github.visionzoo.zoo.train;
 
-import static io.github.visionzoo.zoo.train.TrainTestSupport.recipe;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.recipe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,16 +8,19 @@ import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.models.VitSpec;
+import io.github.visionzoo.zoo.testing.SyntheticImages;
 import java.nio.file.Path;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.FrozenLayer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+@Tag("slow")
 class FineTuneTest {
     @TempDir
     Path tmp;

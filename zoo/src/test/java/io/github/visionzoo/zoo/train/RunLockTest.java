@@ -1,7 +1,7 @@
 package io.github.visionzoo.zoo.train;
 
-import static io.github.visionzoo.zoo.train.TrainTestSupport.recipe;
-import static io.github.visionzoo.zoo.train.TrainTestSupport.tinyNet;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.recipe;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.tinyNet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

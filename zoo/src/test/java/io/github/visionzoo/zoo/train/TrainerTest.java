@@ -1,8 +1,8 @@
 package io.github.visionzoo.zoo.train;
 
-import static io.github.visionzoo.zoo.train.TrainTestSupport.lines;
-import static io.github.visionzoo.zoo.train.TrainTestSupport.recipe;
-import static io.github.visionzoo.zoo.train.TrainTestSupport.tinyNet;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.lines;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.recipe;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.tinyNet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -14,6 +14,7 @@ import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.models.ResNetSpec;
+import io.github.visionzoo.zoo.testing.SyntheticImages;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -22,6 +23,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -39,6 +41,7 @@ class TrainerTest {
     }
 
     @Test
+    @Tag("slow")
     void aResumedRunRepeatsTheUninterruptedOne() throws IOException {
         TrainingRecipe recipe = recipe(2, 3e-3);
         Trainer a = new Trainer(tmp.resolve("a")).withMetricsWindow(1).withCheckpointEvery(4)
@@ -80,8 +83,8 @@ class TrainerTest {
         assertThat(killed.latest().info().iteration()).isEqualTo(12);
 
         // the epoch resumed within reports its loss and accuracy over all its batches, those before the kill too
-        List<Metrics.Epoch> uninterrupted = lines(tmp.resolve("a"), Metrics.Epoch.class);
-        List<Metrics.Epoch> resumed = lines(tmp.resolve("b"), Metrics.Epoch.class);
+        List<Metrics.Epoch> uninterrupted = lines(tmp.resolve("a"), Metrics.Line.class, Metrics.Epoch.class);
+        List<Metrics.Epoch> resumed = lines(tmp.resolve("b"), Metrics.Line.class, Metrics.Epoch.class);
         assertThat(resumed).hasSize(2);
         for (int e = 0; e < 2; e++) {
             assertThat(resumed.get(e).trainLoss()).as("epoch " + (e + 1) + " train loss")
@@ -97,6 +100,7 @@ class TrainerTest {
      * fresh iterators, it trains on the batches the uninterrupted run trained on.
      */
     @Test
+    @Tag("slow")
     void anImagenetteIteratorGivenDirectlyResumesExactly() throws IOException {
         Path root = SyntheticImagenette.builder().trainPerClass(4).valPerClass(1).imageSize(40).seed(7).build()
                 .writeTo(tmp.resolve("imagenette"));
@@ -148,6 +152,7 @@ class TrainerTest {
     }
 
     @Test
+    @Tag("slow")
     void aFinishedRunExtendedToMoreEpochsRepeatsALongerRun() {
         TrainingRecipe constant = new TrainingRecipe("test", null, new TrainingRecipe.AdamW(), 3e-3, 0.01, 16, 4,
                 new TrainingRecipe.Constant(), 0.1, 16, "eval", 5, null);
@@ -176,6 +181,7 @@ class TrainerTest {
     }
 
     @Test
+    @Tag("slow")
     void anExtendedCosineScheduleFollowsTheLongerCurveFromTheIterationReached() {
         Trainer longer = new Trainer(tmp.resolve("a")).withMetricsWindow(1).withConsole(Trainer.Console.QUIET);
         longer.fit(tinyNet(4, 16, 3), recipe(3, 3e-3), train4(), val4());
@@ -193,11 +199,12 @@ class TrainerTest {
     }
 
     private static List<Double> rates(Path runDir) {
-        return lines(runDir, Metrics.Iterations.class).stream().map(Metrics.Iterations::learningRate).toList();
+        return lines(runDir, Metrics.Line.class, Metrics.Iterations.class).stream()
+                .map(Metrics.Iterations::learningRate).toList();
     }
 
     private static List<Double> losses(Path runDir) {
-        List<Metrics.Iterations> windows = lines(runDir, Metrics.Iterations.class);
+        List<Metrics.Iterations> windows = lines(runDir, Metrics.Line.class, Metrics.Iterations.class);
         assertThat(windows.stream().map(Metrics.Iterations::iteration).toList())
                 .as("one line per iteration").doesNotHaveDuplicates().isSorted();
         return windows.stream().map(Metrics.Iterations::loss).toList();
@@ -270,6 +277,7 @@ class TrainerTest {
     }
 
     @Test
+    @Tag("slow")
     void learnsSyntheticPatternsAndWritesTheRunFiles() throws IOException {
         SyntheticImages train = SyntheticImages.create(320, 10, 32, 0.6, 32, 21, 22);
         SyntheticImages val = SyntheticImages.create(100, 10, 32, 0.6, 32, 23, 24);
@@ -291,11 +299,11 @@ class TrainerTest {
         assertThat(Json.read(tmp.resolve(RunDirectory.SUMMARY), TrainingResult.class)).isEqualTo(result);
         assertThat(Recipes.load(tmp.resolve(RunDirectory.RECIPE))).isEqualTo(recipe);
 
-        List<Metrics.Epoch> epochs = lines(tmp, Metrics.Epoch.class);
+        List<Metrics.Epoch> epochs = lines(tmp, Metrics.Line.class, Metrics.Epoch.class);
         assertThat(epochs).hasSize(4);
         assertThat(epochs.get(3).trainLoss()).isLessThan(epochs.get(0).trainLoss());
         assertThat(epochs.get(3).perClassAccuracy()).hasSize(10);
-        assertThat(lines(tmp, Metrics.Iterations.class)).hasSize(8);
+        assertThat(lines(tmp, Metrics.Line.class, Metrics.Iterations.class)).hasSize(8);
         for (String png : List.of("loss.png", "accuracy.png", "confusion.png")) {
             byte[] bytes = Files.readAllBytes(tmp.resolve(png));
             assertThat(bytes).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');

@@ -42,7 +42,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * does (recipe applied, labels smoothed, {@code fit}, the loss as {@link BatchStats} reports it), and loss, learning
  * rate, first gradients, parameter changes and batch-norm running statistics are compared with
  * {@code torch.optim.AdamW}/{@code SGD} and {@code CrossEntropyLoss} (golden files by
- * {@code src/tools/golden_train_step.py}, PyTorch in float64).
+ * {@code src/tools/golden/golden_train_step.py}, PyTorch in float64).
  *
  * <p>Each tensor is compared as {@code max |visionzoo - PyTorch| <= tolerance * max |PyTorch|}, the tolerance 1e-5
  * (losses each on their own; learning rates 1e-6, the golden file's float32). Parameters are compared by their change,

@@ -9,6 +9,7 @@ import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.util.List;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The CNN mapping binds every parameter once, under torchvision's names, for the variants the goldens lack. */
@@ -33,6 +34,7 @@ class WeightMappingTest {
     }
 
     @Test
+    @Tag("slow")
     void convolutionBiasesOfTheStudysResNet() {
         ModelSpec spec = Zoo.spec("resnet34_convbias").withImageSize(32);
         ComputationGraph net = Zoo.create(spec, 10, 1);

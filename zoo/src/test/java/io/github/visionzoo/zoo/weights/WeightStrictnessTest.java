@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.testing.Golden;
+import io.github.visionzoo.zoo.testing.GoldenModels;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -3,7 +3,7 @@
 
 Run from the repository root with Debian's python3-torch and python3-torchvision (never needed at build or run time):
 
-    /usr/bin/python3 src/tools/golden_weights.py
+    /usr/bin/python3 src/tools/golden/golden_weights.py
         Writes zoo/src/test/resources/golden/weights/: for small configurations of each family (a ResNet with basic
         blocks, one with bottlenecks, a narrow VGG with and without batch norm, torchvision's AlexNet at a small
         width) random weights with non-trivial batch-norm statistics as .pth (torch.save of the state dict),
@@ -13,12 +13,12 @@ Run from the repository root with Debian's python3-torch and python3-torchvision
         strided views of one storage, and a training checkpoint dict around a DataParallel state dict. Every file is
         the same on each run except resnet_basic_legacy.pth, whose storage keys are memory addresses.
 
-    /usr/bin/python3 src/tools/golden_weights.py --full DIR
+    /usr/bin/python3 src/tools/golden/golden_weights.py --full DIR
         Writes full-size torchvision resnet50, vgg16 and alexnet with random weights (DIR/NAME.pth,
         DIR/NAME.safetensors, DIR/NAME_input.npy, DIR/NAME_logits.npy), for
-        io.github.visionzoo.zoo.weights.CompareFull. Not committed: 100-550 MB each.
+        io.github.visionzoo.examples.bench.CompareFull. Not committed: 100-550 MB each.
 
-    /usr/bin/python3 src/tools/golden_weights.py --verify-export FILE.safetensors MODEL
+    /usr/bin/python3 src/tools/golden/golden_weights.py --verify-export FILE.safetensors MODEL
         Loads a safetensors file that visionzoo exported into the matching PyTorch model with a strict
         load_state_dict and compares its logits with the golden ones. MODEL is a small model's name (resnet_basic,
         ...) with the golden input, or resnet50/vgg16/alexnet with the input in the --full DIR next to FILE.

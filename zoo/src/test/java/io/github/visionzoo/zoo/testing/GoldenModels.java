@@ -1,26 +1,22 @@
-package io.github.visionzoo.zoo.weights;
+package io.github.visionzoo.zoo.testing;
 
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.models.AlexNetSpec;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.models.VggSpec;
 import io.github.visionzoo.zoo.models.VitSpec;
-import io.github.visionzoo.zoo.testing.Golden;
-import java.io.File;
-import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** The small models of {@code src/tools/golden_weights.py}, as visionzoo specs, and helpers to run them. */
-final class GoldenModels {
-    static final int CLASSES = 5;
+/** The small models of {@code src/tools/golden/golden_weights.py}, as visionzoo specs, and helpers to run them. */
+public final class GoldenModels {
+    public static final int CLASSES = 5;
 
     /** Golden name to the spec that matches the PyTorch module the script builds. */
-    static final Map<String, ModelSpec> SPECS = Map.of(
+    public static final Map<String, ModelSpec> SPECS = Map.of(
             "resnet_basic", new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1, 1, 1), 4, false, 64),
             "resnet_bottleneck", new ResNetSpec(ResNetSpec.Block.BOTTLENECK, List.of(2, 1, 1, 1), 4, false, 64),
             "vgg", new VggSpec(List.of(1, 1, 2, 2, 2), List.of(8, 8, 16, 16, 16), false, 16, 0.5, 64),
@@ -31,29 +27,21 @@ final class GoldenModels {
     private GoldenModels() {
     }
 
-    static Path file(String name) {
-        URL url = GoldenModels.class.getResource("/golden/weights/" + name);
-        if (url == null) {
-            throw new IllegalArgumentException("no golden file golden/weights/" + name
-                    + "; run /usr/bin/python3 src/tools/golden_weights.py");
-        }
-        try {
-            return new File(url.toURI()).toPath();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+    /** A file under the test resources' {@code golden/weights/}. */
+    public static Path file(String name) {
+        return Golden.file("weights/" + name);
     }
 
-    static INDArray input(String model) {
+    public static INDArray input(String model) {
         return Golden.load("weights/input_" + SPECS.get(model).imageSize() + ".npy");
     }
 
-    static INDArray expected(String name) {
+    public static INDArray expected(String name) {
         return Golden.load("weights/" + name + ".npy");
     }
 
     /** The classifier's pre-softmax output: its input activations times its weights plus its bias. */
-    static INDArray logits(ComputationGraph graph, String head, INDArray input) {
+    public static INDArray logits(ComputationGraph graph, String head, INDArray input) {
         Map<String, INDArray> acts = graph.feedForward(input, false);
         String before = graph.getConfiguration().getVertexInputs().get(head).get(0);
         var layer = graph.getLayer(head);

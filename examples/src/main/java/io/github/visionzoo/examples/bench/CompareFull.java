@@ -1,7 +1,9 @@
-package io.github.visionzoo.zoo.weights;
+package io.github.visionzoo.examples.bench;
 
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
+import io.github.visionzoo.zoo.weights.ImportOptions;
+import io.github.visionzoo.zoo.weights.WeightImporter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,13 +18,13 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Compares full-size models with PyTorch: imports {@code DIR/NAME.pth} (or {@code .safetensors}) written by
- * {@code src/tools/golden_weights.py --full DIR}, runs {@code DIR/NAME_input.npy} and prints the largest difference
- * from {@code DIR/NAME_logits.npy}, PyTorch's logits. Exit code 0 when every difference is within the tolerance.
+ * {@code src/tools/golden/golden_weights.py --full DIR}, runs {@code DIR/NAME_input.npy} and prints the largest
+ * difference from {@code DIR/NAME_logits.npy}, PyTorch's logits. Exit code 0 when every difference is within the
+ * tolerance.
  *
  * <pre>
- * /usr/bin/python3 src/tools/golden_weights.py --full runs/full
- * mvn -B -q -o -pl zoo compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
- * java -Xmx8g -cp zoo/target/classes:$(cat zoo/target/cp.txt) io.github.visionzoo.zoo.weights.CompareFull \
+ * /usr/bin/python3 src/tools/golden/golden_weights.py --full runs/full
+ * java -Xmx8g -cp examples/target/visionzoo-examples.jar io.github.visionzoo.examples.bench.CompareFull \
  *     runs/full resnet50 vgg16 alexnet_tv vit_b_16 [--format safetensors] [--tolerance 1e-4]
  * </pre>
  *

@@ -35,7 +35,7 @@ so rounding them to float32 keeps them exact to about 1e-7 of their size).
 
 Run from the repository root with Debian's PyTorch (apt-get install python3-torch python3-torchvision):
 
-    /usr/bin/python3 src/tools/golden_train_step.py
+    /usr/bin/python3 src/tools/golden/golden_train_step.py
 
 The committed files were made with torch 1.13.0a0 and torchvision 0.14.1a0 (Debian 12). The script is deterministic
 (fixed seeds) and rewrites the same files each time.

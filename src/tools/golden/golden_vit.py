@@ -20,7 +20,7 @@ same float32 numbers, so a Java float32 run is compared against exact values.
 
 Run from the repository root with Debian's PyTorch 1.13 / torchvision 0.14 (apt-get install python3-torchvision):
 
-    /usr/bin/python3 src/tools/golden_vit.py
+    /usr/bin/python3 src/tools/golden/golden_vit.py
 
 It is deterministic (fixed seed) and rewrites the same files each time.
 """

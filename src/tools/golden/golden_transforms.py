@@ -28,7 +28,7 @@ io.github.visionzoo.imagenette.transform.TorchvisionGoldenTest reads; the tests 
 
 Run from the repository root with Debian's Pillow and PyTorch (apt-get install python3-pil python3-torchvision):
 
-    /usr/bin/python3 src/tools/golden_transforms.py
+    /usr/bin/python3 src/tools/golden/golden_transforms.py
 
 The committed files were made with Pillow 9.4.0 (libjpeg-turbo 2.1), torch 1.13.0a0 and torchvision 0.14.1a0
 (Debian 12). The script is deterministic (fixed seeds) and rewrites the same files each time.

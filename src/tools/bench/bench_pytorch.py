@@ -14,8 +14,8 @@ its generic Prescott kernels (OPENBLAS_VERBOSE=2 prints "Core: Prescott"; 31-35 
 development VM, against 199 with OPENBLAS_CORETYPE=SkylakeX). `bench` sets OPENBLAS_CORETYPE for this script as
 visionzoo sets it for ND4J's OpenBLAS; run alone, set it yourself. The output's "openblasCoretype" records it.
 
-Usage: python3 src/tools/bench_pytorch.py --model resnet34 [--batch 16] [--warmup 2] [--steps 5] [--threads N]
-       python3 src/tools/bench_pytorch.py --peak [--threads N]
+Usage: python3 src/tools/bench/bench_pytorch.py --model resnet34 [--batch 16] [--warmup 2] [--steps 5] [--threads N]
+       python3 src/tools/bench/bench_pytorch.py --peak [--threads N]
 """
 import argparse
 import json

@@ -3,7 +3,7 @@
 
 Run from the repository root with Debian's python3-torch (never needed at build or run time):
 
-    /usr/bin/python3 src/tools/golden_lrn.py
+    /usr/bin/python3 src/tools/golden/golden_lrn.py
 
 Writes zoo/src/test/resources/golden/lrn/*.npy: a fixed [2, 7, 5, 4] input (float64) and the outputs of
 LocalResponseNorm(5, 1e-4, 0.75, 2) (the reference study's setting), of (5, 1e-1, 0.75, 2) where the

@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
-"""PyTorch DataLoader throughput on an Imagenette folder, for comparison with ImagenetteBenchmark.
+"""PyTorch DataLoader throughput on an Imagenette folder, for comparison with LoaderBench.
 
 Same work as the Java benchmark: decode (Pillow) + the reference study's augmentation (RandomResizedCrop, horizontal
 flip) + ToTensor + Normalize with ImageNet statistics, batches of NCHW float tensors, measured as images per second
 after a few warm-up batches. num_workers=0 (loading in the main process, one thread) is the baseline; each other
-worker count is reported as a ratio to it. With --java FILE (the JSON ImagenetteBenchmark wrote on the same machine
+worker count is reported as a ratio to it. With --java FILE (the JSON LoaderBench wrote on the same machine
 and data) the Java rates are added, as ratios to this baseline and to the PyTorch rate with the same number of
 workers/threads.
 
 Needs torch and torchvision (e.g. Debian's python3-torchvision, or pip). Example:
 
-    python3 datavec-imagenette/src/tools/bench_pytorch_dataloader.py --data DIR --workers 0,1,2 \
+    python3 src/tools/bench/bench_pytorch_dataloader.py --data DIR --workers 0,1,2 \
         --java loader-benchmark.json --out pytorch-loader-benchmark.json
 """
 import argparse
@@ -58,7 +58,7 @@ def main():
     p.add_argument("--batches", type=int, default=30)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--workers", default=None, help="comma-separated worker counts (default 0,1,2,4,... up to CPUs)")
-    p.add_argument("--java", default=None, help="JSON written by ImagenetteBenchmark, to compare with")
+    p.add_argument("--java", default=None, help="JSON written by LoaderBench, to compare with")
     p.add_argument("--out", default="pytorch-loader-benchmark.json")
     a = p.parse_args()
 

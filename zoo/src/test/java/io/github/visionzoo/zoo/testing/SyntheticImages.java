@@ -1,4 +1,4 @@
-package io.github.visionzoo.zoo.train;
+package io.github.visionzoo.zoo.testing;
 
 import io.github.visionzoo.imagenette.EpochAware;
 import java.util.ArrayList;
@@ -18,7 +18,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code k * pi / K} with a random phase, tinted with a class colour, plus Gaussian noise. The order is shuffled
  * deterministically from (seed, epoch), as {@link EpochAware} asks.
  */
-final class SyntheticImages implements DataSetIterator, EpochAware {
+public final class SyntheticImages implements DataSetIterator, EpochAware {
     private static final long serialVersionUID = 1L;
 
     private final INDArray features;
@@ -55,7 +55,7 @@ final class SyntheticImages implements DataSetIterator, EpochAware {
      * @param dataSeed  seeds the images
      * @param orderSeed seeds the order of each epoch
      */
-    static SyntheticImages create(int n, int classes, int size, double noise, int batchSize, long dataSeed,
+    public static SyntheticImages create(int n, int classes, int size, double noise, int batchSize, long dataSeed,
                                   long orderSeed) {
         Random rng = new Random(dataSeed);
         float[] pixels = new float[n * 3 * size * size];
@@ -83,7 +83,7 @@ final class SyntheticImages implements DataSetIterator, EpochAware {
     }
 
     /** The examples of the given classes only, relabelled 0..m-1 in that order. */
-    SyntheticImages subset(int... classes) {
+    public SyntheticImages subset(int... classes) {
         int[] rows = IntStream.range(0, (int) labels.size(0))
                 .filter(i -> IntStream.of(classes).anyMatch(k -> labels.getFloat(i, k) == 1f))
                 .toArray();
@@ -100,13 +100,13 @@ final class SyntheticImages implements DataSetIterator, EpochAware {
     }
 
     /** Makes {@code next()} throw, as a killed process stops, at batch {@code batch} (0-based) of {@code epoch}. */
-    SyntheticImages failAt(int epoch, int batch) {
+    public SyntheticImages failAt(int epoch, int batch) {
         this.failEpoch = epoch;
         this.failBatch = batch;
         return this;
     }
 
-    INDArray allFeatures() {
+    public INDArray allFeatures() {
         return features;
     }
 
