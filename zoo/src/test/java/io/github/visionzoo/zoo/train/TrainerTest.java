@@ -69,17 +69,8 @@ class TrainerTest {
         assertThat(tmp.resolve("c").resolve("ckpt-e001-i00000008.zip" + RunDirectory.CORRUPT_SUFFIX)).exists();
         assertThat(fromEpochEnd.epochs()).isEqualTo(2);
 
-        List<Double> expected = losses(tmp.resolve("a"));
-        assertThat(expected).hasSize(12);
-        for (String run : List.of("b", "c")) {
-            List<Double> actual = losses(tmp.resolve(run));
-            assertThat(actual).hasSize(12);
-            for (int i = 0; i < 12; i++) {
-                assertThat(actual.get(i)).as(run + " iteration " + (i + 1)).isCloseTo(expected.get(i), within(1e-5));
-            }
-            INDArray params = new Trainer(tmp.resolve(run)).latest().graph().params();
-            assertThat(params.equalsWithEps(a.latest().graph().params(), 1e-6)).as(run + " parameters").isTrue();
-        }
+        assertSameRun(tmp.resolve("a"), tmp.resolve("b"), 12);
+        assertSameRun(tmp.resolve("a"), tmp.resolve("c"), 12);
         assertThat(killed.latest().info().iteration()).isEqualTo(12);
 
         // the epoch resumed within reports its loss and accuracy over all its batches, those before the kill too
@@ -136,14 +127,7 @@ class TrainerTest {
             killed.resume(train, val);
         }
 
-        List<Double> expected = losses(tmp.resolve("a"));
-        List<Double> actual = losses(tmp.resolve("b"));
-        assertThat(actual).hasSize(15);
-        for (int i = 0; i < 15; i++) {
-            assertThat(actual.get(i)).as("iteration " + (i + 1)).isCloseTo(expected.get(i), within(1e-5));
-        }
-        assertThat(killed.latest().graph().params().equalsWithEps(uninterrupted.latest().graph().params(), 1e-6))
-                .as("parameters").isTrue();
+        assertSameRun(tmp.resolve("a"), tmp.resolve("b"), 15);
     }
 
     private static ImagenetteIterator imagenette(Path root, Split split) {
@@ -169,14 +153,7 @@ class TrainerTest {
         assertThat(result.recipe()).isEqualTo(constant);
         assertThat(Recipes.load(tmp.resolve("b").resolve(RunDirectory.RECIPE))).isEqualTo(constant);
         assertThat(extended.latest().info().recipe().epochs()).isEqualTo(4);
-        List<Double> expected = losses(tmp.resolve("a"));
-        List<Double> actual = losses(tmp.resolve("b"));
-        assertThat(actual).hasSize(24);
-        for (int i = 0; i < 24; i++) {
-            assertThat(actual.get(i)).as("iteration " + (i + 1)).isCloseTo(expected.get(i), within(1e-5));
-        }
-        assertThat(extended.latest().graph().params().equalsWithEps(longer.latest().graph().params(), 1e-6))
-                .as("parameters: the optimizer's state carried over").isTrue();
+        assertSameRun(tmp.resolve("a"), tmp.resolve("b"), 24); // the optimizer's state carried over
         assertThat(extended.resume(train4(), val4())).as("finished again").isEqualTo(result);
     }
 
@@ -201,6 +178,24 @@ class TrainerTest {
     private static List<Double> rates(Path runDir) {
         return lines(runDir, Metrics.Line.class, Metrics.Iterations.class).stream()
                 .map(Metrics.Iterations::learningRate).toList();
+    }
+
+    /**
+     * The run in {@code actual} had the losses of the run in {@code expected}, {@code iterations} of them, and ended
+     * with its parameters.
+     */
+    private static void assertSameRun(Path expected, Path actual, int iterations) {
+        List<Double> want = losses(expected);
+        List<Double> got = losses(actual);
+        assertThat(want).hasSize(iterations);
+        assertThat(got).hasSize(iterations);
+        for (int i = 0; i < iterations; i++) {
+            assertThat(got.get(i)).as(actual.getFileName() + " iteration " + (i + 1)).isCloseTo(want.get(i),
+                    within(1e-5));
+        }
+        INDArray params = new RunDirectory(actual).latest().graph().params();
+        assertThat(params.equalsWithEps(new RunDirectory(expected).latest().graph().params(), 1e-6))
+                .as(actual.getFileName() + " parameters").isTrue();
     }
 
     private static List<Double> losses(Path runDir) {
