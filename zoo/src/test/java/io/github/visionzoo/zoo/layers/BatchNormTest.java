@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
 import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.nio.file.Path;
@@ -167,41 +167,37 @@ class BatchNormTest {
     }
 
     /**
-     * Inference on oneDNN ({@link DnnlBatchNorm}) against the Java passes, on NCHW and channels-last input (as
-     * {@link Conv2d} writes it in inference), with and without ReLU, after running statistics moved away from 0 and 1.
+     * Inference on oneDNN's kernel against the Java passes (the layer of a twin graph on the portable kernels), on
+     * NCHW and channels-last input (as {@link Conv2d} writes it in inference), with and without ReLU, after running
+     * statistics moved away from 0 and 1.
      */
     @Test
     void inferenceOnOneDnnMatchesTheJavaPasses() {
-        try {
-            for (Activation activation : new Activation[] {Activation.RELU, Activation.IDENTITY}) {
-                GraphBuilder g = Blocks.newGraph(3, 6, 5, 5);
-                Blocks.batchNorm(g, "bn", Blocks.INPUT, activation);
-                Blocks.classifier(g, "fc", Blocks.globalAvgPool(g, "avgpool", "bn"), 3, 0.0,
-                        TorchInit.torchDefault());
-                ComputationGraph graph = init(Blocks.build(g));
-                graph.setParam("bn_mean", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
-                graph.setParam("bn_log10stdev", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
-                graph.setParam("bn_gamma", Nd4j.rand(DataType.FLOAT, 1, 6).addi(0.5));
-                graph.setParam("bn_beta", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
-                BatchNorm.Impl layer = (BatchNorm.Impl) graph.getLayer("bn");
-                INDArray nchw = Nd4j.rand(DataType.FLOAT, 4, 6, 5, 5).muli(3).subi(1);
-                INDArray nhwc = RuntimeLayers.channelsLast(LayerWorkspaceMgr.noWorkspaces(), ArrayType.ACTIVATIONS,
-                        DataType.FLOAT, 4, 6, 5, 5).assign(nchw);
-                for (INDArray x : new INDArray[] {nchw, nhwc}) {
-                    System.setProperty(OneDnn.DIRECT_PROPERTY, "false");
-                    INDArray plain = activate(layer, x);
-                    assertThat(layer.ranOnOneDnn()).isFalse();
-                    System.setProperty(OneDnn.DIRECT_PROPERTY, "true");
-                    INDArray dnnl = activate(layer, x);
-                    assertThat(layer.ranOnOneDnn()).isTrue();
-                    assertThat(dnnl.stride()).as("the input's layout").containsExactly(x.stride());
-                    assertThat(dnnl.equalsWithEps(plain, 1e-5)).as("%s, strides %s", activation,
-                            java.util.Arrays.toString(x.stride())).isTrue();
-                    assertThat(dnnl.minNumber().doubleValue() < 0).isEqualTo(activation == Activation.IDENTITY);
-                }
+        for (Activation activation : new Activation[] {Activation.RELU, Activation.IDENTITY}) {
+            GraphBuilder g = Blocks.newGraph(3, 6, 5, 5);
+            Blocks.batchNorm(g, "bn", Blocks.INPUT, activation);
+            Blocks.classifier(g, "fc", Blocks.globalAvgPool(g, "avgpool", "bn"), 3, 0.0,
+                    TorchInit.torchDefault());
+            ComputationGraph graph = GraphChecks.withKernels(true, () -> init(Blocks.build(g)));
+            graph.setParam("bn_mean", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
+            graph.setParam("bn_log10stdev", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
+            graph.setParam("bn_gamma", Nd4j.rand(DataType.FLOAT, 1, 6).addi(0.5));
+            graph.setParam("bn_beta", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
+            BatchNorm.Impl layer = (BatchNorm.Impl) graph.getLayer("bn");
+            BatchNorm.Impl javaLayer = (BatchNorm.Impl) GraphChecks.twin(graph, false).getLayer("bn");
+            INDArray nchw = Nd4j.rand(DataType.FLOAT, 4, 6, 5, 5).muli(3).subi(1);
+            INDArray nhwc = ChannelsLast.create(LayerWorkspaceMgr.noWorkspaces(), ArrayType.ACTIVATIONS,
+                    DataType.FLOAT, 4, 6, 5, 5).assign(nchw);
+            for (INDArray x : new INDArray[] {nchw, nhwc}) {
+                INDArray plain = activate(javaLayer, x);
+                assertThat(javaLayer.ranOnKernel()).isFalse();
+                INDArray oneDnn = activate(layer, x);
+                assertThat(layer.ranOnKernel()).isTrue();
+                assertThat(oneDnn.stride()).as("the input's layout").containsExactly(x.stride());
+                assertThat(oneDnn.equalsWithEps(plain, 1e-5)).as("%s, strides %s", activation,
+                        java.util.Arrays.toString(x.stride())).isTrue();
+                assertThat(oneDnn.minNumber().doubleValue() < 0).isEqualTo(activation == Activation.IDENTITY);
             }
-        } finally {
-            System.clearProperty(OneDnn.DIRECT_PROPERTY);
         }
     }
 

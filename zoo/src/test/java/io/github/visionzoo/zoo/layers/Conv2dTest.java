@@ -3,6 +3,7 @@ package io.github.visionzoo.zoo.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
 import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.nio.file.Path;
@@ -133,7 +134,7 @@ class Conv2dTest {
             graphs[1].setParams(graphs[0].params());
             INDArray ours = graphs[0].feedForward(x, false).get("conv");
             INDArray dl4j = graphs[1].feedForward(x, false).get("conv");
-            assertThat(RuntimeLayers.nhwcOf(ours)).as("%s: channels-last", mode).isNotNull();
+            assertThat(ChannelsLast.nhwcOf(ours)).as("%s: channels-last", mode).isNotNull();
             assertThat(ours.shape()).as("%s", mode).containsExactly(dl4j.shape());
             assertThat(ours.equalsWithEps(dl4j, 1e-5)).as("%s: same numbers", mode).isTrue();
         }

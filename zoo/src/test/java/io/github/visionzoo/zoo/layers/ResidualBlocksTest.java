@@ -3,6 +3,7 @@ package io.github.visionzoo.zoo.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
 import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.models.ResidualBlocks;
 import io.github.visionzoo.zoo.testing.GraphChecks;
@@ -86,10 +87,10 @@ class ResidualBlocksTest {
         var acts = single.feedForward(x, false);
         for (String vertex : new String[] {"layer1.0.conv1", "layer1.0.bn1", "layer1.0.bn2", "layer2.0.conv1",
                 "layer2.0.bn3", "layer2.0.downsample.1", "layer2.0.relu"}) {
-            assertThat(RuntimeLayers.nhwcOf(acts.get(vertex))).as(vertex + " is channels-last").isNotNull();
+            assertThat(ChannelsLast.nhwcOf(acts.get(vertex))).as(vertex + " is channels-last").isNotNull();
         }
         // the identity shortcut is the NCHW input: the sum falls back to NCHW
-        assertThat(RuntimeLayers.nhwcOf(acts.get("layer1.0.relu"))).isNull();
+        assertThat(ChannelsLast.nhwcOf(acts.get("layer1.0.relu"))).isNull();
         INDArray expected = exact.outputSingle(x.castTo(DataType.DOUBLE));
         INDArray actual = single.outputSingle(x).castTo(DataType.DOUBLE);
         assertThat(actual.sub(expected).amaxNumber().doubleValue()).isLessThan(1e-5);

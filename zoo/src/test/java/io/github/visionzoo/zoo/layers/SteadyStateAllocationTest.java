@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.OneDnn;
+import io.github.visionzoo.zoo.kernels.Kernels;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.models.VitSpec;
 import io.github.visionzoo.zoo.testing.ChildJvm;
@@ -66,7 +67,7 @@ class SteadyStateAllocationTest {
      * threads left out of the count keep other faults out. Speed plays no part.
      */
     private static void assertNoFreshPages(String model) throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(com.sun.jna.Platform.isLinux() && Dnnl.available()
+        org.junit.jupiter.api.Assumptions.assumeTrue(com.sun.jna.Platform.isLinux() && Kernels.oneDnn()
                 && System.getenv("MALLOC_MMAP_THRESHOLD_") == null && System.getenv("MALLOC_TRIM_THRESHOLD_") == null
                 && System.getenv("LD_PRELOAD") == null, "glibc's malloc with the settings visionzoo chooses");
         String out = ChildJvm.run(FaultedSteps.class, Map.of(), List.of("-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"),
@@ -124,7 +125,7 @@ class SteadyStateAllocationTest {
     }
 
     private static void assertSteady(ModelSpec spec, boolean usesTemporaries) {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Dnnl.available(), "oneDNN presets not loaded here");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Kernels.oneDnn(), "oneDNN presets not loaded here");
         OneDnn.enable();
         ComputationGraph net = new ComputationGraph(Recipes.get("cpu-small").applyTo(spec.configuration(10),
                 WARMUP + STEPS));

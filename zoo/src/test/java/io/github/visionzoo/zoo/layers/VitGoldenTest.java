@@ -155,8 +155,9 @@ class VitGoldenTest {
     }
 
     /**
-     * In float, the fused block runs its layer norms and GELU gate as Java loops ({@link FloatLoops}), and in double
-     * as ND4J ops (the path the gradient checks cover): both give the same parameter gradients, within float rounding.
+     * In float, the fused block runs its layer norms and GELU gate as Java loops
+     * ({@link io.github.visionzoo.zoo.kernels.FloatLoops}), and in double as ND4J ops (the path the gradient checks
+     * cover): both give the same parameter gradients, within float rounding.
      */
     @Test
     void floatGradientsMatchTheDoublePath() {

@@ -2,9 +2,11 @@ package io.github.visionzoo.zoo.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.visionzoo.zoo.OneDnn;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.function.Supplier;
 import io.github.visionzoo.zoo.weights.Binding;
 import io.github.visionzoo.zoo.weights.WeightMapping;
 import java.util.HashSet;
@@ -32,6 +34,37 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class GraphChecks {
     private GraphChecks() {
+    }
+
+    /**
+     * What {@code instantiate} returns, its layers instantiated with oneDNN's kernels ({@code oneDnn}) or the portable
+     * ones: each layer chooses its kernel when it is instantiated ({@code kernels.Kernels}), by the switch
+     * {@link OneDnn#DIRECT_PROPERTY}, which is set for the call and restored after it.
+     */
+    public static <T> T withKernels(boolean oneDnn, Supplier<T> instantiate) {
+        String before = System.getProperty(OneDnn.DIRECT_PROPERTY);
+        System.setProperty(OneDnn.DIRECT_PROPERTY, Boolean.toString(oneDnn));
+        try {
+            return instantiate.get();
+        } finally {
+            if (before == null) {
+                System.clearProperty(OneDnn.DIRECT_PROPERTY);
+            } else {
+                System.setProperty(OneDnn.DIRECT_PROPERTY, before);
+            }
+        }
+    }
+
+    /**
+     * A new graph with {@code graph}'s configuration and a copy of its parameters, its layers on oneDNN's kernels or
+     * the portable ones ({@link #withKernels}): the same network on the other kernels.
+     */
+    public static ComputationGraph twin(ComputationGraph graph, boolean oneDnn) {
+        return withKernels(oneDnn, () -> {
+            ComputationGraph twin = new ComputationGraph(graph.getConfiguration().clone());
+            twin.init(graph.params().dup(), false);
+            return twin;
+        });
     }
 
     /** Makes new arrays double precision, as gradient checks need. */

@@ -1,5 +1,8 @@
-package io.github.visionzoo.zoo.layers;
+package io.github.visionzoo.zoo.kernels.onednn;
 
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
+import io.github.visionzoo.zoo.kernels.ConvolutionKernel;
+import io.github.visionzoo.zoo.kernels.Window;
 import java.util.Arrays;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.convolution_backward_data;
@@ -20,26 +23,23 @@ import org.nd4j.linalg.api.shape.Shape;
 
 /**
  * One 2-D convolution's training passes (forward, input gradient, weight and bias gradients) and inference pass run on
- * oneDNN directly ({@link Dnnl}), where DL4J's oneDNN helper goes through libnd4j's {@code conv2d} and
- * {@code conv2d_bp} ops.
+ * oneDNN directly, where DL4J's oneDNN helper goes through libnd4j's {@code conv2d} and {@code conv2d_bp} ops.
  *
  * <p>Why: libnd4j builds its primitive descriptors on every call, reorders the uninitialized output and input-gradient
  * arrays into oneDNN's layout before oneDNN overwrites them, reorders the output gradient twice, and always computes
  * the input gradient. Here the primitives are built once per input shape, oneDNN chooses its layouts ({@code any}, as
- * PyTorch lets it), and the arrays are reordered to and from NCHW only where they carry data. Measured on 2 cores,
- * batch 16, the 36 convolutions of one ResNet-34 training step: 2112 ms through libnd4j, 1406 ms here (the stem,
- * whose input gradient no one needs: 268 against 61 ms).
+ * PyTorch lets it), and the arrays are reordered to and from NCHW only where they carry data; the input gradient is
+ * computed only where asked for (not for the stem, whose input is the images).
  *
  * <p>The arrays keep DL4J's NCHW shapes; each is described to oneDNN by its own strides, so views need no copy. The
  * reordered copies, outputs in oneDNN's layouts and the scratchpad are temporaries of the pass, taken from the block
- * of native memory that the thread keeps between passes ({@link Dnnl.Scratch}), so that a step in steady state
- * allocates none of them: allocated and freed at every pass, as libnd4j's are, they cost glibc's malloc fresh pages
- * from the kernel at every step. Inference reads and writes channels-last arrays in place, as libnd4j's
+ * of native memory that the thread keeps between passes ({@link OneDnnRuntime.Scratch}), so that a step in steady
+ * state allocates none of them: allocated and freed at every pass, as libnd4j's are, they cost glibc's malloc fresh
+ * pages from the kernel at every step. Inference reads and writes channels-last arrays in place, as libnd4j's
  * {@code conv2d} does, without rebuilding its primitive on every call, and with ReLU fused; where Winograd's algorithm
- * is faster ({@link #winograd}) it reorders them into oneDNN's blocked layout and back. Float only. Used where
- * {@link Dnnl#available()}.
+ * is faster ({@link #winograd}) it reorders them into oneDNN's blocked layout and back. Float only.
  */
-final class DnnlConvolution {
+final class OneDnnConvolution implements ConvolutionKernel {
     /** The smallest map side on which inference runs Winograd's algorithm ({@link #winograd}). */
     static final int WINOGRAD_MIN_SIZE = 28;
 
@@ -57,7 +57,7 @@ final class DnnlConvolution {
      * {@code [outChannels, inChannels, kernel...]}, DL4J's dilation (1 for none), with or without bias, and ReLU fused
      * into the forward pass when {@code relu}.
      */
-    DnnlConvolution(long outChannels, int[] kernel, int[] strides, int[] dilation, boolean bias, boolean relu) {
+    OneDnnConvolution(long outChannels, int[] kernel, int[] strides, int[] dilation, boolean bias, boolean relu) {
         this.outChannels = outChannels;
         this.kernel = longs(kernel);
         this.strides = longs(strides);
@@ -66,14 +66,10 @@ final class DnnlConvolution {
         this.relu = relu;
     }
 
-    /**
-     * The forward pass of {@code input} (NCHW, float) into a new {@code [b, outChannels, h', w']} C-order array in
-     * the activations workspace; {@code padding} is the top-left padding and {@code outSize} the output's
-     * {@code [h', w']}, as DL4J computes them; {@code bias} is null without one.
-     */
-    INDArray forward(INDArray input, INDArray weights, INDArray bias, int[] padding, int[] outSize,
-                     LayerWorkspaceMgr mgr) {
-        Plan p = plan(input, padding, outSize);
+    /** Takes every input; the output is {@code [b, outChannels, h', w']}. */
+    @Override
+    public INDArray forward(INDArray input, INDArray weights, INDArray bias, Window window, LayerWorkspaceMgr mgr) {
+        Plan p = plan(input, window.padding(), window.outSize());
         if (inference != null) {
             inference.dropWeights(); // stale after the coming step; not held through training
         }
@@ -82,25 +78,26 @@ final class DnnlConvolution {
         return out;
     }
 
-    /**
-     * The inference pass of {@code input} (float; NCHW, channels-last, or any strides) into {@code out}, a
-     * channels-last {@code [b, outChannels, h', w']} array ({@link RuntimeLayers#channelsLast}) that the next
-     * convolution reads in place; {@code padding} is the top-left padding, {@code bias} null without one.
-     */
-    void inference(INDArray input, INDArray weights, INDArray bias, int[] padding, INDArray out) {
-        long[] key = Dnnl.layout(input);
-        if (inference == null || !Arrays.equals(inference.key, key)
-                || !Arrays.equals(inference.padding, longs(padding))) {
+    /** Takes every input. */
+    @Override
+    public INDArray inference(INDArray input, INDArray weights, INDArray bias, Window window,
+                              LayerWorkspaceMgr mgr) {
+        INDArray out = window.channelsLastOutput(mgr, DataType.FLOAT, input.size(0), outChannels);
+        long[] padding = longs(window.padding());
+        long[] key = OneDnnRuntime.layout(input);
+        if (inference == null || !Arrays.equals(inference.key, key) || !Arrays.equals(inference.padding, padding)) {
             if (inference != null) {
                 inference.close();
             }
-            inference = new Inference(input, key, longs(padding), out);
+            inference = new Inference(input, key, padding, out);
         }
         run(inference.pd, inference.primitive, input, inference.weights(weights), weights, bias, out);
+        return out;
     }
 
-    /** The bytes of kept weights ({@link Inference#weights}): the copy and the transformed weights, 0 for none. */
-    long keptWeightBytes() {
+    /** The copy of the weights and the transformed weights ({@link Inference#weights}), 0 for none. */
+    @Override
+    public long keptWeightBytes() {
         return inference == null || inference.source == null ? 0
                 : inference.source.get_desc().get_size() + inference.transformed.get_desc().get_size();
     }
@@ -111,16 +108,16 @@ final class DnnlConvolution {
      */
     private void run(convolution_forward.primitive_desc pd, convolution_forward primitive, INDArray input,
                      memory reordered, INDArray weights, INDArray bias, INDArray out) {
-        stream s = Dnnl.stream(); // outside the pass below, which frees what is made inside it
-        try (Dnnl.Pass pass = new Dnnl.Pass()) {
+        stream s = OneDnnRuntime.stream(); // outside the pass below, which frees what is made inside it
+        try (OneDnnRuntime.Pass pass = new OneDnnRuntime.Pass()) {
             Buffers buffers = new Buffers(s, pass);
             IntMemoryMap args = new IntMemoryMap();
             args.put(dnnl.DNNL_ARG_SRC, buffers.in(input, pd.src_desc()));
             args.put(dnnl.DNNL_ARG_WEIGHTS, reordered != null ? reordered : buffers.in(weights, pd.weights_desc()));
             if (this.bias) {
-                args.put(dnnl.DNNL_ARG_BIAS, Dnnl.memory(bias, pd.bias_desc()));
+                args.put(dnnl.DNNL_ARG_BIAS, OneDnnRuntime.memory(bias, pd.bias_desc()));
             }
-            memory outMemory = Dnnl.memory(out);
+            memory outMemory = OneDnnRuntime.memory(out);
             memory dst = buffers.out(outMemory, pd.dst_desc());
             args.put(dnnl.DNNL_ARG_DST, dst);
             args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(pd.scratchpad_desc()));
@@ -129,14 +126,9 @@ final class DnnlConvolution {
         }
     }
 
-    /**
-     * The backward pass of the last {@link #forward} (same input) for the output gradient {@code delta} (after the
-     * activation's derivative): writes the weight and bias gradients into {@code weightGradient} and
-     * {@code biasGradient} (null without bias) and returns the input gradient, a new C-order array in the
-     * activation-gradient workspace, or null when not {@code inputGradient}.
-     */
-    INDArray backward(INDArray input, INDArray weights, INDArray delta, INDArray weightGradient, INDArray biasGradient,
-                      boolean inputGradient, LayerWorkspaceMgr mgr) {
+    @Override
+    public INDArray backward(INDArray input, INDArray weights, INDArray delta, INDArray weightGradient,
+                             INDArray biasGradient, boolean inputGradient, LayerWorkspaceMgr mgr) {
         Plan p = plan;
         if (p == null || !Arrays.equals(p.inShape, input.shape())) {
             throw new IllegalStateException("backward pass without the forward pass of this input "
@@ -145,12 +137,13 @@ final class DnnlConvolution {
         if (inputGradient) {
             p.dataPd(); // outside the scope below, which frees what is made inside it
         }
-        stream s = Dnnl.stream();
+        stream s = OneDnnRuntime.stream();
         INDArray inputGrad = null;
-        try (Dnnl.Pass pass = new Dnnl.Pass()) {
+        try (OneDnnRuntime.Pass pass = new OneDnnRuntime.Pass()) {
             memory diffDst = new Buffers(s, pass).in(delta, p.weightsPd.diff_dst_desc());
             if (inputGradient) {
-                try (Dnnl.Pass dataPass = new Dnnl.Pass()) { // its copies handed back before the weights' pass
+                // its copies handed back before the weights' pass
+                try (OneDnnRuntime.Pass dataPass = new OneDnnRuntime.Pass()) {
                     inputGrad = backwardData(p, delta, weights, diffDst, new Buffers(s, dataPass), mgr, s);
                 }
             }
@@ -158,11 +151,11 @@ final class DnnlConvolution {
             IntMemoryMap args = new IntMemoryMap();
             args.put(dnnl.DNNL_ARG_SRC, buffers.in(input, p.weightsPd.src_desc()));
             args.put(dnnl.DNNL_ARG_DIFF_DST, diffDst);
-            memory weightGradientMemory = Dnnl.memory(weightGradient);
+            memory weightGradientMemory = OneDnnRuntime.memory(weightGradient);
             memory diffWeights = buffers.out(weightGradientMemory, p.weightsPd.diff_weights_desc());
             args.put(dnnl.DNNL_ARG_DIFF_WEIGHTS, diffWeights);
             if (bias) {
-                args.put(dnnl.DNNL_ARG_DIFF_BIAS, Dnnl.memory(biasGradient, p.weightsPd.diff_bias_desc()));
+                args.put(dnnl.DNNL_ARG_DIFF_BIAS, OneDnnRuntime.memory(biasGradient, p.weightsPd.diff_bias_desc()));
             }
             args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(p.weightsPd.scratchpad_desc()));
             p.weights.execute(s, args);
@@ -180,7 +173,7 @@ final class DnnlConvolution {
         args.put(dnnl.DNNL_ARG_DIFF_DST, diffDst.get_desc().equals(pd.diff_dst_desc()) ? diffDst
                 : buffers.in(delta, pd.diff_dst_desc()));
         args.put(dnnl.DNNL_ARG_WEIGHTS, buffers.in(weights, pd.weights_desc()));
-        memory inputGradMemory = Dnnl.memory(inputGrad);
+        memory inputGradMemory = OneDnnRuntime.memory(inputGrad);
         memory diffSrc = buffers.out(inputGradMemory, pd.diff_src_desc());
         args.put(dnnl.DNNL_ARG_DIFF_SRC, diffSrc);
         args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(pd.scratchpad_desc()));
@@ -215,19 +208,19 @@ final class DnnlConvolution {
     private convolution_forward.primitive_desc forwardPd(dnnl.prop_kind kind, dnnl.algorithm algorithm,
                                                          memory.desc src, memory.desc dst, long[] in, long[] out,
                                                          long[] padding, long[] paddingR) {
-        primitive_attr attr = relu ? Dnnl.userScratchpadRelu() : Dnnl.userScratchpad();
+        primitive_attr attr = relu ? OneDnnRuntime.userScratchpadRelu() : OneDnnRuntime.userScratchpad();
         return new convolution_forward.primitive_desc(new convolution_forward.desc(kind,
-                algorithm, src, Dnnl.any(out[1], in[1], kernel[0], kernel[1]),
-                bias ? Dnnl.any(out[1]) : new memory.desc(), dst, strides, dilation, padding, paddingR), attr,
-                Dnnl.ENGINE);
+                algorithm, src, OneDnnRuntime.any(out[1], in[1], kernel[0], kernel[1]),
+                bias ? OneDnnRuntime.any(out[1]) : new memory.desc(), dst, strides, dilation, padding, paddingR), attr,
+                OneDnnRuntime.ENGINE);
     }
 
     /**
      * Whether inference of this input runs Winograd's algorithm ({@code jit_wino}, in oneDNN's blocked layout): 3x3
-     * kernels at stride 1, undilated, on maps of at least {@value #WINOGRAD_MIN_SIZE} pixels a side. Measured at batch
-     * 16 on 2 cores, reorders from and to channels-last included, against {@code brgconv} on channels-last arrays:
-     * 56x56 8.0 against 11.5-14.6 ms, 28x28 9.3 against 11.2, but 14x14 15.1 against 10.4 and 7x7 47.5 against 11.9.
-     * Its outputs differ from the direct convolution's by a few 1e-6 relative.
+     * kernels at stride 1, undilated, on maps of at least {@value #WINOGRAD_MIN_SIZE} pixels a side. Why there: with
+     * the reorders from and to channels-last included, it beats {@code brgconv} on channels-last arrays on large maps
+     * and loses on small ones, where the reorders weigh more (src/docs/BENCHMARKS.md). Its outputs differ from the
+     * direct convolution's by a few 1e-6 relative.
      */
     private boolean winograd(long[] in) {
         return kernel[0] == 3 && kernel[1] == 3 && strides[0] == 1 && strides[1] == 1 && dilation[0] == 0
@@ -256,12 +249,13 @@ final class DnnlConvolution {
             long[] paddingR = paddingR(in, padding, out.shape());
             winograd = winograd(in);
             if (winograd) {
-                pd = forwardPd(dnnl.prop_kind.forward_inference, dnnl.algorithm.convolution_winograd, Dnnl.any(in),
-                        Dnnl.any(out.shape()), in, out.shape(), padding, paddingR);
+                pd = forwardPd(dnnl.prop_kind.forward_inference, dnnl.algorithm.convolution_winograd,
+                        OneDnnRuntime.any(in), OneDnnRuntime.any(out.shape()), in, out.shape(), padding, paddingR);
             } else {
-                memory.desc src = RuntimeLayers.nhwcOf(input) != null ? Dnnl.desc(input) : Dnnl.any(in);
+                memory.desc src = ChannelsLast.nhwcOf(input) != null ? OneDnnRuntime.desc(input)
+                        : OneDnnRuntime.any(in);
                 pd = forwardPd(dnnl.prop_kind.forward_inference, dnnl.algorithm.convolution_auto, src,
-                        Dnnl.desc(out), in, out.shape(), padding, paddingR);
+                        OneDnnRuntime.desc(out), in, out.shape(), padding, paddingR);
             }
             primitive = new convolution_forward(pd);
         }
@@ -269,11 +263,11 @@ final class DnnlConvolution {
         /**
          * Winograd's transformed weights, transformed again only when {@code weights} differ from those they came
          * from; null (reorder at each pass) for the other algorithms, whose reorder is a copy, or weights that are
-         * not one dense block. ResNet-34's 128x128x3x3 kernels took 4.9 ms each to transform, 42 ms of a 600 ms
-         * batch of 16; comparing one's 0.6 MB takes 17 us. Comparing the bytes sees weights changed in any way
-         * (an optimizer step, {@code setParams}, fine-tuning) and costs a copy of them: for VGG-16 31 MB, and 122 MB
-         * of transformed weights, which the resident memory that training leaves behind holds. A training pass frees
-         * them, so that evaluations between epochs do not raise training's peak.
+         * not one dense block. Why: the transform costs far more than comparing the weights' bytes with those it
+         * came from. Comparing the bytes sees weights changed in any way (an optimizer step, {@code setParams},
+         * fine-tuning) and costs a copy of them, as large as the weights (and the transformed weights beside it),
+         * which the resident memory that training leaves behind holds. A training pass frees them, so that
+         * evaluations between epochs do not raise training's peak.
          */
         memory weights(INDArray weights) {
             if (!winograd || !Shape.hasDefaultStridesForShape(weights) || weights.dataType() != DataType.FLOAT) {
@@ -281,14 +275,14 @@ final class DnnlConvolution {
             }
             long bytes = weights.length() * Float.BYTES;
             if (source == null) { // oneDNN's allocations, outside the scope below: kept until dropWeights
-                source = new memory(Dnnl.desc(weights), Dnnl.ENGINE);
-                transformed = new memory(pd.weights_desc(), Dnnl.ENGINE);
-            } else if (Pointer.memcmp(source.get_data_handle(), Dnnl.pointer(weights), bytes) == 0) {
+                source = new memory(OneDnnRuntime.desc(weights), OneDnnRuntime.ENGINE);
+                transformed = new memory(pd.weights_desc(), OneDnnRuntime.ENGINE);
+            } else if (Pointer.memcmp(source.get_data_handle(), OneDnnRuntime.pointer(weights), bytes) == 0) {
                 return transformed;
             }
-            stream s = Dnnl.stream();
+            stream s = OneDnnRuntime.stream();
             try (PointerScope scope = new PointerScope()) {
-                memory user = Dnnl.memory(weights);
+                memory user = OneDnnRuntime.memory(weights);
                 new reorder(user, transformed).execute(s, user, transformed);
                 Pointer.memcpy(source.get_data_handle(), user.get_data_handle(), bytes);
             }
@@ -334,16 +328,16 @@ final class DnnlConvolution {
             this.padding = padding;
             this.outShape = outShape;
             paddingR = paddingR(inShape, padding, outShape);
-            src = Dnnl.any(inShape);
-            wei = Dnnl.any(outShape[1], inShape[1], kernel[0], kernel[1]);
-            dst = Dnnl.any(outShape);
+            src = OneDnnRuntime.any(inShape);
+            wei = OneDnnRuntime.any(outShape[1], inShape[1], kernel[0], kernel[1]);
+            dst = OneDnnRuntime.any(outShape);
             forwardPd = forwardPd(dnnl.prop_kind.forward_training, dnnl.algorithm.convolution_auto, src, dst,
                     inShape, outShape, padding, paddingR);
             forward = new convolution_forward(forwardPd);
-            memory.desc b = bias ? Dnnl.any(outShape[1]) : new memory.desc();
+            memory.desc b = bias ? OneDnnRuntime.any(outShape[1]) : new memory.desc();
             weightsPd = new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
                     dnnl.algorithm.convolution_auto, src, wei, b, dst, strides, dilation, padding, paddingR),
-                    Dnnl.userScratchpad(), Dnnl.ENGINE, forwardPd);
+                    OneDnnRuntime.userScratchpad(), OneDnnRuntime.ENGINE, forwardPd);
             weights = new convolution_backward_weights(weightsPd);
         }
 
@@ -351,7 +345,7 @@ final class DnnlConvolution {
             if (dataPd == null) {
                 dataPd = new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
                         dnnl.algorithm.convolution_auto, src, wei, dst, strides, dilation, padding, paddingR),
-                        Dnnl.userScratchpad(), Dnnl.ENGINE, forwardPd);
+                        OneDnnRuntime.userScratchpad(), OneDnnRuntime.ENGINE, forwardPd);
                 data = new convolution_backward_data(dataPd);
             }
             return dataPd;
@@ -372,16 +366,16 @@ final class DnnlConvolution {
      */
     private static final class Buffers {
         private final stream stream;
-        private final Dnnl.Pass pass;
+        private final OneDnnRuntime.Pass pass;
 
-        Buffers(stream stream, Dnnl.Pass pass) {
+        Buffers(stream stream, OneDnnRuntime.Pass pass) {
             this.stream = stream;
             this.pass = pass;
         }
 
         /** {@code a} in layout {@code wanted}. */
         memory in(INDArray a, memory.desc wanted) {
-            memory m = Dnnl.memory(a);
+            memory m = OneDnnRuntime.memory(a);
             if (m.get_desc().equals(wanted)) {
                 return m;
             }

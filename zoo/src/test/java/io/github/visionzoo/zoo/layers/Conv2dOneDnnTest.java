@@ -2,8 +2,9 @@ package io.github.visionzoo.zoo.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
+import io.github.visionzoo.zoo.kernels.Kernels;
 import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.testing.GraphChecks;
@@ -15,7 +16,6 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,21 +23,23 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 
-class DnnlConvolutionTest {
+/**
+ * {@link Conv2d} on oneDNN's convolution kernel against DL4J's own passes: each test's graph is built with oneDNN's
+ * kernels, and its twin with the same parameters on the portable ones ({@link GraphChecks#twin}) runs DL4J's code.
+ */
+class Conv2dOneDnnTest {
     private static final int SIZE = 11;
 
     @BeforeAll
     static void loaded() {
         // the build's platform (linux-x86_64 in CI) has the presets' natives: the tests below must not pass vacuously
-        assertThat(Dnnl.available()).as("oneDNN presets loaded").isTrue();
+        assertThat(Kernels.oneDnn()).as("oneDNN presets loaded").isTrue();
     }
 
     @AfterEach
-    void directBackOn() {
-        System.clearProperty(OneDnn.DIRECT_PROPERTY);
+    void freeWorkspaces() {
         Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
     }
 
@@ -74,15 +76,20 @@ class DnnlConvolutionTest {
 
     /** A 3x3 convolution at stride 1 on a map of 28 or more: it runs Winograd's algorithm in inference. */
     private static final Case WINOGRAD = new Case(3, 1, 1, 1, true, Activation.RELU, ConvolutionMode.Truncate,
-            DnnlConvolution.WINOGRAD_MIN_SIZE + 2);
+            30); // OneDnnConvolution.WINOGRAD_MIN_SIZE is 28
 
-    /** Score and gradients of one training pass, with the convolutions on oneDNN directly or through DL4J. */
+    /**
+     * Score and gradients of one training pass of {@code graph} (built on oneDNN's kernels), with the convolutions on
+     * oneDNN directly or, on its twin, through DL4J.
+     */
     private static Map<String, INDArray> gradients(ComputationGraph graph, INDArray x, boolean direct) {
-        System.setProperty(OneDnn.DIRECT_PROPERTY, Boolean.toString(direct));
+        if (!direct) {
+            graph = GraphChecks.twin(graph, false);
+        }
         graph.setInputs(x);
         graph.setLabels(GraphChecks.cyclicLabels(DataType.FLOAT, (int) x.size(0), 3));
         graph.computeGradientAndScore();
-        assertThat(((Conv2d.Impl) graph.getLayer("conv")).ranDirectly()).as("ran directly").isEqualTo(direct);
+        assertThat(((Conv2d.Impl) graph.getLayer("conv")).ranOnKernel()).as("ran directly").isEqualTo(direct);
         Map<String, INDArray> g = new TreeMap<>();
         graph.gradient().gradientForVariable().forEach((k, v) -> g.put(k, v.dup()));
         g.put("score", Nd4j.scalar(graph.score()));
@@ -119,13 +126,11 @@ class DnnlConvolutionTest {
             ComputationGraph graph = c.graph();
             for (int batch : new int[] {3, 2}) {
                 INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, c.size(), c.size()).subi(0.5);
-                System.setProperty(OneDnn.DIRECT_PROPERTY, "false");
-                Map<String, INDArray> dl4j = graph.feedForward(x, true);
-                System.setProperty(OneDnn.DIRECT_PROPERTY, "true");
+                Map<String, INDArray> dl4j = GraphChecks.twin(graph, false).feedForward(x, true);
                 Map<String, INDArray> direct = graph.feedForward(x, false);
                 for (String layer : new String[] {"pre", "conv"}) {
-                    assertThat(((Conv2d.Impl) graph.getLayer(layer)).ranDirectly()).as(layer).isTrue();
-                    assertThat(RuntimeLayers.nhwcOf(direct.get(layer))).as("channels-last").isNotNull();
+                    assertThat(((Conv2d.Impl) graph.getLayer(layer)).ranOnKernel()).as(layer).isTrue();
+                    assertThat(ChannelsLast.nhwcOf(direct.get(layer))).as("channels-last").isNotNull();
                     INDArray expected = dl4j.get(layer);
                     double scale = expected.amaxNumber().doubleValue();
                     assertThat(direct.get(layer).sub(expected).amaxNumber().doubleValue() / scale)
@@ -168,47 +173,12 @@ class DnnlConvolutionTest {
                 .isLessThan(1e-5);
     }
 
-    /** The convolution's inference output, on oneDNN directly or through DL4J. */
+    /** The convolution's inference output, on oneDNN directly or, on {@code graph}'s twin, through DL4J. */
     private static INDArray inferred(ComputationGraph graph, INDArray x, boolean direct) {
-        System.setProperty(OneDnn.DIRECT_PROPERTY, Boolean.toString(direct));
-        INDArray out = graph.feedForward(x, false).get("conv").dup();
-        assertThat(((Conv2d.Impl) graph.getLayer("conv")).ranDirectly()).as("ran directly").isEqualTo(direct);
+        ComputationGraph g = direct ? graph : GraphChecks.twin(graph, false);
+        INDArray out = g.feedForward(x, false).get("conv").dup();
+        assertThat(((Conv2d.Impl) g.getLayer("conv")).ranOnKernel()).as("ran directly").isEqualTo(direct);
         return out;
-    }
-
-    /** Arrays are handed to oneDNN with their own strides: a channels-last view needs no copy and reads right. */
-    @Test
-    void readsAndWritesViewsThroughTheirStrides() {
-        INDArray x = RuntimeLayers.channelsLast(LayerWorkspaceMgr.noWorkspaces(), ArrayType.ACTIVATIONS,
-                DataType.FLOAT, 2, 5, 9, 9);
-        x.assign(Nd4j.rand(DataType.FLOAT, 2, 5, 9, 9).subi(0.5));
-        INDArray w = Nd4j.rand(DataType.FLOAT, 4, 5, 3, 3).subi(0.5);
-        INDArray b = Nd4j.rand(DataType.FLOAT, 1, 4);
-        DnnlConvolution conv = new DnnlConvolution(4, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}, true,
-                false);
-        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
-        INDArray out = conv.forward(x, w, b, new int[] {1, 1}, new int[] {5, 5}, mgr);
-
-        INDArray expected = Nd4j.create(DataType.FLOAT, 2, 4, 5, 5);
-        Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(x.dup('c'), w.permute(2, 3, 1, 0).dup('c'),
-                b.reshape(4)).addOutputs(expected).addIntegerArguments(3, 3, 2, 2, 1, 1, 1, 1, 0, 0).build());
-        assertThat(out.equalsWithEps(expected, 1e-5)).isTrue();
-
-        INDArray delta = Nd4j.rand(DataType.FLOAT, 2, 5, 5, 4).subi(0.5).permute(0, 3, 1, 2); // a view as well
-        INDArray gw = Nd4j.create(DataType.FLOAT, 4, 5, 3, 3);
-        INDArray gb = Nd4j.create(DataType.FLOAT, 1, 4);
-        INDArray gx = conv.backward(x, w, delta, gw, gb, true, mgr);
-        INDArray gw2 = Nd4j.create(DataType.FLOAT, 4, 5, 3, 3);
-        INDArray gb2 = Nd4j.create(DataType.FLOAT, 1, 4);
-        INDArray gx2 = conv.backward(x.dup('c'), w, delta.dup('c'), gw2, gb2, true, mgr);
-        assertThat(gx.equalsWithEps(gx2, 1e-6)).isTrue();
-        assertThat(gw.equalsWithEps(gw2, 1e-6)).isTrue();
-        assertThat(gb.equalsWithEps(delta.sum(0, 2, 3).reshape(1, 4), 1e-5)).isTrue();
-        assertThat(gw.amaxNumber().doubleValue()).isPositive();
-
-        assertThat(conv.backward(x, w, delta, gw, gb, false, mgr)).as("no input gradient")
-                .isNull();
-        assertThat(gw.equalsWithEps(gw2, 1e-6)).isTrue();
     }
 
     /** The images' gradient is skipped only where nothing but convolutions reads them, and the setting is saved. */
@@ -228,8 +198,7 @@ class DnnlConvolutionTest {
         ComputationGraph asked = new ComputationGraph(Blocks.withInputGradients(none.getConfiguration().clone()));
         asked.init(none.params().dup(), false);
         INDArray direct = imageGradient(asked, x);
-        System.setProperty(OneDnn.DIRECT_PROPERTY, "false");
-        INDArray dl4j = imageGradient(asked, x);
+        INDArray dl4j = imageGradient(GraphChecks.twin(asked, false), x);
         assertThat(direct.shape()).containsExactly(2, 3, SIZE, SIZE);
         assertThat(direct.amaxNumber().doubleValue()).isPositive();
         assertThat(direct.equalsWithEps(dl4j, 1e-5)).isTrue();

@@ -1,4 +1,4 @@
-package io.github.visionzoo.zoo.layers;
+package io.github.visionzoo.zoo.kernels;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;

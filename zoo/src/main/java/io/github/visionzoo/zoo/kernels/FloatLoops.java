@@ -1,4 +1,4 @@
-package io.github.visionzoo.zoo.layers;
+package io.github.visionzoo.zoo.kernels;
 
 import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
@@ -10,22 +10,21 @@ import org.nd4j.linalg.api.shape.Shape;
  * Element-wise and per-row passes over float arrays as Java loops, where libnd4j has no single op for them: each array
  * is copied row by row into a Java array (a bulk copy), the kernel runs there, and the results are copied back. The
  * JIT vectorizes a loop without branches, calls (other than {@code Math.min}/{@code max}) or reductions, so one such
- * pass runs at about memory speed and replaces several libnd4j passes. Measured on 2 cores, {@code [1024, 12544]}
- * rows: {@code max(x * s + t, 0)} with per-row {@code s, t} 10.5 ms against 20.9 ms for libnd4j's three ops;
- * {@code a * dy + b * x + c} 14.0 against 23.3 ms for four.
+ * pass runs at about memory speed and replaces several libnd4j passes (batch norm's {@code max(x * s + t, 0)} with
+ * per-row {@code s, t} replaces three, its backward {@code a * dy + b * x + c} four).
  *
  * <p>Reductions do not vectorize (Java keeps the order of float additions), so they only pay where the row is short
- * and already in cache: {@link #sum} and {@link #dot} keep eight partial sums, which the JIT holds in registers. A
- * batch norm with its sums over rows of 12544 in Java was slower than libnd4j; a layer norm over rows of 768 is
- * faster (see {@code EncoderBlockImpl}).
+ * and already in cache: {@link #sum} and {@link #dot} keep eight partial sums, which the JIT holds in registers, and
+ * the layers run them on a row while it is in cache for an element-wise pass anyway (batch norm's rows, a token's
+ * features in the encoder block's layer norms).
  */
-final class FloatLoops {
+public final class FloatLoops {
     /**
      * What a kernel does with one row: reads row {@code row} of each input in {@code in}, writes that row of each
      * output into {@code out}; {@code worker} (0 to {@link #workers} - 1) runs the rows of one contiguous range in
      * order, so a kernel can accumulate per worker.
      */
-    interface Kernel {
+    public interface Kernel {
         void apply(int worker, long row, float[][] in, float[][] out, int length);
     }
 
@@ -33,7 +32,7 @@ final class FloatLoops {
      * Row length for element-wise passes, where any length serves: 8192 floats, 32 KiB, so that a row's copies stay in
      * the core's cache.
      */
-    static final int CHUNK = 8192;
+    public static final int CHUNK = 8192;
 
     private FloatLoops() {
     }
@@ -42,13 +41,13 @@ final class FloatLoops {
      * Whether the loops can take the array: float, C order, and all of its buffer from the first element (views and
      * other types go through libnd4j's ops instead).
      */
-    static boolean takes(INDArray a) {
+    public static boolean takes(INDArray a) {
         return a.dataType() == DataType.FLOAT && a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a)
                 && a.offset() == 0 && a.data().offset() == 0 && a.length() <= Integer.MAX_VALUE / Float.BYTES;
     }
 
     /** Whether the loops can take all of the arrays. */
-    static boolean takes(INDArray... arrays) {
+    public static boolean takes(INDArray... arrays) {
         for (INDArray a : arrays) {
             if (!takes(a)) {
                 return false;
@@ -58,7 +57,7 @@ final class FloatLoops {
     }
 
     /** How many workers {@link #rows} uses for {@code rows} rows: one per core, at most one per row. */
-    static int workers(long rows) {
+    public static int workers(long rows) {
         return (int) Math.max(1, Math.min(rows, Runtime.getRuntime().availableProcessors()));
     }
 
@@ -67,7 +66,7 @@ final class FloatLoops {
      * (the last row may be shorter), the rows split over {@link #workers} in contiguous ranges. An output may also be
      * an input.
      */
-    static void rows(INDArray[] inputs, INDArray[] outputs, int rowLength, Kernel kernel) {
+    public static void rows(INDArray[] inputs, INDArray[] outputs, int rowLength, Kernel kernel) {
         FloatBuffer[] in = buffers(inputs);
         FloatBuffer[] result = buffers(outputs);
         long n = inputs[0].length();
@@ -103,12 +102,12 @@ final class FloatLoops {
      * {@code min(o * 2^126 * 2^126, 1)} (the smallest subnormal becomes 1e31), without the branch or comparison the
      * JIT would not vectorize.
      */
-    static float reluMask(float o) {
+    public static float reluMask(float o) {
         return Math.min(o * 0x1p126f * 0x1p126f, 1f);
     }
 
     /** The sum of {@code a[0, length)}, in eight partial sums. */
-    static float sum(float[] a, int length) {
+    public static float sum(float[] a, int length) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
         int i = 0;
         for (; i + 8 <= length; i += 8) {
@@ -128,7 +127,7 @@ final class FloatLoops {
     }
 
     /** The sum of {@code (a[i] - m)^2} over {@code [0, length)}, in eight partial sums. */
-    static float squaresAbout(float[] a, float m, int length) {
+    public static float squaresAbout(float[] a, float m, int length) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
         int i = 0;
         for (; i + 8 <= length; i += 8) {
@@ -157,7 +156,7 @@ final class FloatLoops {
     }
 
     /** The dot product of {@code a[0, length)} and {@code b[0, length)}, in eight partial sums. */
-    static float dot(float[] a, float[] b, int length) {
+    public static float dot(float[] a, float[] b, int length) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
         int i = 0;
         for (; i + 8 <= length; i += 8) {

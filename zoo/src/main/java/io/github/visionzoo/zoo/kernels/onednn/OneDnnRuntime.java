@@ -1,6 +1,6 @@
-package io.github.visionzoo.zoo.layers;
+package io.github.visionzoo.zoo.kernels.onednn;
 
-import io.github.visionzoo.zoo.OneDnn;
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
 import java.util.function.Consumer;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.engine;
@@ -25,21 +25,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * oneDNN called directly, through JavaCPP's {@code dnnl} presets (oneDNN 2.5), for the passes where DL4J's helpers,
- * libnd4j's ops or Java loops are slow ({@link DnnlConvolution}, {@link DnnlBatchNorm}, {@link DnnlAddRelu},
- * {@link DnnlMatMul}): the CPU engine, a stream per thread, ND4J arrays seen as oneDNN memory, and the attributes and
- * execution that their primitives share. Used where
- * {@link #available()}: the ND4J CPU backend and the presets' natives loaded, unless
- * {@code -D}{@value OneDnn#DIRECT_PROPERTY}{@code =false}.
+ * What the oneDNN kernels ({@link OneDnnConvolution}, {@link OneDnnBatchNorm}, {@link OneDnnAddRelu},
+ * {@link OneDnnMaxPool}, {@link OneDnnMatMul}) share: the CPU engine, a stream per thread, ND4J arrays seen as oneDNN
+ * memory, the attributes and execution of their primitives, and the per-thread native memory their temporaries come
+ * from ({@link Scratch}, {@link Pass}).
  */
-final class Dnnl {
-    private static final Logger LOG = LoggerFactory.getLogger(Dnnl.class);
+final class OneDnnRuntime {
+    private static final Logger LOG = LoggerFactory.getLogger(OneDnnRuntime.class);
     /** The CPU engine, or null where the natives did not load. */
     static final engine ENGINE = load();
     /** oneDNN's CPU streams are cheap and run in the calling thread; one per thread keeps them apart. */
     private static final ThreadLocal<stream> STREAMS = ThreadLocal.withInitial(() -> new stream(ENGINE));
 
-    private Dnnl() {
+    private OneDnnRuntime() {
     }
 
     private static engine load() {
@@ -53,11 +51,6 @@ final class Dnnl {
             LOG.info("oneDNN presets not loaded ({}); DL4J's helper and Java passes run instead", e.toString());
             return null;
         }
-    }
-
-    /** Whether oneDNN can be called here: natives loaded and not switched off. */
-    static boolean available() {
-        return ENGINE != null && OneDnn.switchedOn(OneDnn.DIRECT_PROPERTY);
     }
 
     /** This thread's stream; get it outside a {@code PointerScope}, which would free it. */
@@ -92,11 +85,11 @@ final class Dnnl {
 
     /**
      * Whether {@code a} is a float array that the element-wise primitives take at full speed: {@code [b, c, h, w]}
-     * with NCHW's dense strides or channels-last ones ({@link RuntimeLayers#nhwcOf}).
+     * with NCHW's dense strides or channels-last ones ({@link ChannelsLast}).
      */
     static boolean denseImage(INDArray a) {
         return a.rank() == 4 && a.dataType() == DataType.FLOAT
-                && (Shape.hasDefaultStridesForShape(a) || RuntimeLayers.nhwcOf(a) != null);
+                && (Shape.hasDefaultStridesForShape(a) || ChannelsLast.nhwcOf(a) != null);
     }
 
     /**
@@ -106,7 +99,7 @@ final class Dnnl {
     static INDArray outputLike(INDArray a, LayerWorkspaceMgr mgr) {
         return Shape.hasDefaultStridesForShape(a)
                 ? mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, a.shape(), 'c')
-                : RuntimeLayers.channelsLast(mgr, ArrayType.ACTIVATIONS, DataType.FLOAT, a.size(0), a.size(1),
+                : ChannelsLast.create(mgr, ArrayType.ACTIVATIONS, DataType.FLOAT, a.size(0), a.size(1),
                         a.size(2), a.size(3));
     }
 

@@ -1,4 +1,4 @@
-package io.github.visionzoo.zoo.layers;
+package io.github.visionzoo.zoo.kernels;
 
 import java.util.Arrays;
 import java.util.Objects;
@@ -15,15 +15,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Float arrays go through a Java loop ({@link FloatLoops}) that the JIT vectorizes: {@code erf} as the
  * odd-over-even rational approximation on {@code [-4, 4]} (where float {@code erf} is not yet +-1) that Eigen and XLA
  * use for float ({@code generic_fast_erf_float}), max abs error of {@code Phi} 2.3e-7 over {@code [-10, 10]} against
- * 6.4e-8 for libnd4j's {@code erf}. Measured on 2 cores, one ViT-B/16 MLP's [3152, 3072] at batch 16: 12 ms against
- * 166 ms for libnd4j's {@code erf} (glibc's scalar {@code erff}, one element at a time) with its scaling passes.
- * Other types (double, for gradient checks), views and non-C-order arrays take libnd4j's exact {@code erf}.
+ * 6.4e-8 for libnd4j's {@code erf}. Why: libnd4j's {@code erf} is glibc's scalar {@code erff}, one element at a
+ * time, followed by its scaling passes. Other types (double, for gradient checks), views and non-C-order arrays take
+ * libnd4j's exact {@code erf}.
  *
  * <p>The same loops serve exact GELU itself ({@link #gelu}: the gate and {@code u Phi(u)} in one pass) and its
- * derivative {@code Phi(u) + u phi(u)} ({@link #timesGeluDerivative}, the density without an {@code exp} call:
- * 12.8 against 44.4 ms for libnd4j's seven ops on that MLP's [3152, 3072]).
+ * derivative {@code Phi(u) + u phi(u)} ({@link #timesGeluDerivative}, the density without an {@code exp} call, in one
+ * pass where libnd4j takes seven ops).
  */
-final class GaussianCdf {
+public final class GaussianCdf {
     private static final double SQRT_HALF = Math.sqrt(0.5);
     private static final float SQRT_HALF_F = (float) SQRT_HALF;
     // erf(x) ~ x * (a1 + a3 x^2 + ... + a13 x^12) / (b0 + b2 x^2 + ... + b8 x^8)
@@ -46,7 +46,7 @@ final class GaussianCdf {
     }
 
     /** {@code phi = Phi(u)}; both arrays of one shape. */
-    static void of(INDArray u, INDArray phi) {
+    public static void of(INDArray u, INDArray phi) {
         requireOneShape("Phi(u)", u, phi);
         if (FloatLoops.takes(u, phi)) {
             cdfLoop(u, phi, null);
@@ -60,7 +60,7 @@ final class GaussianCdf {
      * Exact GELU: {@code out = u Phi(u)}, and {@code phi = Phi(u)} where not null (the backward pass needs it), all of
      * one shape; {@code out} may be {@code u}. For float in one pass over {@code u} instead of two.
      */
-    static void gelu(INDArray u, INDArray phi, INDArray out) {
+    public static void gelu(INDArray u, INDArray phi, INDArray out) {
         requireOneShape("GELU", phi == null ? new INDArray[] {u, out} : new INDArray[] {u, phi, out});
         if (FloatLoops.takes(u, out) && (phi == null || FloatLoops.takes(phi))) {
             cdfLoop(u, phi, out);
@@ -96,7 +96,7 @@ final class GaussianCdf {
      * given {@code Phi(u)} from the forward pass; all three arrays of one shape, {@code scratch} too (used by the ND4J
      * path only). For float, one Java pass ({@link #density}) instead of libnd4j's seven.
      */
-    static void timesGeluDerivative(INDArray du, INDArray u, INDArray cdf, INDArray scratch) {
+    public static void timesGeluDerivative(INDArray du, INDArray u, INDArray cdf, INDArray scratch) {
         requireOneShape("GELU's derivative", du, u, cdf);
         if (FloatLoops.takes(du, u, cdf)) {
             FloatLoops.rows(new INDArray[] {du, u, cdf}, new INDArray[] {du}, FloatLoops.CHUNK,
@@ -106,7 +106,7 @@ final class GaussianCdf {
                         float[] p = in[2];
                         float[] z = out[0];
                         // two loops: as one, the body is past C2's unrolling limit (LoopUnrollLimit) and is
-                        // not vectorized (8-13 against 1.0 ns per element)
+                        // not vectorized
                         for (int i = 0; i < length; i++) {
                             z[i] = densityRoot(x[i]);
                         }
