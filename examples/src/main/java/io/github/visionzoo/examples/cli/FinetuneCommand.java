@@ -9,7 +9,7 @@ import io.github.visionzoo.zoo.train.RunDirectory;
 import io.github.visionzoo.zoo.train.Trainer;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
 import io.github.visionzoo.zoo.train.TrainingResult;
-import io.github.visionzoo.imagenette.ImagenetteDataset;
+import io.github.visionzoo.imagenette.ImageFolder;
 import io.github.visionzoo.imagenette.Split;
 import io.github.visionzoo.zoo.ModelSummary;
 import java.io.PrintWriter;
@@ -71,7 +71,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         }
         TrainingRecipe given = recipe == null ? null : Recipes.resolve(recipe);
         Checkpoint source = Checkpoints.load("--checkpoint", checkpoint);
-        List<String> all = ImagenetteDataset.open(ImagenetteData.root(data, null), Split.TRAIN).classes();
+        List<String> all = ImageFolder.open(ImagenetteData.root(data, null), Split.TRAIN).classes();
         if (classes > all.size()) {
             throw new IllegalArgumentException("--classes must be between 2 and " + all.size()
                     + " (the classes in " + data + "), was " + classes);

@@ -1,6 +1,6 @@
 package io.github.visionzoo.examples.cli;
 
-import io.github.visionzoo.imagenette.ImagenetteDataset;
+import io.github.visionzoo.imagenette.ImageFolder;
 import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.ImagenetteLayoutException;
 import io.github.visionzoo.imagenette.Split;
@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The commands' data: an image folder of the user's classes (Imagenette or any other, {@link ImagenetteDataset}), or
+ * The commands' data: an image folder of the user's classes (Imagenette or any other, {@link ImageFolder}), or
  * the embedded synthetic set written once into a run directory, as the trainer's iterators.
  */
 public final class ImagenetteData {
@@ -53,8 +53,8 @@ public final class ImagenetteData {
      * and so make, the run directory: a wrong folder leaves no run directory behind.
      */
     public static void checkSplits(Path root) {
-        List<String> train = ImagenetteDataset.open(root, Split.TRAIN).classes();
-        List<String> val = ImagenetteDataset.open(root, Split.VAL).classes();
+        List<String> train = ImageFolder.open(root, Split.TRAIN).classes();
+        List<String> val = ImageFolder.open(root, Split.VAL).classes();
         if (!train.equals(val)) {
             throw new ImagenetteLayoutException("--data " + root + ": the train split's class folders " + train
                     + " are not the val split's " + val + "; give both splits the same class folders");
