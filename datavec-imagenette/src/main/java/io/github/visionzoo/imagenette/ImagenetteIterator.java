@@ -21,7 +21,8 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
  * <p><b>Epochs.</b> The iterator starts at epoch {@link Builder#startEpoch(int) startEpoch} (default 0).
  * {@link #reset()} starts the next epoch if a batch of the current one was returned, and is a no-op otherwise, so
  * both "reset before each epoch" and "reset after each epoch" loops advance one epoch at a time. {@link #setEpoch}
- * and {@link #setPosition} jump to an epoch (and batch) to resume a run exactly.
+ * and {@link #setPosition} jump to an epoch (and batch) to resume a run exactly; the iterator is {@link EpochAware},
+ * so visionzoo's trainer positions it before each epoch.
  *
  * <p><b>Bad files.</b> A file that cannot be decoded is skipped with one warning naming it and counted in
  * {@link #stats()}; its batch is one image shorter. If a whole epoch yields no readable image, {@link #hasNext()} throws
@@ -37,7 +38,7 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
  * threads, so DL4J should not wrap it in a second {@code AsyncDataSetIterator}. Not thread-safe: one consumer thread.
  * Call {@link #close()} to stop its threads early (they are daemon threads and idle when not loading).
  */
-public final class ImagenetteIterator implements DataSetIterator, AutoCloseable {
+public final class ImagenetteIterator implements DataSetIterator, EpochAware, AutoCloseable {
     private static final long serialVersionUID = 1L;
 
     private final transient ImageFolder dataset;
@@ -167,6 +168,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
     }
 
     /** Rewinds to the start of {@code epoch}. */
+    @Override
     public void setEpoch(int epoch) {
         setPosition(epoch, 0);
     }
@@ -198,6 +200,12 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
     /** Batches per epoch. */
     public int numBatches() {
         return epochs.numBatches();
+    }
+
+    /** {@link #numBatches()}, for the trainer. */
+    @Override
+    public int batchesPerEpoch() {
+        return numBatches();
     }
 
     /** Images per epoch (before skipping unreadable ones, after dropping the last partial batch if asked). */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.github.visionzoo.examples.cli.ImagenetteData;
+import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.Imagenette;
 import io.github.visionzoo.imagenette.transform.Augmentation;
 import io.github.visionzoo.imagenette.transform.Presets;
@@ -60,7 +61,7 @@ class RecipeAugmentationTest {
     }
 
     /** Per image: {width fraction, height fraction, 1 if mirrored}, read back from the position colours. */
-    private static List<double[]> crops(ImagenetteData.Iterator it, int epochs) {
+    private static List<double[]> crops(ImagenetteIterator it, int epochs) {
         List<double[]> out = new ArrayList<>();
         for (int e = 0; e < epochs; e++) {
             it.setEpoch(e);
@@ -92,7 +93,7 @@ class RecipeAugmentationTest {
     void aRecipesCropScaleAndFlipReachTraining() {
         TrainingRecipe scaled = recipe("{\"preset\": \"study\", \"scale\": [0.35, 1], \"hflip\": 0}");
         List<double[]> big;
-        try (ImagenetteData.Iterator it = ImagenetteData.train(root, scaled.augmentation(), SIZE, 16, 1, null)) {
+        try (ImagenetteIterator it = ImagenetteData.train(root, scaled.augmentation(), SIZE, 16, 1, null)) {
             big = crops(it, 6);
         }
         assertThat(big).hasSize(120);
@@ -103,7 +104,7 @@ class RecipeAugmentationTest {
                 .as("uniform in [0.35, 1], less the draws that do not fit").isCloseTo(0.65, within(0.08));
 
         List<double[]> plain;
-        try (ImagenetteData.Iterator it = ImagenetteData.train(root, recipe("\"study\"").augmentation(), SIZE, 16, 1,
+        try (ImagenetteIterator it = ImagenetteData.train(root, recipe("\"study\"").augmentation(), SIZE, 16, 1,
                 null)) {
             plain = crops(it, 6);
         }
@@ -115,11 +116,11 @@ class RecipeAugmentationTest {
     void theEvaluationCropRatioReachesValidation() {
         // the shorter side, 120, to floor(32 / 0.5) = 64, then the centre 32: half the height
         TrainingRecipe wide = recipe("{\"preset\": \"study\", \"evalCropPct\": 0.5}");
-        try (ImagenetteData.Iterator it = ImagenetteData.val(root, wide.augmentation(), SIZE, 16, null)) {
+        try (ImagenetteIterator it = ImagenetteData.val(root, wide.augmentation(), SIZE, 16, null)) {
             assertThat(crops(it, 1)).allSatisfy(c -> assertThat(c[1]).isCloseTo(0.5, within(0.02)));
         }
         // torchvision's 0.875: to floor(32 / 0.875) = 36, crop 32 of it
-        try (ImagenetteData.Iterator it = ImagenetteData.val(root, recipe("\"study\"").augmentation(), SIZE, 16,
+        try (ImagenetteIterator it = ImagenetteData.val(root, recipe("\"study\"").augmentation(), SIZE, 16,
                 null)) {
             assertThat(crops(it, 1)).allSatisfy(c -> assertThat(c[1]).isCloseTo(32.0 / 36, within(0.02)));
         }

@@ -10,7 +10,7 @@ import io.github.visionzoo.examples.cli.RunRecord;
 import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.train.RunLock;
-import io.github.visionzoo.zoo.train.Trainer;
+import io.github.visionzoo.zoo.train.RunDirectory;
 import io.github.visionzoo.zoo.train.TrainingResult;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -82,10 +82,10 @@ class ResumeCommandTest {
         assertThat(extended.out()).contains("after epoch 2 of 3", "val top-1");
         assertThat(run.resolve("synthetic-imagenette")).as("no synthetic set in place of the run's data")
                 .doesNotExist();
-        TrainingResult result = Json.read(run.resolve(Trainer.SUMMARY), TrainingResult.class);
+        TrainingResult result = Json.read(run.resolve(RunDirectory.SUMMARY), TrainingResult.class);
         assertThat(result.epochs()).isEqualTo(3);
         assertThat(result.iterations()).as("5 batches per epoch of the run's 80 images").isEqualTo(15);
-        assertThat(Recipes.load(run.resolve(Trainer.RECIPE)).epochs()).isEqualTo(3);
+        assertThat(Recipes.load(run.resolve(RunDirectory.RECIPE)).epochs()).isEqualTo(3);
     }
 
     @Test
@@ -149,7 +149,7 @@ class ResumeCommandTest {
         assertThat(killed.resolve(RunLock.FILE)).as("left by the killed process").content()
                 .contains(Long.toString(child.pid()));
 
-        int epochs = Trainer.newestCheckpointInfo(killed).epochsCompleted() + 1;
+        int epochs = new RunDirectory(killed).latestInfo().epochsCompleted() + 1;
         Result resumed = Cli.run("train", "--resume", killed.toString(), "--epochs", Integer.toString(epochs));
         assertThat(resumed.code()).as(resumed.err()).isZero();
         assertThat(killed.resolve("synthetic-imagenette")).doesNotExist();
@@ -218,7 +218,7 @@ class ResumeCommandTest {
 
     private static List<JsonEpoch> epochLines(Path runDir) throws IOException {
         List<JsonEpoch> epochs = new ArrayList<>();
-        for (String line : Files.readAllLines(runDir.resolve(Trainer.METRICS))) {
+        for (String line : Files.readAllLines(runDir.resolve(RunDirectory.METRICS))) {
             com.fasterxml.jackson.databind.JsonNode node = Json.read(line,
                     com.fasterxml.jackson.databind.JsonNode.class, "metrics");
             if (node.get("type").asText().equals("epoch")) {

@@ -1,11 +1,12 @@
 package io.github.visionzoo.examples.bench;
 
 import io.github.visionzoo.examples.cli.ImagenetteData;
+import io.github.visionzoo.imagenette.EpochAware;
+import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.SyntheticImagenette;
 import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
-import io.github.visionzoo.zoo.train.EpochAware;
 import io.github.visionzoo.zoo.train.ForwardingIterator;
 import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.train.Trainer;
@@ -119,9 +120,9 @@ public final class MemoryBench implements Callable<Integer> {
         long start = System.nanoTime();
         System.out.printf(Locale.ROOT, "training %s at %d px for %d epochs on %s (recipe %s); run directory %s%n",
                 name, imageSize, epochs, root, r.name(), runDir);
-        try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), imageSize, batch, r.seed(),
+        try (ImagenetteIterator train = ImagenetteData.train(root, r.augmentation(), imageSize, batch, r.seed(),
                 null);
-             ImagenetteData.Iterator val = ImagenetteData.val(root, r.augmentation(), imageSize, batch, null)) {
+             ImagenetteIterator val = ImagenetteData.val(root, r.augmentation(), imageSize, batch, null)) {
             Sampling sampling = new Sampling(train, samples, start);
             Trainer trainer = new Trainer(runDir).withModelName(name).withCheckpointEvery(200)
                     .withConsole(Trainer.Console.QUIET);
@@ -275,11 +276,11 @@ public final class MemoryBench implements Callable<Integer> {
     /** The training iterator, sampling memory when the trainer starts an epoch after the first. */
     private static final class Sampling extends ForwardingIterator implements EpochAware {
         private static final long serialVersionUID = 1L;
-        private final ImagenetteData.Iterator delegate;
+        private final ImagenetteIterator delegate;
         private final transient List<Map<String, Object>> samples;
         private final long startNanos;
 
-        Sampling(ImagenetteData.Iterator delegate, List<Map<String, Object>> samples, long startNanos) {
+        Sampling(ImagenetteIterator delegate, List<Map<String, Object>> samples, long startNanos) {
             super(delegate);
             this.delegate = delegate;
             this.samples = samples;

@@ -211,8 +211,7 @@ public final class PipelineBench implements Callable<Integer> {
      */
     private ImagenetteIterator iterator(Path root, int size) {
         if (loaderThreads == null && prefetch == null) {
-            return ImagenetteData.train(root, AugmentationSpec.of(AugmentationSpec.STUDY), size, batch, 42, null)
-                    .delegate();
+            return ImagenetteData.train(root, AugmentationSpec.of(AugmentationSpec.STUDY), size, batch, 42, null);
         }
         ImagenetteIterator.Builder b = ImagenetteIterator.builder(root).split("train").preset(Presets.STUDY)
                 .imageSize(size).batchSize(batch).seed(42)

@@ -1,6 +1,7 @@
 package io.github.visionzoo.examples.cli;
 
 import io.github.visionzoo.imagenette.Imagenette;
+import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.train.AugmentationSpec;
 import io.github.visionzoo.zoo.train.Checkpoint;
@@ -71,7 +72,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         EvalReport report;
         // the first checkpoint's evaluation transform (its recipe's evalCropPct)
         AugmentationSpec augmentation = info.recipe() == null ? null : info.recipe().augmentation();
-        try (ImagenetteData.Iterator val = ImagenetteData.val(ImagenetteData.root(data, null), augmentation, size,
+        try (ImagenetteIterator val = ImagenetteData.val(ImagenetteData.root(data, null), augmentation, size,
                 batch, classes)) {
             if (val.totalOutcomes() != info.numClasses()) {
                 throw new IllegalArgumentException(files.get(0) + " classifies " + info.numClasses() + " classes, "

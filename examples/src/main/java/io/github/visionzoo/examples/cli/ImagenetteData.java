@@ -8,8 +8,6 @@ import io.github.visionzoo.imagenette.transform.Augmentation;
 import io.github.visionzoo.imagenette.transform.ColorJitter;
 import io.github.visionzoo.imagenette.transform.Presets;
 import io.github.visionzoo.zoo.train.AugmentationSpec;
-import io.github.visionzoo.zoo.train.EpochAware;
-import io.github.visionzoo.zoo.train.ForwardingIterator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +15,7 @@ import java.util.List;
 
 /**
  * The commands' data: an image folder of the user's classes (Imagenette or any other, {@link ImageFolder}), or
- * the embedded synthetic set written once into a run directory, as the trainer's iterators. The trainer's {@link EpochAware} lives in {@code zoo}, which the data module does not
- * depend on, so the iterator is wrapped here to position it per epoch for exact resume.
+ * the embedded synthetic set written once into a run directory, as the trainer's iterators.
  */
 public final class ImagenetteData {
     /** Folder of the synthetic set inside a run directory. */
@@ -87,20 +84,20 @@ public final class ImagenetteData {
     }
 
     /** Training batches with a recipe's augmentation; {@code classes} limits the set (null for all). */
-    public static Iterator train(Path root, AugmentationSpec augmentation, int imageSize, int batch, long seed,
-                                 List<String> classes) {
-        return new Iterator(builder(root, classes).split("train").augmentation(augmentation(augmentation))
-                .imageSize(imageSize).batchSize(batch).seed(seed).build());
+    public static ImagenetteIterator train(Path root, AugmentationSpec augmentation, int imageSize, int batch,
+                                           long seed, List<String> classes) {
+        return builder(root, classes).split("train").augmentation(augmentation(augmentation)).imageSize(imageSize)
+                .batchSize(batch).seed(seed).build();
     }
 
     /**
      * Validation batches with the evaluation transform of a recipe's augmentation ({@link #evaluation}; null:
      * torchvision's, resize to size / 0.875 and crop the centre).
      */
-    public static Iterator val(Path root, AugmentationSpec augmentation, int imageSize, int batch,
-                               List<String> classes) {
-        return new Iterator(builder(root, classes).split("val").augmentation(evaluation(augmentation))
-                .imageSize(imageSize).batchSize(batch).build());
+    public static ImagenetteIterator val(Path root, AugmentationSpec augmentation, int imageSize, int batch,
+                                         List<String> classes) {
+        return builder(root, classes).split("val").augmentation(evaluation(augmentation)).imageSize(imageSize)
+                .batchSize(batch).build();
     }
 
     /**
@@ -144,35 +141,5 @@ public final class ImagenetteData {
         ImagenetteIterator.Builder b = ImagenetteIterator.builder(root)
                 .threads(Math.max(1, Runtime.getRuntime().availableProcessors()));
         return classes == null ? b : b.classes(classes);
-    }
-
-    /** An {@link ImagenetteIterator} that the trainer can position per epoch. */
-    public static final class Iterator extends ForwardingIterator implements EpochAware, AutoCloseable {
-        private static final long serialVersionUID = 1L;
-        private final ImagenetteIterator delegate;
-
-        Iterator(ImagenetteIterator delegate) {
-            super(delegate);
-            this.delegate = delegate;
-        }
-
-        public ImagenetteIterator delegate() {
-            return delegate;
-        }
-
-        @Override
-        public void setEpoch(int epoch) {
-            delegate.setEpoch(epoch);
-        }
-
-        @Override
-        public int batchesPerEpoch() {
-            return delegate.numBatches();
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
-        }
     }
 }

@@ -1,6 +1,6 @@
 package io.github.visionzoo.zoo.testing;
 
-import io.github.visionzoo.zoo.train.EpochAware;
+import io.github.visionzoo.imagenette.EpochAware;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

@@ -4,7 +4,7 @@ import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.init.TorchInit;
 import io.github.visionzoo.zoo.models.Blocks;
-import io.github.visionzoo.zoo.train.Trainer;
+import io.github.visionzoo.zoo.train.RunDirectory;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -38,7 +38,7 @@ public final class TrainTestSupport {
 
     /** AdamW with a half-epoch warm-up and cosine decay, label smoothing 0.1, batch 16. */
     public static TrainingRecipe recipe(int epochs, double learningRate) {
-        return new TrainingRecipe("test", null, "adamw", learningRate, null, null, 0.01, 16, epochs,
+        return new TrainingRecipe("test", null, new TrainingRecipe.AdamW(), learningRate, 0.01, 16, epochs,
                 new TrainingRecipe.Cosine(0.5, null), 0.1, 16, "eval", 5, null);
     }
 
@@ -48,7 +48,7 @@ public final class TrainTestSupport {
      */
     public static <L, T extends L> List<T> lines(Path runDir, Class<L> lineType, Class<T> type) {
         try {
-            return Files.readAllLines(runDir.resolve(Trainer.METRICS)).stream()
+            return Files.readAllLines(runDir.resolve(RunDirectory.METRICS)).stream()
                     .map(l -> Json.read(l, lineType, "metrics"))
                     .filter(type::isInstance).map(type::cast)
                     .toList();

@@ -60,7 +60,7 @@ class AugmentationSpecTest {
         TrainingRecipe r = recipe(FULL);
         Checkpoint.Info info = new Checkpoint.Info(Checkpoint.FORMAT, "tiny", "fc", 4, List.of("a", "b", "c", "d"),
                 r, 0, 1, 1, 5, null, null, 1.5, null, null, null);
-        Path file = dir.resolve(Checkpoints.fileName(0, 1));
+        Path file = new RunDirectory(dir).checkpointFile(0, 1);
         Checkpoint.write(file, CheckpointTest.trained(1), info);
         assertThat(Checkpoint.readInfo(file).recipe()).isEqualTo(r);
         assertThat(recipe(FULL.replace("0.35", "0.08"))).isNotEqualTo(r);

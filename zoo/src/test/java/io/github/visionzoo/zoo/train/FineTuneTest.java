@@ -32,7 +32,7 @@ class FineTuneTest {
         ComputationGraph net = Zoo.create(new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 16), 10, 1);
         Trainer base = new Trainer(tmp.resolve("base")).withConsole(Trainer.Console.QUIET);
         base.fit(net, recipe(1, 3e-3), train, val);
-        Path best = tmp.resolve("base").resolve(Trainer.BEST);
+        Path best = tmp.resolve("base").resolve(RunDirectory.BEST);
         ComputationGraph source = Checkpoint.load(best).graph();
 
         ComputationGraph tuned = FineTune.from(best).withNumClasses(5).withFrozenUpTo("avgpool").build();
@@ -74,7 +74,7 @@ class FineTuneTest {
         ComputationGraph net = Zoo.create(new VitSpec(4, 16, 2, 2, 32, 0.0, 0.0, 16), 10, 1);
         Trainer base = new Trainer(tmp.resolve("vit")).withConsole(Trainer.Console.QUIET);
         base.fit(net, recipe(1, 3e-3), train, val);
-        Path best = tmp.resolve("vit").resolve(Trainer.BEST);
+        Path best = tmp.resolve("vit").resolve(RunDirectory.BEST);
         ComputationGraph source = Checkpoint.load(best).graph();
 
         ComputationGraph tuned = FineTune.from(best).withNumClasses(5).withFrozenUpTo("encoder.ln").build();

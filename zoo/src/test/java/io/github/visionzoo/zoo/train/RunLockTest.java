@@ -36,7 +36,7 @@ class RunLockTest {
             Trainer trainer = new Trainer(run).withConsole(Trainer.Console.QUIET);
             assertThatThrownBy(() -> trainer.fit(tinyNet(4, 16, 3), recipe(1, 3e-3), TrainerTest.train4(),
                     TrainerTest.val4())).isInstanceOf(RunLock.InUseException.class);
-            assertThat(Checkpoints.list(run)).isEmpty();
+            assertThat(new RunDirectory(run).checkpoints()).isEmpty();
         } finally {
             holder.destroyForcibly();
             assertThat(holder.waitFor(60, TimeUnit.SECONDS)).isTrue();

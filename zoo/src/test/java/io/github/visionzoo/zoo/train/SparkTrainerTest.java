@@ -97,11 +97,11 @@ class SparkTrainerTest {
         assertThat(epochs.get(0).learningRate()).as("the cosine schedule's rate at the epoch's last step")
                 .isPositive().isGreaterThan(epochs.get(1).learningRate());
         assertThat(TrainTestSupport.lines(tmp, Metrics.Line.class, Metrics.Iterations.class)).hasSize(2);
-        assertThat(tmp.resolve(Trainer.SUMMARY)).exists();
-        assertThat(tmp.resolve(Trainer.RECIPE)).exists();
+        assertThat(tmp.resolve(RunDirectory.SUMMARY)).exists();
+        assertThat(tmp.resolve(RunDirectory.RECIPE)).exists();
 
         // the single-machine tools read the checkpoint: same model, same validation accuracy as recorded
-        Checkpoint best = Checkpoint.load(tmp.resolve(Trainer.BEST));
+        Checkpoint best = Checkpoint.load(tmp.resolve(RunDirectory.BEST));
         assertThat(best.info().model()).isEqualTo("tiny");
         assertThat(best.info().epochsCompleted()).isEqualTo(result.bestEpoch());
         assertThat(EvalReport.of(best.graph(), val(), null).top1()).isCloseTo(best.info().valTop1(), within(1e-9));
@@ -121,7 +121,7 @@ class SparkTrainerTest {
         assertThat(epochs).hasSize(2);
         assertThat(epochs.get(0).trainLoss()).as("a measured score, not SharedTrainingMaster's 0").isPositive();
         assertThat(epochs.get(1).trainLoss()).isLessThan(epochs.get(0).trainLoss());
-        Checkpoint.Info info = Trainer.newestCheckpointInfo(tmp);
+        Checkpoint.Info info = new RunDirectory(tmp).latestInfo();
         assertThat(info.epochsCompleted()).isEqualTo(2);
         assertThat(info.iteration()).as("16 batches a epoch, 8 steps of 2 workers").isEqualTo(16);
 

@@ -137,7 +137,7 @@ class TrainingGoldenTest {
         }
 
         boolean single = type == DataType.FLOAT;
-        boolean adam = c.recipe().optimizer().equals("adamw");
+        boolean adam = c.recipe().optimizer() instanceof TrainingRecipe.AdamW;
         double[] expectedLoss = expected.get("loss").toINDArray().toDoubleVector();
         double[] expectedLr = expected.get("lr").toINDArray().toDoubleVector();
         List<String> report = new ArrayList<>();

@@ -1,9 +1,11 @@
-package io.github.visionzoo.zoo.train;
+package io.github.visionzoo.imagenette;
 
 /**
  * An iterator whose data order is a function of its seed and the epoch, so that a resumed run sees the same batches
- * as an uninterrupted one. The {@link Trainer} calls {@code reset()} and then {@link #setEpoch(int)} before each
- * epoch; iterators that do not implement this interface are only reset, and a resumed run then sees a different order.
+ * as an uninterrupted one. visionzoo's {@code Trainer} calls {@code reset()} and then {@link #setEpoch(int)} before
+ * each epoch; iterators that do not implement this interface are only reset, and a resumed run then sees a different
+ * order. {@link ImagenetteIterator} implements it, so it resumes exactly when given to the trainer directly; this
+ * module holds the interface because the trainer's module depends on it, not the other way round.
  */
 public interface EpochAware {
     /**
