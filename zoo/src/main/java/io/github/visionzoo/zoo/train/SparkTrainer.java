@@ -62,8 +62,8 @@ import org.slf4j.LoggerFactory;
  * its checkpoint records: a checkpoint the single-machine trainer wrote within an epoch trains that epoch again.
  *
  * <p>{@code shared-gradients} needs, on the driver and every executor, the JVM option
- * {@code -Daeron.publication.unblock.timeout=60000000000} (DL4J issue 9677: Aeron's default unblocks a publication
- * that gradient messages still use) and, on Java 17, the {@code --add-opens} options listed in the README. Each JVM
+ * {@code -Daeron.publication.unblock.timeout=60000000000} (DL4J issue 9677: Aeron's default unblocks a publication that
+ * gradient messages still use) and, on Java 17, the {@code --add-opens} options listed in src/docs/SPARK.md. Each JVM
  * listens on one UDP port for the updates ({@link #withAeronPort}: by default a free port per JVM); the driver is the
  * controller at {@link #withControllerAddress} (default: {@code spark.driver.host}), and an executor announces the
  * address of its interface in {@link #withNetworkMask} (or the {@code DL4J_VOID_IP} environment variable; 127.0.0.1
