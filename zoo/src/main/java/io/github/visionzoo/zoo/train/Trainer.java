@@ -47,8 +47,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>At each epoch end the trainer runs a full garbage collection (so that the epoch's dead ND4J arrays free their
  * native memory and G1 sizes the Java heap to what is live; once an epoch, so its cost is small) and hands the
- * native memory that malloc keeps free back to the operating system ({@link CpuThreads#trimMalloc()}), so that the resident memory
- * of a long run does not carry every epoch's freed temporaries. {@code -XX:+DisableExplicitGC} turns the collection
+ * native memory that malloc keeps free back to the operating system ({@link CpuThreads#trimMalloc()}), so that the
+ * resident memory of a long run does not carry every epoch's freed temporaries. {@code -XX:+DisableExplicitGC} turns the collection
  * off.
  *
  * <p>A NaN or infinite loss stops training with a {@link TrainingDivergedException} naming the iteration, and so do
