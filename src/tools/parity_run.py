@@ -7,7 +7,7 @@ For each model (a ResNet-18 and a small ViT) and seed, trains the same recipe tw
               normalization for training and Resize(floor(S / 0.875)) + CenterCrop(S) for validation (visionzoo's
               "study" and "eval" presets), DataLoader(shuffle=True, num_workers=0), torch.optim.AdamW over
               model.parameters(), LinearLR warm-up then CosineAnnealingLR in a SequentialLR stepped per iteration,
-              CrossEntropyLoss(label_smoothing); the optimizer and schedule come from golden_train_step.py, which the
+              CrossEntropyLoss(label_smoothing); the optimizer and schedule come from golden/golden_train_step.py, which the
               training goldens check against visionzoo step by step
   visionzoo   the command line, `java -jar JAR train --data DIR --recipe FILE --model SPEC`, with the same recipe
               file; its per-epoch validation top-1 is read from the run directory's metrics.jsonl
@@ -53,7 +53,8 @@ import torchvision  # noqa: E402
 import torchvision.transforms as T  # noqa: E402
 from torchvision.models.vision_transformer import VisionTransformer  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+TOOLS = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [TOOLS, os.path.join(TOOLS, "golden")]
 import fashion_mnist_folder  # noqa: E402
 from golden_train_step import optimizer, scheduler  # noqa: E402
 

@@ -25,7 +25,7 @@ for jar in "$JOB_JAR" "$CLI_JAR"; do
   [[ -f $jar ]] || { echo "missing $jar: run 'mvn -B -DskipTests package' first" >&2; exit 2; }
 done
 
-# Java 17 options for Spark and DL4J's gradient sharing (README, "Spark"): the driver and every executor
+# Java 17 options for Spark and DL4J's gradient sharing (src/docs/SPARK.md): the driver and every executor
 JAVA_OPTS_SPARK="--add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED \
 --add-opens java.base/java.lang.invoke=ALL-UNNAMED --add-opens java.base/java.util.concurrent.atomic=ALL-UNNAMED \
 -Daeron.publication.unblock.timeout=60000000000"

@@ -24,10 +24,12 @@ import javax.imageio.stream.ImageInputStreamImpl;
  *
  * <p>Follows Pillow's {@code Image.convert("RGB")} as torchvision's loader does: grayscale is replicated to three
  * channels (the 8-bit values as they are, without the linear-gray colour conversion AWT would apply), alpha is dropped
- * without compositing, palettes are expanded, CMYK is converted to RGB (by the plug-in's colour management; Pillow's
- * conversion is a naive formula, so CMYK colours differ somewhat). Departs from Pillow where Pillow is lenient: a
- * truncated JPEG is an error here (as in Pillow's default {@code LOAD_TRUNCATED_IMAGES = False}), and so are empty
- * files and files of unknown format. Thread-safe: each call uses its own reader.
+ * without compositing, palettes are expanded, CMYK and YCCK JPEGs are converted with libjpeg's and Pillow's integer
+ * formulas, ignoring any ICC profile as Pillow does. So JPEGs (RGB, grayscale, CMYK, YCCK) and PNGs decode to
+ * Pillow's values exactly: the JDK's libjpeg and Pillow's libjpeg-turbo share the integer IDCT, the upsampling and
+ * the colour conversion ({@code src/docs/TRAINING.md}). Departs from Pillow where Pillow is lenient: a truncated JPEG
+ * is an error here (as in Pillow's default {@code LOAD_TRUNCATED_IMAGES = False}), and so are empty files and files of
+ * unknown format. Thread-safe: each call uses its own reader.
  */
 public final class ImageDecoder {
 
@@ -88,7 +90,15 @@ public final class ImageDecoder {
                 }
             });
             ImageReadParam param = reader.getDefaultReadParam();
-            BufferedImage img = reader.read(0, param);
+            BufferedImage img;
+            int adobe = cmykJpeg(bytes);
+            if (adobe != NOT_CMYK && reader.canReadRaster()) {
+                // The samples as stored: the reader's own conversion goes through the embedded ICC profile, or the
+                // system's generic CMYK one where there is one, and so differs from Pillow's and between machines.
+                img = cmykToRgb(reader.readRaster(0, param), adobe != 0 && adobe != NO_ADOBE);
+            } else {
+                img = reader.read(0, param);
+            }
             if (truncated[0] != null) {
                 throw new UnreadableImageException(name, "truncated image data (" + truncated[0] + ")");
             }
@@ -193,6 +203,88 @@ public final class ImageDecoder {
                 d[2 * n + y * w + x] = TO_UNIT[p & 0xff];
             }
         }
+    }
+
+    /**
+     * A 4-channel JPEG's stored samples as Pillow's RGB: YCCK to inverted CMYK as libjpeg's {@code ycck_cmyk_convert}
+     * (16-bit fixed-point YCbCr to RGB, then {@code 255 - R}), Adobe's inversion undone as Pillow's {@code CMYK;I},
+     * then Pillow's {@code cmyk2rgb}: {@code R = (255 - K) - round((255 - K) * C / 255)} in its integer arithmetic.
+     */
+    private static BufferedImage cmykToRgb(Raster stored, boolean ycck) {
+        int w = stored.getWidth();
+        int h = stored.getHeight();
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
+        byte[] bgr = ((DataBufferByte) out.getRaster().getDataBuffer()).getData();
+        int[] px = new int[4 * w];
+        int[] cmy = new int[3];
+        for (int y = 0; y < h; y++) {
+            stored.getPixels(stored.getMinX(), stored.getMinY() + y, w, 1, px);
+            for (int x = 0; x < w; x++) {
+                int p = 4 * x;
+                if (ycck) {
+                    int luma = px[p];
+                    int cb = px[p + 1] - 128;
+                    int cr = px[p + 2] - 128;
+                    cmy[0] = clamp8(luma + ((91881 * cr + 32768) >> 16));
+                    cmy[1] = clamp8(luma + ((-22554 * cb + 32768 - 46802 * cr) >> 16));
+                    cmy[2] = clamp8(luma + ((116130 * cb + 32768) >> 16));
+                } else {
+                    cmy[0] = 255 - px[p];
+                    cmy[1] = 255 - px[p + 1];
+                    cmy[2] = 255 - px[p + 2];
+                }
+                int nk = px[p + 3]; // 255 - K, with K inverted as stored
+                int o = 3 * (y * w + x);
+                for (int c = 0; c < 3; c++) {
+                    int t = cmy[c] * nk + 128;
+                    bgr[o + 2 - c] = (byte) (nk - (((t >> 8) + t) >> 8));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static int clamp8(int v) {
+        return v < 0 ? 0 : Math.min(v, 255);
+    }
+
+    /** {@link #cmykJpeg}: not a 4-component JPEG. */
+    private static final int NOT_CMYK = -2;
+    /** {@link #cmykJpeg}: a 4-component JPEG without an Adobe segment. */
+    private static final int NO_ADOBE = -1;
+
+    /**
+     * For a JPEG whose frame has 4 components (which Pillow, as libjpeg, reads as CMYK), the colour transform of its
+     * Adobe APP14 segment (0 CMYK; libjpeg takes any other as YCCK) or {@link #NO_ADOBE}; otherwise
+     * {@link #NOT_CMYK}. Reads the markers before the first scan only.
+     */
+    private static int cmykJpeg(byte[] jpeg) {
+        if (jpeg.length < 4 || (jpeg[0] & 0xff) != 0xff || (jpeg[1] & 0xff) != 0xd8) {
+            return NOT_CMYK;
+        }
+        int adobe = NO_ADOBE;
+        int components = 0;
+        int p = 2;
+        while (p + 4 <= jpeg.length && (jpeg[p] & 0xff) == 0xff) {
+            int marker = jpeg[p + 1] & 0xff;
+            if (marker == 0xff) {
+                p++;
+                continue;
+            }
+            if (marker == 0xda || marker == 0xd9) {
+                break;
+            }
+            int len = ((jpeg[p + 2] & 0xff) << 8) | (jpeg[p + 3] & 0xff);
+            boolean sof = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
+            if (sof && p + 10 <= jpeg.length) {
+                components = jpeg[p + 9] & 0xff;
+            } else if (marker == 0xee && len >= 12 && p + 16 <= jpeg.length && jpeg[p + 4] == 'A'
+                    && jpeg[p + 5] == 'd' && jpeg[p + 6] == 'o' && jpeg[p + 7] == 'b' && jpeg[p + 8] == 'e') {
+                adobe = jpeg[p + 15] & 0xff;
+            }
+            p += 2 + len;
+        }
+        return components == 4 ? adobe : NOT_CMYK;
     }
 
     /** An {@link ImageInputStream} over a byte array, without the copying and caching of ImageIO's own streams. */

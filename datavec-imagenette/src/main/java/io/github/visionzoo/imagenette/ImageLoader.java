@@ -7,21 +7,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Decode + transform of one image, shared by the iterator and the record reader; thread-safe. */
+/**
+ * Decode + transform of one image, with counts of the images read and skipped, for {@link ImageBatcher}; thread-safe.
+ */
 final class ImageLoader {
     private static final Logger LOG = LoggerFactory.getLogger(ImageLoader.class);
-    private static final AtomicInteger POOLS = new AtomicInteger();
 
     private final Transform transform;
     private final int size;
@@ -92,32 +86,7 @@ final class ImageLoader {
         return null;
     }
 
-    /**
-     * A new detached FLOAT array of {@code shape} ('c' order) filled from {@code data[0 .. length)} with one bulk
-     * copy ({@code Nd4j.create(float[], ...)} copies element by element, which costs as much as a resize here).
-     */
-    static INDArray floatArray(float[] data, long... shape) {
-        INDArray a = Nd4j.createUninitializedDetached(DataType.FLOAT, 'c', shape);
-        a.data().asNioFloat().put(0, data, 0, (int) a.length());
-        return a;
-    }
-
     ReaderStats stats() {
         return new ReaderStats(read.get(), skipped.get(), bad);
-    }
-
-    /** A pool of daemon threads, or {@code null} for {@code threads == 0} (load on the caller's thread). */
-    static ExecutorService newPool(int threads) {
-        if (threads == 0) {
-            return null;
-        }
-        int id = POOLS.incrementAndGet();
-        AtomicInteger n = new AtomicInteger();
-        ThreadFactory tf = r -> {
-            Thread t = new Thread(r, "imagenette-loader-" + id + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-        return Executors.newFixedThreadPool(threads, tf);
     }
 }

@@ -404,8 +404,8 @@ public final class ImagenetteDownloader {
             }
             if (checkLayout) {
                 try {
-                    ImagenetteDataset.checkLayout(extracted, Split.TRAIN);
-                    ImagenetteDataset.checkLayout(extracted, Split.VAL);
+                    ImageFolder.checkLayout(extracted, Split.TRAIN);
+                    ImageFolder.checkLayout(extracted, Split.VAL);
                 } catch (ImagenetteLayoutException ex) {
                     throw new CorruptArchiveException(archive + " is not an Imagenette archive: " + ex.getMessage(), ex);
                 }

@@ -1,33 +1,18 @@
 package io.github.visionzoo.imagenette;
 
-import io.github.visionzoo.imagenette.transform.ColorJitter;
-import io.github.visionzoo.imagenette.transform.FloatImage;
-import io.github.visionzoo.imagenette.transform.Presets;
 import io.github.visionzoo.imagenette.transform.Transform;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
-import java.util.NoSuchElementException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Imagenette as a {@link DataSetIterator}: features {@code [b, 3, S, S]} float (NCHW, normalized), labels one-hot
- * {@code [b, numClasses]}, decoded and augmented on a pool of threads with a few batches prefetched, so one iterator
- * keeps a trainer fed.
+ * An image folder of classes ({@link ImageFolder}: Imagenette or any other) as a {@link DataSetIterator}: features
+ * {@code [b, 3, S, S]} float (NCHW, normalized), labels one-hot {@code [b, numClasses]}, decoded and augmented on a
+ * pool of threads with a few batches prefetched, so one iterator keeps a trainer fed.
  *
  * <p><b>Determinism.</b> The epoch's order is a shuffle seeded from (seed, epoch) and each image's augmentation is
  * seeded from (seed, epoch, image index), see {@link Seeds}; the same images, seed and epoch give bit-identical
@@ -36,7 +21,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p><b>Epochs.</b> The iterator starts at epoch {@link Builder#startEpoch(int) startEpoch} (default 0).
  * {@link #reset()} starts the next epoch if a batch of the current one was returned, and is a no-op otherwise, so
  * both "reset before each epoch" and "reset after each epoch" loops advance one epoch at a time. {@link #setEpoch}
- * and {@link #setPosition} jump to an epoch (and batch) to resume a run exactly.
+ * and {@link #setPosition} jump to an epoch (and batch) to resume a run exactly; the iterator is {@link EpochAware},
+ * so visionzoo's trainer positions it before each epoch.
  *
  * <p><b>Bad files.</b> A file that cannot be decoded is skipped with one warning naming it and counted in
  * {@link #stats()}; its batch is one image shorter. If a whole epoch yields no readable image, {@link #hasNext()} throws
@@ -52,53 +38,37 @@ import org.nd4j.linalg.factory.Nd4j;
  * threads, so DL4J should not wrap it in a second {@code AsyncDataSetIterator}. Not thread-safe: one consumer thread.
  * Call {@link #close()} to stop its threads early (they are daemon threads and idle when not loading).
  */
-public final class ImagenetteIterator implements DataSetIterator, AutoCloseable {
+public final class ImagenetteIterator implements DataSetIterator, EpochAware, AutoCloseable {
     private static final long serialVersionUID = 1L;
 
-    private final transient ImagenetteDataset dataset;
-    private final transient ImageLoader loader;
+    private final transient ImageFolder dataset;
+    private final transient ImageBatcher batcher;
+    private final transient EpochBatches epochs;
     private final int imageSize;
     private final int batchSize;
     private final long seed;
-    private final boolean shuffle;
     private final boolean dropLast;
-    private final int threads;
-    private final int prefetch;
     private DataSetPreProcessor preProcessor;
-
-    private transient ExecutorService pool;
-    private int epoch;
     private boolean epochStarted;
-    private transient int[] order;
-    private int numBatches;
-    private int nextToSubmit;
-    private int nextToTake;
-    private transient ArrayDeque<BatchJob> inFlight = new ArrayDeque<>();
-    private transient DataSet peeked;
-    private long attemptedThisEpoch;
-    private long loadedThisEpoch;
 
-    private ImagenetteIterator(Builder b, ImagenetteDataset dataset, Transform transform) {
+    private ImagenetteIterator(Builder b, ImageFolder dataset, Transform transform) {
         this.dataset = dataset;
         this.imageSize = b.imageSize();
         this.batchSize = b.batchSize();
         this.seed = b.seed();
-        this.shuffle = b.shuffles(dataset.split());
         this.dropLast = b.dropLast;
-        this.threads = b.threads;
-        this.prefetch = b.prefetchBatches;
-        this.loader = new ImageLoader(transform, imageSize);
-        this.epoch = b.startEpoch;
-        restartEpoch();
+        this.batcher = new ImageBatcher(transform, imageSize, dataset.classes());
+        this.epochs = new EpochBatches(dataset, batcher, batchSize, dropLast, seed, b.shuffles(dataset.split()),
+                b.threads, b.prefetchBatches, b.startEpoch);
     }
 
-    /** A builder reading the data set under {@code root}. */
+    /** A builder reading the image folder under {@code root}. */
     public static Builder builder(Path root) {
         return new Builder(root, null);
     }
 
     /** A builder over an opened (possibly subset) data set. */
-    public static Builder builder(ImagenetteDataset dataset) {
+    public static Builder builder(ImageFolder dataset) {
         return new Builder(null, dataset);
     }
 
@@ -107,34 +77,12 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
 
     @Override
     public boolean hasNext() {
-        while (peeked == null) {
-            if (nextToTake >= numBatches) {
-                if (attemptedThisEpoch > 0 && loadedThisEpoch == 0) {
-                    throw new IllegalStateException("No readable image in " + dataset + ": all "
-                            + attemptedThisEpoch + " images of epoch " + epoch + " failed to decode, e.g. "
-                            + loader.stats().skippedFiles().entrySet().stream().limit(3).toList());
-                }
-                return false;
-            }
-            fill();
-            BatchJob job = inFlight.poll();
-            Result r = await(job);
-            nextToTake++;
-            attemptedThisEpoch += r.attempted;
-            loadedThisEpoch += r.loaded;
-            fill();
-            peeked = r.dataSet;
-        }
-        return true;
+        return epochs.hasNext();
     }
 
     @Override
     public DataSet next() {
-        if (!hasNext()) {
-            throw new NoSuchElementException("Epoch " + epoch + " is over; call reset() to start the next one");
-        }
-        DataSet ds = peeked;
-        peeked = null;
+        DataSet ds = epochs.next().dataSet();
         epochStarted = true;
         if (preProcessor != null) {
             preProcessor.preProcess(ds);
@@ -180,11 +128,9 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
     /** Starts the next epoch if a batch of the current one was returned; otherwise does nothing. */
     @Override
     public void reset() {
-        if (!epochStarted) {
-            return;
+        if (epochStarted) {
+            setEpoch(epochs.epoch() + 1);
         }
-        epoch++;
-        restartEpoch();
     }
 
     @Override
@@ -202,7 +148,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         return preProcessor;
     }
 
-    /** The WordNet ids of the label columns. */
+    /** The class folders of the label columns (WordNet ids for Imagenette). */
     @Override
     public List<String> getLabels() {
         return dataset.classes();
@@ -213,15 +159,16 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
 
     /** The current epoch (0-based). */
     public int epoch() {
-        return epoch;
+        return epochs.epoch();
     }
 
     /** Batches of the current epoch already returned by {@link #next()}. */
     public int batchesReturned() {
-        return nextToTake - (peeked != null ? 1 : 0);
+        return epochs.batchesTaken();
     }
 
     /** Rewinds to the start of {@code epoch}. */
+    @Override
     public void setEpoch(int epoch) {
         setPosition(epoch, 0);
     }
@@ -231,16 +178,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
      * this resumes an interrupted run exactly.
      */
     public void setPosition(int epoch, int batch) {
-        if (epoch < 0) {
-            throw new IllegalArgumentException("epoch must be >= 0, was " + epoch);
-        }
-        this.epoch = epoch;
-        restartEpoch();
-        if (batch < 0 || batch > numBatches) {
-            throw new IllegalArgumentException("batch must be in [0, " + numBatches + "], was " + batch);
-        }
-        nextToSubmit = batch;
-        nextToTake = batch;
+        epochs.seek(epoch, batch);
         epochStarted = batch > 0;
     }
 
@@ -254,22 +192,28 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         return Seeds.order(seed, epoch);
     }
 
-    /** Indices into {@link ImagenetteDataset#samples()} in the order of the current epoch. */
+    /** Indices into {@link ImageFolder#samples()} in the order of the current epoch. */
     public int[] epochOrder() {
-        return order.clone();
+        return epochs.order();
     }
 
     /** Batches per epoch. */
     public int numBatches() {
-        return numBatches;
+        return epochs.numBatches();
+    }
+
+    /** {@link #numBatches()}, for the trainer. */
+    @Override
+    public int batchesPerEpoch() {
+        return numBatches();
     }
 
     /** Images per epoch (before skipping unreadable ones, after dropping the last partial batch if asked). */
     public int numExamples() {
-        return dropLast ? numBatches * batchSize : dataset.size();
+        return dropLast ? numBatches() * batchSize : dataset.size();
     }
 
-    public ImagenetteDataset dataset() {
+    public ImageFolder dataset() {
         return dataset;
     }
 
@@ -279,7 +223,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
 
     /** Images read and skipped so far. */
     public ReaderStats stats() {
-        return loader.stats();
+        return batcher.stats();
     }
 
     /**
@@ -288,181 +232,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
      */
     @Override
     public void close() {
-        cancelInFlight();
-        nextToSubmit = nextToTake; // the in-flight batches were the ones after those taken
-        if (pool != null) {
-            pool.shutdownNow();
-            pool = null;
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------------------------------
-    // Loading
-
-    private void restartEpoch() {
-        cancelInFlight();
-        peeked = null;
-        epochStarted = false;
-        order = Seeds.epochOrder(dataset.size(), seed, epoch, shuffle);
-        int n = order.length;
-        numBatches = dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
-        nextToSubmit = 0;
-        nextToTake = 0;
-        attemptedThisEpoch = 0;
-        loadedThisEpoch = 0;
-    }
-
-    private void cancelInFlight() {
-        for (BatchJob j : inFlight) {
-            j.cancelled = true;
-        }
-        inFlight.clear();
-    }
-
-    private void fill() {
-        while (inFlight.size() < prefetch && nextToSubmit < numBatches) {
-            int from = nextToSubmit * batchSize;
-            int to = Math.min(from + batchSize, order.length);
-            BatchJob job = new BatchJob(Arrays.copyOfRange(order, from, to), epoch);
-            nextToSubmit++;
-            inFlight.add(job);
-            job.start();
-        }
-    }
-
-    private static Result await(BatchJob job) {
-        try {
-            return job.done.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while waiting for a batch", e);
-        } catch (ExecutionException | CompletionException e) {
-            Throwable c = e.getCause() != null ? e.getCause() : e;
-            if (c instanceof RuntimeException) {
-                throw (RuntimeException) c;
-            }
-            if (c instanceof Error) {
-                throw (Error) c;
-            }
-            throw new IllegalStateException("Loading a batch failed", c);
-        }
-    }
-
-    private static final class Result {
-        final DataSet dataSet;
-        final int attempted;
-        final int loaded;
-
-        Result(DataSet dataSet, int attempted, int loaded) {
-            this.dataSet = dataSet;
-            this.attempted = attempted;
-            this.loaded = loaded;
-        }
-    }
-
-    /**
-     * One batch: one task per image, each writing its image straight into the batch's off-heap feature array; the
-     * last task to finish adds the labels (and drops the slots of unreadable images).
-     */
-    private final class BatchJob {
-        final int[] positions;
-        final int jobEpoch;
-        final int stride = 3 * imageSize * imageSize;
-        final INDArray features;
-        final FloatBuffer featureBuffer;
-        final boolean[] ok;
-        final AtomicInteger remaining;
-        final AtomicReference<Throwable> error = new AtomicReference<>();
-        final CompletableFuture<Result> done = new CompletableFuture<>();
-        volatile boolean cancelled;
-
-        BatchJob(int[] positions, int jobEpoch) {
-            this.positions = positions;
-            this.jobEpoch = jobEpoch;
-            this.features = Nd4j.createUninitializedDetached(DataType.FLOAT, 'c', positions.length, 3, imageSize,
-                    imageSize);
-            this.featureBuffer = features.data().asNioFloat();
-            this.ok = new boolean[positions.length];
-            this.remaining = new AtomicInteger(positions.length);
-        }
-
-        void start() {
-            if (threads > 0 && pool == null) {
-                pool = ImageLoader.newPool(threads);
-            }
-            for (int k = 0; k < positions.length; k++) {
-                final int slot = k;
-                if (pool == null) {
-                    loadImage(slot);
-                } else {
-                    pool.execute(() -> loadImage(slot));
-                }
-            }
-        }
-
-        private void loadImage(int k) {
-            try {
-                if (!cancelled && error.get() == null) {
-                    Sample s = dataset.samples().get(positions[k]);
-                    FloatImage img = loader.load(s, seed, jobEpoch);
-                    if (img != null) {
-                        // Absolute bulk put: no shared position, so threads can fill their slots concurrently.
-                        featureBuffer.put(k * stride, img.data(), 0, stride);
-                        ok[k] = true;
-                    }
-                }
-            } catch (Throwable t) {
-                error.compareAndSet(null, t);
-            } finally {
-                if (remaining.decrementAndGet() == 0) {
-                    finish();
-                }
-            }
-        }
-
-        private void finish() {
-            try {
-                if (cancelled) {
-                    done.cancel(false);
-                    return;
-                }
-                if (error.get() != null) {
-                    done.completeExceptionally(error.get());
-                    return;
-                }
-                int n = 0;
-                for (boolean b : ok) {
-                    n += b ? 1 : 0;
-                }
-                if (n == 0) {
-                    done.complete(new Result(null, positions.length, 0));
-                    return;
-                }
-                INDArray x = features;
-                if (n < positions.length) {
-                    float[] f = new float[n * stride];
-                    for (int k = 0, j = 0; k < positions.length; k++) {
-                        if (ok[k]) {
-                            featureBuffer.get(k * stride, f, j++ * stride, stride);
-                        }
-                    }
-                    x = ImageLoader.floatArray(f, n, 3, imageSize, imageSize);
-                }
-                int classes = dataset.numClasses();
-                float[] l = new float[n * classes];
-                for (int k = 0, j = 0; k < positions.length; k++) {
-                    if (ok[k]) {
-                        l[j++ * classes + dataset.samples().get(positions[k]).label()] = 1f;
-                    }
-                }
-                INDArray y = ImageLoader.floatArray(l, n, classes);
-                DataSet ds = new DataSet(x, y);
-                ds.setLabelNames(dataset.classes());
-                done.complete(new Result(ds, positions.length, n));
-            } catch (Throwable t) {
-                done.completeExceptionally(t);
-            }
-        }
+        epochs.close();
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -475,9 +245,8 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
      */
     public static final class Builder extends ImagenetteOptions<Builder> {
         private final Path root;
-        private final ImagenetteDataset dataset;
+        private final ImageFolder dataset;
         private Transform transform;
-        private ColorJitter jitter;
         private int threads = Runtime.getRuntime().availableProcessors();
         private int prefetchBatches = 3;
         private LabelNoise noise = LabelNoise.NONE;
@@ -486,7 +255,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         private int limitPerClass;
         private int startEpoch;
 
-        Builder(Path root, ImagenetteDataset dataset) {
+        Builder(Path root, ImageFolder dataset) {
             this.root = root;
             this.dataset = dataset;
             if (dataset != null) {
@@ -497,12 +266,6 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
         /** A custom pipeline instead of a preset; it must output {@code imageSize x imageSize} images. */
         public Builder transform(Transform transform) {
             this.transform = transform;
-            return this;
-        }
-
-        /** Colour jitter added to the training preset (see {@link Presets}). */
-        public Builder colorJitter(ColorJitter jitter) {
-            this.jitter = jitter;
             return this;
         }
 
@@ -541,14 +304,14 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
             return this;
         }
 
-        /** Only these classes (WordNet ids), with labels re-indexed in sorted order. */
-        public Builder classes(String... wnids) {
-            return classes(Arrays.asList(wnids));
+        /** Only these classes (class folders: WordNet ids for Imagenette), with labels re-indexed in sorted order. */
+        public Builder classes(String... names) {
+            return classes(Arrays.asList(names));
         }
 
-        /** Only these classes (WordNet ids), with labels re-indexed in sorted order. */
-        public Builder classes(Collection<String> wnids) {
-            this.classes = List.copyOf(wnids);
+        /** Only these classes (class folders: WordNet ids for Imagenette), with labels re-indexed in sorted order. */
+        public Builder classes(Collection<String> names) {
+            this.classes = List.copyOf(names);
             return this;
         }
 
@@ -581,14 +344,14 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
                     resolveTransform());
         }
 
-        ImagenetteDataset resolveDataset() {
+        ImageFolder resolveDataset() {
             return resolveDataset(root, split());
         }
 
-        ImagenetteDataset resolveDataset(Path root, Split split) {
-            ImagenetteDataset d;
+        ImageFolder resolveDataset(Path root, Split split) {
+            ImageFolder d;
             if (root != null) {
-                d = ImagenetteDataset.open(root, split, noise);
+                d = noise == LabelNoise.NONE ? ImageFolder.open(root, split) : Imagenette.open(root, split, noise);
             } else if (dataset != null) {
                 d = dataset;
             } else {
@@ -607,7 +370,7 @@ public final class ImagenetteIterator implements DataSetIterator, AutoCloseable 
             if (transform != null) {
                 return transform;
             }
-            return Presets.byName(presetName(), imageSize(), jitter);
+            return augmentation().transform(imageSize());
         }
 
         int threads() {

@@ -1,12 +1,14 @@
 package io.github.visionzoo.imagenette;
 
+import io.github.visionzoo.imagenette.transform.Augmentation;
 import io.github.visionzoo.imagenette.transform.Presets;
 import java.util.Objects;
 
 /**
  * The options every Imagenette source takes, with their defaults: split {@code train}, the augmentation preset
- * {@code study} for train and {@code eval} for val, image size 224, batch 64, seed 42, and shuffling for train only
- * (PyTorch's {@code DataLoader} with a {@code RandomSampler} for training). The base of
+ * {@code study} for train and {@code eval} for val with their own values ({@link Augmentation}), image size 224,
+ * batch 64, seed 42, and shuffling for train only (PyTorch's {@code DataLoader} with a {@code RandomSampler} for
+ * training). The base of
  * {@link ImagenetteIterator.Builder} (which {@link ImagenetteRecordReader} shares) and of the Spark source's builder,
  * so both read a data set the same way.
  *
@@ -14,7 +16,7 @@ import java.util.Objects;
  */
 public abstract class ImagenetteOptions<B extends ImagenetteOptions<B>> {
     private Split split = Split.TRAIN;
-    private String preset;
+    private Augmentation augmentation;
     private int imageSize = 224;
     private int batchSize = 64;
     private long seed = 42;
@@ -40,10 +42,14 @@ public abstract class ImagenetteOptions<B extends ImagenetteOptions<B>> {
         return split(Split.parse(split));
     }
 
-    /** An augmentation preset of {@link Presets}: {@code alexnet-paper}, {@code study} or {@code eval}. */
+    /** An augmentation preset of {@link Presets}, {@code alexnet-paper}, {@code study} or {@code eval}, as it is. */
     public B preset(String name) {
-        Presets.byName(name, 224); // fail fast on unknown names
-        this.preset = name;
+        return augmentation(Augmentation.of(name));
+    }
+
+    /** A preset with the parameters given, e.g. {@code Augmentation.of("study").withScale(0.35, 1)}. */
+    public B augmentation(Augmentation augmentation) {
+        this.augmentation = Objects.requireNonNull(augmentation, "augmentation");
         return self();
     }
 
@@ -80,9 +86,10 @@ public abstract class ImagenetteOptions<B extends ImagenetteOptions<B>> {
         return split;
     }
 
-    /** The preset given, else {@code study} for the train split and {@code eval} for val. */
-    public String presetName() {
-        return preset != null ? preset : split == Split.TRAIN ? Presets.STUDY : Presets.EVAL;
+    /** The augmentation given, else the {@code study} preset for the train split and {@code eval} for val. */
+    public Augmentation augmentation() {
+        return augmentation != null ? augmentation : Augmentation.of(split == Split.TRAIN ? Presets.STUDY
+                : Presets.EVAL);
     }
 
     public int imageSize() {

@@ -1,6 +1,5 @@
 package io.github.visionzoo.imagenette;
 
-import io.github.visionzoo.imagenette.transform.FloatImage;
 import io.github.visionzoo.imagenette.transform.Transform;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -8,18 +7,12 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
-import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import org.datavec.api.conf.Configuration;
 import org.datavec.api.records.Record;
 import org.datavec.api.records.listener.RecordListener;
@@ -32,53 +25,43 @@ import org.datavec.api.writable.IntWritable;
 import org.datavec.api.writable.NDArrayWritable;
 import org.datavec.api.writable.Writable;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
 
 /**
- * Imagenette as a DataVec {@link RecordReader}: each record is {@code [NDArrayWritable image, IntWritable label]} with
- * the image {@code [1, 3, S, S]} (the record format of DataVec's {@code ImageRecordReader}), for
+ * An image folder of classes ({@link ImageFolder}: Imagenette or any other) as a DataVec {@link RecordReader}: each
+ * record is {@code [NDArrayWritable image, IntWritable label]} with the image {@code [1, 3, S, S]} (the record format
+ * of DataVec's {@code ImageRecordReader}), for
  * {@code new RecordReaderDataSetIterator(reader, batchSize, 1, reader.getLabels().size())}.
  *
- * <p>Decoding and augmentation run on a thread pool a few images ahead, with the same seeding, epoch rules and
- * bad-file handling as {@link ImagenetteIterator} (records of one (seed, epoch) are identical to the iterator's
- * images), except that a reset after a single record rewinds (see {@link #reset()}). Build it with {@link #builder(Path)}, or DataVec-style: {@code builder(null)...buildRecordReader()} then
- * {@link #initialize(InputSplit)} with a {@link FileSplit} of the data set root or of a split folder
- * ({@code ROOT/train}, {@code ROOT/val}). Not thread-safe: one consumer thread.
+ * <p>It reads the {@link ImagenetteIterator}'s pipeline in batches of one: the same seeding, epoch order, prefetching
+ * threads and bad-file handling, so records of one (seed, epoch) are the iterator's images, except that a reset after
+ * a single record rewinds (see {@link #reset()}). Build it with {@link #builder(Path)}, or DataVec-style:
+ * {@code builder(null)...buildRecordReader()} then {@link #initialize(InputSplit)} with a {@link FileSplit} of the data
+ * set root or of a split folder ({@code ROOT/train}, {@code ROOT/val}). Not thread-safe: one consumer thread.
  */
 public final class ImagenetteRecordReader implements RecordReader {
     private static final long serialVersionUID = 1L;
 
     private final transient ImagenetteIterator.Builder options;
     private final transient ImageLoader loader;
-    private final transient Transform transform;
-    private final int imageSize;
     private final long seed;
     private final int threads;
     private final int ahead;
-    private transient ImagenetteDataset dataset;
-    private boolean shuffle;
+    private transient ImageFolder dataset;
+    private transient ImageBatcher batcher;
+    private transient EpochBatches epochs;
     private transient Map<URI, Sample> byUri;
-
-    private transient ExecutorService pool;
     private int epoch;
     private int returnedThisEpoch;
-    private transient int[] order;
-    private int nextToSubmit;
-    private int nextToTake;
-    private long attemptedThisEpoch;
-    private long loadedThisEpoch;
-    private transient ArrayDeque<Pending> inFlight = new ArrayDeque<>();
-    private transient Record peeked;
     private transient List<RecordListener> listeners = new ArrayList<>();
     private transient Configuration conf;
 
-    ImagenetteRecordReader(ImagenetteIterator.Builder b, ImagenetteDataset dataset, Transform transform) {
+    ImagenetteRecordReader(ImagenetteIterator.Builder b, ImageFolder dataset, Transform transform) {
         this.options = b;
-        this.imageSize = b.imageSize();
         this.seed = b.seed();
         this.threads = b.threads();
         this.ahead = Math.max(2, b.prefetchBatches() * Math.max(1, b.threads()));
-        this.transform = transform;
-        this.loader = new ImageLoader(transform, imageSize);
+        this.loader = new ImageLoader(transform, b.imageSize());
         this.epoch = b.startEpoch();
         if (dataset != null) {
             setDataset(dataset);
@@ -90,15 +73,17 @@ public final class ImagenetteRecordReader implements RecordReader {
         return new ImagenetteIterator.Builder(root, null);
     }
 
-    private void setDataset(ImagenetteDataset d) {
+    private void setDataset(ImageFolder d) {
+        close();
         this.dataset = d;
-        this.shuffle = options.shuffles(d.split());
+        this.batcher = new ImageBatcher(loader, d.classes());
+        this.epochs = new EpochBatches(d, batcher, 1, false, seed, options.shuffles(d.split()), threads, ahead, epoch);
+        this.returnedThisEpoch = 0;
         Map<URI, Sample> m = new HashMap<>();
         for (Sample s : d.samples()) {
             m.put(s.file().toUri(), s);
         }
         this.byUri = m;
-        restartEpoch();
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -117,7 +102,7 @@ public final class ImagenetteRecordReader implements RecordReader {
             URI[] locations = split.locations();
             if (locations == null || locations.length == 0) {
                 throw new IllegalArgumentException("The input split has no location; give a FileSplit of the "
-                        + "Imagenette root");
+                        + "image folder's root");
             }
             dir = Paths.get(locations[0]);
         }
@@ -130,7 +115,6 @@ public final class ImagenetteRecordReader implements RecordReader {
             which = Split.parse(name);
             root = dir.getParent();
         }
-        close();
         setDataset(options.resolveDataset(root, which));
     }
 
@@ -163,37 +147,14 @@ public final class ImagenetteRecordReader implements RecordReader {
     @Override
     public boolean hasNext() {
         requireDataset();
-        while (peeked == null) {
-            if (nextToTake >= order.length) {
-                if (attemptedThisEpoch > 0 && loadedThisEpoch == 0) {
-                    throw new IllegalStateException("No readable image in " + dataset + ": all "
-                            + attemptedThisEpoch + " images of epoch " + epoch + " failed to decode");
-                }
-                return false;
-            }
-            fill();
-            Pending p = inFlight.poll();
-            nextToTake++;
-            attemptedThisEpoch++;
-            INDArray img = await(p.future);
-            fill();
-            if (img != null) {
-                loadedThisEpoch++;
-                List<Writable> rec = Arrays.asList(new NDArrayWritable(img), new IntWritable(p.sample.label()));
-                peeked = new org.datavec.api.records.impl.Record(rec,
-                        new RecordMetaDataURI(p.sample.file().toUri(), ImagenetteRecordReader.class));
-            }
-        }
-        return true;
+        return epochs.hasNext();
     }
 
     @Override
     public Record nextRecord() {
-        if (!hasNext()) {
-            throw new NoSuchElementException("Epoch " + epoch + " is over; call reset() to start the next one");
-        }
-        Record r = peeked;
-        peeked = null;
+        requireDataset();
+        EpochBatches.Loaded one = epochs.next();
+        Record r = record(one.samples().get(0), one.dataSet().getFeatures());
         returnedThisEpoch++;
         for (RecordListener l : listeners) {
             l.recordRead(this, r);
@@ -201,7 +162,7 @@ public final class ImagenetteRecordReader implements RecordReader {
         return r;
     }
 
-    /** The WordNet ids of the labels. */
+    /** The class folders of the labels (WordNet ids for Imagenette). */
     @Override
     public List<String> getLabels() {
         requireDataset();
@@ -219,11 +180,7 @@ public final class ImagenetteRecordReader implements RecordReader {
         if (dataset == null || returnedThisEpoch == 0) {
             return;
         }
-        boolean finished = peeked == null && nextToTake >= order.length;
-        if (returnedThisEpoch > 1 || finished) {
-            epoch++;
-        }
-        restartEpoch();
+        setEpoch(returnedThisEpoch > 1 || epochs.finished() ? epoch + 1 : epoch);
     }
 
     @Override
@@ -234,6 +191,8 @@ public final class ImagenetteRecordReader implements RecordReader {
     /**
      * Decodes a stream as the image at {@code uri} (label from its class folder, augmentation seeded as that image in
      * the current epoch, or as index -1 for a file outside the data set).
+     *
+     * @throws UnreadableImageException when the stream is no decodable image
      */
     @Override
     public List<Writable> record(URI uri, DataInputStream dataInputStream) throws IOException {
@@ -246,20 +205,20 @@ public final class ImagenetteRecordReader implements RecordReader {
             label = s.label();
             index = s.index();
         } else {
-            String wnid = p == null || p.getParent() == null ? "" : p.getParent().getFileName().toString();
-            label = dataset != null ? dataset.classes().indexOf(wnid) : Imagenette.WNIDS.indexOf(wnid);
+            String folder = p == null || p.getParent() == null ? "" : p.getParent().getFileName().toString();
+            label = dataset != null ? dataset.classes().indexOf(folder) : Imagenette.WNIDS.indexOf(folder);
             if (label < 0) {
-                throw new IOException("Cannot tell the label of " + uri + ": its folder is not an Imagenette class");
+                throw new IOException("Cannot tell the label of " + uri + ": its folder is not a class of "
+                        + (dataset != null ? dataset.classes() : "Imagenette"));
             }
             index = -1;
         }
-        FloatImage img = ImageDecoder.decode(bytes, p);
-        FloatImage out = transform.apply(img, new Random(Seeds.image(seed, epoch, index)));
-        if (out.width() != imageSize || out.height() != imageSize) {
-            throw new IllegalStateException("The transform made a " + out.width() + "x" + out.height()
-                    + " image, expected " + imageSize + "x" + imageSize);
+        ImageBatcher b = batcher != null ? batcher : new ImageBatcher(loader, Imagenette.WNIDS);
+        DataSet one = b.batch(List.of(new ImageBatcher.Image(index, p.toString(), label, bytes)), seed, epoch);
+        if (one == null) {
+            throw new UnreadableImageException(p, loader.stats().skippedFiles().get(p));
         }
-        return Arrays.asList(new NDArrayWritable(toArray(out)), new IntWritable(label));
+        return Arrays.asList(new NDArrayWritable(one.getFeatures()), new IntWritable(label));
     }
 
     /** Reloads the record of an image, augmented as in the current epoch. */
@@ -270,13 +229,11 @@ public final class ImagenetteRecordReader implements RecordReader {
         if (s == null) {
             throw new IOException(recordMetaData.getURI() + " is not an image of " + dataset);
         }
-        FloatImage img = loader.load(s, seed, epoch);
-        if (img == null) {
+        ImageBatcher.Batch one = batcher.start(1);
+        if (!one.load(0, s, seed, epoch)) {
             throw new UnreadableImageException(s.file(), loader.stats().skippedFiles().get(s.file()));
         }
-        return new org.datavec.api.records.impl.Record(
-                Arrays.asList(new NDArrayWritable(toArray(img)), new IntWritable(s.label())),
-                new RecordMetaDataURI(s.file().toUri(), ImagenetteRecordReader.class));
+        return record(s, one.finish().getFeatures());
     }
 
     @Override
@@ -313,13 +270,14 @@ public final class ImagenetteRecordReader implements RecordReader {
         return conf;
     }
 
-    /** Stops the loader threads; the reader restarts them if used again. */
+    /**
+     * Stops the loader threads; the reader restarts them if used again, and then loads the records that were in
+     * flight once more, so the epoch goes on where it stopped.
+     */
     @Override
     public void close() {
-        cancelInFlight();
-        if (pool != null) {
-            pool.shutdownNow();
-            pool = null;
+        if (epochs != null) {
+            epochs.close();
         }
     }
 
@@ -336,13 +294,14 @@ public final class ImagenetteRecordReader implements RecordReader {
             throw new IllegalArgumentException("epoch must be >= 0, was " + epoch);
         }
         this.epoch = epoch;
-        if (dataset != null) {
-            restartEpoch();
+        if (epochs != null) {
+            epochs.seek(epoch, 0);
+            returnedThisEpoch = 0;
         }
     }
 
     /** The data set read, or {@code null} before {@link #initialize(InputSplit)}. */
-    public ImagenetteDataset dataset() {
+    public ImageFolder dataset() {
         return dataset;
     }
 
@@ -358,75 +317,9 @@ public final class ImagenetteRecordReader implements RecordReader {
         }
     }
 
-    private void restartEpoch() {
-        cancelInFlight();
-        peeked = null;
-        returnedThisEpoch = 0;
-        order = Seeds.epochOrder(dataset.size(), seed, epoch, shuffle);
-        nextToSubmit = 0;
-        nextToTake = 0;
-        attemptedThisEpoch = 0;
-        loadedThisEpoch = 0;
-    }
-
-    private void cancelInFlight() {
-        for (Pending p : inFlight) {
-            p.future.cancel(false);
-        }
-        inFlight.clear();
-    }
-
-    private void fill() {
-        while (inFlight.size() < ahead && nextToSubmit < order.length) {
-            Sample s = dataset.samples().get(order[nextToSubmit++]);
-            int e = epoch;
-            CompletableFuture<INDArray> f;
-            if (threads == 0) {
-                f = CompletableFuture.completedFuture(loadArray(s, e));
-            } else {
-                if (pool == null) {
-                    pool = ImageLoader.newPool(threads);
-                }
-                f = CompletableFuture.supplyAsync(() -> loadArray(s, e), pool);
-            }
-            inFlight.add(new Pending(s, f));
-        }
-    }
-
-    private INDArray loadArray(Sample s, int e) {
-        FloatImage img = loader.load(s, seed, e);
-        return img == null ? null : toArray(img);
-    }
-
-    private INDArray toArray(FloatImage img) {
-        return ImageLoader.floatArray(img.data(), 1, 3, img.height(), img.width());
-    }
-
-    private static INDArray await(CompletableFuture<INDArray> f) {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while waiting for an image", e);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException) {
-                throw (RuntimeException) c;
-            }
-            if (c instanceof Error) {
-                throw (Error) c;
-            }
-            throw new IllegalStateException("Loading an image failed", c);
-        }
-    }
-
-    private static final class Pending {
-        final Sample sample;
-        final CompletableFuture<INDArray> future;
-
-        Pending(Sample sample, CompletableFuture<INDArray> future) {
-            this.sample = sample;
-            this.future = future;
-        }
+    /** The record of a sample: its image {@code [1, 3, S, S]} and label, with its URI as metadata. */
+    private static Record record(Sample s, INDArray image) {
+        return new org.datavec.api.records.impl.Record(Arrays.asList(new NDArrayWritable(image),
+                new IntWritable(s.label())), new RecordMetaDataURI(s.file().toUri(), ImagenetteRecordReader.class));
     }
 }

@@ -138,8 +138,8 @@ public final class SyntheticImagenette {
      */
     public Path ensure(Path root) throws IOException {
         if (Files.isDirectory(root.resolve(Split.TRAIN.folder())) && Files.isDirectory(root.resolve(Split.VAL.folder()))) {
-            ImagenetteDataset.checkLayout(root.toAbsolutePath().normalize(), Split.TRAIN);
-            ImagenetteDataset.checkLayout(root.toAbsolutePath().normalize(), Split.VAL);
+            ImageFolder.checkLayout(root.toAbsolutePath().normalize(), Split.TRAIN);
+            ImageFolder.checkLayout(root.toAbsolutePath().normalize(), Split.VAL);
             return root;
         }
         return writeTo(root);

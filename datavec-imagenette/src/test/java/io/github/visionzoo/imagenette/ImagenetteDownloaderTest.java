@@ -174,7 +174,7 @@ class ImagenetteDownloaderTest {
         assertThat(ranges).containsExactly("null", "bytes=" + cutFirstAt + "-");
         assertSameTree(root);
         assertNothingButTheDataSet();
-        assertThat(ImagenetteDataset.open(root, Split.TRAIN).size()).isEqualTo(20);
+        assertThat(ImageFolder.open(root, Split.TRAIN).size()).isEqualTo(20);
     }
 
     @Test

@@ -95,7 +95,7 @@ class ImagenetteIteratorTest {
 
     @Test
     void featuresAreTheTransformedImagesInNchwOrder() throws IOException {
-        ImagenetteDataset val = ImagenetteDataset.open(root, Split.VAL);
+        ImageFolder val = ImageFolder.open(root, Split.VAL);
         try (ImagenetteIterator it = ImagenetteIterator.builder(val).imageSize(20).batchSize(8).threads(2).build()) {
             DataSet ds = it.next();
             for (int i = 0; i < 8; i++) {
@@ -159,6 +159,47 @@ class ImagenetteIteratorTest {
         }
         assertThat(whole).hasSizeGreaterThan(6);
         assertSameBatches(resumed, whole);
+    }
+
+    @Test
+    void closingMidEpochThenResetStartsTheNextEpochWhole() {
+        List<float[]> epoch1;
+        try (ImagenetteIterator it = train().threads(2).prefetchBatches(3).build()) {
+            it.setEpoch(1);
+            epoch1 = epoch(it);
+        }
+        try (ImagenetteIterator it = train().threads(2).prefetchBatches(3).build()) {
+            it.next();
+            assertThat(it.hasNext()).isTrue(); // batch 1 taken from the loader, batches 2-3 in flight
+            it.close();
+            it.reset();
+            assertThat(it.epoch()).isEqualTo(1);
+            assertThat(it.batchesReturned()).isZero();
+            assertSameBatches(epoch(it), epoch1);
+            assertThat(it.stats().imagesSkipped()).isZero();
+        }
+    }
+
+    @Test
+    void aBatchThatFailedIsLoadedAgainWhenTheIteratorGoesOn() {
+        List<float[]> whole;
+        try (ImagenetteIterator it = train().threads(2).build()) {
+            whole = epoch(it);
+        }
+        java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+        io.github.visionzoo.imagenette.transform.Transform study = train().augmentation().transform(24);
+        io.github.visionzoo.imagenette.transform.Transform failOnce = (img, rnd) -> {
+            if (failed.compareAndSet(false, true)) {
+                throw new IllegalStateException("a passing fault");
+            }
+            return study.apply(img, rnd);
+        };
+        List<float[]> again = new ArrayList<>();
+        try (ImagenetteIterator it = train().transform(failOnce).threads(2).build()) {
+            assertThatThrownBy(it::hasNext).hasMessageContaining("a passing fault");
+            again.addAll(epoch(it));
+        }
+        assertSameBatches(again, whole);
     }
 
     @Test
@@ -247,7 +288,7 @@ class ImagenetteIteratorTest {
             assertThat(ds.getLabels().shape()).containsExactly(8, 2);
             assertThat(ds.getLabels().sum(0).toFloatVector()).containsExactly(4f, 4f);
         }
-        ImagenetteDataset noisy = ImagenetteDataset.open(root, Split.TRAIN, LabelNoise.PCT_50);
+        ImageFolder noisy = Imagenette.open(root, Split.TRAIN, LabelNoise.PCT_50);
         try (ImagenetteIterator it = ImagenetteIterator.builder(noisy).imageSize(16).batchSize(60).shuffle(false)
                 .build()) {
             INDArray y = it.next().getLabels();

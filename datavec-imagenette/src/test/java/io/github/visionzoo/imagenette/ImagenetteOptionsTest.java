@@ -3,6 +3,7 @@ package io.github.visionzoo.imagenette;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.visionzoo.imagenette.transform.Augmentation;
 import io.github.visionzoo.imagenette.transform.Presets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -16,13 +17,13 @@ class ImagenetteOptionsTest {
     void theSplitPicksThePresetAndTheShuffleUnlessTheyAreSet() {
         ImagenetteIterator.Builder b = builder();
         assertThat(b.split()).isEqualTo(Split.TRAIN);
-        assertThat(b.presetName()).isEqualTo(Presets.STUDY);
+        assertThat(b.augmentation()).isEqualTo(Augmentation.of(Presets.STUDY));
         assertThat(b.shuffles(b.split())).isTrue();
         b.split("val");
-        assertThat(b.presetName()).isEqualTo(Presets.EVAL);
+        assertThat(b.augmentation()).isEqualTo(Augmentation.of(Presets.EVAL));
         assertThat(b.shuffles(b.split())).isFalse();
         b.preset(Presets.STUDY).shuffle(true);
-        assertThat(b.presetName()).isEqualTo(Presets.STUDY);
+        assertThat(b.augmentation()).isEqualTo(Augmentation.of(Presets.STUDY));
         assertThat(b.shuffles(Split.VAL)).isTrue();
     }
 

@@ -91,6 +91,35 @@ class ImagenetteRecordReaderTest {
         }
     }
 
+    /** Every record of one epoch: image and label. */
+    private static List<List<Writable>> epoch(ImagenetteRecordReader rr) {
+        List<List<Writable>> out = new ArrayList<>();
+        while (rr.hasNext()) {
+            out.add(rr.next());
+        }
+        return out;
+    }
+
+    @Test
+    void closingMidEpochLosesNoRecordWhenTheReaderGoesOn() {
+        ImagenetteIterator.Builder b = ImagenetteRecordReader.builder(root).imageSize(16).seed(3).threads(2)
+                .prefetchBatches(2);
+        List<List<Writable>> whole;
+        try (ImagenetteRecordReader rr = b.buildRecordReader()) {
+            whole = epoch(rr);
+        }
+        List<List<Writable>> resumed = new ArrayList<>();
+        try (ImagenetteRecordReader rr = b.buildRecordReader()) {
+            resumed.add(rr.next());
+            resumed.add(rr.next());
+            rr.close(); // the next records were in flight
+            resumed.addAll(epoch(rr));
+            assertThat(rr.epoch()).isZero();
+            assertThat(rr.stats().imagesSkipped()).isZero();
+        }
+        assertThat(resumed).hasSize(30).isEqualTo(whole);
+    }
+
     @Test
     void initializeDataVecStyleWithAFileSplit() throws Exception {
         ImagenetteRecordReader rr = ImagenetteRecordReader.builder(null).imageSize(16).threads(1).buildRecordReader();

@@ -54,10 +54,10 @@ class SyntheticImagenetteTest {
                 .allMatch(p -> p.matches("train/(n\\d{8})/\\1_\\d+\\.JPEG"));
         assertThat(files).filteredOn(p -> p.startsWith("val/")).anyMatch(p -> p.contains("/ILSVRC2012_val_"))
                 .anyMatch(p -> p.matches("val/(n\\d{8})/\\1_\\d+\\.JPEG"));
-        ImagenetteDataset.checkLayout(root, Split.TRAIN);
-        ImagenetteDataset.checkLayout(root, Split.VAL);
-        assertThat(ImagenetteDataset.open(root, Split.TRAIN).classCounts()).containsOnly(20);
-        assertThat(ImagenetteDataset.open(root, Split.VAL).classCounts()).containsOnly(5);
+        ImageFolder.checkLayout(root, Split.TRAIN);
+        ImageFolder.checkLayout(root, Split.VAL);
+        assertThat(ImageFolder.open(root, Split.TRAIN).classCounts()).containsOnly(20);
+        assertThat(ImageFolder.open(root, Split.VAL).classCounts()).containsOnly(5);
         // Real JPEG files, short side 32, long side at most 4/3 of it.
         for (String f : files.subList(0, 30)) {
             BufferedImage img = ImageIO.read(root.resolve(f).toFile());
@@ -132,14 +132,14 @@ class SyntheticImagenetteTest {
             assertThat(s.map(p -> p.getFileName().toString()).toList()).containsExactlyInAnyOrder("busy", "fresh");
         }
         assertThat(SyntheticImagenette.builder().build().ensure(ok)).isEqualTo(ok); // already there: kept
-        assertThat(ImagenetteDataset.open(ok, Split.TRAIN).size()).isEqualTo(10);
+        assertThat(ImageFolder.open(ok, Split.TRAIN).size()).isEqualTo(10);
     }
 
     @Test
     void grayscaleImagesAreWrittenAsOneChannelJpegs() throws IOException {
         Path g = SyntheticImagenette.builder().trainPerClass(1).valPerClass(0).imageSize(20).grayscaleFraction(1)
                 .build().writeTo(tmp.resolve("gray"));
-        Path f = ImagenetteDataset.open(g, Split.TRAIN).samples().get(0).file();
+        Path f = ImageFolder.open(g, Split.TRAIN).samples().get(0).file();
         assertThat(ImageIO.read(f.toFile()).getRaster().getNumBands()).isEqualTo(1);
         FloatImage img = ImageDecoder.decode(f);
         assertThat(img.get(0, 5, 5)).isEqualTo(img.get(1, 5, 5)).isEqualTo(img.get(2, 5, 5));

@@ -15,6 +15,9 @@ import javax.imageio.ImageIO;
 
 /** Small data sets and images for the tests. */
 public final class TestData {
+    /** An 8 x 8 JPEG of one colour. */
+    public static final byte[] SMALL_JPEG = encode(solid(8, 8, 0x336699), "jpeg");
+
     private TestData() {
     }
 
@@ -33,6 +36,18 @@ public final class TestData {
         for (Split s : Split.values()) {
             for (String w : Imagenette.WNIDS) {
                 Files.createDirectories(root.resolve(s.folder()).resolve(w));
+            }
+        }
+        return root;
+    }
+
+    /** The official layout with two {@link #SMALL_JPEG}s per class and split, {@code <wnid>_2.JPEG} and {@code _10}. */
+    public static Path imagenetteLayout(Path root) throws IOException {
+        emptyLayout(root);
+        for (Split s : Split.values()) {
+            for (String w : Imagenette.WNIDS) {
+                Files.write(root.resolve(s.folder()).resolve(w).resolve(w + "_2.JPEG"), SMALL_JPEG);
+                Files.write(root.resolve(s.folder()).resolve(w).resolve(w + "_10.JPEG"), SMALL_JPEG);
             }
         }
         return root;

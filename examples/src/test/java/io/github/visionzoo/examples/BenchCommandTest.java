@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.visionzoo.examples.CliTest.Result;
+import io.github.visionzoo.examples.testing.Cli;
+import io.github.visionzoo.examples.testing.Cli.Result;
 import io.github.visionzoo.examples.bench.ChildProcess;
 import io.github.visionzoo.examples.cli.BenchCommand;
 import java.io.PrintWriter;
@@ -19,6 +20,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -29,8 +31,6 @@ import picocli.CommandLine;
  * errors. No timing is asserted.
  */
 class BenchCommandTest {
-    private static final String TINY_RESNET = "{\"family\":\"resnet\",\"block\":\"basic\",\"layers\":[1,1],"
-            + "\"width\":8,\"convBias\":false,\"imageSize\":32}";
 
     /** A stand-in for {@code python3 bench_pytorch.py}: a fixed peak, fixed rates, and a failure for "broken". */
     private static Path fakePython(Path dir) throws Exception {
@@ -53,18 +53,19 @@ class BenchCommandTest {
     }
 
     @Test
+    @Tag("slow")
     void measuresEachModelInItsOwnJvmAndMergesPyTorch(@TempDir Path dir) throws Exception {
         Path tiny = dir.resolve("tiny.json");
         Path broken = dir.resolve("broken.json"); // the same model; the fake PyTorch fails on it
-        Files.writeString(tiny, TINY_RESNET);
-        Files.writeString(broken, TINY_RESNET);
+        Cli.tinyResNet(tiny, 8);
+        Cli.tinyResNet(broken, 8);
         Path reference = dir.resolve("bench_pytorch.py");
         Files.writeString(reference, "# not run: the fake python ignores it\n");
         Path out = dir.resolve("results/bench.json");
         // not a library: the dynamic loader says so on the children's stderr and goes on without it
         Path malloc = Files.writeString(dir.resolve("libfakemalloc.so"), "");
 
-        Result r = CliTest.run("bench", "--models", tiny + "," + broken, "--batch", "2", "--warmup", "0", "--steps",
+        Result r = Cli.run("bench", "--models", tiny + "," + broken, "--batch", "2", "--warmup", "0", "--steps",
                 "1", "--peak-size", "64", "--pytorch", "--python", fakePython(dir).toString(), "--pytorch-script",
                 reference.toString(), "--malloc", malloc.toString(), "--out", out.toString());
 
@@ -300,7 +301,7 @@ class BenchCommandTest {
 
     @Test
     void unknownModelIsBadInputBeforeAnythingRuns(@TempDir Path dir) {
-        Result r = CliTest.run("bench", "--models", "resnet18,resnet35", "--out", dir.resolve("b.json").toString());
+        Result r = Cli.run("bench", "--models", "resnet18,resnet35", "--out", dir.resolve("b.json").toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("--models resnet35", "unknown model 'resnet35'");
         assertThat(dir.resolve("b.json")).doesNotExist();
@@ -308,20 +309,20 @@ class BenchCommandTest {
 
     @Test
     void badNumbersNameTheirOption() {
-        assertThat(CliTest.run("bench", "--batch", "0").err()).contains("--batch must be >= 1");
-        assertThat(CliTest.run("bench", "--steps", "0").err()).contains("--steps must be >= 1");
-        assertThat(CliTest.run("bench", "--warmup", "-1").code()).isEqualTo(2);
-        Result rounds = CliTest.run("bench", "--rounds", "0");
+        assertThat(Cli.run("bench", "--batch", "0").err()).contains("--batch must be >= 1");
+        assertThat(Cli.run("bench", "--steps", "0").err()).contains("--steps must be >= 1");
+        assertThat(Cli.run("bench", "--warmup", "-1").code()).isEqualTo(2);
+        Result rounds = Cli.run("bench", "--rounds", "0");
         assertThat(rounds.code()).isEqualTo(2);
         assertThat(rounds.err()).contains("--rounds must be >= 1");
-        Result size = CliTest.run("bench", "--models", "alexnet", "--image-size", "64");
+        Result size = Cli.run("bench", "--models", "alexnet", "--image-size", "64");
         assertThat(size.code()).isEqualTo(2);
         assertThat(size.err()).contains("--models alexnet", "227");
     }
 
     @Test
     void missingMallocLibraryNamesTheOption(@TempDir Path dir) {
-        Result r = CliTest.run("bench", "--models", "resnet18", "--malloc", dir.resolve("libnope.so").toString(),
+        Result r = Cli.run("bench", "--models", "resnet18", "--malloc", dir.resolve("libnope.so").toString(),
                 "--out", dir.resolve("b.json").toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("--malloc", "libnope.so", "is not a file", "libtcmalloc-minimal4");
@@ -330,16 +331,25 @@ class BenchCommandTest {
 
     @Test
     void missingPyTorchScriptNamesTheOption(@TempDir Path dir) {
-        Result r = CliTest.run("bench", "--models", "resnet18", "--pytorch", "--pytorch-script",
+        Result r = Cli.run("bench", "--models", "resnet18", "--pytorch", "--pytorch-script",
                 dir.resolve("nope.py").toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("--pytorch-script", "nope.py", "is not a file");
     }
 
     @Test
+    void defaultPyTorchScriptIsTheRepositorysBenchmarkScript() {
+        String script = new CommandLine(new BenchCommand()).getCommandSpec().findOption("--pytorch-script")
+                .defaultValue();
+        // the default is relative to the repository root; Maven runs the tests in the module's folder
+        assertThat(Path.of("..").resolve(script)).isRegularFile();
+        assertThat(script).isEqualTo("src/tools/bench/bench_pytorch.py");
+    }
+
+    @Test
     void pythonThatCannotRunNamesTheOption(@TempDir Path dir) throws Exception {
         Path script = Files.writeString(dir.resolve("bench_pytorch.py"), "");
-        Result r = CliTest.run("bench", "--models", "resnet18", "--pytorch", "--pytorch-script", script.toString(),
+        Result r = Cli.run("bench", "--models", "resnet18", "--pytorch", "--pytorch-script", script.toString(),
                 "--python", dir.resolve("no-such-python").toString(), "--out", dir.resolve("b.json").toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("--python", "no-such-python", "cannot run it");
@@ -351,7 +361,7 @@ class BenchCommandTest {
         Path python = dir.resolve("python-without-torch");
         Files.writeString(python, "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'torch'\" >&2\nexit 1\n");
         Files.setPosixFilePermissions(python, PosixFilePermissions.fromString("rwx------"));
-        Result r = CliTest.run("bench", "--models", "resnet18", "--pytorch", "--pytorch-script", script.toString(),
+        Result r = Cli.run("bench", "--models", "resnet18", "--pytorch", "--pytorch-script", script.toString(),
                 "--python", python.toString(), "--out", dir.resolve("b.json").toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("--python", "--peak failed", "No module named 'torch'",

@@ -1,26 +1,15 @@
 package io.github.visionzoo.examples;
 
+import static io.github.visionzoo.examples.testing.Cli.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
+import io.github.visionzoo.examples.testing.Cli.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CliTest {
-    /** Exit code, standard output and standard error of one command line. */
-    record Result(int code, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = VisionZooCli.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Result(code, out.toString(), err.toString());
-    }
-
     @Test
     void listPrintsEveryModelWithItsParameterCount() {
         Result r = run("list");

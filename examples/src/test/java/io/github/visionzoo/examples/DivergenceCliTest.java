@@ -2,7 +2,8 @@ package io.github.visionzoo.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.visionzoo.examples.CliTest.Result;
+import io.github.visionzoo.examples.testing.Cli;
+import io.github.visionzoo.examples.testing.Cli.Result;
 import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.train.Checkpoint;
 import java.io.ByteArrayOutputStream;
@@ -34,13 +35,8 @@ class DivergenceCliTest {
 
     @BeforeAll
     static void data() throws Exception {
-        data = dir.resolve("synthetic");
-        Result r = CliTest.run("synth", "--to", data.toString(), "--train-per-class", "4", "--val-per-class", "1",
-                "--size", "36");
-        assertThat(r.code()).as(r.err()).isZero();
-        model = dir.resolve("tiny-resnet.json");
-        Files.writeString(model, "{\"family\":\"resnet\",\"block\":\"basic\",\"layers\":[1,1],\"width\":8,"
-                + "\"convBias\":false,\"imageSize\":32}");
+        data = Cli.synth(dir.resolve("synthetic"), 4, 1, 36);
+        model = Cli.tinyResNet(dir.resolve("tiny-resnet.json"), 8);
     }
 
     @Test
@@ -51,7 +47,7 @@ class DivergenceCliTest {
                 + "\"weightDecay\":0.05,\"batchSize\":8,\"epochs\":2,\"schedule\":{\"type\":\"cosine\","
                 + "\"warmupEpochs\":1},\"labelSmoothing\":0.1,\"imageSize\":32,\"augmentation\":\"eval\",\"seed\":1}");
         Path run = dir.resolve("diverged");
-        Result r = CliTest.run("train", "--model", model.toString(), "--data", data.toString(), "--recipe",
+        Result r = Cli.run("train", "--model", model.toString(), "--data", data.toString(), "--recipe",
                 recipe.toString(), "--run-dir", run.toString(), "--checkpoint-every", "1");
         assertThat(r.code()).as(r.out() + r.err()).isEqualTo(1);
         List<Path> zips;
@@ -84,7 +80,7 @@ class DivergenceCliTest {
                 {"export", "--checkpoint", nan.toString(), "--to", dir.resolve("nan.safetensors").toString()},
         };
         for (String[] command : commands) {
-            Result refused = CliTest.run(command);
+            Result refused = Cli.run(command);
             assertThat(refused.code()).as(String.join(" ", command) + "\n" + refused.out() + refused.err())
                     .isEqualTo(VisionZooCli.BAD_INPUT);
             assertThat(refused.err()).as(command[0]).contains(nan.toString(), "NaN or infinite",

@@ -2,6 +2,8 @@ package io.github.visionzoo.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.visionzoo.examples.testing.Cli;
+import io.github.visionzoo.examples.testing.Cli.Result;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -23,6 +25,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,20 +55,16 @@ class HostileInputTest {
 
     @BeforeAll
     static void inputs() throws IOException {
-        data = dir.resolve("data");
-        CliTest.Result r = CliTest.run("synth", "--to", data.toString(), "--train-per-class", "4", "--val-per-class",
-                "2", "--size", "32");
-        assertThat(r.code()).as(r.err()).isZero();
-        model = write("tiny.json", "{\"family\":\"resnet\",\"block\":\"basic\",\"layers\":[1,1],\"width\":4,"
-                + "\"convBias\":false,\"imageSize\":32}");
+        data = Cli.synth(dir.resolve("data"), 4, 2, 32);
+        model = Cli.tinyResNet(dir.resolve("tiny.json"), 4);
         recipe = write("quick.json", recipe("\"optimizer\":\"adamw\",\"learningRate\":0.003"));
         Path run = dir.resolve("run");
-        r = CliTest.run("train", "--model", model.toString(), "--data", data.toString(), "--recipe", recipe.toString(),
-                "--run-dir", run.toString());
+        Result r = Cli.run("train", "--model", model.toString(), "--data", data.toString(), "--recipe",
+                recipe.toString(), "--run-dir", run.toString());
         assertThat(r.code()).as(r.err()).isZero();
         best = run.resolve("best.zip");
         Path ft = dir.resolve("ft");
-        r = CliTest.run("finetune", "--checkpoint", best.toString(), "--data", data.toString(), "--classes", "3",
+        r = Cli.run("finetune", "--checkpoint", best.toString(), "--data", data.toString(), "--classes", "3",
                 "--run-dir", ft.toString());
         assertThat(r.code()).as(r.err()).isZero();
         threeClasses = ft.resolve("best.zip");
@@ -454,7 +453,7 @@ class HostileInputTest {
         System.setOut(capture);
         System.setErr(capture);
         try {
-            CliTest.Result r = CliTest.run(args.toArray(String[]::new));
+            Result r = Cli.run(args.toArray(String[]::new));
             return new Outcome(r.code(), r.out(), r.err() + log.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(stdout);
@@ -497,9 +496,10 @@ class HostileInputTest {
     }
 
     @Test
+    @Tag("slow")
     void aDamagedNewestCheckpointIsReportedOnceOnResume() throws IOException {
         Path run = dir.resolve("two-epochs");
-        CliTest.Result r = CliTest.run("train", "--model", model.toString(), "--data", data.toString(), "--recipe",
+        Result r = Cli.run("train", "--model", model.toString(), "--data", data.toString(), "--recipe",
                 recipe.toString(), "--epochs", "2", "--run-dir", run.toString());
         assertThat(r.code()).as(r.err()).isZero();
         Path newest = run.resolve("ckpt-e002-i00000010.zip");
@@ -519,7 +519,7 @@ class HostileInputTest {
         Outcome r = runCapturingTheLog(cmd("train", "--resume", run));
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("before writing the first one", "train --run-dir " + run);
-        CliTest.Result again = CliTest.run("train", "--model", model.toString(), "--data", data.toString(),
+        Result again = Cli.run("train", "--model", model.toString(), "--data", data.toString(),
                 "--recipe", recipe.toString(), "--run-dir", run.toString());
         assertThat(again.code()).as(again.err()).isZero();
     }

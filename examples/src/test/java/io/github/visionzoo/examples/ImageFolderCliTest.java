@@ -2,7 +2,8 @@ package io.github.visionzoo.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.visionzoo.examples.CliTest.Result;
+import io.github.visionzoo.examples.testing.Cli;
+import io.github.visionzoo.examples.testing.Cli.Result;
 import io.github.visionzoo.zoo.train.Checkpoint;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -37,7 +38,7 @@ class ImageFolderCliTest {
                 + "\"batchSize\":8,\"epochs\":2,\"imageSize\":32,\"augmentation\":\"study\",\"seed\":3}");
         Path run = dir.resolve("run");
 
-        Result train = CliTest.run("train", "--model", model.toString(), "--data", data.toString(), "--recipe",
+        Result train = Cli.run("train", "--model", model.toString(), "--data", data.toString(), "--recipe",
                 recipe.toString(), "--run-dir", run.toString(), "--checkpoint-every", "0");
         assertThat(train.code()).as(train.err()).isZero();
         assertThat(train.out()).contains("(24 train, 6 val images)");
@@ -46,14 +47,14 @@ class ImageFolderCliTest {
         assertThat(Checkpoint.readInfo(best).classNames()).isEqualTo(CLASSES);
         assertThat(Checkpoint.readInfo(best).numClasses()).isEqualTo(3);
 
-        Result evaluated = CliTest.run("evaluate", "--checkpoint", best.toString(), "--data", data.toString());
+        Result evaluated = Cli.run("evaluate", "--checkpoint", best.toString(), "--data", data.toString());
         assertThat(evaluated.code()).as(evaluated.err()).isZero();
         assertThat(evaluated.out()).contains(best + " on 6 images: top-1");
         assertThat(evaluated.out().lines().filter(l -> l.matches("  (cat    |dog    |red-fox) +\\d+\\.\\d\\d %")))
                 .hasSize(3);
 
         Path photo = data.resolve("val/red-fox/1.jpg");
-        Result predicted = CliTest.run("predict", "--checkpoint", best.toString(), photo.toString());
+        Result predicted = Cli.run("predict", "--checkpoint", best.toString(), photo.toString());
         assertThat(predicted.code()).as(predicted.err()).isZero();
         List<String> lines = predicted.out().lines().toList();
         assertThat(lines.get(0)).isEqualTo(photo + ":");
@@ -70,7 +71,7 @@ class ImageFolderCliTest {
             ImageIO.write(image(Color.RED, new Random(1)), "jpg", data.resolve(split).resolve("a.jpg").toFile());
         }
         Path run = dir.resolve("run");
-        Result r = CliTest.run("train", "--data", data.toString(), "--run-dir", run.toString());
+        Result r = Cli.run("train", "--data", data.toString(), "--run-dir", run.toString());
         assertThat(r.code()).isEqualTo(VisionZooCli.BAD_INPUT);
         assertThat(r.err().lines().findFirst().orElseThrow()).isEqualTo("visionzoo train: Split folder "
                 + data.toAbsolutePath().resolve("train") + " has no class folder: a classifier needs a folder of"
@@ -84,7 +85,7 @@ class ImageFolderCliTest {
         Path data = photos(dir.resolve("pets"), CLASSES, 1, 1);
         Files.move(data.resolve("val/red-fox"), data.resolve("val/fox"));
         Path run = dir.resolve("run");
-        Result r = CliTest.run("train", "--data", data.toString(), "--run-dir", run.toString());
+        Result r = Cli.run("train", "--data", data.toString(), "--run-dir", run.toString());
         assertThat(r.code()).isEqualTo(VisionZooCli.BAD_INPUT);
         assertThat(r.err()).startsWith("visionzoo train: --data " + data + ": the train split's class folders [cat,"
                 + " dog, red-fox] are not the val split's [cat, dog, fox]; give both splits the same class folders");

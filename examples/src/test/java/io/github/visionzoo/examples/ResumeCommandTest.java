@@ -3,13 +3,14 @@ package io.github.visionzoo.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.visionzoo.examples.CliTest.Result;
+import io.github.visionzoo.examples.testing.Cli;
+import io.github.visionzoo.examples.testing.Cli.Result;
 import io.github.visionzoo.examples.bench.ChildProcess;
 import io.github.visionzoo.examples.cli.RunRecord;
 import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.train.RunLock;
-import io.github.visionzoo.zoo.train.Trainer;
+import io.github.visionzoo.zoo.train.RunDirectory;
 import io.github.visionzoo.zoo.train.TrainingResult;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,6 +24,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the options that cannot change and data that is gone or different, locked while a process trains, and resumed after
  * a kill with the losses of an uninterrupted run. A tiny ResNet on 100 small JPEG files written by the test.
  */
+@Tag("slow")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ResumeCommandTest {
     @TempDir
@@ -45,21 +48,12 @@ class ResumeCommandTest {
     static void data() throws IOException {
         data = synth("data", 8);
         run = dir.resolve("run");
-        model = dir.resolve("tiny-resnet.json");
-        recipe = dir.resolve("quick.json");
-        Files.writeString(model, "{\"family\":\"resnet\",\"block\":\"basic\",\"layers\":[1,1],"
-                + "\"width\":8,\"convBias\":false,\"imageSize\":32}");
-        Files.writeString(recipe, "{\"name\":\"quick\",\"optimizer\":\"adamw\",\"learningRate\":0.003,"
-                + "\"batchSize\":16,\"epochs\":2,\"schedule\":{\"type\":\"constant\"},\"imageSize\":32,"
-                + "\"augmentation\":\"eval\",\"seed\":1}");
+        model = Cli.tinyResNet(dir.resolve("tiny-resnet.json"), 8);
+        recipe = Cli.quickRecipe(dir.resolve("quick.json"), 2, "\"schedule\":{\"type\":\"constant\"}");
     }
 
     private static Path synth(String name, int trainPerClass) {
-        Path root = dir.resolve(name);
-        Result r = CliTest.run("synth", "--to", root.toString(), "--train-per-class", Integer.toString(trainPerClass),
-                "--val-per-class", "2", "--size", "40");
-        assertThat(r.code()).as(r.err()).isZero();
-        return root;
+        return Cli.synth(dir.resolve(name), trainPerClass, 2, 40);
     }
 
     private static List<String> train(Path runDir, String... more) {
@@ -70,7 +64,7 @@ class ResumeCommandTest {
     }
 
     private static Result run(List<String> args) {
-        return CliTest.run(args.toArray(String[]::new));
+        return Cli.run(args);
     }
 
     @Test
@@ -83,15 +77,15 @@ class ResumeCommandTest {
                 record.classes(), 80, 20, 1));
         assertThat(record.classes()).hasSize(10);
 
-        Result extended = CliTest.run("train", "--resume", run.toString(), "--epochs", "3");
+        Result extended = Cli.run("train", "--resume", run.toString(), "--epochs", "3");
         assertThat(extended.code()).as(extended.err()).isZero();
         assertThat(extended.out()).contains("after epoch 2 of 3", "val top-1");
         assertThat(run.resolve("synthetic-imagenette")).as("no synthetic set in place of the run's data")
                 .doesNotExist();
-        TrainingResult result = Json.read(run.resolve(Trainer.SUMMARY), TrainingResult.class);
+        TrainingResult result = Json.read(run.resolve(RunDirectory.SUMMARY), TrainingResult.class);
         assertThat(result.epochs()).isEqualTo(3);
         assertThat(result.iterations()).as("5 batches per epoch of the run's 80 images").isEqualTo(15);
-        assertThat(Recipes.load(run.resolve(Trainer.RECIPE)).epochs()).isEqualTo(3);
+        assertThat(Recipes.load(run.resolve(RunDirectory.RECIPE)).epochs()).isEqualTo(3);
     }
 
     @Test
@@ -99,10 +93,14 @@ class ResumeCommandTest {
     void resumeRefusesByNameTheOptionsThatCannotChange() throws IOException {
         Path otherRecipe = dir.resolve("slower.json");
         Files.writeString(otherRecipe, Files.readString(recipe).replace("0.003", "0.001"));
+        Path otherCrop = dir.resolve("other-crop.json");
+        Files.writeString(otherCrop, Files.readString(recipe).replace("\"eval\"",
+                "{\"preset\":\"eval\",\"evalCropPct\":0.8}"));
         String[][] cases = {
                 {"--model resnet18 differs from the run's tiny-resnet", "--model", "resnet18"},
                 {"--recipe cpu-small is not the run's recipe 'quick'", "--recipe", "cpu-small"},
                 {"--recipe " + otherRecipe, "--recipe", otherRecipe.toString()},
+                {"--recipe " + otherCrop, "--recipe", otherCrop.toString()},
                 {"nowhere.json", "--recipe", dir.resolve("nowhere.json").toString()},
                 {"--batch 8 differs from the run's 16", "--batch", "8"},
                 {"--image-size 48 differs from the run's 32", "--image-size", "48"},
@@ -116,7 +114,7 @@ class ResumeCommandTest {
             assertThat(r.code()).as(args + "\n" + r.err()).isEqualTo(2);
             assertThat(r.err()).as(args.toString()).contains(c[0]).doesNotContain("\tat ");
         }
-        Result same = CliTest.run("train", "--resume", run.toString(), "--model", model.toString(), "--recipe",
+        Result same = Cli.run("train", "--resume", run.toString(), "--model", model.toString(), "--recipe",
                 recipe.toString(), "--batch", "16", "--image-size", "32", "--workers", "1", "--epochs", "3");
         assertThat(same.code()).as("the run's own values " + same.err()).isZero();
         assertThat(same.out()).contains("after epoch 3 of 3");
@@ -138,7 +136,7 @@ class ResumeCommandTest {
             }
             String holder = "in use by process " + child.pid();
             // --epochs 1 bounds what a resumption would train if the lock failed to stop it
-            Result resume = CliTest.run("train", "--resume", killed.toString(), "--epochs", "1");
+            Result resume = Cli.run("train", "--resume", killed.toString(), "--epochs", "1");
             assertThat(resume.code()).as(resume.err()).isEqualTo(2);
             assertThat(resume.err()).contains(holder, killed.toString()).doesNotContain("\tat ");
             Result second = run(train(killed));
@@ -151,8 +149,8 @@ class ResumeCommandTest {
         assertThat(killed.resolve(RunLock.FILE)).as("left by the killed process").content()
                 .contains(Long.toString(child.pid()));
 
-        int epochs = Trainer.newestCheckpointInfo(killed).epochsCompleted() + 1;
-        Result resumed = CliTest.run("train", "--resume", killed.toString(), "--epochs", Integer.toString(epochs));
+        int epochs = new RunDirectory(killed).latestInfo().epochsCompleted() + 1;
+        Result resumed = Cli.run("train", "--resume", killed.toString(), "--epochs", Integer.toString(epochs));
         assertThat(resumed.code()).as(resumed.err()).isZero();
         assertThat(killed.resolve("synthetic-imagenette")).doesNotExist();
         Path uninterrupted = dir.resolve("uninterrupted");
@@ -175,28 +173,28 @@ class ResumeCommandTest {
     void resumeFollowsDataMovedWithDataAndRefusesDataGoneOrChanged() throws IOException {
         Path moved = dir.resolve("moved");
         Files.move(data, moved);
-        Result gone = CliTest.run("train", "--resume", run.toString());
+        Result gone = Cli.run("train", "--resume", run.toString());
         assertThat(gone.code()).as(gone.err()).isEqualTo(2);
         assertThat(gone.err()).contains(data.toAbsolutePath().normalize().toString(), "not a folder any more",
                 "--data").doesNotContain("\tat ");
         assertThat(run.resolve("synthetic-imagenette")).doesNotExist();
 
         Path other = synth("other", 7);
-        Result different = CliTest.run("train", "--resume", run.toString(), "--data", other.toString());
+        Result different = Cli.run("train", "--resume", run.toString(), "--data", other.toString());
         assertThat(different.code()).as(different.err()).isEqualTo(2);
         assertThat(different.err()).contains("70 train images where the run had 80", RunRecord.FILE);
 
-        Result found = CliTest.run("train", "--resume", run.toString(), "--data", moved.toString());
+        Result found = Cli.run("train", "--resume", run.toString(), "--data", moved.toString());
         assertThat(found.code()).as(found.err()).isZero();
         assertThat(Json.read(run.resolve(RunRecord.FILE), RunRecord.class).data())
                 .isEqualTo(moved.toAbsolutePath().normalize().toString());
-        assertThat(CliTest.run("train", "--resume", run.toString()).code()).as("the new place is recorded")
+        assertThat(Cli.run("train", "--resume", run.toString()).code()).as("the new place is recorded")
                 .isZero();
 
         try (Stream<Path> files = Files.list(moved.resolve("val").resolve("n01440764"))) {
             Files.delete(files.sorted().findFirst().orElseThrow());
         }
-        Result changed = CliTest.run("train", "--resume", run.toString());
+        Result changed = Cli.run("train", "--resume", run.toString());
         assertThat(changed.code()).as(changed.err()).isEqualTo(2);
         assertThat(changed.err()).contains("19 val images where the run had 20");
     }
@@ -220,7 +218,7 @@ class ResumeCommandTest {
 
     private static List<JsonEpoch> epochLines(Path runDir) throws IOException {
         List<JsonEpoch> epochs = new ArrayList<>();
-        for (String line : Files.readAllLines(runDir.resolve(Trainer.METRICS))) {
+        for (String line : Files.readAllLines(runDir.resolve(RunDirectory.METRICS))) {
             com.fasterxml.jackson.databind.JsonNode node = Json.read(line,
                     com.fasterxml.jackson.databind.JsonNode.class, "metrics");
             if (node.get("type").asText().equals("epoch")) {

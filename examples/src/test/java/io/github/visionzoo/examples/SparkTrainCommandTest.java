@@ -2,7 +2,8 @@ package io.github.visionzoo.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.visionzoo.examples.CliTest.Result;
+import io.github.visionzoo.examples.testing.Cli;
+import io.github.visionzoo.examples.testing.Cli.Result;
 import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.train.Checkpoint;
 import io.github.visionzoo.zoo.train.TrainingResult;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * gradient sharing, the images decoded by the Spark data source, and the run read back by the single-machine
  * commands.
  */
+@Tag("spark")
 class SparkTrainCommandTest {
     @TempDir
     static Path dir;
@@ -28,23 +31,16 @@ class SparkTrainCommandTest {
 
     @BeforeAll
     static void data() throws IOException {
-        data = dir.resolve("synthetic");
-        Result r = CliTest.run("synth", "--to", data.toString(), "--train-per-class", "16", "--val-per-class", "4",
-                "--size", "40");
-        assertThat(r.code()).as(r.err()).isZero();
-        model = dir.resolve("tiny-resnet.json");
-        recipe = dir.resolve("quick.json");
-        Files.writeString(model, "{\"family\":\"resnet\",\"block\":\"basic\",\"layers\":[1,1],"
-                + "\"width\":16,\"convBias\":false,\"imageSize\":32}");
-        Files.writeString(recipe, "{\"name\":\"quick\",\"optimizer\":\"adamw\",\"learningRate\":0.003,"
-                + "\"batchSize\":16,\"epochs\":2,\"imageSize\":32,\"augmentation\":\"eval\",\"seed\":1,"
-                + "\"spark\":{\"master\":\"parameter-averaging\",\"averagingFrequency\":1}}");
+        data = Cli.synth(dir.resolve("synthetic"), 16, 4, 40);
+        model = Cli.tinyResNet(dir.resolve("tiny-resnet.json"), 16);
+        recipe = Cli.quickRecipe(dir.resolve("quick.json"), 2,
+                "\"spark\":{\"master\":\"parameter-averaging\",\"averagingFrequency\":1}");
     }
 
     @Test
     void trainsWithSharedGradientsInLocalModeAndTheSingleMachineCommandsReadTheRun() throws IOException {
         Path run = dir.resolve("run");
-        Result r = CliTest.run("spark-train", "--master", "local[2]", "--model", model.toString(), "--data",
+        Result r = Cli.run("spark-train", "--master", "local[2]", "--model", model.toString(), "--data",
                 data.toString(), "--recipe", recipe.toString(), "--training-master", "shared-gradients",
                 "--workers", "2", "--run-dir", run.toString());
         assertThat(r.code()).as(r.err()).isZero();
@@ -62,18 +58,18 @@ class SparkTrainCommandTest {
 
         Checkpoint best = Checkpoint.load(run.resolve("best.zip"));
         assertThat(best.info().model()).isEqualTo("tiny-resnet");
-        Result eval = CliTest.run("evaluate", "--checkpoint", run.resolve("best.zip").toString(), "--data",
+        Result eval = Cli.run("evaluate", "--checkpoint", run.resolve("best.zip").toString(), "--data",
                 data.toString());
         assertThat(eval.code()).as(eval.err()).isZero();
         assertThat(eval.out()).contains("on 40 images: top-1",
                 String.format(java.util.Locale.ROOT, "%.1f", 100 * best.info().valTop1()));
 
-        Result master = CliTest.run("spark-train", "--master", "local[2]", "--resume", run.toString(),
+        Result master = Cli.run("spark-train", "--master", "local[2]", "--resume", run.toString(),
                 "--training-master", "parameter-averaging");
         assertThat(master.code()).as(master.err()).isEqualTo(2);
         assertThat(master.err()).contains("--training-master parameter-averaging differs from the run's"
                 + " shared-gradients");
-        Result extended = CliTest.run("spark-train", "--master", "local[2]", "--resume", run.toString(), "--epochs",
+        Result extended = Cli.run("spark-train", "--master", "local[2]", "--resume", run.toString(), "--epochs",
                 "3");
         assertThat(extended.code()).as(extended.err()).isZero();
         assertThat(extended.out()).contains("after epoch 2 of 3");
@@ -88,22 +84,22 @@ class SparkTrainCommandTest {
 
     @Test
     void badInputNamesTheArgument() {
-        Result master = CliTest.run("spark-train", "--master", "local[2]", "--data", data.toString(),
+        Result master = Cli.run("spark-train", "--master", "local[2]", "--data", data.toString(),
                 "--training-master", "ring", "--run-dir", dir.resolve("r1").toString());
         assertThat(master.code()).isEqualTo(2);
         assertThat(master.err()).contains("--training-master", "parameter-averaging", "shared-gradients", "'ring'");
 
-        Result missing = CliTest.run("spark-train", "--master", "local[2]", "--data",
+        Result missing = Cli.run("spark-train", "--master", "local[2]", "--data",
                 dir.resolve("nowhere").toString(), "--run-dir", dir.resolve("r2").toString());
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.err()).contains("--data", "nowhere", "hdfs://");
 
-        Result noMaster = CliTest.run("spark-train", "--data", data.toString(), "--run-dir",
+        Result noMaster = Cli.run("spark-train", "--data", data.toString(), "--run-dir",
                 dir.resolve("r3").toString());
         assertThat(noMaster.code()).isEqualTo(2);
         assertThat(noMaster.err()).contains("no Spark master", "--master local[2]", "spark-submit");
 
-        Result workers = CliTest.run("spark-train", "--master", "local[2]", "--data", data.toString(), "--workers",
+        Result workers = Cli.run("spark-train", "--master", "local[2]", "--data", data.toString(), "--workers",
                 "0", "--run-dir", dir.resolve("r4").toString());
         assertThat(workers.code()).isEqualTo(2);
         assertThat(workers.err()).contains("--workers", ">= 1");

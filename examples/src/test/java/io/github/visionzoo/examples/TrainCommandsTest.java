@@ -2,7 +2,8 @@ package io.github.visionzoo.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.visionzoo.examples.CliTest.Result;
+import io.github.visionzoo.examples.testing.Cli;
+import io.github.visionzoo.examples.testing.Cli.Result;
 import io.github.visionzoo.imagenette.Imagenette;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,11 +12,13 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /** train, evaluate, finetune and predict on a tiny synthetic set, then every bad input they must refuse. */
+@Tag("slow")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TrainCommandsTest {
     @TempDir
@@ -27,29 +30,17 @@ class TrainCommandsTest {
 
     @BeforeAll
     static void data() {
-        data = dir.resolve("synthetic");
-        Result r = CliTest.run("synth", "--to", data.toString(), "--train-per-class", "16", "--val-per-class", "4",
-                "--size", "40");
-        assertThat(r.code()).as(r.err()).isZero();
+        data = Cli.synth(dir.resolve("synthetic"), 16, 4, 40);
         run = dir.resolve("run");
-        // a small ResNet and a quick recipe, kept in files as a user would keep them
-        model = dir.resolve("tiny-resnet.json");
-        recipe = dir.resolve("quick.json");
-        try {
-            Files.writeString(model, "{\"family\":\"resnet\",\"block\":\"basic\",\"layers\":[1,1],"
-                    + "\"width\":16,\"convBias\":false,\"imageSize\":32}");
-            Files.writeString(recipe, "{\"name\":\"quick\",\"description\":\"test\",\"optimizer\":\"adamw\","
-                    + "\"learningRate\":0.003,\"weightDecay\":0.0,\"batchSize\":16,\"epochs\":8,"
-                    + "\"schedule\":{\"type\":\"constant\"},\"imageSize\":32,\"augmentation\":\"eval\",\"seed\":1}");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        model = Cli.tinyResNet(dir.resolve("tiny-resnet.json"), 16);
+        recipe = Cli.quickRecipe(dir.resolve("quick.json"), 8,
+                "\"description\":\"test\",\"weightDecay\":0.0,\"schedule\":{\"type\":\"constant\"}");
     }
 
     @Test
     @Order(1)
     void trainWritesTheRunDirectory() throws Exception {
-        Result r = CliTest.run("train", "--model", model.toString(), "--data", data.toString(), "--recipe",
+        Result r = Cli.run("train", "--model", model.toString(), "--data", data.toString(), "--recipe",
                 recipe.toString(), "--run-dir", run.toString(), "--checkpoint-every", "0");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("training tiny-resnet at 32 px", "160 train, 40 val images", "val top-1",
@@ -64,11 +55,11 @@ class TrainCommandsTest {
     @Test
     @Order(2)
     void evaluatePrintsAccuracyPerClassAndTheConfusionMatrix() {
-        Result r = CliTest.run("evaluate", "--checkpoint", run.resolve("best.zip").toString(), "--data",
+        Result r = Cli.run("evaluate", "--checkpoint", run.resolve("best.zip").toString(), "--data",
                 data.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("on 40 images: top-1", "tench", "parachute", "confusion matrix");
-        Result ensemble = CliTest.run("evaluate", "--ensemble", run.resolve("best.zip").toString(),
+        Result ensemble = Cli.run("evaluate", "--ensemble", run.resolve("best.zip").toString(),
                 run.resolve("best.zip").toString(), "--data", data.toString());
         assertThat(ensemble.code()).as(ensemble.err()).isZero();
         assertThat(ensemble.out()).contains("ensemble of 2 on 40 images");
@@ -82,7 +73,7 @@ class TrainCommandsTest {
         try (Stream<Path> files = Files.list(data.resolve("train").resolve(wnid))) {
             image = files.sorted().findFirst().orElseThrow();
         }
-        Result r = CliTest.run("predict", "--checkpoint", run.resolve("best.zip").toString(), image.toString());
+        Result r = Cli.run("predict", "--checkpoint", run.resolve("best.zip").toString(), image.toString());
         assertThat(r.code()).as(r.err()).isZero();
         List<String> lines = r.out().lines().toList();
         assertThat(lines.get(0)).endsWith(image + ":");
@@ -94,13 +85,13 @@ class TrainCommandsTest {
     @Order(4)
     void finetuneTrainsANewHeadOnASubset() {
         Path ft = dir.resolve("ft");
-        Result r = CliTest.run("finetune", "--checkpoint", run.resolve("best.zip").toString(), "--data",
+        Result r = Cli.run("finetune", "--checkpoint", run.resolve("best.zip").toString(), "--data",
                 data.toString(), "--classes", "3", "--freeze-up-to", "avgpool", "--epochs", "1", "--run-dir",
                 ft.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("to 3 classes (frozen up to avgpool)");
         assertThat(ft.resolve("best.zip")).isRegularFile();
-        Result eval = CliTest.run("evaluate", "--checkpoint", ft.resolve("best.zip").toString(), "--data",
+        Result eval = Cli.run("evaluate", "--checkpoint", ft.resolve("best.zip").toString(), "--data",
                 data.toString());
         assertThat(eval.out()).contains("on 12 images");
     }
@@ -108,7 +99,7 @@ class TrainCommandsTest {
     @Test
     @Order(5)
     void resumeOfAFinishedRunReportsIt() {
-        Result r = CliTest.run("train", "--resume", run.toString());
+        Result r = Cli.run("train", "--resume", run.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("val top-1");
     }
@@ -134,7 +125,7 @@ class TrainCommandsTest {
         };
         for (String[] c : cases) {
             String[] args = java.util.Arrays.copyOfRange(c, 1, c.length);
-            Result r = CliTest.run(args);
+            Result r = Cli.run(args);
             assertThat(r.code()).as(String.join(" ", args) + "\n" + r.err()).isEqualTo(2);
             assertThat(r.err()).as(String.join(" ", args)).containsIgnoringCase(c[0]).doesNotContain("\tat ");
         }

@@ -3,7 +3,8 @@ package io.github.visionzoo.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.visionzoo.examples.CliTest.Result;
+import io.github.visionzoo.examples.testing.Cli;
+import io.github.visionzoo.examples.testing.Cli.Result;
 import io.github.visionzoo.examples.bench.ChildProcess;
 import io.github.visionzoo.imagenette.Imagenette;
 import io.github.visionzoo.zoo.Json;
@@ -22,6 +23,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * on the data the run recorded, then extended by an epoch; the best checkpoint evaluated, exported to safetensors
  * and imported back; the import fine-tuned on three classes; a photo predicted with the fine-tuned checkpoint.
  */
+@Tag("slow")
 class UserFlowTest {
     private static final Pattern PREDICTION = Pattern.compile("\\s*(\\d+\\.\\d\\d) %\\s+(.+)");
 
@@ -40,9 +43,7 @@ class UserFlowTest {
     @Test
     void trainKilledResumeEvaluateExportImportFinetunePredict() throws Exception {
         Path data = photos(dir.resolve("imagenette"), 6, 2);
-        Path model = dir.resolve("tiny-resnet.json");
-        Files.writeString(model, "{\"family\":\"resnet\",\"block\":\"basic\",\"layers\":[1,1],\"width\":8,"
-                + "\"convBias\":false,\"imageSize\":32}");
+        Path model = Cli.tinyResNet(dir.resolve("tiny-resnet.json"), 8);
         Path recipe = dir.resolve("quick.json");
         Files.writeString(recipe, "{\"name\":\"quick\",\"optimizer\":\"adamw\",\"learningRate\":0.003,"
                 + "\"weightDecay\":0.01,\"batchSize\":6,\"epochs\":3,\"schedule\":{\"type\":\"constant\"},"
@@ -65,32 +66,32 @@ class UserFlowTest {
         assertThat(train.exitValue()).as("killed").isNotZero();
         assertThat(checkpoints(run)).isNotEmpty();
 
-        Result resumed = CliTest.run("train", "--resume", run.toString());
+        Result resumed = Cli.run("train", "--resume", run.toString());
         assertThat(resumed.code()).as(resumed.err()).isZero();
         assertThat(resumed.out()).contains("resuming tiny-resnet in " + run, "of 3");
         assertThat(Json.read(run.resolve("summary.json"), TrainingResult.class).epochs()).isEqualTo(3);
-        Result extended = CliTest.run("train", "--resume", run.toString(), "--epochs", "4");
+        Result extended = Cli.run("train", "--resume", run.toString(), "--epochs", "4");
         assertThat(extended.code()).as(extended.err()).isZero();
         assertThat(extended.out()).contains("after epoch 3 of 4");
         assertThat(Json.read(run.resolve("summary.json"), TrainingResult.class).epochs()).isEqualTo(4);
         assertThat(run.resolve("synthetic-imagenette")).as("trained on the photos").doesNotExist();
         Path best = run.resolve("best.zip");
 
-        Result evaluated = CliTest.run("evaluate", "--checkpoint", best.toString(), "--data", data.toString());
+        Result evaluated = Cli.run("evaluate", "--checkpoint", best.toString(), "--data", data.toString());
         assertThat(evaluated.code()).as(evaluated.err()).isZero();
         assertThat(evaluated.out()).contains(best + " on 20 images: top-1");
 
         Path exported = dir.resolve("tiny.safetensors");
-        Result export = CliTest.run("export", "--checkpoint", best.toString(), "--to", exported.toString());
+        Result export = Cli.run("export", "--checkpoint", best.toString(), "--to", exported.toString());
         assertThat(export.code()).as(export.err()).isZero();
         assertThat(export.out()).contains("wrote 32 tensors of " + best);
         Path newest = checkpoints(run).get(checkpoints(run).size() - 1);
-        Result exportCheckpoint = CliTest.run("export", "--checkpoint", newest.toString(), "--to",
+        Result exportCheckpoint = Cli.run("export", "--checkpoint", newest.toString(), "--to",
                 dir.resolve("newest.safetensors").toString());
         assertThat(exportCheckpoint.code()).as(exportCheckpoint.err()).isZero();
 
         Path imported = dir.resolve("imported.zip");
-        Result importBack = CliTest.run("import", "--from", exported.toString(), "--to", imported.toString());
+        Result importBack = Cli.run("import", "--from", exported.toString(), "--to", imported.toString());
         assertThat(importBack.code()).as(importBack.err()).isZero();
         assertThat(importBack.out()).contains("(10 classes): loaded 32 tensors", "saved " + imported);
 
@@ -102,13 +103,13 @@ class UserFlowTest {
             assertThat(reimported.get(i).label()).isEqualTo(original.get(i).label());
             assertThat(reimported.get(i).percent()).isCloseTo(original.get(i).percent(), within(0.011));
         }
-        Result evaluatedImport = CliTest.run("evaluate", "--checkpoint", imported.toString(), "--data",
+        Result evaluatedImport = Cli.run("evaluate", "--checkpoint", imported.toString(), "--data",
                 data.toString());
         assertThat(evaluatedImport.code()).as(evaluatedImport.err()).isZero();
         assertThat(topK(evaluatedImport.out())).isEqualTo(topK(evaluated.out()));
 
         Path finetuned = dir.resolve("finetuned");
-        Result finetune = CliTest.run("finetune", "--checkpoint", imported.toString(), "--data", data.toString(),
+        Result finetune = Cli.run("finetune", "--checkpoint", imported.toString(), "--data", data.toString(),
                 "--classes", "3", "--epochs", "1", "--run-dir", finetuned.toString());
         assertThat(finetune.code()).as(finetune.err()).isZero();
         assertThat(finetune.out()).contains("fine-tuning tiny to 3 classes, 1 epochs");
@@ -126,7 +127,7 @@ class UserFlowTest {
     }
 
     private static List<Prediction> predict(Path checkpoint, Path photo) {
-        Result r = CliTest.run("predict", "--checkpoint", checkpoint.toString(), photo.toString());
+        Result r = Cli.run("predict", "--checkpoint", checkpoint.toString(), photo.toString());
         assertThat(r.code()).as(r.err()).isZero();
         List<String> lines = r.out().lines().toList();
         assertThat(lines.get(0)).isEqualTo(photo + ":");

@@ -2,6 +2,8 @@ package io.github.visionzoo.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.visionzoo.examples.testing.Cli;
+import io.github.visionzoo.examples.testing.Cli.Result;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.models.ResNetSpec;
@@ -44,7 +46,7 @@ class WeightsCliTest {
     @Test
     void importThenExportGivesTheSameTensors() throws IOException {
         Path ckpt = dir.resolve("ckpt/tiny.zip");
-        CliTest.Result r = CliTest.run("import", "--from", weights.toString(), "--model", MODEL, "--to",
+        Result r = Cli.run("import", "--from", weights.toString(), "--model", MODEL, "--to",
                 ckpt.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains(MODEL + " (7 classes): loaded 62 tensors", "saved " + ckpt);
@@ -56,7 +58,7 @@ class WeightsCliTest {
         imported.graph().close();
 
         Path out = dir.resolve("back.safetensors");
-        r = CliTest.run("export", "--checkpoint", ckpt.toString(), "--to", out.toString());
+        r = Cli.run("export", "--checkpoint", ckpt.toString(), "--to", out.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("wrote 62 tensors");
         StateDict a = StateDict.read(weights);
@@ -79,13 +81,13 @@ class WeightsCliTest {
         ModelSerializer.writeModel(g, zip.toFile(), false);
         g.close();
         Path out = dir.resolve("plain.safetensors");
-        CliTest.Result r = CliTest.run("export", "--checkpoint", zip.toString(), "--to", out.toString());
+        Result r = Cli.run("export", "--checkpoint", zip.toString(), "--to", out.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(StateDict.read(out).names()).contains("conv1.weight", "bn1.running_var",
                 "layer4.0.downsample.1.num_batches_tracked", "fc.weight");
 
         // it records no input size: the commands that need one say how to make it a checkpoint
-        r = CliTest.run("predict", "--checkpoint", zip.toString(), dir.resolve("photo.JPEG").toString());
+        r = Cli.run("predict", "--checkpoint", zip.toString(), dir.resolve("photo.JPEG").toString());
         assertThat(r.code()).isEqualTo(VisionZooCli.BAD_INPUT);
         assertThat(r.err()).contains("--checkpoint " + zip, "plain DL4J model zip", "export", "import")
                 .doesNotContain("\tat ");
@@ -96,13 +98,13 @@ class WeightsCliTest {
         Path best = dir.resolve("run/best.zip");
         Files.createDirectories(best.getParent());
         Files.writeString(best, "a run's best checkpoint");
-        CliTest.Result r = CliTest.run("import", "--from", weights.toString(), "--model", MODEL, "--to",
+        Result r = Cli.run("import", "--from", weights.toString(), "--model", MODEL, "--to",
                 best.toString());
         assertThat(r.code()).isEqualTo(VisionZooCli.BAD_INPUT);
         assertThat(r.err()).contains("--to " + best, "already exists", "--force").doesNotContain("\tat ");
         assertThat(best).hasContent("a run's best checkpoint");
 
-        r = CliTest.run("import", "--from", weights.toString(), "--model", MODEL, "--to", best.toString(),
+        r = Cli.run("import", "--from", weights.toString(), "--model", MODEL, "--to", best.toString(),
                 "--force");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(Checkpoint.load(best).info().spec()).isEqualTo(SPEC);
@@ -114,10 +116,10 @@ class WeightsCliTest {
         ComputationGraph g = Zoo.create(SPEC, 3, 9);
         Checkpoint.write(named, g, Checkpoint.Info.forModel(MODEL, SPEC, 3, List.of("cat", "dog", "fox")));
         Path out = dir.resolve("named.safetensors");
-        assertThat(CliTest.run("export", "--checkpoint", named.toString(), "--to", out.toString()).code()).isZero();
+        assertThat(Cli.run("export", "--checkpoint", named.toString(), "--to", out.toString()).code()).isZero();
 
         Path back = dir.resolve("back.zip");
-        CliTest.Result r = CliTest.run("import", "--from", out.toString(), "--to", back.toString());
+        Result r = Cli.run("import", "--from", out.toString(), "--to", back.toString());
         assertThat(r.code()).as(r.err()).isZero();
         Checkpoint imported = Checkpoint.load(back);
         assertThat(imported.info().spec()).isEqualTo(SPEC);
@@ -126,7 +128,7 @@ class WeightsCliTest {
 
         Path bare = dir.resolve("bare.safetensors");
         SafeTensors.write(bare, StateDict.read(out).tensors(), Map.of());
-        r = CliTest.run("import", "--from", bare.toString(), "--to", dir.resolve("bare.zip").toString());
+        r = Cli.run("import", "--from", bare.toString(), "--to", dir.resolve("bare.zip").toString());
         assertThat(r.code()).isEqualTo(VisionZooCli.BAD_INPUT);
         assertThat(r.err()).contains(bare.toString(), "--model");
     }
@@ -140,7 +142,7 @@ class WeightsCliTest {
         Path nan = dir.resolve("nan.safetensors");
         SafeTensors.write(nan, tensors, Map.of());
         Path to = dir.resolve("nan.zip");
-        CliTest.Result r = CliTest.run("import", "--from", nan.toString(), "--model", MODEL, "--to", to.toString());
+        Result r = Cli.run("import", "--from", nan.toString(), "--model", MODEL, "--to", to.toString());
         assertThat(r.code()).isEqualTo(VisionZooCli.BAD_INPUT);
         assertThat(r.err()).contains(nan.toString(), "tensor fc.bias holds NaN").doesNotContain("\tat ");
         assertThat(to).doesNotExist();
@@ -149,14 +151,14 @@ class WeightsCliTest {
     @Test
     void anotherClassCountNeedsAllowHeadMismatch() {
         Path ckpt = dir.resolve("ten.zip");
-        CliTest.Result strict = CliTest.run("import", "--from", weights.toString(), "--model", MODEL, "--to",
+        Result strict = Cli.run("import", "--from", weights.toString(), "--model", MODEL, "--to",
                 ckpt.toString(), "--classes", "10");
         assertThat(strict.code()).isEqualTo(VisionZooCli.BAD_INPUT);
         assertThat(strict.err()).contains("0 missing, 0 unexpected, 2 wrongly shaped tensors",
                 "fc.weight: the file has [7, 32], the model expects [10, 32]").doesNotContain("\tat ");
         assertThat(ckpt).doesNotExist();
 
-        CliTest.Result ok = CliTest.run("import", "--from", weights.toString(), "--model", MODEL, "--to",
+        Result ok = Cli.run("import", "--from", weights.toString(), "--model", MODEL, "--to",
                 ckpt.toString(), "--classes", "10", "--allow-head-mismatch");
         assertThat(ok.code()).as(ok.err()).isZero();
         assertThat(ok.out()).contains("(10 classes)", "kept the model's own classifier instead of [fc.weight, fc.bias]");
@@ -167,15 +169,15 @@ class WeightsCliTest {
         Path evil = dir.resolve("evil.pth");
         Files.write(evil, "\u0080\u0002cos\nsystem\nX\u0002\u0000\u0000\u0000ls\u0085R.".getBytes(
                 StandardCharsets.ISO_8859_1));
-        CliTest.Result r = CliTest.run("import", "--from", evil.toString(), "--model", MODEL, "--to",
+        Result r = Cli.run("import", "--from", evil.toString(), "--model", MODEL, "--to",
                 dir.resolve("x.zip").toString());
         assertThat(r.code()).isEqualTo(VisionZooCli.BAD_INPUT);
         assertThat(r.err()).contains("refusing to unpickle", "'os.system'");
 
-        r = CliTest.run("import", "--from", dir.resolve("absent.pth").toString(), "--model", MODEL, "--to",
+        r = Cli.run("import", "--from", dir.resolve("absent.pth").toString(), "--model", MODEL, "--to",
                 dir.resolve("x.zip").toString());
         assertThat(r.code()).isEqualTo(VisionZooCli.BAD_INPUT);
-        r = CliTest.run("export", "--checkpoint", dir.resolve("absent.zip").toString(), "--to",
+        r = Cli.run("export", "--checkpoint", dir.resolve("absent.zip").toString(), "--to",
                 dir.resolve("x.safetensors").toString());
         assertThat(r.code()).isEqualTo(VisionZooCli.BAD_INPUT);
     }

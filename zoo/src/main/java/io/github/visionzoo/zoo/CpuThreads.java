@@ -10,9 +10,9 @@ import com.sun.jna.Platform;
  * ({@link #flushDenormalsToZero()}); {@link #configure()} does both.
  *
  * <p>libgomp's default lets idle OpenMP threads spin. When DL4J shares the cores with anything else (the data
- * loader's threads, the JVM's own, another process) the spinning threads take the CPU from the ones doing work:
- * measured on 2 cores, training ResNet-18 at 64 px with the data pipeline ran at 17 images/s with the default and 30
- * with {@code OMP_WAIT_POLICY=PASSIVE}, with identical losses. libgomp reads the variable once, when ND4J's natives
+ * loader's threads, the JVM's own, another process) the spinning threads take the CPU from the ones doing work, and
+ * on a machine with few cores a training step waits for its own data (src/docs/PERFORMANCE.md, "Native settings").
+ * Losses are unchanged. libgomp reads the variable once, when ND4J's natives
  * load, so {@link #preferPassiveWaiting()} must run before the first ND4J call; the command line does it first
  * thing. Library users can call it at start-up or export the variable themselves.
  */
@@ -42,12 +42,21 @@ public final class CpuThreads {
     private static final int M_ARENA_MAX = -8;
     /** glibc's {@code mallopt} parameter for the size from which a block is mapped on its own. */
     private static final int M_MMAP_THRESHOLD = -3;
+    /** glibc's {@code mallopt} parameter for the free space at a heap's top from which free() hands it back. */
+    private static final int M_TRIM_THRESHOLD = -1;
     /**
      * The mmap threshold that {@link #mapLargeBlocks()} fixes: 5 MiB, above the 4.5 MiB packing buffer that oneDNN's
      * matrix product (its {@code gemm_driver}, under the ViT's linear layers) takes from malloc in each thread at
      * every call, so that those are reused from the heap, and below the activation-sized blocks of the CNNs.
      */
     public static final int MMAP_THRESHOLD = 5 << 20;
+    /**
+     * The trim threshold that {@link #mapLargeBlocks()} sets with it: twice the mmap threshold, glibc's own rule when
+     * it moves the mmap threshold itself. Left at its default (128 KiB), which fixing the mmap threshold keeps,
+     * free() hands back the top of a heap as soon as a packing buffer below it is freed, and the next call faults
+     * the same pages in again.
+     */
+    public static final int TRIM_THRESHOLD = 2 * MMAP_THRESHOLD;
     private static volatile Boolean largeBlocksMapped;
 
     /** All five settings; call first thing, on the thread that will run ND4J, before its natives load. */
@@ -60,19 +69,19 @@ public final class CpuThreads {
     }
 
     /**
-     * Fixes glibc's mmap threshold at {@value #MMAP_THRESHOLD} bytes ({@code mallopt(M_MMAP_THRESHOLD)}), unless the
+     * Fixes glibc's mmap threshold at {@value #MMAP_THRESHOLD} bytes ({@code mallopt(M_MMAP_THRESHOLD)}) and its
+     * trim threshold at {@value #TRIM_THRESHOLD} (unless the user set {@code MALLOC_TRIM_THRESHOLD_}), unless the
      * user set {@code MALLOC_MMAP_THRESHOLD_} or a {@code glibc.malloc} tunable, or another malloc (tcmalloc) is
      * preloaded. Once per process; {@link OneDnn#enable()} calls it too, so library users get it when they build
      * their first network. Linux/glibc only.
      *
      * <p>Why: by default glibc raises its threshold to the size of each mapped block that is freed, up to 32 MiB, so
      * after the first steps every activation-sized block that DL4J's workspaces spill while they learn their sizes
-     * comes from the arenas' heaps, where it stays resident and fragments them once freed: a ResNet-34 training
-     * process held several hundred MiB more than on tcmalloc. With the threshold fixed, blocks of 5 MiB and more
+     * comes from the arenas' heaps, where it stays resident and fragments them once freed, and a training process holds
+     * far more memory than it uses. With the threshold fixed, blocks of 5 MiB and more
      * are mapped on their own and handed back when freed. That costs page faults in every step where a step takes
-     * such blocks afresh; the CNNs' steps take none in steady state (the oneDNN passes keep their temporaries,
-     * {@link io.github.visionzoo.zoo.layers.NativeTemporaries}, and the workspaces keep their blocks), the ViT's a
-     * few inside libnd4j (src/docs/BENCHMARKS.md, "The malloc").
+     * such blocks afresh; no model's step takes any in steady state (the oneDNN passes keep their temporaries,
+     * {@link io.github.visionzoo.zoo.layers.NativeTemporaries}, and the workspaces keep their blocks).
      *
      * @return whether the threshold was set here (now or by an earlier call)
      */
@@ -100,7 +109,9 @@ public final class CpuThreads {
             return false;
         }
         try {
-            return c.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1;
+            return c.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+                    && (System.getenv("MALLOC_TRIM_THRESHOLD_") != null
+                    || c.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1);
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             return false; // not glibc
         }
@@ -109,9 +120,8 @@ public final class CpuThreads {
     /**
      * Caps glibc's malloc arenas at the core count (its default is 8 per core), unless the user set
      * {@code MALLOC_ARENA_MAX}. Every thread that allocates natively (ND4J's, OpenMP's, the data loader's) may get
-     * an arena of its own that keeps freed memory; measured in a 50-epoch run on 2 cores ({@code MemoryBench} in the
-     * examples), resident memory grew 10 % from epoch 5 to 50 with the default and 8 % with 2 arenas in one pair of
-     * runs (run-to-run variation is of the same size; see src/docs/BENCHMARKS.md). Linux/glibc only.
+     * an arena of its own that keeps freed memory, so more arenas hold more freed memory resident over a long run
+     * ({@code MemoryBench} in the examples measures it; src/docs/PERFORMANCE.md). Linux/glibc only.
      *
      * @return whether the cap was set
      */
@@ -135,9 +145,9 @@ public final class CpuThreads {
      * maps) when its own detection would fail, unless the user set {@value #OPENBLAS_CORETYPE}.
      *
      * <p>The OpenBLAS 0.3.19 that ND4J ships does not know newer CPU models; on a machine that reports a generic
-     * "Intel Xeon Processor" it falls back to its Prescott kernels. Measured there (2 cores, AVX-512): a 2048x2048
-     * float product ran at ~60 GFLOP/s with the fallback and ~170 GFLOP/s with {@code OPENBLAS_CORETYPE=SkylakeX}. The
-     * choice follows the CPU flags in {@code /proc/cpuinfo}: AVX-512 (F, BW, DQ, VL) gives {@code SkylakeX}, AVX2 with
+     * "Intel Xeon Processor" it falls back to its Prescott kernels, which use neither AVX2 nor AVX-512 and run a float
+     * matrix product at a fraction of the machine's speed (src/docs/PERFORMANCE.md, "Native settings"). The choice
+     * follows the CPU flags in {@code /proc/cpuinfo}: AVX-512 (F, BW, DQ, VL) gives {@code SkylakeX}, AVX2 with
      * FMA gives {@code Haswell}; otherwise nothing is set. Linux only.
      *
      * @return the core type set, or {@code null}
@@ -195,9 +205,9 @@ public final class CpuThreads {
      * created when the natives load and at the first parallel op) inherit the setting.
      *
      * <p>Why: arithmetic on subnormal floats (below 1.2e-38) takes microcode assists of a hundred cycles or more.
-     * Measured on 2 cores: AlexNet (the paper's N(0, 0.01) initialization) training on random data slowed from 1.2 s
-     * to 24 s per step within 10 steps as subnormal gradients spread through oneDNN's convolution backward pass; with
-     * this setting it stayed at 1.3-1.5 s. Values that small carry no information for training.
+     * AlexNet (the paper's N(0, 0.01) initialization) produces subnormal gradients within a few steps, and they spread
+     * through oneDNN's convolution backward pass until a step takes many times as long (src/docs/PERFORMANCE.md,
+     * "Native settings"). Values that small carry no information for training.
      *
      * <p>Linux x86-64 only (elsewhere it does nothing). Java's own float arithmetic on the calling thread flushes
      * subnormals too from then on.
@@ -324,16 +334,13 @@ public final class CpuThreads {
      * <p>Why: ND4J's buffers outside workspaces and libnd4j's and oneDNN's temporaries are native allocations of up
      * to tens of MiB. glibc serves the first ones by {@code mmap}, but once such a block is freed it raises its mmap
      * threshold to that size (up to 32 MiB), so from then on they come from the arenas' heaps, and freed memory there
-     * stays resident: measured with {@code mallinfo2} in the 50-epoch {@code MemoryBench} run (ResNet-18, 32 px, 2
-     * cores), the arenas held 190-270 MiB of which 120-200 MiB free, against 45-70 MiB in use, and grew in steps of
-     * 6-28 MiB whenever a temporary fitted no free hole. Trimming at epoch ends lowered the resident memory after
-     * each epoch by about 120 MiB (745-755 MiB after epoch 5 against 869-884, Java heap fixed at 320 MiB) and the
-     * highest resident memory within an epoch by 50-90 MiB; the call takes 5-13 ms. It does not change epoch 50 over
-     * epoch 5 (1.04-1.06 against 1.01-1.04 with that heap): what still grows is mostly memory in use (ND4J arrays
-     * waiting for the garbage collector, the JIT's code) and the top of a thread's arena heap, which
-     * {@code malloc_trim} leaves; see src/docs/BENCHMARKS.md.
+     * stays resident, mostly free, and the heaps grow whenever a temporary fits no free hole. Trimming at epoch ends
+     * hands that free memory back, at the cost of faulting the pages in again in the next epoch; it does not bound what
+     * grows while memory is in use (ND4J arrays waiting for the garbage collector, the JIT's code) nor the top of a
+     * thread's arena heap, which {@code malloc_trim} leaves. {@code MemoryBench} in the examples measures the resident
+     * memory over a long run (src/docs/PERFORMANCE.md, "Memory over a long run").
      *
-     * <p>Where gperftools' tcmalloc is preloaded (as the README recommends), it asks tcmalloc instead to hand back its
+     * <p>Where gperftools' tcmalloc is preloaded, it asks tcmalloc instead to hand back its
      * free pages ({@code MallocExtension_ReleaseFreeMemory}).
      *
      * @return whether a malloc was asked (false where there is neither glibc nor tcmalloc to call)

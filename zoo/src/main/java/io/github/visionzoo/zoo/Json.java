@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
+import com.fasterxml.jackson.databind.jsontype.NamedType;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import java.io.IOException;
@@ -18,7 +19,8 @@ import java.util.stream.Collectors;
 
 /**
  * JSON for visionzoo's own values (model specs, training recipes): strict, so a misspelt field is an error that names
- * it instead of a silently ignored default.
+ * it instead of a silently ignored default. A {@link ModelSpec}'s {@code "family"} is the tag of a family that
+ * {@link Zoo} registers, so specs go through this mapper.
  */
 public final class Json {
     private static final ObjectMapper MAPPER = new ObjectMapper()
@@ -26,6 +28,10 @@ public final class Json {
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+
+    static {
+        Zoo.families().forEach(f -> MAPPER.registerSubtypes(new NamedType(f.specType(), f.tag())));
+    }
 
     private static final Pattern NON_STANDARD = Pattern.compile("Non-standard token '([^']*)'");
 

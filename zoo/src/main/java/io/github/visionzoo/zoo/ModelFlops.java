@@ -1,6 +1,6 @@
 package io.github.visionzoo.zoo;
 
-import io.github.visionzoo.zoo.layers.Blocks;
+import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.layers.EncoderBlock;
 import io.github.visionzoo.zoo.layers.LayerNorm;
 import io.github.visionzoo.zoo.layers.MlpBlock;

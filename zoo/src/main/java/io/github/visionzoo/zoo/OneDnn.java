@@ -10,16 +10,22 @@ import org.deeplearning4j.nn.api.Layer;
  * <p>Two things keep them off in M2.1: the system property {@value #DISABLE_PROPERTY} defaults to {@code "true"}, and
  * on the CPU the oneDNN check reflects on a class that ND4J renamed (see {@link org.nd4j.nativeblas.Nd4jCpu}).
  * {@link #enable()} sets the property; the shim class fixes the lookup. Helpers are chosen when a layer is
- * instantiated, so call {@code enable()} before the first network is built: {@link Zoo} does it for you. Measured on
- * a 2-core AVX-512 machine with the {@code linux-x86_64-onednn-avx512} natives, training ran 2.5-4.5x faster with the
- * helpers on. Set {@code -Dvisionzoo.onednn=false} to keep DL4J's built-in Java implementations (for comparisons).
+ * instantiated, so call {@code enable()} before the first network is built: {@link Zoo} does it for you. Set
+ * {@code -Dvisionzoo.onednn=false} to keep DL4J's built-in Java implementations (for comparisons).
+ *
+ * <p>visionzoo's own layers also call oneDNN directly, through JavaCPP's {@code dnnl} presets, where those natives
+ * load on the CPU backend; each layer chooses its kernels when it is instantiated, as DL4J's layers choose their
+ * helpers, and {@code -D}{@value #DIRECT_PROPERTY}{@code =false} keeps them on DL4J's code and libnd4j's ops.
  */
 public final class OneDnn {
     /** DL4J's switch: helpers are created only when it is {@code "false"}. */
     public static final String DISABLE_PROPERTY = "org.eclipse.deeplearning4j.helpers.disable";
     /** visionzoo's opt-out. */
     public static final String OPT_OUT_PROPERTY = "visionzoo.onednn";
-    /** visionzoo's opt-out of its own oneDNN calls (the convolutions, batch norm, residual sums, attention products). */
+    /**
+     * visionzoo's opt-out of its own oneDNN calls (the convolutions, batch norm, residual sums, max pooling's training
+     * passes, attention products), read when a layer is instantiated.
+     */
     public static final String DIRECT_PROPERTY = "visionzoo.onednn.direct";
 
     private OneDnn() {

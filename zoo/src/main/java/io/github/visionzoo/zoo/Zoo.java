@@ -1,5 +1,6 @@
 package io.github.visionzoo.zoo;
 
+import io.github.visionzoo.zoo.ModelFamily.Variant;
 import io.github.visionzoo.zoo.models.AlexNetSpec;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.models.VggSpec;
@@ -12,7 +13,7 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
- * The registry: model names to specs, configurations and initialized graphs.
+ * The registry: the model families, and model names to specs, configurations and initialized graphs.
  *
  * <pre>{@code
  * ComputationGraph net = Zoo.create("resnet34", 10);          // initialized, fixed seed
@@ -23,29 +24,20 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * <p>Building anything through the registry first switches on DL4J's oneDNN/cuDNN helpers ({@link OneDnn}).
  */
 public final class Zoo {
-    /** A registered model. */
-    public record Entry(String name, ModelSpec spec, String description) {
-    }
+    /**
+     * Every family, in the order {@code list} shows them: a new family is its file in {@code models} and one entry
+     * here, which gives it its names, its JSON tag and its weight import.
+     */
+    private static final List<ModelFamily<?>> FAMILIES = List.of(
+            AlexNetSpec.FAMILY,
+            VggSpec.FAMILY,
+            ResNetSpec.FAMILY,
+            VitSpec.FAMILY);
 
-    private static final Map<String, Entry> MODELS = new LinkedHashMap<>();
+    private static final Map<String, Variant> MODELS = new LinkedHashMap<>();
 
     static {
-        register("alexnet", AlexNetSpec.alexnet(), "AlexNet (Krizhevsky et al. 2012), LRN after conv1 and conv2");
-        register("alexnet_tv", AlexNetSpec.alexnetTorchvision(), "torchvision's AlexNet: 64-192-384-256-256, no LRN");
-        register("vgg11", VggSpec.vgg11(), "VGG configuration A (Simonyan & Zisserman 2014)");
-        register("vgg13", VggSpec.vgg13(), "VGG configuration B");
-        register("vgg16", VggSpec.vgg16(), "VGG configuration D");
-        register("vgg19", VggSpec.vgg19(), "VGG configuration E");
-        register("resnet18", ResNetSpec.resnet18(), "ResNet-18 (He et al. 2015), basic blocks [2,2,2,2]");
-        register("resnet34", ResNetSpec.resnet34(), "ResNet-34, basic blocks [3,4,6,3]");
-        register("resnet50", ResNetSpec.resnet50(), "ResNet-50, bottleneck blocks [3,4,6,3]");
-        register("resnet34_convbias", ResNetSpec.resnet34ConvBias(),
-                "the reference study's ResNet-34: a bias on every convolution");
-        register("vit_ti_16", VitSpec.vitTi16(), "ViT-Ti/16 (DeiT-Ti): D 192, 12 blocks, 3 heads, MLP 768");
-        register("vit_s_16", VitSpec.vitS16(), "ViT-S/16 (DeiT-S): D 384, 12 blocks, 6 heads, MLP 1536");
-        register("vit_b_16", VitSpec.vitB16(), "ViT-B/16 (Dosovitskiy et al. 2021): D 768, 12 blocks, 12 heads");
-        register("vit_b_32", VitSpec.vitB32(), "ViT-B/32: ViT-B with 32x32 patches");
-        register("vit_l_16", VitSpec.vitL16(), "ViT-L/16: D 1024, 24 blocks, 16 heads, MLP 4096");
+        FAMILIES.forEach(f -> f.variants().forEach(v -> MODELS.put(v.name(), v)));
     }
 
     private Zoo() {
@@ -57,10 +49,12 @@ public final class Zoo {
      * @throws IllegalArgumentException when the name is blank
      */
     public static synchronized void register(String name, ModelSpec spec, String description) {
-        if (name == null || name.isBlank()) {
-            throw new IllegalArgumentException("a model name must not be blank");
-        }
-        MODELS.put(name, new Entry(name, java.util.Objects.requireNonNull(spec, "spec"), description));
+        MODELS.put(name, new Variant(name, spec, description));
+    }
+
+    /** Every model family, as registered. */
+    public static List<ModelFamily<?>> families() {
+        return FAMILIES;
     }
 
     /** Every registered name, in registration order. */
@@ -69,12 +63,12 @@ public final class Zoo {
     }
 
     /**
-     * The registered entry.
+     * The registered model.
      *
      * @throws IllegalArgumentException for an unknown name, listing the known ones
      */
-    public static synchronized Entry entry(String name) {
-        Entry e = MODELS.get(name);
+    public static synchronized Variant entry(String name) {
+        Variant e = MODELS.get(name);
         if (e == null) {
             throw new IllegalArgumentException("unknown model '" + name + "'; known models: "
                     + String.join(", ", MODELS.keySet()));

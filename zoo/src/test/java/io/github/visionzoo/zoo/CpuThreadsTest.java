@@ -6,10 +6,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
-import java.nio.charset.StandardCharsets;
+import io.github.visionzoo.zoo.testing.ChildJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class CpuThreadsTest {
@@ -79,10 +80,7 @@ class CpuThreadsTest {
         assertThat(CpuThreads.mapLargeBlocks()).as("idempotent").isEqualTo(glibc && !userChose);
         assumeTrue(glibc && !userChose, "glibc with its own threshold here");
         // in a fresh process, so that no free chunk of this one's heap serves the blocks
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), MappedBlocks.class.getName()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(out).isZero();
+        String out = ChildJvm.run(MappedBlocks.class, Map.of(), List.of(), 60);
         String[] mapped = out.lines().filter(l -> l.startsWith("mapped ")).findFirst().orElseThrow().split(" ");
         // glibc alone would have raised its threshold to 16 MiB when the first block was freed
         assertThat(Long.parseLong(mapped[1])).as(out).isGreaterThanOrEqualTo(8L << 20);
@@ -95,6 +93,43 @@ class CpuThreadsTest {
             CpuThreads.mapLargeBlocks();
             com.sun.jna.Native.free(com.sun.jna.Native.malloc(16L << 20));
             System.out.println("mapped " + mappedBytesOf(8L << 20) + " " + mappedBytesOf(1L << 20));
+        }
+    }
+
+    @Test
+    void aFreedBlockBelowTheMmapThresholdStaysForTheNextOneOnGlibc() throws Exception {
+        boolean glibc = com.sun.jna.Platform.isLinux() && hasFunction("mallopt");
+        boolean userChose = System.getenv("MALLOC_MMAP_THRESHOLD_") != null
+                || System.getenv("MALLOC_TRIM_THRESHOLD_") != null
+                || String.valueOf(System.getenv("GLIBC_TUNABLES")).contains("glibc.malloc.");
+        assumeTrue(glibc && !userChose, "glibc with its own thresholds here");
+        String out = ChildJvm.run(ReusedBlocks.class, Map.of(), List.of(), 60);
+        long faults = Long.parseLong(out.lines().filter(l -> l.startsWith("faults ")).findFirst().orElseThrow()
+                .substring("faults ".length()));
+        // 20 rounds of a 4.5 MiB block: 1152 pages each if the heap's top were handed back after each free
+        assertThat(faults).as(out).isLessThan(1152);
+    }
+
+    /**
+     * Takes, touches and frees a block the size of oneDNN's packing buffer 20 times on this thread after a first
+     * round, and prints this thread's minor page faults in those rounds.
+     */
+    public static final class ReusedBlocks {
+        public static void main(String[] args) throws Exception {
+            CpuThreads.mapLargeBlocks();
+            long size = 9L << 19;
+            touchAndFree(size);
+            long before = ChildJvm.threadMinorFaults();
+            for (int i = 0; i < 20; i++) {
+                touchAndFree(size);
+            }
+            System.out.println("faults " + (ChildJvm.threadMinorFaults() - before));
+        }
+
+        private static void touchAndFree(long size) {
+            long address = Native.malloc(size);
+            new com.sun.jna.Pointer(address).setMemory(0, size, (byte) 1);
+            Native.free(address);
         }
     }
 
@@ -135,12 +170,7 @@ class CpuThreadsTest {
     void trimmingAsksTcmallocWhereItIsPreloaded() throws Exception {
         assumeTrue(com.sun.jna.Platform.isLinux() && Files.exists(TCMALLOC), "gperftools' tcmalloc is not installed");
         // a JVM of its own, since a process's malloc is chosen when it starts
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), TrimProbe.class.getName()).redirectErrorStream(true);
-        pb.environment().put("LD_PRELOAD", TCMALLOC.toString());
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String out = ChildJvm.run(TrimProbe.class, Map.of("LD_PRELOAD", TCMALLOC.toString()), List.of(), 60);
         assertThat(out).contains("tcmalloc true", "trimmed true");
     }
 

@@ -3,9 +3,8 @@ package io.github.visionzoo.zoo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.visionzoo.zoo.layers.Blocks;
-import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
-import io.github.visionzoo.zoo.models.VisionTransformer;
+import io.github.visionzoo.zoo.models.Blocks;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.models.VitSpec;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
@@ -51,8 +50,8 @@ class ModelFlopsTest {
     void smallVitByHand() {
         VitSpec spec = new VitSpec(4, 8, 1, 2, 16, 0, 0, 8);
         InputType in = InputType.convolutional(8, 8, 3);
-        ModelFlops fused = ModelFlops.of(VisionTransformer.configuration(spec, 3, 1, Layout.FUSED), in);
-        ModelFlops separate = ModelFlops.of(VisionTransformer.configuration(spec, 3, 1, Layout.SEPARATE), in);
+        ModelFlops fused = ModelFlops.of(spec.configuration(3, 1, Layout.FUSED), in);
+        ModelFlops separate = ModelFlops.of(spec.configuration(3, 1, Layout.SEPARATE), in);
         assertThat(fused.rows()).extracting(ModelFlops.Row::flops).containsExactly(3_072L, 5_920L, 48L);
         assertThat(fused.total()).isEqualTo(9_040L);
         assertThat(separate.rows()).extracting(ModelFlops.Row::flops).containsExactly(3_072L, 3_360L, 2_560L, 48L);

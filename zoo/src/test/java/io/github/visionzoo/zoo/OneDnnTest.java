@@ -9,6 +9,7 @@ import java.util.List;
 import io.github.visionzoo.zoo.layers.BatchNorm;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.LayerHelper;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The default natives are a oneDNN build, and graphs built through the registry run on its helpers. */
@@ -30,6 +31,7 @@ class OneDnnTest {
     }
 
     @Test
+    @Tag("slow")
     void alexNetConvolutionsRunOnOneDnnToo() {
         ComputationGraph net = Zoo.create(AlexNetSpec.alexnet(), 10, 1);
         assertThat(helperName(net, "features.0")).isEqualTo("MKLDNNConvHelper");

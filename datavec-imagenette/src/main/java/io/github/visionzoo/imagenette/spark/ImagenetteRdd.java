@@ -1,14 +1,15 @@
 package io.github.visionzoo.imagenette.spark;
 
-import io.github.visionzoo.imagenette.ImageBatches;
-import io.github.visionzoo.imagenette.ImagenetteDataset;
+import io.github.visionzoo.imagenette.ImageBatcher;
+import io.github.visionzoo.imagenette.ImageFolder;
 import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.ImagenetteLayoutException;
 import io.github.visionzoo.imagenette.ImagenetteOptions;
-import io.github.visionzoo.imagenette.Sample;
 import io.github.visionzoo.imagenette.Seeds;
 import io.github.visionzoo.imagenette.Split;
+import io.github.visionzoo.imagenette.transform.Augmentation;
 import io.github.visionzoo.imagenette.transform.Presets;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
@@ -19,12 +20,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -35,8 +39,8 @@ import org.nd4j.linalg.dataset.DataSet;
  * shared path such as an NFS mount, or a Hadoop URI such as {@code hdfs://namenode/data/imagenette2-320}), cuts each
  * epoch's order into minibatches and spreads them over the partitions; each executor then reads and decodes the images
  * of its own partitions. The images, their order, labels and augmentation are those of {@link ImagenetteIterator} with
- * the same options (the same file listing, {@link Seeds}, {@link Presets} and decoder, through
- * {@link ImageBatches}), so for a seed and epoch the RDD holds the iterator's batches.
+ * the same options (the same file listing {@link ImageFolder#list}, {@link Seeds}, {@link Presets} and batch
+ * assembler {@link ImageBatcher}), so for a seed and epoch the RDD holds the iterator's batches.
  *
  * <pre>{@code
  * ImagenetteRdd train = ImagenetteRdd.builder(sc, "hdfs://namenode/data/imagenette2-320")
@@ -44,53 +48,40 @@ import org.nd4j.linalg.dataset.DataSet;
  * JavaRDD<DataSet> epoch3 = train.epoch(3);       // lazily decoded where its partitions run
  * }</pre>
  *
- * <p>Any image folder of classes will do, Imagenette being one. A plain path or a {@code file:} URI is listed with
- * {@link ImagenetteDataset} (it must be the same path on every executor); any other scheme through Hadoop's
- * {@link FileSystem} with the same rule ({@link ImagenetteDataset#classesOf}, {@link ImagenetteDataset#isImagePath},
- * {@link ImagenetteDataset#IMAGE_ORDER}: the sorted class folders, Imagenette's ten when they are Imagenette's, files
- * found recursively and sorted by folder then name), with the Hadoop configuration of the Spark context on the driver
- * and the executors' default configuration. Label noise and class subsets are the iterator's only. Unreadable images
- * are skipped with a warning in the executor's log.
+ * <p>Any image folder of classes will do, Imagenette being one. A plain path or a {@code file:} URI is listed on the
+ * local file system (it must be the same path on every executor); any other scheme through Hadoop's
+ * {@link FileSystem}, by the same rule ({@link ImageFolder#list} over a {@link ImageFolder.Tree} of Hadoop's), with
+ * the Hadoop configuration of the Spark context on the driver and the executors' default configuration. Label noise
+ * and class subsets are the iterator's only. Unreadable images are skipped with a warning in the executor's log.
  */
 public final class ImagenetteRdd {
 
-    /**
-     * One image as the driver lists it.
-     *
-     * @param index        position in the split's full sorted file list, as {@link Sample#index()}
-     * @param location     a local path, or a URI for Hadoop
-     * @param label        its label
-     */
-    record Entry(int index, String location, int label) implements Serializable {
-    }
-
     /** The images of one minibatch of one epoch. */
-    record Batch(int epoch, List<Entry> entries) implements Serializable {
-    }
-
-    /** A split as the driver lists it: its class folders in label order, and its images. */
-    record Listing(List<String> classes, List<Entry> entries) {
+    record Batch(int epoch, List<ImageFolder.Entry> entries) implements Serializable {
     }
 
     private final JavaSparkContext sc;
     private final String root;
     private final Split split;
     private final List<String> classes;
-    private final List<Entry> entries;
-    private final ImageBatches batches;
+    private final List<ImageFolder.Entry> entries;
+    private final Augmentation augmentation;
+    private final int imageSize;
     private final int batchSize;
     private final long seed;
     private final boolean shuffle;
     private final int partitions;
     private final boolean hadoop;
 
-    private ImagenetteRdd(Builder b, Listing listing, boolean hadoop) {
+    private ImagenetteRdd(Builder b, ImageFolder.Listing listing, boolean hadoop) {
         this.sc = b.sc;
         this.root = b.root;
         this.split = b.split();
         this.classes = listing.classes();
-        this.entries = List.copyOf(listing.entries());
-        this.batches = new ImageBatches(b.presetName(), b.imageSize(), classes);
+        this.entries = listing.entries();
+        this.augmentation = b.augmentation();
+        this.imageSize = b.imageSize();
+        augmentation.transform(imageSize); // fails on a bad size here rather than on the executors
         this.batchSize = b.batchSize();
         this.seed = b.seed();
         this.shuffle = b.shuffles(split);
@@ -114,14 +105,14 @@ public final class ImagenetteRdd {
         int[] order = Seeds.epochOrder(entries.size(), seed, epoch, shuffle);
         List<Batch> list = new ArrayList<>();
         for (int from = 0; from < order.length; from += batchSize) {
-            List<Entry> batch = new ArrayList<>();
+            List<ImageFolder.Entry> batch = new ArrayList<>();
             for (int k = from; k < Math.min(from + batchSize, order.length); k++) {
                 batch.add(entries.get(order[k]));
             }
             list.add(new Batch(epoch, batch));
         }
         return sc.parallelize(list, Math.min(partitions, list.size())).mapPartitions(
-                new DecodeBatches(batches, seed, hadoop));
+                new DecodeBatches(augmentation, imageSize, classes, seed, hadoop));
     }
 
     /** Minibatches per epoch (the last may be smaller). */
@@ -153,21 +144,34 @@ public final class ImagenetteRdd {
     }
 
     /** The image locations in listing order, as the executors will read them. */
-    List<Entry> entries() {
+    List<ImageFolder.Entry> entries() {
         return entries;
     }
 
     /** Reads and decodes the minibatches of one partition, on an executor. */
     static final class DecodeBatches implements FlatMapFunction<Iterator<Batch>, DataSet> {
         private static final long serialVersionUID = 1L;
-        private final ImageBatches batches;
+        private final Augmentation augmentation;
+        private final int imageSize;
+        private final List<String> classes;
         private final long seed;
         private final boolean hadoop;
+        private transient ImageBatcher batcher;
 
-        DecodeBatches(ImageBatches batches, long seed, boolean hadoop) {
-            this.batches = batches;
+        DecodeBatches(Augmentation augmentation, int imageSize, List<String> classes, long seed, boolean hadoop) {
+            this.augmentation = augmentation;
+            this.imageSize = imageSize;
+            this.classes = List.copyOf(classes);
             this.seed = seed;
             this.hadoop = hadoop;
+        }
+
+        /** Built where it runs: the preset's transform need not travel. */
+        private ImageBatcher batcher() {
+            if (batcher == null) {
+                batcher = new ImageBatcher(augmentation.transform(imageSize), imageSize, classes);
+            }
+            return batcher;
         }
 
         @Override
@@ -179,11 +183,11 @@ public final class ImagenetteRdd {
                 public boolean hasNext() {
                     while (next == null && partition.hasNext()) {
                         Batch b = partition.next();
-                        List<ImageBatches.Image> images = new ArrayList<>(b.entries().size());
-                        for (Entry e : b.entries()) {
-                            images.add(new ImageBatches.Image(e.index(), e.location(), e.label(), read(e.location())));
+                        List<ImageBatcher.Image> images = new ArrayList<>(b.entries().size());
+                        for (ImageFolder.Entry e : b.entries()) {
+                            images.add(new ImageBatcher.Image(e.index(), e.location(), e.label(), read(e.location())));
                         }
-                        next = batches.batch(images, seed, b.epoch()); // null when no image of it was readable
+                        next = batcher().batch(images, seed, b.epoch()); // null when no image of it was readable
                     }
                     return next != null;
                 }
@@ -251,7 +255,7 @@ public final class ImagenetteRdd {
          * Lists the split on the driver.
          *
          * @throws ImagenetteLayoutException when the root or the split folder is missing, the split is no folder of
-         *                                   classes ({@link ImagenetteDataset#classesOf}), or it has no image
+         *                                   classes ({@link ImageFolder#classesOf}), or it has no image
          */
         public ImagenetteRdd build() {
             URI uri = uriOf(root);
@@ -277,60 +281,67 @@ public final class ImagenetteRdd {
         }
     }
 
-    static Listing localEntries(Path root, Split split) {
-        ImagenetteDataset dataset = ImagenetteDataset.open(root, split);
-        List<Entry> out = new ArrayList<>();
-        for (Sample s : dataset.samples()) {
-            out.add(new Entry(s.index(), s.file().toString(), s.label()));
-        }
-        return new Listing(dataset.classes(), out);
+    static ImageFolder.Listing localEntries(Path root, Split split) {
+        return ImageFolder.list(ImageFolder.LOCAL, root.toAbsolutePath().normalize().toString(), split);
     }
 
-    /** The listing rule of {@link ImagenetteDataset}, through Hadoop's file system API. */
-    static Listing hadoopEntries(URI root, Split split, Configuration conf) {
+    static ImageFolder.Listing hadoopEntries(URI root, Split split, Configuration conf) {
         try {
-            FileSystem fs = FileSystem.get(root, conf);
-            org.apache.hadoop.fs.Path rootPath = new org.apache.hadoop.fs.Path(root);
-            org.apache.hadoop.fs.Path splitDir = new org.apache.hadoop.fs.Path(rootPath, split.folder());
-            if (!fs.exists(rootPath)) {
-                throw new ImagenetteLayoutException("Data folder " + root + " is missing: found nothing (it does not"
-                        + " exist).");
-            }
-            if (!fs.isDirectory(splitDir)) {
-                throw new ImagenetteLayoutException("Data folder " + root + " has no '" + split.folder()
-                        + "' split folder.");
-            }
-            List<String> found = new ArrayList<>();
-            for (org.apache.hadoop.fs.FileStatus st : fs.listStatus(splitDir)) {
-                String name = st.getPath().getName();
-                if (!name.startsWith(".")) {
-                    found.add(name + (st.isDirectory() ? "/" : ""));
-                }
-            }
-            found.sort(null);
-            List<String> classes = ImagenetteDataset.classesOf(splitDir.toString(), found);
-            List<Entry> out = new ArrayList<>();
-            for (int c = 0; c < classes.size(); c++) {
-                org.apache.hadoop.fs.Path classDir = new org.apache.hadoop.fs.Path(splitDir, classes.get(c));
-                String prefix = classDir.toUri().getPath() + "/";
-                Map<String, String> files = new TreeMap<>(ImagenetteDataset.IMAGE_ORDER); // path in class -> URI
-                var it = fs.listFiles(classDir, true);
-                while (it.hasNext()) {
-                    org.apache.hadoop.fs.LocatedFileStatus st = it.next();
-                    String rel = st.getPath().toUri().getPath();
-                    rel = rel.startsWith(prefix) ? rel.substring(prefix.length()) : st.getPath().getName();
-                    if (ImagenetteDataset.isImagePath(rel)) {
-                        files.put(rel, st.getPath().toUri().toString());
-                    }
-                }
-                for (String uri : files.values()) {
-                    out.add(new Entry(out.size(), uri, c));
-                }
-            }
-            ImagenetteDataset.requireImages(root.toString(), split, out.size());
-            return new Listing(classes, out);
+            return ImageFolder.list(new HadoopTree(FileSystem.get(root, conf)), root.toString(), split);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A Hadoop file system as {@link ImageFolder}'s listing reads it; its locations are URIs. */
+    private static final class HadoopTree implements ImageFolder.Tree {
+        private final FileSystem fs;
+
+        HadoopTree(FileSystem fs) {
+            this.fs = fs;
+        }
+
+        @Override
+        public boolean exists(String path) throws IOException {
+            return fs.exists(new org.apache.hadoop.fs.Path(path));
+        }
+
+        @Override
+        public boolean isFolder(String path) throws IOException {
+            try {
+                return fs.getFileStatus(new org.apache.hadoop.fs.Path(path)).isDirectory();
+            } catch (FileNotFoundException e) {
+                return false;
+            }
+        }
+
+        @Override
+        public List<String> list(String folder) throws IOException {
+            List<String> out = new ArrayList<>();
+            for (FileStatus st : fs.listStatus(new org.apache.hadoop.fs.Path(folder))) {
+                out.add(st.getPath().getName() + (st.isDirectory() ? "/" : ""));
+            }
+            return out;
+        }
+
+        @Override
+        public Map<String, String> files(String folder) throws IOException {
+            org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(folder);
+            String prefix = dir.toUri().getPath() + "/";
+            Map<String, String> out = new LinkedHashMap<>();
+            RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
+            while (it.hasNext()) {
+                org.apache.hadoop.fs.Path file = it.next().getPath();
+                String rel = file.toUri().getPath();
+                out.put(rel.startsWith(prefix) ? rel.substring(prefix.length()) : file.getName(),
+                        file.toUri().toString());
+            }
+            return out;
+        }
+
+        @Override
+        public String resolve(String folder, String name) {
+            return new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(folder), name).toString();
         }
     }
 

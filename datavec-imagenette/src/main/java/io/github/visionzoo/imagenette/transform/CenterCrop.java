@@ -4,7 +4,8 @@ import java.util.Random;
 
 /**
  * Crops the centre, as torchvision's {@code CenterCrop}: top = {@code round((H - h) / 2)}, left =
- * {@code round((W - w) / 2)} with round-half-to-even, and black padding where the crop is larger than the image.
+ * {@code round((W - w) / 2)} with round-half-to-even; where the crop is larger than the image on a side, the image is
+ * padded with black on that side, {@code floor((h - H) / 2)} before it (torchvision's padding, then its crop).
  */
 public final class CenterCrop implements Transform {
     private final int width;
@@ -25,7 +26,11 @@ public final class CenterCrop implements Transform {
 
     /** The crop's {top, left} in an image of {@code w x h}. */
     public int[] offsets(int w, int h) {
-        return new int[] {(int) Math.rint((h - height) / 2.0), (int) Math.rint((w - width) / 2.0)};
+        return new int[] {offset(h, height), offset(w, width)};
+    }
+
+    private static int offset(int size, int crop) {
+        return crop > size ? -((crop - size) / 2) : (int) Math.rint((size - crop) / 2.0);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.github.visionzoo.imagenette.transform;
 
+import java.io.Serializable;
 import java.util.Random;
 
 /**
@@ -9,7 +10,9 @@ import java.util.Random;
  * image, saturation blends with each pixel's grey level (ITU-R 601 luma weights 0.299, 0.587, 0.114), hue rotates
  * in HSV. A parameter of 0 disables that adjustment. Apply before {@link Lighting} and {@link Normalize}.
  */
-public final class ColorJitter implements Transform {
+public final class ColorJitter implements Transform, Serializable {
+    private static final long serialVersionUID = 1L;
+
     private final double brightness;
     private final double contrast;
     private final double saturation;
@@ -146,6 +149,17 @@ public final class ColorJitter implements Transform {
             d[n + i] = clamp(g);
             d[2 * n + i] = clamp(b);
         }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ColorJitter j && j.brightness == brightness && j.contrast == contrast
+                && j.saturation == saturation && j.hue == hue;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(brightness, contrast, saturation, hue);
     }
 
     @Override

@@ -2,7 +2,6 @@ package io.github.visionzoo.imagenette.transform;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The named pipelines, each ending in a {@code size x size} ImageNet-normalized image.
@@ -20,8 +19,9 @@ import java.util.Locale;
  *   <li>{@value #EVAL}: torchvision's evaluation transform: shorter side to {@code floor(size / 0.875)} (256 for 224),
  *   centre {@code size x size} crop, normalize. Deterministic.</li>
  * </ul>
- * Optional {@link ColorJitter} goes after the geometric steps and before lighting and normalization (the order of
- * fb.resnet.torch); evaluation takes none.
+ * {@link Augmentation} changes their parameters (crop scale and ratio, flip probability, colour jitter, lighting, the
+ * evaluation crop ratio). Colour jitter goes after the geometric steps and before lighting and normalization (the
+ * order of fb.resnet.torch); evaluation takes none.
  */
 public final class Presets {
 
@@ -42,62 +42,38 @@ public final class Presets {
         return NAMES;
     }
 
-    /** The preset {@code name} with output size {@code size}, without colour jitter. */
-    public static Transform byName(String name, int size) {
-        return byName(name, size, null);
-    }
-
     /**
-     * The preset {@code name} with output size {@code size}.
+     * The preset {@code name} with its own values and output size {@code size}; {@link Augmentation} changes them.
      *
-     * @param jitter colour jitter to add to a training preset, or {@code null}
-     * @throws IllegalArgumentException for an unknown name (the message lists the known ones), a size below 1, or
-     *                                  jitter with {@value #EVAL}
+     * @throws IllegalArgumentException for an unknown name (the message lists the known ones) or a size below 1
      */
-    public static Transform byName(String name, int size, ColorJitter jitter) {
-        String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
-        switch (n) {
-            case ALEXNET_PAPER:
-                return alexnetPaper(size, jitter);
-            case STUDY:
-                return study(size, jitter);
-            case EVAL:
-                if (jitter != null) {
-                    throw new IllegalArgumentException("Colour jitter is a training augmentation; the '" + EVAL
-                            + "' preset takes none");
-                }
-                return eval(size);
-            default:
-                throw new IllegalArgumentException("Unknown augmentation preset '" + name + "'; known presets: "
-                        + String.join(", ", NAMES));
-        }
+    public static Transform byName(String name, int size) {
+        return Augmentation.of(name).transform(size);
     }
 
-    /** The {@value #ALEXNET_PAPER} preset. */
-    public static Transform alexnetPaper(int size, ColorJitter jitter) {
+    /** The pipeline of {@code a}'s preset with its values (see {@link Augmentation#transform}). */
+    static Transform build(Augmentation a, int size) {
         checkSize(size);
-        int r = alexnetResize(size);
-        List<Transform> t = new ArrayList<>();
-        t.add(Resize.shortSide(r));
-        t.add(new CenterCrop(r));
-        t.add(new RandomCrop(size));
-        t.add(new RandomHorizontalFlip(0.5));
-        if (jitter != null) {
-            t.add(jitter);
+        if (a.preset().equals(EVAL)) {
+            return eval(size, a.evalCropPct());
         }
-        t.add(new Lighting(0.1));
-        t.add(new Normalize());
-        return Transform.compose(t);
-    }
-
-    /** The {@value #STUDY} preset. */
-    public static Transform study(int size, ColorJitter jitter) {
-        checkSize(size);
         List<Transform> t = new ArrayList<>();
-        t.add(new RandomResizedCrop(size));
-        t.add(new RandomHorizontalFlip(0.5));
-        if (jitter != null) {
-            t.add(jitter);
+        if (a.preset().equals(ALEXNET_PAPER)) {
+            int r = alexnetResize(size);
+            t.add(Resize.shortSide(r));
+            t.add(new CenterCrop(r));
+            t.add(new RandomCrop(size));
+        } else {
+            t.add(new RandomResizedCrop(size, a.scaleMin(), a.scaleMax(), a.ratioMin(), a.ratioMax()));
+        }
+        if (a.hflip() > 0) {
+            t.add(new RandomHorizontalFlip(a.hflip()));
+        }
+        if (a.colorJitter() != null) {
+            t.add(a.colorJitter());
+        }
+        if (a.lighting() > 0) {
+            t.add(new Lighting(a.lighting()));
         }
         t.add(new Normalize());
         return Transform.compose(t);
@@ -105,13 +81,23 @@ public final class Presets {
 
     /** The {@value #EVAL} preset. */
     public static Transform eval(int size) {
+        return eval(size, Augmentation.EVAL_CROP_PCT);
+    }
+
+    /** The {@value #EVAL} preset with crop ratio {@code cropPct}: resize to {@link #evalResize(int, double)}. */
+    public static Transform eval(int size, double cropPct) {
         checkSize(size);
-        return Transform.compose(Resize.shortSide(evalResize(size)), new CenterCrop(size), new Normalize());
+        return Transform.compose(Resize.shortSide(evalResize(size, cropPct)), new CenterCrop(size), new Normalize());
     }
 
     /** Shorter side before the centre crop in {@value #EVAL}: {@code floor(size / 0.875)}, 256 for 224. */
     public static int evalResize(int size) {
-        return (int) Math.floor(size / 0.875);
+        return evalResize(size, Augmentation.EVAL_CROP_PCT);
+    }
+
+    /** Shorter side before the centre crop of {@code size}: {@code floor(size / cropPct)}, as timm's crop_pct. */
+    public static int evalResize(int size, double cropPct) {
+        return (int) Math.floor(size / cropPct);
     }
 
     /** Side of the square the {@value #ALEXNET_PAPER} preset crops from: 256 for 224 and 227, else as eval. */

@@ -77,8 +77,12 @@ public final class RandomResizedCrop implements Transform {
 
     @Override
     public FloatImage apply(FloatImage image, Random random) {
-        int[] p = params(image.width(), image.height(), random);
-        return Resampler.resize(image, p[1], p[0], p[3], p[2], size, size);
+        return crop(image, params(image.width(), image.height(), random));
+    }
+
+    /** The crop {@code box} ({top, left, h, w}, as {@link #params}) resized to {@code size x size}. */
+    public FloatImage crop(FloatImage image, int[] box) {
+        return Resampler.resize(image, box[1], box[0], box[3], box[2], size, size);
     }
 
     @Override

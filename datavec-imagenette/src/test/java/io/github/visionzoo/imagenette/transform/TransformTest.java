@@ -290,8 +290,8 @@ class TransformTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("'resnet'")
                 .hasMessageContaining("alexnet-paper, study, eval");
-        assertThatThrownBy(() -> Presets.byName("eval", 224, new ColorJitter(0.4, 0, 0, 0)))
-                .hasMessageContaining("training augmentation");
+        assertThatThrownBy(() -> Augmentation.of("eval").withColorJitter(new ColorJitter(0.4, 0, 0, 0)))
+                .hasMessageContaining("deterministic");
         assertThat(Presets.names()).containsExactly("alexnet-paper", "study", "eval");
     }
 
@@ -320,7 +320,8 @@ class TransformTest {
         Transform.Compose alex = (Transform.Compose) Presets.byName("alexnet-paper", 227);
         assertThat(alex.steps()).extracting(s -> s.getClass().getSimpleName()).containsExactly("Resize",
                 "CenterCrop", "RandomCrop", "RandomHorizontalFlip", "Lighting", "Normalize");
-        Transform.Compose study = (Transform.Compose) Presets.study(224, new ColorJitter(0.4, 0.4, 0.4, 0));
+        Transform.Compose study = (Transform.Compose) Augmentation.of("study")
+                .withColorJitter(new ColorJitter(0.4, 0.4, 0.4, 0)).transform(224);
         assertThat(study.steps()).extracting(s -> s.getClass().getSimpleName()).containsExactly(
                 "RandomResizedCrop", "RandomHorizontalFlip", "ColorJitter", "Normalize");
         // A uniform mid-grey image comes out of eval as (0.5 - mean) / std everywhere.

@@ -1,5 +1,6 @@
 package io.github.visionzoo.examples.api;
 
+import io.github.visionzoo.examples.cli.ImagenetteData;
 import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.Split;
 import io.github.visionzoo.zoo.train.FineTune;
@@ -29,9 +30,11 @@ public final class FineTuneExample {
                 .build();
         TrainingRecipe recipe = Recipes.get("cpu-small").withEpochs(2);
         try (ImagenetteIterator train = ImagenetteIterator.builder(data).split(Split.TRAIN).classes(fiveClasses)
-                .preset(recipe.augmentation()).imageSize(recipe.imageSize()).batchSize(recipe.batchSize()).build();
+                .augmentation(ImagenetteData.augmentation(recipe.augmentation())).imageSize(recipe.imageSize())
+                .batchSize(recipe.batchSize()).build();
              ImagenetteIterator val = ImagenetteIterator.builder(data).split(Split.VAL).classes(fiveClasses)
-                     .imageSize(recipe.imageSize()).batchSize(recipe.batchSize()).build()) {
+                     .augmentation(ImagenetteData.evaluation(recipe.augmentation())).imageSize(recipe.imageSize())
+                     .batchSize(recipe.batchSize()).build()) {
             var result = new Trainer(Path.of("runs", "finetune-example")).fit(net, recipe, train, val);
             System.out.printf("fine-tuned: val top-1 %.1f %%%n", 100 * result.bestTop1());
         }

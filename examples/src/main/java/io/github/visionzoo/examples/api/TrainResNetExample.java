@@ -1,5 +1,6 @@
 package io.github.visionzoo.examples.api;
 
+import io.github.visionzoo.examples.cli.ImagenetteData;
 import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.Split;
 import io.github.visionzoo.imagenette.SyntheticImagenette;
@@ -29,11 +30,13 @@ public final class TrainResNetExample {
         TrainingRecipe recipe = Recipes.get("cpu-small");            // AdamW, cosine, 64 px
         ModelSpec spec = Zoo.spec("resnet18").withImageSize(recipe.imageSize());
 
+        // the recipe's augmentation for training, and its evaluation transform for validation
         try (ImagenetteIterator train = ImagenetteIterator.builder(data).split(Split.TRAIN)
-                .preset(recipe.augmentation()).imageSize(recipe.imageSize()).batchSize(recipe.batchSize())
-                .seed(recipe.seed()).build();
+                .augmentation(ImagenetteData.augmentation(recipe.augmentation())).imageSize(recipe.imageSize())
+                .batchSize(recipe.batchSize()).seed(recipe.seed()).build();
              ImagenetteIterator val = ImagenetteIterator.builder(data).split(Split.VAL)
-                     .imageSize(recipe.imageSize()).batchSize(recipe.batchSize()).build()) {
+                     .augmentation(ImagenetteData.evaluation(recipe.augmentation())).imageSize(recipe.imageSize())
+                     .batchSize(recipe.batchSize()).build()) {
             Trainer trainer = new Trainer(Path.of("runs", "resnet18-example")).withModelName("resnet18");
             TrainingResult result = trainer.fit(Zoo.create(spec, 10, recipe.seed()), recipe, train, val);
             System.out.printf("best val top-1 %.1f %% at epoch %d%n", 100 * result.bestTop1(), result.bestEpoch());

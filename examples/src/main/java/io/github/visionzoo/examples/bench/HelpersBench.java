@@ -3,7 +3,7 @@ package io.github.visionzoo.examples.bench;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.Zoo;
-import io.github.visionzoo.zoo.layers.Blocks;
+import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.layers.LocalResponseNorm;
 import java.nio.file.Path;
 import java.util.ArrayList;

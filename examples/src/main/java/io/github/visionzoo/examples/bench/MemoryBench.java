@@ -1,11 +1,12 @@
 package io.github.visionzoo.examples.bench;
 
 import io.github.visionzoo.examples.cli.ImagenetteData;
+import io.github.visionzoo.imagenette.EpochAware;
+import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.SyntheticImagenette;
 import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
-import io.github.visionzoo.zoo.train.EpochAware;
 import io.github.visionzoo.zoo.train.ForwardingIterator;
 import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.train.Trainer;
@@ -39,9 +40,9 @@ import picocli.CommandLine.Option;
  * (ND4J's arrays and workspaces live off the heap, and 1.0.0-M2.1 keeps no count of them on the CPU), the highest
  * resident memory since the previous sample (Linux's {@code VmHWM}, reset after each sample), and glibc malloc's own
  * counts ({@link ProcessMemory#malloc()}: its arenas' heaps, the free part of them, and the blocks it mapped one by
- * one). Before the trainer's full collection at epoch ends, G1 grew or shrank the committed heap in steps of 30-80
- * MiB during such a run with the JVM's default heap sizing, which moved the resident memory as much as everything
- * else; {@code heapCommittedChangeBytes} in the results says whether the heap changed, and equal {@code -Xms} and
+ * one). With the JVM's default heap sizing G1 may grow or shrink the committed heap during such a run (the trainer's
+ * full collection at epoch ends makes it rarer), which moves the resident memory as much as everything else;
+ * {@code heapCommittedChangeBytes} in the results says whether the heap changed, and equal {@code -Xms} and
  * {@code -Xmx} with {@code -XX:+AlwaysPreTouch} take the heap out. The sample for epoch {@code e} is taken when the
  * trainer starts epoch {@code e + 1} (after epoch {@code e}'s validation, checkpoint and charts, and the trainer's
  * collection and {@code malloc_trim}), the last one when training returns.
@@ -119,9 +120,9 @@ public final class MemoryBench implements Callable<Integer> {
         long start = System.nanoTime();
         System.out.printf(Locale.ROOT, "training %s at %d px for %d epochs on %s (recipe %s); run directory %s%n",
                 name, imageSize, epochs, root, r.name(), runDir);
-        try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), imageSize, batch, r.seed(),
+        try (ImagenetteIterator train = ImagenetteData.train(root, r.augmentation(), imageSize, batch, r.seed(),
                 null);
-             ImagenetteData.Iterator val = ImagenetteData.val(root, imageSize, batch, null)) {
+             ImagenetteIterator val = ImagenetteData.val(root, r.augmentation(), imageSize, batch, null)) {
             Sampling sampling = new Sampling(train, samples, start);
             Trainer trainer = new Trainer(runDir).withModelName(name).withCheckpointEvery(200)
                     .withConsole(Trainer.Console.QUIET);
@@ -275,11 +276,11 @@ public final class MemoryBench implements Callable<Integer> {
     /** The training iterator, sampling memory when the trainer starts an epoch after the first. */
     private static final class Sampling extends ForwardingIterator implements EpochAware {
         private static final long serialVersionUID = 1L;
-        private final ImagenetteData.Iterator delegate;
+        private final ImagenetteIterator delegate;
         private final transient List<Map<String, Object>> samples;
         private final long startNanos;
 
-        Sampling(ImagenetteData.Iterator delegate, List<Map<String, Object>> samples, long startNanos) {
+        Sampling(ImagenetteIterator delegate, List<Map<String, Object>> samples, long startNanos) {
             super(delegate);
             this.delegate = delegate;
             this.samples = samples;

@@ -9,9 +9,6 @@ import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.layers.Conv2d;
-import io.github.visionzoo.zoo.models.AlexNetSpec;
-import io.github.visionzoo.zoo.models.VggSpec;
-import io.github.visionzoo.zoo.models.VitSpec;
 import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
 import java.util.LinkedHashMap;
@@ -30,9 +27,9 @@ import picocli.CommandLine.Option;
 
 /**
  * One model's measurements in this JVM, or the machine's matrix-product peak: the Java twin of
- * {@code src/tools/bench_pytorch.py}, with the same options and, like it, one JSON object on the last line of standard
- * output. {@code visionzoo-examples bench} runs it in a fresh JVM per model, so that each peak resident memory is
- * the model's own.
+ * {@code src/tools/bench/bench_pytorch.py}, with the same options and, like it, one JSON object on the last line of
+ * standard output. {@code visionzoo-examples bench} runs it in a fresh JVM per model, so that each peak resident
+ * memory is the model's own.
  *
  * <ul>
  *   <li>{@code --model NAME|FILE.json}: training images/s (forward, cross-entropy loss, backward, AdamW step) and
@@ -121,9 +118,7 @@ public final class ModelBench implements Callable<Integer> {
 
     /** The reference study's AdamW recipe of the spec's family (all four: learning rate 1e-4, weight decay 0.01). */
     public static TrainingRecipe recipeFor(ModelSpec spec) {
-        String family = spec instanceof AlexNetSpec ? "alexnet" : spec instanceof VggSpec ? "vgg"
-                : spec instanceof VitSpec ? "vit" : "resnet";
-        return Recipes.get("study-" + family);
+        return Recipes.get("study-" + spec.family().tag());
     }
 
     /**

@@ -4,6 +4,7 @@ import io.github.visionzoo.examples.cli.ImagenetteData;
 import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.SyntheticImagenette;
 import io.github.visionzoo.imagenette.transform.Presets;
+import io.github.visionzoo.zoo.train.AugmentationSpec;
 import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.ModelFlops;
 import io.github.visionzoo.zoo.ModelSpec;
@@ -210,7 +211,7 @@ public final class PipelineBench implements Callable<Integer> {
      */
     private ImagenetteIterator iterator(Path root, int size) {
         if (loaderThreads == null && prefetch == null) {
-            return ImagenetteData.train(root, Presets.STUDY, size, batch, 42, null).delegate();
+            return ImagenetteData.train(root, AugmentationSpec.of(AugmentationSpec.STUDY), size, batch, 42, null);
         }
         ImagenetteIterator.Builder b = ImagenetteIterator.builder(root).split("train").preset(Presets.STUDY)
                 .imageSize(size).batchSize(batch).seed(42)

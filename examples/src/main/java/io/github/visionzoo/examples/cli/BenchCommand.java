@@ -28,8 +28,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code bench}: per model, training images/s (forward, loss, backward, AdamW step), inference images/s, peak resident
  * memory and achieved GFLOP/s, each model in a JVM of its own ({@link ModelBench}); optionally the same for PyTorch
- * ({@code src/tools/bench_pytorch.py}) with the ratio visionzoo / PyTorch. A float32 matrix-product probe (ND4J, and
- * PyTorch when asked) gives the machine's peak, so every rate is also a share of what the machine can do.
+ * ({@code src/tools/bench/bench_pytorch.py}) with the ratio visionzoo / PyTorch. A float32 matrix-product probe
+ * (ND4J, and PyTorch when asked) gives the machine's peak, so every rate is also a share of what the machine can do.
  *
  * <p>Order: the PyTorch probe (when asked; it also checks that Python and torch work before anything long runs), the
  * ND4J probe, then per model visionzoo and PyTorch, one process at a time. With {@code --rounds N} each model gets
@@ -83,7 +83,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Python with torch and torchvision, for --pytorch (default: ${DEFAULT-VALUE}).")
     String python;
 
-    @Option(names = "--pytorch-script", defaultValue = "src/tools/bench_pytorch.py", paramLabel = "FILE",
+    @Option(names = "--pytorch-script", defaultValue = "src/tools/bench/bench_pytorch.py", paramLabel = "FILE",
             description = "The PyTorch reference script (default: ${DEFAULT-VALUE}, from the repository root).")
     Path pytorchScript;
 
@@ -107,8 +107,8 @@ public final class BenchCommand implements Callable<Integer> {
     /**
      * What PyTorch's processes add to the environment: the {@code OPENBLAS_CORETYPE} that visionzoo's processes set
      * for themselves ({@link CpuThreads#preferOpenBlasKernels()}), unless this command's environment has one.
-     * Debian's OpenBLAS 0.3.21 fell back to its Prescott kernels on the development VM as ND4J's does: 31-35 GFLOP/s
-     * for torch.mm at 2048, against 199 with {@code SkylakeX}.
+     * Debian's OpenBLAS 0.3.21 falls back to its generic Prescott kernels on CPUs it does not recognize, as ND4J's
+     * does, and PyTorch's matrix products would then run far below the machine's peak.
      */
     private Map<String, String> pythonEnvironment = Map.of();
 

@@ -1,7 +1,9 @@
 package io.github.visionzoo.examples.cli;
 
 import io.github.visionzoo.imagenette.Imagenette;
+import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.zoo.ModelSummary;
+import io.github.visionzoo.zoo.train.AugmentationSpec;
 import io.github.visionzoo.zoo.train.Checkpoint;
 import io.github.visionzoo.zoo.train.Ensemble;
 import io.github.visionzoo.zoo.train.EvalReport;
@@ -68,7 +70,10 @@ public final class EvaluateCommand implements Callable<Integer> {
                     3)), size, batch, "--batch");
         }
         EvalReport report;
-        try (ImagenetteData.Iterator val = ImagenetteData.val(ImagenetteData.root(data, null), size, batch, classes)) {
+        // the first checkpoint's evaluation transform (its recipe's evalCropPct)
+        AugmentationSpec augmentation = info.recipe() == null ? null : info.recipe().augmentation();
+        try (ImagenetteIterator val = ImagenetteData.val(ImagenetteData.root(data, null), augmentation, size,
+                batch, classes)) {
             if (val.totalOutcomes() != info.numClasses()) {
                 throw new IllegalArgumentException(files.get(0) + " classifies " + info.numClasses() + " classes, "
                         + "--data " + data + " has " + val.totalOutcomes() + "; evaluate a checkpoint on the classes "

@@ -5,7 +5,6 @@ import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.train.Checkpoint;
 import io.github.visionzoo.zoo.weights.WeightExporter;
 import io.github.visionzoo.zoo.weights.WeightMapping;
-import io.github.visionzoo.zoo.weights.WeightMappings;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -45,7 +44,7 @@ public final class ExportCommand implements Callable<Integer> {
         ModelSpec modelSpec = model != null ? Zoo.resolve(model) : c.info().spec();
         ComputationGraph graph = c.graph();
         try {
-            WeightMapping mapping = modelSpec != null ? WeightMappings.of(modelSpec) : WeightMappings.of(graph);
+            WeightMapping mapping = modelSpec != null ? WeightMapping.of(modelSpec) : WeightMapping.of(graph);
             WeightExporter.toSafeTensors(graph, mapping, to, WeightExporter.metadata(modelSpec,
                     c.info().classNames()));
             spec.commandLine().getOut().println("wrote " + mapping.bindings(graph).size() + " tensors of "

@@ -1,13 +1,15 @@
 package io.github.visionzoo.examples.cli;
 
+import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.train.Checkpoint;
 import io.github.visionzoo.zoo.train.FineTune;
 import io.github.visionzoo.zoo.train.Recipes;
+import io.github.visionzoo.zoo.train.RunDirectory;
 import io.github.visionzoo.zoo.train.Trainer;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
 import io.github.visionzoo.zoo.train.TrainingResult;
-import io.github.visionzoo.imagenette.ImagenetteDataset;
+import io.github.visionzoo.imagenette.ImageFolder;
 import io.github.visionzoo.imagenette.Split;
 import io.github.visionzoo.zoo.ModelSummary;
 import java.io.PrintWriter;
@@ -69,7 +71,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         }
         TrainingRecipe given = recipe == null ? null : Recipes.resolve(recipe);
         Checkpoint source = Checkpoints.load("--checkpoint", checkpoint);
-        List<String> all = ImagenetteDataset.open(ImagenetteData.root(data, null), Split.TRAIN).classes();
+        List<String> all = ImageFolder.open(ImagenetteData.root(data, null), Split.TRAIN).classes();
         if (classes > all.size()) {
             throw new IllegalArgumentException("--classes must be between 2 and " + all.size()
                     + " (the classes in " + data + "), was " + classes);
@@ -102,15 +104,16 @@ public final class FinetuneCommand implements Callable<Integer> {
         }
         Path dir = runDir != null ? runDir : Path.of("runs", "finetune-" + System.currentTimeMillis());
         PrintWriter out = spec.commandLine().getOut();
-        try (ImagenetteData.Iterator train = ImagenetteData.train(data, r.augmentation(), r.imageSize(),
+        try (ImagenetteIterator train = ImagenetteData.train(data, r.augmentation(), r.imageSize(),
                 r.batchSize(), r.seed(), subset);
-             ImagenetteData.Iterator val = ImagenetteData.val(data, r.imageSize(), r.batchSize(), subset)) {
+             ImagenetteIterator val = ImagenetteData.val(data, r.augmentation(), r.imageSize(), r.batchSize(),
+                     subset)) {
             out.printf(Locale.ROOT, "fine-tuning %s to %d classes%s, %d epochs%n", source.info().model(), classes,
                     freezeUpTo == null ? "" : " (frozen up to " + freezeUpTo + ")", r.epochs());
             TrainingResult result = new Trainer(dir).withModelName(source.info().model() + "-ft" + classes)
                     .fit(fineTune.build(), modelSpec, r, train, val);
             out.printf(Locale.ROOT, "val top-1 %.1f %% (best %.1f %%); best checkpoint: %s%n",
-                    100 * result.finalTop1(), 100 * result.bestTop1(), dir.resolve(Trainer.BEST));
+                    100 * result.finalTop1(), 100 * result.bestTop1(), dir.resolve(RunDirectory.BEST));
         }
         return 0;
     }

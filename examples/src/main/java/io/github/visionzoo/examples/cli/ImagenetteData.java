@@ -1,21 +1,21 @@
 package io.github.visionzoo.examples.cli;
 
-import io.github.visionzoo.imagenette.ImagenetteDataset;
+import io.github.visionzoo.imagenette.ImageFolder;
 import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.imagenette.ImagenetteLayoutException;
 import io.github.visionzoo.imagenette.Split;
+import io.github.visionzoo.imagenette.transform.Augmentation;
+import io.github.visionzoo.imagenette.transform.ColorJitter;
 import io.github.visionzoo.imagenette.transform.Presets;
-import io.github.visionzoo.zoo.train.EpochAware;
-import io.github.visionzoo.zoo.train.ForwardingIterator;
+import io.github.visionzoo.zoo.train.AugmentationSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The commands' data: an image folder of the user's classes (Imagenette or any other, {@link ImagenetteDataset}), or
- * the embedded synthetic set written once into a run directory, as the trainer's iterators. The trainer's {@link EpochAware} lives in {@code zoo}, which the data module does not
- * depend on, so the iterator is wrapped here to position it per epoch for exact resume.
+ * The commands' data: an image folder of the user's classes (Imagenette or any other, {@link ImageFolder}), or
+ * the embedded synthetic set written once into a run directory, as the trainer's iterators.
  */
 public final class ImagenetteData {
     /** Folder of the synthetic set inside a run directory. */
@@ -53,8 +53,8 @@ public final class ImagenetteData {
      * and so make, the run directory: a wrong folder leaves no run directory behind.
      */
     public static void checkSplits(Path root) {
-        List<String> train = ImagenetteDataset.open(root, Split.TRAIN).classes();
-        List<String> val = ImagenetteDataset.open(root, Split.VAL).classes();
+        List<String> train = ImageFolder.open(root, Split.TRAIN).classes();
+        List<String> val = ImageFolder.open(root, Split.VAL).classes();
         if (!train.equals(val)) {
             throw new ImagenetteLayoutException("--data " + root + ": the train split's class folders " + train
                     + " are not the val split's " + val + "; give both splits the same class folders");
@@ -83,51 +83,63 @@ public final class ImagenetteData {
         return recorded.data();
     }
 
-    /** Training batches with an augmentation preset; {@code classes} limits the set (null for all). */
-    public static Iterator train(Path root, String preset, int imageSize, int batch, long seed, List<String> classes) {
-        return new Iterator(builder(root, classes).split("train").preset(preset).imageSize(imageSize).batchSize(batch)
-                .seed(seed).build());
+    /** Training batches with a recipe's augmentation; {@code classes} limits the set (null for all). */
+    public static ImagenetteIterator train(Path root, AugmentationSpec augmentation, int imageSize, int batch,
+                                           long seed, List<String> classes) {
+        return builder(root, classes).split("train").augmentation(augmentation(augmentation)).imageSize(imageSize)
+                .batchSize(batch).seed(seed).build();
     }
 
-    /** Validation batches, torchvision's evaluation transform (resize to size/0.875, centre crop). */
-    public static Iterator val(Path root, int imageSize, int batch, List<String> classes) {
-        return new Iterator(builder(root, classes).split("val").preset(Presets.EVAL).imageSize(imageSize)
-                .batchSize(batch).build());
+    /**
+     * Validation batches with the evaluation transform of a recipe's augmentation ({@link #evaluation}; null:
+     * torchvision's, resize to size / 0.875 and crop the centre).
+     */
+    public static ImagenetteIterator val(Path root, AugmentationSpec augmentation, int imageSize, int batch,
+                                         List<String> classes) {
+        return builder(root, classes).split("val").augmentation(evaluation(augmentation)).imageSize(imageSize)
+                .batchSize(batch).build();
+    }
+
+    /**
+     * The data pipeline's augmentation of a recipe's: its preset with the parameters the recipe sets. The two live in
+     * modules that do not know each other ({@code zoo}'s recipe, {@code datavec-imagenette}'s pipeline), so the
+     * commands, which use both, join them here.
+     */
+    public static Augmentation augmentation(AugmentationSpec spec) {
+        Augmentation a = Augmentation.of(spec.preset());
+        if (spec.scale() != null) {
+            a = a.withScale(spec.scale().get(0), spec.scale().get(1));
+        }
+        if (spec.ratio() != null) {
+            a = a.withRatio(spec.ratio().get(0), spec.ratio().get(1));
+        }
+        if (spec.hflip() != null) {
+            a = a.withHflip(spec.hflip());
+        }
+        AugmentationSpec.Jitter j = spec.colorJitter();
+        if (j != null && j.brightness() + j.contrast() + j.saturation() + j.hue() > 0) {
+            a = a.withColorJitter(new ColorJitter(j.brightness(), j.contrast(), j.saturation(), j.hue()));
+        }
+        if (spec.lighting() != null) {
+            a = a.withLighting(spec.lighting());
+        }
+        if (spec.evalCropPct() != null) {
+            a = a.withEvalCropPct(spec.evalCropPct());
+        }
+        return a;
+    }
+
+    /**
+     * What evaluation, validation and prediction apply for a recipe's augmentation: the {@code eval} preset with its
+     * {@code evalCropPct}; torchvision's for {@code null} (a checkpoint without a recipe, such as an import).
+     */
+    public static Augmentation evaluation(AugmentationSpec spec) {
+        return spec == null ? Augmentation.of(Presets.EVAL) : augmentation(spec).evaluation();
     }
 
     private static ImagenetteIterator.Builder builder(Path root, List<String> classes) {
         ImagenetteIterator.Builder b = ImagenetteIterator.builder(root)
                 .threads(Math.max(1, Runtime.getRuntime().availableProcessors()));
         return classes == null ? b : b.classes(classes);
-    }
-
-    /** An {@link ImagenetteIterator} that the trainer can position per epoch. */
-    public static final class Iterator extends ForwardingIterator implements EpochAware, AutoCloseable {
-        private static final long serialVersionUID = 1L;
-        private final ImagenetteIterator delegate;
-
-        Iterator(ImagenetteIterator delegate) {
-            super(delegate);
-            this.delegate = delegate;
-        }
-
-        public ImagenetteIterator delegate() {
-            return delegate;
-        }
-
-        @Override
-        public void setEpoch(int epoch) {
-            delegate.setEpoch(epoch);
-        }
-
-        @Override
-        public int batchesPerEpoch() {
-            return delegate.numBatches();
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
-        }
     }
 }

@@ -10,7 +10,6 @@ import io.github.visionzoo.zoo.weights.StateDict;
 import io.github.visionzoo.zoo.weights.WeightExporter;
 import io.github.visionzoo.zoo.weights.WeightImporter;
 import io.github.visionzoo.zoo.weights.WeightMapping;
-import io.github.visionzoo.zoo.weights.WeightMappings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,7 +81,7 @@ public final class ImportCommand implements Callable<Integer> {
             modelSpec = modelSpec.withImageSize(imageSize);
         }
         ImportOptions options = new ImportOptions(allowHeadMismatch);
-        WeightMapping mapping = WeightMappings.of(modelSpec);
+        WeightMapping mapping = WeightMapping.of(modelSpec);
         int n = classes != null ? classes : WeightImporter.numClasses(mapping, weights).orElseThrow(() ->
                 new IllegalArgumentException(from + " has no " + mapping.head() + ".weight to tell the class count "
                         + "from; pass --classes N"));

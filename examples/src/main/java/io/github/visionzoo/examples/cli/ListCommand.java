@@ -1,5 +1,6 @@
 package io.github.visionzoo.examples.cli;
 
+import io.github.visionzoo.zoo.ModelFamily;
 import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.Zoo;
 import java.util.Locale;
@@ -29,7 +30,7 @@ public final class ListCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "%-20s %15s %7s  %s%n", "model", "parameters", "input", "description");
         for (String name : Zoo.names()) {
-            Zoo.Entry e = Zoo.entry(name);
+            ModelFamily.Variant e = Zoo.entry(name);
             long params = ModelSummary.of(e.spec(), classes).totalParams();
             int s = e.spec().imageSize();
             out.printf(Locale.ROOT, "%-20s %,15d %7s  %s%n", name, params, s + "x" + s, e.description());

@@ -2,7 +2,7 @@ package io.github.visionzoo.examples.cli;
 
 import io.github.visionzoo.imagenette.ImageDecoder;
 import io.github.visionzoo.imagenette.transform.FloatImage;
-import io.github.visionzoo.imagenette.transform.Presets;
+import io.github.visionzoo.imagenette.transform.Transform;
 import io.github.visionzoo.zoo.train.Checkpoint;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -47,6 +47,8 @@ public final class PredictCommand implements Callable<Integer> {
         Checkpoint c = Checkpoints.load("--checkpoint", checkpoint);
         int size = Checkpoints.inputSize("--checkpoint", c);
         List<String> names = c.info().classNames();
+        Transform evaluation = ImagenetteData.evaluation(c.info().recipe() == null ? null
+                : c.info().recipe().augmentation()).transform(size);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         int unreadable = 0;
@@ -56,7 +58,7 @@ public final class PredictCommand implements Callable<Integer> {
                 if (!Files.isRegularFile(image)) {
                     throw new NoSuchFileException(image.toString(), null, "not a file");
                 }
-                x = Presets.byName(Presets.EVAL, size).apply(ImageDecoder.decode(image), new Random(0));
+                x = evaluation.apply(ImageDecoder.decode(image), new Random(0));
             } catch (IOException e) {
                 // as torchvision's folder loaders skip a bad file: the images after it still get their classes
                 err.println("visionzoo predict: IMAGE " + e.getMessage());

@@ -5,9 +5,9 @@ import io.github.visionzoo.imagenette.spark.ImagenetteRdd;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.train.Checkpoint;
+import io.github.visionzoo.zoo.train.RunDirectory;
 import io.github.visionzoo.zoo.train.RunLock;
 import io.github.visionzoo.zoo.train.SparkTrainer;
-import io.github.visionzoo.zoo.train.Trainer;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
 import io.github.visionzoo.zoo.train.TrainingResult;
 import java.io.PrintWriter;
@@ -153,13 +153,14 @@ public final class SparkTrainCommand implements Callable<Integer> {
         // on a cluster, start training once every executor asked for is there (up to Spark's 30 s), so that the first
         // epoch's partitions are cached, and so trained, on all of them rather than on the first executor up
         conf.setIfMissing("spark.scheduler.minRegisteredResourcesRatio", "1.0");
-        try (RunLock lock = RunLock.acquire(dir)) {
+        RunDirectory run = new RunDirectory(dir);
+        try (RunLock lock = run.lock()) {
             Checkpoint.Info info = null;
             RunRecord recorded = null;
             Integer epochs = null;
             TrainingRecipe r = fresh;
             if (resume != null) {
-                info = Trainer.newestCheckpointInfo(resume);
+                info = run.latestInfo();
                 recorded = RunRecord.read(resume);
                 ParseResult parsed = spec.commandLine().getParseResult();
                 RecipeOptions.requireUnchanged("--model", parsed.hasMatchedOption("--model") ? modelName() : null,
@@ -168,7 +169,7 @@ public final class SparkTrainCommand implements Callable<Integer> {
                 RecipeOptions.requireUnchanged("--training-master", trainingMaster, info.recipe().spark().master());
                 RecipeOptions.requireUnchanged("--workers", workers, info.recipe().spark().workers());
                 r = info.recipe();
-            } else if (Trainer.holdsRun(dir)) {
+            } else if (run.holdsRun()) {
                 throw new IllegalArgumentException("--run-dir " + dir + " already holds a run; use --resume " + dir
                         + " to continue it, or another --run-dir");
             }
@@ -177,9 +178,11 @@ public final class SparkTrainCommand implements Callable<Integer> {
             boolean synthetic = data == null && (recorded == null || recorded.synthetic());
             try (JavaSparkContext sc = new JavaSparkContext(conf)) {
                 int w = r.spark().workers() != null ? r.spark().workers() : Math.max(1, sc.defaultParallelism());
-                ImagenetteRdd train = ImagenetteRdd.builder(sc, root).split(Split.TRAIN).preset(r.augmentation())
+                ImagenetteRdd train = ImagenetteRdd.builder(sc, root).split(Split.TRAIN)
+                        .augmentation(ImagenetteData.augmentation(r.augmentation()))
                         .imageSize(r.imageSize()).batchSize(r.batchSize()).seed(r.seed()).partitions(w).build();
-                ImagenetteRdd val = ImagenetteRdd.builder(sc, root).split(Split.VAL).imageSize(r.imageSize())
+                ImagenetteRdd val = ImagenetteRdd.builder(sc, root).split(Split.VAL)
+                        .augmentation(ImagenetteData.evaluation(r.augmentation())).imageSize(r.imageSize())
                         .batchSize(r.batchSize()).partitions(w).build();
                 RunRecord found = RunRecord.of(root, synthetic, train.classNames(), train.numExamples(),
                         val.numExamples(), null);
@@ -211,9 +214,9 @@ public final class SparkTrainCommand implements Callable<Integer> {
                                 + " images/s, %.0f s%n", 100 * result.finalTop1(), 100 * result.bestTop1(),
                         result.bestEpoch(), 100 * result.finalTop5(), result.imagesPerSecond(), result.wallSeconds());
                 out.println("run directory: " + dir.toAbsolutePath());
-                out.println("  best checkpoint: " + dir.resolve(Trainer.BEST));
-                out.println("  metrics: " + dir.resolve(Trainer.METRICS) + ", summary: "
-                        + dir.resolve(Trainer.SUMMARY));
+                out.println("  best checkpoint: " + dir.resolve(RunDirectory.BEST));
+                out.println("  metrics: " + dir.resolve(RunDirectory.METRICS) + ", summary: "
+                        + dir.resolve(RunDirectory.SUMMARY));
             }
         }
         return 0;

@@ -1,8 +1,10 @@
 package io.github.visionzoo.examples.cli;
 
+import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.train.Checkpoint;
+import io.github.visionzoo.zoo.train.RunDirectory;
 import io.github.visionzoo.zoo.train.RunLock;
 import io.github.visionzoo.zoo.train.Trainer;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
@@ -25,7 +27,7 @@ import picocli.CommandLine.Spec;
  * {@code train}: trains and evaluates a registry model on an image folder of classes such as Imagenette (or, without
  * {@code --data}, on the synthetic set written into the run directory), writing checkpoints, {@code metrics.jsonl}, PNG charts and
  * {@code summary.json}. The main job is {@code train} with no arguments: {@code resnet18} at 64 px with the
- * {@code cpu-small} recipe. The run directory is locked ({@link RunLock}) while the command runs, and records its
+ * {@code cpu-small} recipe. The {@link RunDirectory} is locked ({@link RunLock}) while the command runs, and records its
  * data ({@link RunRecord}) for {@code --resume}.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -92,18 +94,20 @@ public final class TrainCommand implements Callable<Integer> {
             given = ImagenetteData.root(data, dir);
             ImagenetteData.checkSplits(given);
         }
-        try (RunLock lock = RunLock.acquire(dir)) {
-            if (Trainer.holdsRun(dir)) {
+        RunDirectory run = new RunDirectory(dir);
+        try (RunLock lock = run.lock()) {
+            if (run.holdsRun()) {
                 throw new IllegalArgumentException("--run-dir " + dir + " already holds a run; use --resume " + dir
                         + " to continue it, or another --run-dir");
             }
             Path root = given != null ? given : ImagenetteData.root(null, dir);
-            try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(),
+            try (ImagenetteIterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(),
                     r.batchSize(), r.seed(), null);
-                 ImagenetteData.Iterator val = ImagenetteData.val(root, r.imageSize(), r.batchSize(), null)) {
+                 ImagenetteIterator val = ImagenetteData.val(root, r.augmentation(), r.imageSize(),
+                         r.batchSize(), null)) {
                 out.printf(Locale.ROOT, "training %s at %d px on %s (%d train, %d val images), recipe %s, %d epochs%n",
-                        modelName(), r.imageSize(), root, train.delegate().numExamples(),
-                        val.delegate().numExamples(), r.name(), r.epochs());
+                        modelName(), r.imageSize(), root, train.numExamples(),
+                        val.numExamples(), r.name(), r.epochs());
                 record(root, data == null, train, val, workers).write(dir);
                 TrainingResult result = trainer(dir, workers).fit(Zoo.create(modelSpec, train.totalOutcomes(),
                         r.seed()), modelSpec, r, train, val);
@@ -121,8 +125,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (!Files.isDirectory(resume)) {
             throw new IllegalArgumentException("--resume " + resume + " is not a run directory");
         }
-        try (RunLock lock = RunLock.acquire(resume)) {
-            Checkpoint.Info info = Trainer.newestCheckpointInfo(resume);
+        RunDirectory run = new RunDirectory(resume);
+        try (RunLock lock = run.lock()) {
+            Checkpoint.Info info = run.latestInfo();
             RunRecord recorded = RunRecord.read(resume);
             ParseResult parsed = spec.commandLine().getParseResult();
             RecipeOptions.requireUnchanged("--model", parsed.hasMatchedOption("--model") ? modelName() : null,
@@ -137,9 +142,10 @@ public final class TrainCommand implements Callable<Integer> {
             TrainingRecipe r = info.recipe();
             Path root = data != null ? ImagenetteData.root(data, resume)
                     : Path.of(ImagenetteData.recordedRoot(resume, recorded));
-            try (ImagenetteData.Iterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(),
+            try (ImagenetteIterator train = ImagenetteData.train(root, r.augmentation(), r.imageSize(),
                     r.batchSize(), r.seed(), null);
-                 ImagenetteData.Iterator val = ImagenetteData.val(root, r.imageSize(), r.batchSize(), null)) {
+                 ImagenetteIterator val = ImagenetteData.val(root, r.augmentation(), r.imageSize(),
+                         r.batchSize(), null)) {
                 RunRecord found = record(root, data == null && recorded != null && recorded.synthetic(), train, val,
                         w);
                 if (recorded != null) {
@@ -162,10 +168,10 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private static RunRecord record(Path root, boolean synthetic, ImagenetteData.Iterator train,
-                                    ImagenetteData.Iterator val, int workers) {
-        return RunRecord.of(root.toString(), synthetic, train.getLabels(), train.delegate().numExamples(),
-                val.delegate().numExamples(), workers);
+    private static RunRecord record(Path root, boolean synthetic, ImagenetteIterator train,
+                                    ImagenetteIterator val, int workers) {
+        return RunRecord.of(root.toString(), synthetic, train.getLabels(), train.numExamples(),
+                val.numExamples(), workers);
     }
 
     private Trainer trainer(Path dir, int workers) {
@@ -183,9 +189,10 @@ public final class TrainCommand implements Callable<Integer> {
                 100 * result.finalTop1(), 100 * result.bestTop1(), result.bestEpoch(), 100 * result.finalTop5(),
                 result.imagesPerSecond(), result.wallSeconds());
         out.println("run directory: " + dir.toAbsolutePath());
-        out.println("  best checkpoint: " + dir.resolve(Trainer.BEST));
+        out.println("  best checkpoint: " + dir.resolve(RunDirectory.BEST));
         out.println("  charts: " + dir.resolve("loss.png") + ", " + dir.resolve("accuracy.png") + ", "
                 + dir.resolve("confusion.png"));
-        out.println("  metrics: " + dir.resolve(Trainer.METRICS) + ", summary: " + dir.resolve(Trainer.SUMMARY));
+        out.println("  metrics: " + dir.resolve(RunDirectory.METRICS) + ", summary: "
+                + dir.resolve(RunDirectory.SUMMARY));
     }
 }

@@ -4,17 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.visionzoo.examples.testing.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** Smoke runs of the pipeline and memory benchmarks on a tiny model and data set: their JSON, not their timing. */
+@Tag("slow")
 class LongBenchmarksTest {
-    private static Path tinyModel(Path dir) throws Exception {
-        return Files.writeString(dir.resolve("tiny.json"), "{\"family\":\"resnet\",\"block\":\"basic\","
-                + "\"layers\":[1,1],\"width\":8,\"convBias\":false,\"imageSize\":32}");
+    private static Path tinyModel(Path dir) {
+        return Cli.tinyResNet(dir.resolve("tiny.json"), 8);
     }
 
     @Test

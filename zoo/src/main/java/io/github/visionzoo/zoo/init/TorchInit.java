@@ -103,8 +103,8 @@ public final class TorchInit implements IWeightInit {
     /**
      * Copies {@code values} into {@code target} and frees {@code values}' off-heap buffer now rather than when the
      * garbage collector finds it: the JVM heap barely grows while a model initializes, so such temporaries could stay
-     * for the whole training run (measured: VGG-16's two largest, 392 and 64 MiB, were still resident after its
-     * training steps). Arrays in a workspace are left to it.
+     * for the whole training run (VGG-16's classifier draws hundreds of MiB this way). Arrays in a workspace are
+     * left to it.
      */
     private static void assignAndRelease(INDArray target, INDArray values) {
         target.assign(values);

@@ -1,5 +1,9 @@
 package io.github.visionzoo.zoo.layers;
 
+import io.github.visionzoo.zoo.kernels.AddReluKernel;
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
+import io.github.visionzoo.zoo.kernels.FloatLoops;
+import io.github.visionzoo.zoo.kernels.Kernels;
 import java.util.Arrays;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -19,12 +23,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code relu(a + b)}, the end of a residual block (torchvision's {@code out += identity; out = relu(out)}), as one
  * vertex: DL4J's element-wise add (an {@link ElementWiseVertex}, of which this is a subclass, so JSON and tools treat
  * it as one) followed by an activation layer keeps one more activation array and copies the gradients twice more
- * backward (measured: ResNet-34's peak memory in training 500 MiB lower with this vertex). The backward pass takes
- * its mask from the kept output (a reference into the activations workspace, not a copy) instead of recomputing
- * {@code a + b}. Forward, float inputs of one layout (NCHW or channels-last) go through one oneDNN primitive
- * ({@link DnnlAddRelu}) where {@link Dnnl#available()}; otherwise, and backward, float arrays take one Java pass
- * ({@link FloatLoops}): the sum and its ReLU forward, both inputs' gradients backward; other types take libnd4j's ops
- * (two forward, three backward). The two inputs must have the same shape.
+ * backward. The backward pass takes its mask from the kept output (a reference into the activations workspace, not
+ * a copy) instead of recomputing {@code a + b}. Forward runs on the vertex's kernel where it takes the inputs
+ * ({@link Kernels#addRelu}: one oneDNN primitive for float inputs of one layout, NCHW or channels-last); otherwise,
+ * and backward, float arrays take one Java pass ({@link FloatLoops}): the sum and its ReLU forward, both inputs'
+ * gradients backward; other types take libnd4j's ops (two forward, three backward). The two inputs must have the same
+ * shape.
  */
 public class AddRelu extends ElementWiseVertex {
     private static final long serialVersionUID = 1L;
@@ -71,10 +75,9 @@ public class AddRelu extends ElementWiseVertex {
         private INDArray forwardA;
         private INDArray forwardB;
         private INDArray forwardOutput;
-        /** The forward pass on oneDNN, where {@link Dnnl#available()}. */
-        private DnnlAddRelu direct;
-        /** Whether the last forward pass ran on {@link #direct}. */
-        private boolean directPass;
+        private final AddReluKernel kernel = Kernels.addRelu();
+        /** Whether the last forward pass ran on {@link #kernel}. */
+        private boolean kernelPass;
 
         Impl(ComputationGraph graph, String name, int index, DataType dataType) {
             super(graph, name, index, Op.Add, dataType);
@@ -95,25 +98,19 @@ public class AddRelu extends ElementWiseVertex {
             requireSameShapes();
             INDArray a = inputs[0];
             INDArray b = inputs[1];
-            INDArray out;
-            directPass = Dnnl.available() && dataType == DataType.FLOAT && Dnnl.denseImage(a)
-                    && Arrays.equals(a.stride(), b.stride());
-            if (directPass) {
-                out = Dnnl.outputLike(a, workspaceMgr);
-                if (direct == null) {
-                    direct = new DnnlAddRelu();
-                }
-                direct.forward(a, b, out);
+            INDArray out = kernel.forward(a, b, dataType, workspaceMgr);
+            kernelPass = out != null;
+            if (kernelPass) {
                 return kept(training, out);
             }
             INDArray outMemory; // out, or the NHWC memory behind it
-            INDArray aNhwc = RuntimeLayers.nhwcOf(a);
-            INDArray bNhwc = RuntimeLayers.nhwcOf(b);
+            INDArray aNhwc = ChannelsLast.nhwcOf(a);
+            INDArray bNhwc = ChannelsLast.nhwcOf(b);
             if (aNhwc != null && bNhwc != null && dataType == DataType.FLOAT) {
                 // channels-last activations (inference after Conv2d and BatchNorm) stay channels-last
-                out = RuntimeLayers.channelsLast(workspaceMgr, ArrayType.ACTIVATIONS, dataType, a.size(0), a.size(1),
+                out = ChannelsLast.create(workspaceMgr, ArrayType.ACTIVATIONS, dataType, a.size(0), a.size(1),
                         a.size(2), a.size(3));
-                outMemory = RuntimeLayers.nhwcOf(out);
+                outMemory = ChannelsLast.nhwcOf(out);
                 a = aNhwc;
                 b = bNhwc;
             } else {
@@ -137,9 +134,9 @@ public class AddRelu extends ElementWiseVertex {
             return kept(training, out);
         }
 
-        /** Whether the last forward pass ran on oneDNN. */
-        boolean ranOnOneDnn() {
-            return directPass;
+        /** Whether the last forward pass ran on the kernel. */
+        boolean ranOnKernel() {
+            return kernelPass;
         }
 
         /** {@code out}, kept with the inputs after a training forward pass, for the backward pass's mask. */

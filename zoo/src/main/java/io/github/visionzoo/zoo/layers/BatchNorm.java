@@ -1,5 +1,10 @@
 package io.github.visionzoo.zoo.layers;
 
+import io.github.visionzoo.zoo.kernels.BatchNormKernel;
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
+import io.github.visionzoo.zoo.kernels.FloatLoops;
+import io.github.visionzoo.zoo.kernels.Kernels;
+import io.github.visionzoo.zoo.kernels.MatrixSums;
 import java.util.Collection;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
@@ -37,17 +42,14 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <p>Why not DL4J's own layer: in 1.0.0-M2.1 it ignores its activation (a ReLU needs a vertex of its own, which
  * copies the activations forward and backward), and its oneDNN path is slow where it leaves oneDNN: the batch
- * variance runs through a generic summary-statistics reduction and {@code batchnorm_bp} takes ~175 ms on a
- * [16, 64, 112, 112] batch, where the passes it needs take ~5 ms each. Measured on a 2-core AVX-512 machine, that
- * shape's forward+backward with ReLU went from ~325 ms (DL4J BN + activation vertex) to ~120 ms here.
+ * variance runs through a generic summary-statistics reduction, and {@code batchnorm_bp} takes many times as long as
+ * the passes it needs (src/docs/PERFORMANCE.md, "oneDNN").
  *
  * <p>Here every pass runs on the activations seen as {@code [b*c, h*w]} rows. For float arrays each direction is two
  * Java passes ({@link FloatLoops}), where ND4J's ops took six forward and nine backward: forward, each row's sum and
  * sum of squares about its own mean (combined per channel into the exact biased variance), then scale, shift and ReLU
  * as one pass; backward, the ReLU's mask with both per-channel sums of the gradient, then
- * {@code k1 * dy + k2 * x + k3}. The sums run while the row is in cache, in eight partial sums. Measured on 2 cores,
- * a graph of two such layers (one with ReLU) forward and backward at batch 16: [64, 112, 112] 165-175 -> 148-161 ms,
- * [64, 56, 56] 59-65 -> 52-54 ms, against the ND4J passes with the scale-and-shift passes already in Java.
+ * {@code k1 * dy + k2 * x + k3}. The sums run while the row is in cache, in eight partial sums.
  * Doubles, for gradient checks, and views take ND4J's ops: per-channel scale and shift as column-vector operations on
  * the rows, per-channel sums as matrix-vector products ({@link MatrixSums}; libnd4j's broadcasting along the channel
  * dimension of the 4-d array and its {@code sum(1)} are slow). The variance that normalizes is biased, as in DL4J's
@@ -60,9 +62,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * (through the "gradients" of the global mean and log10 std, which its updater subtracts), so checkpoints, weight
  * import ({@code running_mean}/{@code running_var}) and fine-tuning treat this layer as a {@code BatchNormalization}.
  *
- * <p>Inference on float images runs on oneDNN's batch normalization ({@link DnnlBatchNorm}) where
- * {@link Dnnl#available()}, on NCHW or channels-last arrays as {@link Conv2d} leaves them, and otherwise as one Java
- * pass; the per-channel scale and shift are computed in Java.
+ * <p>Inference on float images runs on the layer's batch-norm kernel where it takes the input
+ * ({@link Kernels#batchNorm}: oneDNN's batch normalization, on NCHW or channels-last arrays as {@link Conv2d} leaves
+ * them), and otherwise as one Java pass; the per-channel scale and shift are computed in Java.
  *
  * <p>Supports NCHW {@code [b, c, h, w]} and feed-forward {@code [b, c]} input, identity and ReLU activations, and
  * learned gamma and beta.
@@ -155,13 +157,14 @@ public class BatchNorm extends BatchNormalization {
         /** The last training forward pass's input and output (both live in workspaces that outlast backprop). */
         private INDArray forwardInput;
         private INDArray forwardOutput;
-        /** Inference on oneDNN, where {@link Dnnl#available()}. */
-        private DnnlBatchNorm direct;
-        /** Whether the last forward pass ran on {@link #direct}. */
-        private boolean directPass;
+        private final BatchNormKernel kernel;
+        private final MatrixSums sums = Kernels.matrixSums();
+        /** Whether the last forward pass ran on {@link #kernel}. */
+        private boolean kernelPass;
 
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
+            kernel = Kernels.batchNorm(((BatchNorm) conf.getLayer()).relu());
         }
 
         private BatchNorm bn() {
@@ -180,8 +183,7 @@ public class BatchNorm extends BatchNormalization {
 
         /**
          * A per-channel vector {@code [c]} as the column {@code [b*c, 1]} matching {@link #rows}, repeated on the Java
-         * side: {@code Nd4j.tile} took 0.1-0.4 ms on these few kilobytes (c = 64-512, b = 16), ~3 % of a ResNet-34
-         * training step over the six calls per layer, against 0.03-0.08 ms here.
+         * side: {@code Nd4j.tile} is slow on these few kilobytes, and a layer needs six of them per step.
          */
         private static INDArray perRow(INDArray channelVector, long b) {
             int c = (int) channelVector.length();
@@ -263,13 +265,20 @@ public class BatchNorm extends BatchNormalization {
             assertInputSet(false);
             boolean floatInference = !training && dataType == DataType.FLOAT
                     && input.size(1) == layerConf().getNOut();
-            directPass = floatInference && Dnnl.available() && Dnnl.denseImage(input);
-            if (directPass) {
-                return dnnlInference(workspaceMgr);
-            }
-            INDArray nhwc = floatInference ? RuntimeLayers.nhwcOf(input) : null;
-            if (nhwc != null) {
-                return channelsLastInference(nhwc, workspaceMgr);
+            kernelPass = false;
+            if (floatInference) {
+                double[][] scaleShift = inferenceScaleShift();
+                float[] scale = floats(scaleShift[0]);
+                float[] shift = floats(scaleShift[1]);
+                INDArray out = kernel.inference(input, scale, shift, workspaceMgr);
+                kernelPass = out != null;
+                INDArray nhwc = ChannelsLast.nhwcOf(input);
+                if (out == null && nhwc != null) {
+                    out = channelsLastInference(nhwc, scale, shift, workspaceMgr);
+                }
+                if (out != null) {
+                    return out;
+                }
             }
             INDArray x = RuntimeLayers.contiguous(input, dataType, ArrayType.FF_WORKING_MEM, workspaceMgr);
             long b = x.size(0);
@@ -295,7 +304,7 @@ public class BatchNorm extends BatchNormalization {
                     mean = moments[0];
                     var = moments[1];
                 } else {
-                    mean = perChannel(MatrixSums.rowSums(x2, 1.0), b, c).divi(n);
+                    mean = perChannel(sums.rowSums(x2, 1.0), b, c).divi(n);
                     Nd4j.exec(new SubOp(new INDArray[] {x2, perRow(mean, b)}, new INDArray[] {out2})); // centred
                     // biased, two-pass; per-row dot products take half the time of norm2(1) here
                     var = perChannel(Nd4j.getExecutioner().exec(new Dot(out2, out2, 1)), b, c).divi(n);
@@ -314,14 +323,14 @@ public class BatchNorm extends BatchNormalization {
             return out;
         }
 
-        /** Whether the last forward pass ran on oneDNN. */
-        boolean ranOnOneDnn() {
-            return directPass;
+        /** Whether the last forward pass ran on the kernel. */
+        boolean ranOnKernel() {
+            return kernelPass;
         }
 
         /**
          * Inference's per-channel {@code scale} and {@code shift} {@code [2][c]}, from the running statistics, in
-         * Java: as ND4J ops on these few values they took ~4 % of a ResNet-34 inference batch.
+         * Java: ND4J ops on so few values cost more in calls than in arithmetic.
          */
         private double[][] inferenceScaleShift() {
             long c = layerConf().getNOut();
@@ -347,29 +356,13 @@ public class BatchNorm extends BatchNormalization {
         }
 
         /**
-         * Inference on oneDNN ({@link DnnlBatchNorm}) into an array of the input's layout: channels-last (as
-         * {@link Conv2d} writes them in inference, so that the next convolution reads it in place) or NCHW.
-         */
-        private INDArray dnnlInference(LayerWorkspaceMgr workspaceMgr) {
-            double[][] scaleShift = inferenceScaleShift();
-            INDArray out = Dnnl.outputLike(input, workspaceMgr);
-            if (direct == null) {
-                direct = new DnnlBatchNorm(bn().relu());
-            }
-            direct.inference(input, out, floats(scaleShift[0]), floats(scaleShift[1]));
-            return out;
-        }
-
-        /**
-         * Inference on a channels-last activation ({@link RuntimeLayers#nhwcOf}, as {@link Conv2d} writes them in
+         * Inference on a channels-last activation ({@link ChannelsLast#nhwcOf}, as {@link Conv2d} writes them in
          * inference) into a channels-last one, so that the next convolution reads it in place: one Java pass over
-         * {@code [b*h*w, c]}, rows of whole pixels, with the per-channel scale and shift repeated along the row.
+         * {@code [b*h*w, c]}, rows of whole pixels, with the per-channel {@code s}cale and {@code t} (shift) repeated
+         * along the row.
          */
-        private INDArray channelsLastInference(INDArray nhwc, LayerWorkspaceMgr workspaceMgr) {
+        private INDArray channelsLastInference(INDArray nhwc, float[] s, float[] t, LayerWorkspaceMgr workspaceMgr) {
             long c = nhwc.size(3);
-            double[][] scaleShift = inferenceScaleShift();
-            float[] s = floats(scaleShift[0]);
-            float[] t = floats(scaleShift[1]);
             int pixels = (int) Math.max(1, FloatLoops.CHUNK / c); // rows of whole pixels
             float[] sr = new float[(int) (pixels * c)];
             float[] tr = new float[sr.length];
@@ -377,10 +370,10 @@ public class BatchNorm extends BatchNormalization {
                 System.arraycopy(s, 0, sr, (int) (p * c), (int) c);
                 System.arraycopy(t, 0, tr, (int) (p * c), (int) c);
             }
-            INDArray out = RuntimeLayers.channelsLast(workspaceMgr, ArrayType.ACTIVATIONS, dataType, nhwc.size(0), c,
+            INDArray out = ChannelsLast.create(workspaceMgr, ArrayType.ACTIVATIONS, dataType, nhwc.size(0), c,
                     nhwc.size(1), nhwc.size(2));
             boolean relu = bn().relu();
-            FloatLoops.rows(new INDArray[] {nhwc}, new INDArray[] {RuntimeLayers.nhwcOf(out)}, sr.length,
+            FloatLoops.rows(new INDArray[] {nhwc}, new INDArray[] {ChannelsLast.nhwcOf(out)}, sr.length,
                     (worker, row, in, o, length) -> {
                         float[] x = in[0];
                         float[] z = o[0];
@@ -536,12 +529,12 @@ public class BatchNorm extends BatchNormalization {
                     dx.assign(eps);
                 }
                 INDArray scratch2 = rows(scratch);
-                sumDy = perChannel(MatrixSums.rowSums(dy2, 1.0), b, c);
-                // sum(dy * x) as a product and a sum by matrix product: 9.1 ms against 10.9 for per-row dot products
-                // on [1024, 12544], 2 cores (libnd4j's broadcast ops along dimension 0 and relu_bp are 10-50x
-                // slower than the in-place column-vector ops used here)
+                sumDy = perChannel(sums.rowSums(dy2, 1.0), b, c);
+                // sum(dy * x) as a product and a sum by matrix product, faster than per-row dot products (libnd4j's
+                // broadcast ops along dimension 0 and relu_bp are far slower than the in-place column-vector ops
+                // used here)
                 Nd4j.exec(new MulOp(dy2, x2, scratch2));
-                sumDyX = perChannel(MatrixSums.rowSums(scratch2, 1.0), b, c);
+                sumDyX = perChannel(sums.rowSums(scratch2, 1.0), b, c);
             }
 
             INDArray dBeta = sumDy;

@@ -1,5 +1,9 @@
 package io.github.visionzoo.zoo.layers;
 
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
+import io.github.visionzoo.zoo.kernels.ConvolutionKernel;
+import io.github.visionzoo.zoo.kernels.Kernels;
+import io.github.visionzoo.zoo.kernels.Window;
 import java.util.Collection;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -25,15 +29,15 @@ import org.nd4j.common.primitives.Pair;
  * {@link #isInputGradient}) that trains on oneDNN directly and, where it cannot, keeps its output for the backward pass
  * instead of a copy of it.
  *
- * <p>On the CPU backend, in float, NCHW, with identity or ReLU and without dropout or weight noise, the training
- * passes run on {@link DnnlConvolution} (a ResNet-34 training step 1.24x faster than through DL4J's oneDNN helper,
- * measured in one process with alternating steps). ReLU's derivative comes from the kept output, as below.
+ * <p>In float, NCHW, with identity or ReLU and without dropout or weight noise, the training passes run on the
+ * layer's convolution kernel, chosen when the layer is instantiated ({@link Kernels#convolution}: oneDNN called
+ * directly, which builds its primitives once per shape where libnd4j's ops build them at every call). ReLU's
+ * derivative comes from the kept output, as below.
  *
  * <p>Otherwise DL4J's code runs, with its output kept. With a cache mode set ({@link CacheMode#DEVICE} or
  * {@link CacheMode#HOST}), DL4J's layer copies each training forward pass's pre-activation into the cache
  * workspace, so that backprop through the oneDNN helper need not run the convolution again; the copy is as large as
- * the layer's output and lives as long as the activations (measured: 11 % more time per ResNet-34 step without the
- * cache, and the copies are ~230 MB of a ResNet-34 step at batch 16 and ~0.9 GB of a VGG-16 step). For the two
+ * the layer's output and lives as long as the activations. For the two
  * activations visionzoo's convolutions use the output itself serves the backward pass as well as the
  * pre-activation: an identity's backward pass never reads it, and ReLU's derivative is 1 exactly where
  * {@code relu(z) > 0}, that is where {@code z > 0}. DL4J applies the activation in place, so the output is the
@@ -42,9 +46,10 @@ import org.nd4j.common.primitives.Pair;
  * is inverted dropout, which zeroes units whose incoming gradient it also zeroes and scales the others by a
  * positive factor.
  *
- * <p>Inference runs on channels-last arrays, on {@link DnnlConvolution} too, or through libnd4j's {@code conv2d}
- * where the presets' natives are missing (see {@code channelsLastForward}). Any other activation, no oneDNN at all,
- * or a forward pass where DL4J keeps no cache (a workspace mode of {@code NONE}) runs DL4J's code unchanged.
+ * <p>Inference runs on channels-last arrays ({@link ChannelsLast}), on the kernel too, or through libnd4j's
+ * {@code conv2d} where the kernel takes no pass and DL4J's oneDNN helper serves the layer (see
+ * {@code channelsLastForward}). Any other activation, no oneDNN at all, or a forward pass where DL4J keeps no cache
+ * (a workspace mode of {@code NONE}) runs DL4J's code unchanged.
  */
 public class Conv2d extends ConvolutionLayer {
     private static final long serialVersionUID = 1L;
@@ -69,20 +74,21 @@ public class Conv2d extends ConvolutionLayer {
     }
 
     /**
-     * Whether convolutions train on oneDNN directly in this process ({@link DnnlConvolution}: the CPU backend, the
-     * oneDNN presets' natives loaded, {@code -Dvisionzoo.onednn.direct} not {@code false}) rather than through DL4J's
-     * helper; the benchmarks record it.
+     * Whether convolutions instantiated now train on oneDNN directly (the CPU backend, the oneDNN presets' natives
+     * loaded, {@code -Dvisionzoo.onednn.direct} not {@code false}) rather than through DL4J's helper; the benchmarks
+     * record it.
      */
     public static boolean trainsOnOneDnnDirectly() {
-        return Dnnl.available();
+        return Kernels.oneDnn();
     }
 
     /**
      * Whether the backward pass computes the gradient with respect to the layer's input (default {@code true}).
-     * {@link Blocks#build} turns it off for the convolutions that read a network input, the images, whose gradient
-     * no one uses and which PyTorch never computes either (it cost 155 ms of ResNet-34's 2.7 s training step). With
-     * it off, the layer hands DL4J no input gradient ({@code null}); a layer in front of it would then fail its
-     * backward pass with DL4J's "all epsilons not set". Turn it back on ({@link Blocks#withInputGradients}) before
+     * {@link io.github.visionzoo.zoo.models.Blocks#build} turns it off for the convolutions that read a network input,
+     * the images, whose gradient no one uses and which PyTorch never computes either (with 3 input channels, the
+     * stem's most expensive pass). With it off, the layer hands DL4J no input gradient ({@code null}); a layer in front
+     * of it would then fail its backward pass with DL4J's "all epsilons not set". Turn it back on
+     * ({@link io.github.visionzoo.zoo.models.Blocks#withInputGradients}) before
      * putting a layer in front, or for saliency maps and adversarial examples, where the input gradient is the point.
      */
     public boolean isInputGradient() {
@@ -107,23 +113,26 @@ public class Conv2d extends ConvolutionLayer {
     }
 
     /**
-     * The running layer: DL4J's, with training passes on oneDNN directly ({@link DnnlConvolution}) where it can, and
+     * The running layer: DL4J's, with training and inference passes on its kernel where the kernel takes them, and
      * otherwise DL4J's forward pass caching its output instead of a copy.
      */
     static final class Impl extends org.deeplearning4j.nn.layers.convolution.ConvolutionLayer {
-        private DnnlConvolution direct;
-        /** The last training forward pass ran on {@link #direct}; its output, for ReLU's derivative. */
-        private INDArray directOutput;
-        /** Whether the last forward pass, training or inference, ran on {@link #direct} (kept after {@link #clear}). */
-        private boolean directPass;
+        private final ConvolutionKernel kernel;
+        /** The last training forward pass ran on {@link #kernel}; its output, for ReLU's derivative. */
+        private INDArray kernelOutput;
+        /** Whether the last forward pass, training or inference, ran on {@link #kernel} (kept after {@link #clear}). */
+        private boolean kernelPass;
 
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
+            ConvolutionLayer c = (ConvolutionLayer) conf.getLayer();
+            kernel = Kernels.convolution(c.getNOut(), c.getKernelSize(), c.getStride(), c.getDilation(), c.hasBias(),
+                    c.getActivationFn() instanceof ActivationReLU);
         }
 
         /**
-         * What both fast paths (direct training, channels-last inference) need: a float NCHW input, identity or ReLU,
-         * and no dropout on the input (which DL4J's code applies).
+         * What the kernel's passes and channels-last inference need: a float NCHW input, identity or ReLU, and no
+         * dropout on the input (which DL4J's code applies).
          */
         private boolean fastPathInput() {
             ConvolutionLayer c = layerConf();
@@ -132,54 +141,32 @@ public class Conv2d extends ConvolutionLayer {
                     && RuntimeLayers.identityOrPlainRelu(c.getActivationFn());
         }
 
-        /**
-         * Whether this training pass can run on {@link DnnlConvolution}: its natives loaded, the fast paths' input,
-         * and no weight noise (which DL4J's code applies).
-         */
-        private boolean directTraining() {
-            return Dnnl.available() && layerConf().getWeightNoise() == null && fastPathInput();
-        }
-
         /** The input checked as DL4J's forward pass checks it, and the window over it. */
-        private RuntimeLayers.Window validatedWindow() {
+        private Window validatedWindow() {
             ConvolutionLayer c = layerConf();
             validateInputRank();
             validateInputDepth(c.getNIn());
-            return RuntimeLayers.Window.of(input, c.getKernelSize(), c.getStride(), c.getPadding(), convolutionMode,
+            return Window.of(input, c.getKernelSize(), c.getStride(), c.getPadding(), convolutionMode,
                     c.getDilation());
         }
 
-        /** Whether the last forward pass ran on oneDNN directly (after training, its backward pass will too). */
-        boolean ranDirectly() {
-            return directPass;
+        /** Whether the last forward pass ran on the kernel (after training, its backward pass will too). */
+        boolean ranOnKernel() {
+            return kernelPass;
         }
 
-        /** The bytes of Winograd's weights kept for inference ({@code DnnlConvolution}), 0 for none. */
+        /** The bytes of weights that the kernel keeps for inference, 0 for none. */
         long keptWeightBytes() {
-            return direct == null ? 0 : direct.keptWeightBytes();
+            return kernel.keptWeightBytes();
         }
 
-        private DnnlConvolution direct() {
-            ConvolutionLayer c = layerConf();
-            if (direct == null) {
-                direct = new DnnlConvolution(c.getNOut(), c.getKernelSize(), c.getStride(), c.getDilation(),
-                        c.hasBias(), c.getActivationFn() instanceof ActivationReLU);
-            }
-            return direct;
-        }
-
-        private INDArray directForward(LayerWorkspaceMgr workspaceMgr) {
-            ConvolutionLayer c = layerConf();
-            RuntimeLayers.Window window = validatedWindow();
-            INDArray bias = c.hasBias() ? getParam(ConvolutionParamInitializer.BIAS_KEY) : null;
-            directOutput = direct().forward(input, getParam(ConvolutionParamInitializer.WEIGHT_KEY), bias,
-                    window.padding(), window.outSize(), workspaceMgr);
-            return directOutput;
+        private INDArray bias() {
+            return layerConf().hasBias() ? getParam(ConvolutionParamInitializer.BIAS_KEY) : null;
         }
 
         @Override
         public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
-            if (directOutput == null) {
+            if (kernelOutput == null) {
                 Pair<Gradient, INDArray> pair = super.backpropGradient(epsilon, workspaceMgr);
                 if (!((Conv2d) layerConf()).isInputGradient()) {
                     pair.setSecond(null);
@@ -188,10 +175,10 @@ public class Conv2d extends ConvolutionLayer {
             }
             ConvolutionLayer c = layerConf();
             // ReLU's derivative from the output: 1 exactly where relu(z) > 0 (see the class comment)
-            INDArray delta = c.getActivationFn().backprop(directOutput, epsilon.castTo(DataType.FLOAT)).getFirst();
+            INDArray delta = c.getActivationFn().backprop(kernelOutput, epsilon.castTo(DataType.FLOAT)).getFirst();
             INDArray weightGrad = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
             INDArray biasGrad = c.hasBias() ? gradientViews.get(ConvolutionParamInitializer.BIAS_KEY) : null;
-            INDArray inputGrad = direct.backward(input, getParam(ConvolutionParamInitializer.WEIGHT_KEY), delta,
+            INDArray inputGrad = kernel.backward(input, getParam(ConvolutionParamInitializer.WEIGHT_KEY), delta,
                     weightGrad, biasGrad, ((Conv2d) c).isInputGradient(), workspaceMgr);
             Gradient g = new DefaultGradient();
             if (biasGrad != null) {
@@ -212,13 +199,21 @@ public class Conv2d extends ConvolutionLayer {
 
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
-            directOutput = null;
-            directPass = training && directTraining();
-            if (directPass) {
-                return directForward(workspaceMgr);
-            }
-            if (!training && channelsLastInference()) {
-                return channelsLastForward(workspaceMgr);
+            kernelOutput = null;
+            kernelPass = false;
+            if (fastPathInput() && (!training || layerConf().getWeightNoise() == null)) { // DL4J's code adds noise
+                Window window = validatedWindow();
+                INDArray weights = getParam(ConvolutionParamInitializer.WEIGHT_KEY);
+                INDArray out = training ? kernel.forward(input, weights, bias(), window, workspaceMgr)
+                        : kernel.inference(input, weights, bias(), window, workspaceMgr);
+                kernelPass = out != null;
+                if (kernelPass) {
+                    kernelOutput = training ? out : null;
+                    return out;
+                }
+                if (!training && helper != null && helperCountFail == 0) {
+                    return channelsLastForward(window, workspaceMgr);
+                }
             }
             if (!cachesHere(training, workspaceMgr)) {
                 return super.activate(training, workspaceMgr);
@@ -239,30 +234,13 @@ public class Conv2d extends ConvolutionLayer {
         }
 
         /**
-         * Whether inference can run on channels-last activations: oneDNN (called directly or through DL4J's helper)
-         * and the fast paths' input.
+         * Inference into a channels-last output ({@link ChannelsLast}) through libnd4j's {@code conv2d}, the op DL4J's
+         * oneDNN helper calls: with channels-last input too, oneDNN reads and writes the arrays in place, where NCHW
+         * arrays cost it three reorders per convolution.
          */
-        private boolean channelsLastInference() {
-            return (Dnnl.available() || helper != null && helperCountFail == 0) && fastPathInput();
-        }
-
-        /**
-         * Inference into a channels-last output ({@link RuntimeLayers#channelsLast}): with channels-last input too,
-         * oneDNN reads and writes the arrays in place, where NCHW arrays cost it three reorders per convolution. On
-         * {@link DnnlConvolution} where it is available, with ReLU fused (ResNet-34's convolutions 504 against 536 ms
-         * per batch of 16 through libnd4j, which builds its primitive descriptors on every call); else through
-         * libnd4j's {@code conv2d}, the op DL4J's helper calls.
-         */
-        private INDArray channelsLastForward(LayerWorkspaceMgr workspaceMgr) {
+        private INDArray channelsLastForward(Window window, LayerWorkspaceMgr workspaceMgr) {
             ConvolutionLayer c = layerConf();
-            RuntimeLayers.Window window = validatedWindow();
             INDArray out = window.channelsLastOutput(workspaceMgr, dataType, input.size(0), c.getNOut());
-            directPass = Dnnl.available();
-            if (directPass) {
-                direct().inference(input, getParam(ConvolutionParamInitializer.WEIGHT_KEY),
-                        c.hasBias() ? getParam(ConvolutionParamInitializer.BIAS_KEY) : null, window.padding(), out);
-                return out;
-            }
             // conv2d takes [kH, kW, iC, oC] weights; DL4J keeps [oC, iC, kH, kW]
             INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, false, workspaceMgr)
                     .permute(2, 3, 1, 0);
@@ -276,7 +254,7 @@ public class Conv2d extends ConvolutionLayer {
             }
             Nd4j.exec(op.build());
             if (c.getActivationFn() instanceof ActivationReLU) {
-                INDArray nhwc = RuntimeLayers.nhwcOf(out);
+                INDArray nhwc = ChannelsLast.nhwcOf(out);
                 Nd4j.exec(new RectifiedLinear(nhwc, nhwc, 0.0));
             }
             return out;
@@ -286,7 +264,7 @@ public class Conv2d extends ConvolutionLayer {
         public void clear() {
             super.clear();
             preOutput = null;
-            directOutput = null;
+            kernelOutput = null;
         }
     }
 }

@@ -28,13 +28,13 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * </pre>
  *
  * The same computation as the separate SameDiff layers {@link LayerNorm}, {@link MultiHeadSelfAttention} and
- * {@link MlpBlock} with two residual additions ({@link TransformerBlocks.Layout#SEPARATE}), written out by hand
+ * {@link MlpBlock} with two residual additions
+ * ({@link io.github.visionzoo.zoo.models.TransformerBlocks.Layout#SEPARATE}), written out by hand
  * ({@link EncoderBlockImpl}) with its backward pass, on ND4J's matrix products and element-wise ops. Why not SameDiff:
  * DL4J's SameDiff layers run the forward pass a second time inside backprop (their gradient session cannot reuse the
  * forward session's arrays), and SameDiff differentiates the layer norm and the biases through broadcast reductions
- * over the token axis, which libnd4j runs slowly. Measured on a 2-core AVX-512 machine, a ViT-B/16 training step at
- * batch 16 spent 27 % of its time in the forward products (twice), 11 % in bias gradients and 11 % in the layer
- * norms' and GELU's products' gradients as a SameDiff layer; see {@link EncoderBlockImpl} for what this one keeps.
+ * over the token axis, which libnd4j runs slowly; together these make the separate layers' training step far slower
+ * than this block's (src/docs/PERFORMANCE.md). See {@link EncoderBlockImpl} for what this one keeps.
  *
  * <p>Parameter keys are torchvision's names inside the block with {@code _} written {@code -} ({@link TorchNamed}), so
  * vertex {@code encoder.layers.encoder_layer_0} holds, for instance, {@code self-attention.in-proj-weight}, that is

@@ -1,5 +1,9 @@
 package io.github.visionzoo.zoo.layers;
 
+import io.github.visionzoo.zoo.kernels.FloatLoops;
+import io.github.visionzoo.zoo.kernels.GaussianCdf;
+import io.github.visionzoo.zoo.kernels.Kernels;
+import io.github.visionzoo.zoo.kernels.MatrixSums;
 import java.util.Arrays;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
@@ -33,9 +37,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * (one multiplication). Bias gradients are column sums, done as a product with a ones row (libnd4j's reductions over
  * the first axis are slow). For float, the layer norms run forward and backward as one Java pass over the tokens each
  * ({@link FloatLoops}; a token's features stay in cache for its sums, and the parameter gradients are summed per
- * worker), and GELU and its derivative as one pass each ({@link GaussianCdf}): layer norm and GELU's derivative went
- * from 7.8 % to 3.3 % of a ViT-B/16 training step (wall-time profile). Doubles take ND4J's ops, which the gradient
- * checks cover and a test compares the float path with.
+ * worker), and GELU and its derivative as one pass each ({@link GaussianCdf}), where ND4J takes several passes each.
+ * Doubles take ND4J's ops, which the gradient checks cover and a test compares the float path with.
  */
 final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
     private static final long serialVersionUID = 1L;
@@ -67,6 +70,7 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
     }
 
     private Saved saved;
+    private final MatrixSums sums = Kernels.matrixSums();
 
     EncoderBlockImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -119,17 +123,17 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         Norm ln1 = layerNorm(x, getParam(G1), getParam(BETA1), c.getEps(), training, keep, mgr);
 
         // [n, 3D] = [b, T, 3, h, d/h] -> [3, b, h, T, d/h]: the heads become a batch dimension of strided views (a
-        // copy into contiguous heads took 17 ms per ViT-B/16 block at batch 16; the products run as fast on the views)
+        // copy into contiguous heads costs a pass over them; the products run as fast on the views)
         INDArray qkv = byHead(linear(ln1.out(), W_IN, B_IN, mgr.createUninitialized(keep, dataType, n, 3 * d)), b, t,
                 3, heads);
         // [b, h, T, d/h] x [b, h, d/h, T] -> [b, h, T, T]
         INDArray probs = mgr.createUninitialized(keep, dataType, b, heads, t, t);
-        MatrixSums.mmul(part(qkv, 0), part(qkv, 1), probs, false, true, 1.0 / Math.sqrt(hd));
+        sums.mmul(part(qkv, 0), part(qkv, 1), probs, false, true, 1.0 / Math.sqrt(hd));
         Nd4j.exec(new SoftMax(probs, probs, 3));
         INDArray weights = masks.attention() == null ? probs : probs.mul(masks.attention());
         // [b, h, T, T] x [b, h, T, d/h] -> [b, h, T, d/h], written as [b, T, h, d/h] = [n, D]
         INDArray context = mgr.createUninitialized(keep, dataType, n, d);
-        MatrixSums.mmul(weights, part(qkv, 2), part(byHead(context, b, t, 1, heads), 0), false, false);
+        sums.mmul(weights, part(qkv, 2), part(byHead(context, b, t, 1, heads), 0), false, false);
         INDArray x2 = linear(context, W_OUT, B_OUT, mgr.createUninitialized(work, dataType, n, d));
         dropout(x2, masks.dropout());
         x2.addi(x);
@@ -178,43 +182,43 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         // MLP: y = gelu(ln2 W0^T + b0) W3^T + b3
         INDArray dy = masks.mlp4() == null ? dOut : dOut.mul(masks.mlp4());
         INDArray a = geluOutput(s.u(), s.phi(), masks.mlp2(), mgr.createUninitialized(work, dataType, n, m));
-        MatrixSums.mmul(dy, a, grad(W3), true, false);
-        MatrixSums.columnSums(dy, ones, grad(B3));
+        sums.mmul(dy, a, grad(W3), true, false);
+        sums.columnSums(dy, ones, grad(B3));
         INDArray du = mgr.createUninitialized(work, dataType, n, m);
-        MatrixSums.mmul(dy, getParam(W3), du, false, false);
+        sums.mmul(dy, getParam(W3), du, false, false);
         dropout(du, masks.mlp2());
         GaussianCdf.timesGeluDerivative(du, s.u(), s.phi(), a); // a is free again
-        MatrixSums.mmul(du, s.ln2().out(), grad(W0), true, false);
-        MatrixSums.columnSums(du, ones, grad(B0));
+        sums.mmul(du, s.ln2().out(), grad(W0), true, false);
+        sums.columnSums(du, ones, grad(B0));
         INDArray dh2 = mgr.createUninitialized(work, dataType, n, d);
-        MatrixSums.mmul(du, getParam(W0), dh2, false, false);
+        sums.mmul(du, getParam(W0), dh2, false, false);
         layerNormBackward(dh2, s.ln2(), getParam(G2), G2, BETA2, ones, dxRows, mgr);
 
         // attention: dxRows is now the gradient of x2 = x + dropout(attention)
         INDArray dAttn = masks.dropout() == null ? dxRows : dxRows.mul(masks.dropout());
-        MatrixSums.mmul(dAttn, s.context(), grad(W_OUT), true, false);
-        MatrixSums.columnSums(dAttn, ones, grad(B_OUT));
+        sums.mmul(dAttn, s.context(), grad(W_OUT), true, false);
+        sums.columnSums(dAttn, ones, grad(B_OUT));
         INDArray dContext = mgr.createUninitialized(work, dataType, n, d);
-        MatrixSums.mmul(dAttn, getParam(W_OUT), dContext, false, false);
+        sums.mmul(dAttn, getParam(W_OUT), dContext, false, false);
         INDArray dHeads = part(byHead(dContext, b, t, 1, heads), 0);
         INDArray weights = masks.attention() == null ? s.probs() : s.probs().mul(masks.attention());
         INDArray dQkvRows = mgr.createUninitialized(work, dataType, n, 3 * d);
         INDArray dQkv = byHead(dQkvRows, b, t, 3, heads);
-        MatrixSums.mmul(weights, dHeads, part(dQkv, 2), true, false);
+        sums.mmul(weights, dHeads, part(dQkv, 2), true, false);
         INDArray dScores = mgr.createUninitialized(work, dataType, b, heads, t, t);
-        MatrixSums.mmul(dHeads, part(s.qkv(), 2), dScores, false, true);
+        sums.mmul(dHeads, part(s.qkv(), 2), dScores, false, true);
         dropout(dScores, masks.attention());
         // softmax backward, row by row: ds = p * (dp - sum(dp * p)); the 1/sqrt(d/h) scale goes into the products
         INDArray dsRows = dScores.reshape('c', b * heads * t, t);
         INDArray pRows = s.probs().reshape('c', b * heads * t, t);
         INDArray rowDots = Nd4j.getExecutioner().exec(new Dot(dsRows, pRows, 1)).reshape(b * heads * t, 1);
         dsRows.subiColumnVector(rowDots).muli(pRows);
-        MatrixSums.mmul(dScores, part(s.qkv(), 1), part(dQkv, 0), false, false, 1.0 / Math.sqrt(hd));
-        MatrixSums.mmul(dScores, part(s.qkv(), 0), part(dQkv, 1), true, false, 1.0 / Math.sqrt(hd));
-        MatrixSums.mmul(dQkvRows, s.ln1().out(), grad(W_IN), true, false);
-        MatrixSums.columnSums(dQkvRows, ones, grad(B_IN));
+        sums.mmul(dScores, part(s.qkv(), 1), part(dQkv, 0), false, false, 1.0 / Math.sqrt(hd));
+        sums.mmul(dScores, part(s.qkv(), 0), part(dQkv, 1), true, false, 1.0 / Math.sqrt(hd));
+        sums.mmul(dQkvRows, s.ln1().out(), grad(W_IN), true, false);
+        sums.columnSums(dQkvRows, ones, grad(B_IN));
         INDArray dh1 = mgr.createUninitialized(work, dataType, n, d);
-        MatrixSums.mmul(dQkvRows, getParam(W_IN), dh1, false, false);
+        sums.mmul(dQkvRows, getParam(W_IN), dh1, false, false);
         layerNormBackward(dh1, s.ln1(), getParam(G1), G1, BETA1, ones, dxRows, mgr);
 
         Gradient g = new DefaultGradient(gradientsFlattened);
@@ -231,7 +235,7 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
 
     /** {@code x W^T + bias} into {@code out}, PyTorch's {@code nn.Linear} with its {@code [out, in]} weight. */
     private INDArray linear(INDArray x, String weight, String bias, INDArray out) {
-        MatrixSums.mmul(x, getParam(weight), out, false, true);
+        sums.mmul(x, getParam(weight), out, false, true);
         return out.addiRowVector(getParam(bias));
     }
 
@@ -300,9 +304,9 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         if (xhat == null) {
             xhat = mgr.createUninitialized(ArrayType.FF_WORKING_MEM, dataType, n, d);
         }
-        // mean as a product with ones, centred by a broadcasting subtract: 2.4 against 5.1 ms for mean(1), a copy and
-        // an in-place subtraction on [3152, 768], 2 cores (libnd4j's broadcast op along dimension 0 is 20x slower)
-        Nd4j.exec(new SubOp(new INDArray[] {x, MatrixSums.rowSums(x, 1.0 / d)}, new INDArray[] {xhat}));
+        // mean as a product with ones, centred by a broadcasting subtract: faster than mean(1), a copy and an in-place
+        // subtraction (libnd4j's broadcast op along dimension 0 is far slower)
+        Nd4j.exec(new SubOp(new INDArray[] {x, sums.rowSums(x, 1.0 / d)}, new INDArray[] {xhat}));
         INDArray norms = xhat.norm2(true, 1);
         rstd.assign(Transforms.pow(norms.muli(norms).divi(d).addi(eps), -0.5, false));
         xhat.muliColumnVector(rstd);
@@ -359,13 +363,13 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
             return;
         }
         INDArray tmp = mgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, dOut.shape());
-        MatrixSums.columnSums(dOut, ones, grad(betaKey));
+        sums.columnSums(dOut, ones, grad(betaKey));
         Nd4j.exec(new MulOp(dOut, norm.xhat(), tmp));
-        MatrixSums.columnSums(tmp, ones, grad(gammaKey));
+        sums.columnSums(tmp, ones, grad(gammaKey));
         INDArray dxhat = dOut.muliRowVector(gamma);
-        INDArray meanDxhat = MatrixSums.rowSums(dxhat, 1.0 / dxhat.size(1));
+        INDArray meanDxhat = sums.rowSums(dxhat, 1.0 / dxhat.size(1));
         Nd4j.exec(new MulOp(dxhat, norm.xhat(), tmp));
-        INDArray meanDxhatXhat = MatrixSums.rowSums(tmp, 1.0 / tmp.size(1));
+        INDArray meanDxhatXhat = sums.rowSums(tmp, 1.0 / tmp.size(1));
         Nd4j.exec(new MulOp(new INDArray[] {norm.xhat(), meanDxhatXhat}, new INDArray[] {tmp}));
         dxhat.subi(tmp).subiColumnVector(meanDxhat).muliColumnVector(norm.rstd());
         dxAccumulator.addi(dxhat);

@@ -1,5 +1,7 @@
 package io.github.visionzoo.zoo.layers;
 
+import io.github.visionzoo.zoo.kernels.Kernels;
+import io.github.visionzoo.zoo.kernels.MatrixSums;
 import java.util.Collection;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -21,13 +23,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * parameters, same JSON apart from the class name, same forward pass) with a faster backward pass.
  *
  * <p>DL4J's backward pass multiplies the input gradient out through OpenBLAS as an f-order product and first runs the
- * forward product again to get the pre-activation. Measured on 2 cores (float32, batch 16), AlexNet's
- * {@code classifier.1} ([16, 9216] x [9216, 4096]): the input gradient 73 ms through DL4J's call, 20 ms as
- * {@code dy W^T} through libnd4j's {@code matmul} (oneDNN); the weight gradient 26 against 12 ms written as
- * {@code dW^T = dy^T x} into the f-order gradient view seen as C order; and the repeated forward product, 25 ms, is
- * gone: for identity and ReLU the layer's output stands in for the pre-activation (as in {@link Conv2d}: ReLU's
- * derivative is 1 exactly where the output is positive). The forward pass stays DL4J's: its OpenBLAS product was the
- * faster one there (25 against 30 ms).
+ * forward product again to get the pre-activation. Here the input gradient is {@code dy W^T} through libnd4j's
+ * {@code matmul} (oneDNN), the weight gradient is written as {@code dW^T = dy^T x} into the f-order gradient view seen
+ * as C order, and the repeated forward product is gone: for identity and ReLU the layer's output stands in for the
+ * pre-activation (as in {@link Conv2d}: ReLU's derivative is 1 exactly where the output is positive). The forward
+ * pass stays DL4J's: its OpenBLAS product was the faster one there.
  *
  * <p>Other activations, layer norm, weight noise, masks, or a backward pass without the training forward pass that
  * it needs run DL4J's code unchanged.
@@ -72,6 +72,7 @@ public class Linear extends DenseLayer {
 
     /** The running layer: DL4J's, with the backward pass replaced where the forward pass's output serves it. */
     static final class Impl extends org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer {
+        private final MatrixSums sums = Kernels.matrixSums();
         /** The last training forward pass's input (after dropout) and output, in workspaces that outlast backprop. */
         private INDArray forwardInput;
         private INDArray forwardOutput;
@@ -116,12 +117,12 @@ public class Linear extends DenseLayer {
             INDArray w = getParam(DefaultParamInitializer.WEIGHT_KEY); // [in, out], f order
             INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
             // dW^T = dy^T x: [out, b] x [b, in] into the f-order [in, out] view read as C-order [out, in]
-            MatrixSums.mmul(delta, input, weightGrad.transpose(), true, false);
+            sums.mmul(delta, input, weightGrad.transpose(), true, false);
             ret.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);
 
             INDArray epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType,
                     new long[] {delta.size(0), w.size(0)}, 'c');
-            MatrixSums.mmul(delta, w, epsilonNext, false, true); // [b, out] x [out, in]
+            sums.mmul(delta, w, epsilonNext, false, true); // [b, out] x [out, in]
             return new Pair<>(ret, backpropDropOutIfPresent(epsilonNext));
         }
 

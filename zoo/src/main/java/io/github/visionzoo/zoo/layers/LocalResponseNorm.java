@@ -1,5 +1,7 @@
 package io.github.visionzoo.zoo.layers;
 
+import io.github.visionzoo.zoo.kernels.Kernels;
+import io.github.visionzoo.zoo.kernels.MatrixSums;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Objects;
@@ -46,10 +48,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * the transposed band (the window relation mirrored) and {@code b = a D^-beta} the output, instead of a SameDiff
  * graph (which re-runs the forward pass to differentiate it). It takes {@code D}, {@code D^-beta} and the output from
  * the training forward pass, which leaves them in DL4J's activation workspace (it outlasts backprop), so {@code pow}
- * runs once per step; that costs two arrays of the input's size per layer until backprop. Forward and backward on
- * AlexNet's shapes at batch 16 (2 cores, float32, median of 15): {@code [16, 96, 55, 55]} 49 + 23 ms,
- * {@code [16, 256, 27, 27]} 34 + 17 ms, against 109 + 100 and 64 + 60 ms when the window was summed from
- * channel-shifted copies and backprop recomputed {@code pow}. About half of the forward pass is {@code pow}
+ * runs once per step; that costs two arrays of the input's size per layer until backprop, and saves summing the window
+ * from channel-shifted copies and recomputing {@code pow} in backprop. About half of the forward pass is {@code pow}
  * (libnd4j's, one scalar {@code powf} per element).
  *
  * <p>The layer has no parameters. DL4J's built-in {@code LocalResponseNormalization} gives the same outputs in
@@ -125,6 +125,7 @@ public class LocalResponseNorm extends NoParamLayer {
 
     /** The running layer. */
     static final class Impl extends AbstractLayer<LocalResponseNorm> {
+        private final MatrixSums sums = Kernels.matrixSums();
         /**
          * The window as a banded {@code [c, c]} matrix (see {@link #band}), made out of workspaces for the last
          * channel count and data type, and kept.
@@ -166,7 +167,7 @@ public class LocalResponseNorm extends NoParamLayer {
          * {@code out[i] = scale * op(band) . in[i] + accumulate * out[i]} for each example {@code i} of
          * {@code [b, c, h, w]} arrays: one rank-2 product per example, which oneDNN runs (it is not given batched
          * rank-3 products). A size x 1 average pool over {@code [b, 1, c, h*w]} would give the same sums, but oneDNN
-         * runs that shape on its slow reference kernel (55-74 ms per call on AlexNet's shapes).
+         * runs that shape on its slow reference kernel.
          */
         private void windowSums(INDArray in, INDArray out, boolean transpose, double scale, double accumulate) {
             long b = in.size(0);
@@ -176,7 +177,7 @@ public class LocalResponseNorm extends NoParamLayer {
             INDArray out3 = out.reshape('c', b, c, in.length() / (b * c));
             for (long i = 0; i < b; i++) {
                 // [c, c] x [c, h*w], contiguous slices
-                MatrixSums.mmul(band, in3.slice(i), out3.slice(i), transpose, false, scale, accumulate);
+                sums.mmul(band, in3.slice(i), out3.slice(i), transpose, false, scale, accumulate);
             }
         }
 

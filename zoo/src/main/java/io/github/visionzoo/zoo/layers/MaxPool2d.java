@@ -1,5 +1,9 @@
 package io.github.visionzoo.zoo.layers;
 
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
+import io.github.visionzoo.zoo.kernels.Kernels;
+import io.github.visionzoo.zoo.kernels.MaxPoolKernel;
+import io.github.visionzoo.zoo.kernels.Window;
 import java.util.Collection;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -17,12 +21,12 @@ import org.deeplearning4j.nn.gradient.Gradient;
 
 /**
  * DL4J's max-pooling {@link SubsamplingLayer} (same configuration and JSON apart from the class name, same arithmetic)
- * that in inference keeps channels-last activations channels-last ({@link RuntimeLayers#channelsLast}, as
- * {@link Conv2d} writes them): libnd4j's {@code maxpool2d} runs on their NHWC memory, where DL4J's layer would have
- * oneDNN reorder them to NCHW (57 ms for ResNet-34's stem output at batch 16) and the next convolution reorder them
- * back. Training runs on oneDNN directly ({@link DnnlPooling}), which keeps where the maxima were for the backward
- * pass instead of running the forward pass again in it. Other pooling types, dropout, dilated windows and inputs
- * that neither path takes run DL4J's code unchanged.
+ * that in inference keeps channels-last activations channels-last ({@link ChannelsLast}, as {@link Conv2d} writes
+ * them): libnd4j's {@code maxpool2d} runs on their NHWC memory, where DL4J's layer would have oneDNN reorder them to
+ * NCHW and the next convolution reorder them back. Training runs on the layer's max-pooling kernel where it takes the
+ * input ({@link Kernels#maxPool}: oneDNN called directly, which keeps where the maxima were for the backward pass
+ * instead of running the forward pass again in it). Other pooling types, dropout, dilated windows and inputs that
+ * neither path takes run DL4J's code unchanged.
  */
 public class MaxPool2d extends SubsamplingLayer {
     private static final long serialVersionUID = 1L;
@@ -63,75 +67,68 @@ public class MaxPool2d extends SubsamplingLayer {
                 initializeParams);
     }
 
-    /** The running layer: DL4J's, with channels-last inference and oneDNN's training passes. */
+    /** The running layer: DL4J's, with channels-last inference and its kernel's training passes. */
     static final class Impl extends org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer {
-        private final DnnlPooling pooling = new DnnlPooling();
-        /** The input of the last training pass run by {@link #pooling}, whose backward pass it then runs. */
+        private final MaxPoolKernel kernel = Kernels.maxPool();
+        /** The input of the last training pass run by {@link #kernel}, whose backward pass it then runs. */
         private INDArray pooledInput;
-        private boolean backpropOnOneDnn;
+        private boolean backpropOnKernel;
 
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
         }
 
-        /** The window over {@code input}, or null where {@link DnnlPooling} does not take it. */
-        private RuntimeLayers.Window oneDnnWindow(INDArray input) {
+        /** The window over {@code input}, or null where this layer's own passes do not take it (DL4J's code runs). */
+        private Window window(INDArray input) {
             SubsamplingLayer c = layerConf();
             if (input == null || !isMax(c) || c.getCnn2dDataFormat() != CNN2DFormat.NCHW || c.getIDropout() != null) {
                 return null;
             }
-            RuntimeLayers.Window window = RuntimeLayers.Window.of(input, c.getKernelSize(), c.getStride(),
-                    c.getPadding(), convolutionMode, c.getDilation());
-            return DnnlPooling.takes(input, window) ? window : null;
+            return Window.of(input, c.getKernelSize(), c.getStride(), c.getPadding(), convolutionMode,
+                    c.getDilation());
         }
 
         @Override
         public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
             assertInputSet(true);
-            RuntimeLayers.Window window = pooledInput == input ? oneDnnWindow(input) : null;
-            backpropOnOneDnn = window != null;
+            Window window = pooledInput == input ? window(input) : null;
+            backpropOnKernel = window != null;
             if (window == null) {
                 return super.backpropGradient(epsilon, workspaceMgr);
             }
             // [b, c, h', w'] -> [b, c, h, w]; no parameters, so an empty gradient
-            return new Pair<>(new DefaultGradient(), pooling.backward(input, window, epsilon, workspaceMgr));
+            return new Pair<>(new DefaultGradient(), kernel.backward(input, window, epsilon, workspaceMgr));
         }
 
-        /** Whether the last backward pass ran on {@link DnnlPooling}. */
-        boolean pooledOnOneDnn() {
-            return backpropOnOneDnn;
+        /** Whether the last backward pass ran on the kernel. */
+        boolean ranOnKernel() {
+            return backpropOnKernel;
         }
 
         @Override
         public void clear() {
             super.clear();
             pooledInput = null;
-            pooling.forget();
+            kernel.forget();
         }
 
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
-            SubsamplingLayer c = layerConf();
             if (training) {
                 assertInputSet(false);
-                RuntimeLayers.Window window = oneDnnWindow(input);
-                if (window == null) {
-                    pooledInput = null;
-                    return super.activate(true, workspaceMgr);
-                }
-                pooledInput = input;
-                return pooling.forward(input, window, workspaceMgr);
+                Window window = window(input);
+                INDArray out = window == null ? null : kernel.forward(input, window, workspaceMgr);
+                pooledInput = out == null ? null : input;
+                return out != null ? out : super.activate(true, workspaceMgr);
             }
-            INDArray nhwc = training || input == null ? null : RuntimeLayers.nhwcOf(input);
-            if (nhwc == null || dataType != DataType.FLOAT || !isMax(c) || c.getCnn2dDataFormat() != CNN2DFormat.NCHW
-                    || c.getIDropout() != null) {
-                return super.activate(training, workspaceMgr);
+            INDArray nhwc = input == null ? null : ChannelsLast.nhwcOf(input);
+            Window window = nhwc == null || dataType != DataType.FLOAT ? null : window(input);
+            if (window == null) {
+                return super.activate(false, workspaceMgr);
             }
-            RuntimeLayers.Window window = RuntimeLayers.Window.of(input, c.getKernelSize(), c.getStride(),
-                    c.getPadding(), convolutionMode, c.getDilation());
             INDArray out = window.channelsLastOutput(workspaceMgr, dataType, input.size(0), input.size(1));
             // [b, h, w, c] in and out: the last argument 1 means NHWC
-            Nd4j.exec(DynamicCustomOp.builder("maxpool2d").addInputs(nhwc).addOutputs(RuntimeLayers.nhwcOf(out))
+            Nd4j.exec(DynamicCustomOp.builder("maxpool2d").addInputs(nhwc).addOutputs(ChannelsLast.nhwcOf(out))
                     .addIntegerArguments(window.opArguments(0, 1)).build());
             return out;
         }

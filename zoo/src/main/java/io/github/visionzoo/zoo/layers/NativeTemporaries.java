@@ -1,5 +1,7 @@
 package io.github.visionzoo.zoo.layers;
 
+import io.github.visionzoo.zoo.kernels.onednn.OneDnnKernels;
+
 /**
  * The native memory that this thread's oneDNN passes keep for their temporaries between steps (reordered copies,
  * outputs in oneDNN's layouts, scratchpads): one block per thread, as large as the largest pass needed, so that a
@@ -12,16 +14,16 @@ public final class NativeTemporaries {
 
     /** Frees the calling thread's block, unless a pass is under way in it. */
     public static void release() {
-        Dnnl.releaseScratch();
+        OneDnnKernels.releaseTemporaries();
     }
 
     /** The bytes of the calling thread's block (0 when none is held). */
     public static long bytes() {
-        return Dnnl.scratchBytes();
+        return OneDnnKernels.temporaryBytes();
     }
 
     /** How many times the calling thread's passes took memory from malloc for their temporaries. */
     public static long allocations() {
-        return Dnnl.scratchAllocations();
+        return OneDnnKernels.temporaryAllocations();
     }
 }

@@ -7,10 +7,10 @@ import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
-import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The ViT's input stage (Dosovitskiy et al., "An Image is Worth 16x16 Words", ICLR 2021, arXiv:2010.11929, eq. 1),
@@ -107,10 +107,14 @@ public class PatchEmbedding extends ZooSameDiffLayer implements TorchNamed {
                 .reshape(-1, channels * p * p);
         SDVariable kernel = params.get(WEIGHT).reshape(hiddenDim, channels * p * p);
         SDVariable tokens = TransformerOps.linear(sd, patches, kernel, params.get(BIAS)).reshape(-1, n, hiddenDim);
-        // the class token, repeated over the batch: [b, 1, D]
-        SDVariable classTokens = tokens.get(SDIndex.all(), SDIndex.interval(0, 1), SDIndex.all()).mul(0.0)
-                .add(params.get(CLASS_TOKEN));
-        SDVariable sequence = sd.concat(1, classTokens, tokens).add(params.get(POS_EMBEDDING));
+        // The class token goes in front by padding, not by concat: libnd4j's oneDNN concat copies its output
+        // through a buffer it allocates afresh at each call, a whole [b, 1 + N, D] block per step.
+        // [b, N, D] -> [b, 1 + N, D], row 0 zero; [1, 1, D] -> [1, 1 + N, D], rows 1.. zero
+        SDVariable patchRows = sd.nn.pad(tokens, sd.constant("pad_front", Nd4j.createFromArray(
+                new int[][] {{0, 0}, {1, 0}, {0, 0}})), 0.0);
+        SDVariable classRow = sd.nn.pad(params.get(CLASS_TOKEN), sd.constant("pad_back", Nd4j.createFromArray(
+                new int[][] {{0, 0}, {0, (int) n}, {0, 0}})), 0.0);
+        SDVariable sequence = patchRows.add(classRow.add(params.get(POS_EMBEDDING)));
         return dropout(sd, sequence, "dropout", -1, seqLength(), hiddenDim);
     }
 

@@ -2,13 +2,10 @@ package io.github.visionzoo.zoo.layers;
 
 import java.util.Collection;
 import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.TrainingListener;
-import org.deeplearning4j.util.ConvolutionUtils;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
@@ -54,63 +51,4 @@ final class RuntimeLayers {
         INDArray cast = a.castTo(dataType);
         return Shape.hasDefaultStridesForShape(cast) ? cast : mgr.dup(type, cast, 'c');
     }
-
-    /**
-     * The {@code [b, h, w, c]} array behind a channels-last activation: an NCHW-shaped {@code [b, c, h, w]} view whose
-     * memory is laid out as NHWC, as {@link #channelsLast} makes them (PyTorch's {@code channels_last} memory format);
-     * null for any other array. The view itself is what the layers pass along: DL4J and ND4J see an NCHW array with
-     * unusual strides, and every op reads it correctly.
-     */
-    static INDArray nhwcOf(INDArray a) {
-        if (a.rank() != 4 || a.dataType() != DataType.FLOAT) {
-            return null;
-        }
-        INDArray nhwc = a.permute(0, 2, 3, 1);
-        return FloatLoops.takes(nhwc) ? nhwc : null;
-    }
-
-    /**
-     * A new channels-last activation {@code [b, c, h, w]} (see {@link #nhwcOf}) in workspace {@code type}. oneDNN's
-     * convolutions on this machine run on NHWC ({@code brgconv}); given NCHW arrays, libnd4j reorders each input, the
-     * (uninitialized) output and the result: 30 against 19 ms for a 64-channel 3x3 convolution at 56x56, batch 16.
-     */
-    static INDArray channelsLast(LayerWorkspaceMgr mgr, ArrayType type, DataType dataType, long b, long c, long h,
-                                 long w) {
-        return mgr.createUninitialized(type, dataType, new long[] {b, h, w, c}, 'c').permute(0, 3, 1, 2);
-    }
-
-    /**
-     * A 2-D window (convolution or pooling) over an NCHW input as DL4J's layers compute it: output size {@code [h, w]}
-     * and top-left padding (with {@link ConvolutionMode#Same}, the padding follows from the output size).
-     */
-    record Window(int[] kernel, int[] strides, int[] padding, int[] dilation, int[] outSize, boolean same) {
-        static Window of(INDArray input, int[] kernel, int[] strides, int[] padding, ConvolutionMode mode,
-                         int[] dilation) {
-            if (mode == ConvolutionMode.Same) {
-                int[] outSize = ConvolutionUtils.getOutputSize(input, kernel, strides, null, mode, dilation,
-                        CNN2DFormat.NCHW);
-                int[] pad = ConvolutionUtils.getSameModeTopLeftPadding(outSize,
-                        new int[] {(int) input.size(2), (int) input.size(3)}, kernel, strides, dilation);
-                return new Window(kernel, strides, pad, dilation, outSize, true);
-            }
-            return new Window(kernel, strides, padding, dilation,
-                    ConvolutionUtils.getOutputSize(input, kernel, strides, padding, mode, dilation, CNN2DFormat.NCHW),
-                    false);
-        }
-
-        /** The window's nine integer arguments to libnd4j's {@code conv2d} and {@code maxpool2d}, then {@code more}. */
-        int[] opArguments(int... more) {
-            int[] args = {kernel[0], kernel[1], strides[0], strides[1], padding[0], padding[1], dilation[0],
-                    dilation[1], same ? 1 : 0};
-            int[] all = java.util.Arrays.copyOf(args, args.length + more.length);
-            System.arraycopy(more, 0, all, args.length, more.length);
-            return all;
-        }
-
-        /** A new channels-last output {@code [batch, channels, h, w]} in the activations workspace. */
-        INDArray channelsLastOutput(LayerWorkspaceMgr mgr, DataType dataType, long batch, long channels) {
-            return channelsLast(mgr, ArrayType.ACTIVATIONS, dataType, batch, channels, outSize[0], outSize[1]);
-        }
-    }
 }
-

@@ -57,12 +57,11 @@ public final class TransformerOps {
      * {@code [3, b, h, T, D/h]}: the heads are a batch dimension, so the scores {@code softmax(q k^T / sqrt(D/h))}
      * and their product with the values are two batched matrix products over all samples and heads at once.
      *
-     * <p>Speed: the projections are 2-D products, which libnd4j (1.0.0-M2.1) runs with oneDNN (about 120-135 GFLOP/s
-     * on 2 AVX-512 cores); the two batched products over {@code [b, h]} are not (its oneDNN matmul takes rank 2
-     * only) and run at about 30 GFLOP/s, so the attention takes a larger share of the time than of the arithmetic:
-     * measured 42% of a vit_s_16/vit_b_16 forward pass and 37% of a training step (VitBenchmark), against about 37%
-     * of the FLOPs. Its variables are named under {@value #ATTENTION_SCOPE}{@code /}, so that profiles can tell them
-     * apart.
+     * <p>Speed: the projections are 2-D products, which libnd4j (1.0.0-M2.1) runs with oneDNN; the two batched products
+     * over {@code [b, h]} are not (its oneDNN matmul takes rank 2 only) and run in libnd4j's own loops, far below the
+     * machine's peak, so the attention takes a larger share of the time than of the arithmetic ({@code VitBench} in the
+     * examples measures the share). Its variables are named under {@value #ATTENTION_SCOPE}{@code /}, so that profiles
+     * can tell them apart.
      *
      * @param attentionDropout applied to the attention probabilities {@code [b, h, T, T]} (identity for none)
      */

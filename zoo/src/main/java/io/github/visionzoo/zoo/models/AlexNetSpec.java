@@ -1,11 +1,36 @@
 package io.github.visionzoo.zoo.models;
 
+import io.github.visionzoo.zoo.ModelFamily;
 import io.github.visionzoo.zoo.ModelSpec;
+import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.layers.AdaptiveAvgPool2d;
+import io.github.visionzoo.zoo.layers.LocalResponseNorm;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
+import org.deeplearning4j.nn.weights.IWeightInit;
+import org.nd4j.linalg.activations.Activation;
 
 /**
- * An AlexNet ({@link AlexNet}): the five convolution widths, the first convolution's padding, local response
+ * AlexNet: Krizhevsky, Sutskever and Hinton, "ImageNet Classification with Deep Convolutional Neural Networks",
+ * NIPS 2012.
+ *
+ * <p>{@link #alexnet()} follows the paper as the reference study trained it: conv 96@11x11/4, ReLU, LRN,
+ * max pool 3/2, conv 256@5x5 pad 2, ReLU, LRN, max pool, conv 384, 384, 256 @3x3 pad 1, max pool, then dropout 0.5,
+ * FC 4096, ReLU, dropout, FC 4096, ReLU, FC classes, on 227x227 inputs (the paper's "224" does not add up to its
+ * 55x55 first map; 227 does). LRN uses PyTorch's convention with size 5, alpha 1e-4, beta 0.75, k 2
+ * ({@link LocalResponseNorm}). Departure: the paper split conv2, conv4 and conv5 into two groups over two GPUs; like
+ * the reference study and torchvision, this AlexNet runs them whole (58,322,314 parameters at 10 classes).
+ * {@link #alexnetTorchvision()} is torchvision's variant, for its weights.
+ *
+ * <p>Initialization as the paper: weights N(0, 0.01); biases 1 in conv2, conv4, conv5 and the hidden FC layers, 0
+ * elsewhere. The torchvision variant uses PyTorch's default uniform init with zero biases.
+ *
+ * <p>Vertex names are torchvision's {@code Sequential} indices ({@code features.0}, {@code classifier.1}, ...,
+ * {@code classifier.6}), counting the paper model's LRN modules as torchvision would; ReLUs are fused into the layer
+ * before them and dropout applies to the input of the next linear layer.
+ *
+ * <p>The record holds the architecture: the five convolution widths, the first convolution's padding, local response
  * normalization after the first two, whether an adaptive 6x6 pool frees the input size, the classifier's hidden
  * width and dropout, and the input size.
  *
@@ -21,6 +46,17 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 public record AlexNetSpec(List<Integer> widths, int conv1Padding, boolean lrn, boolean adaptivePool, int hidden,
                           double dropout, int imageSize) implements ModelSpec {
 
+    /** The classifier vertex. */
+    public static final String HEAD = "classifier.6";
+    /** Side of the last feature map that the classifier takes. */
+    public static final int POOL_SIZE = 6;
+
+    /** The family's registration: its names, its JSON tag {@code alexnet}, its builder and head. */
+    public static final ModelFamily<AlexNetSpec> FAMILY = ModelFamily.of("alexnet", AlexNetSpec.class, HEAD,
+                    AlexNetSpec::build)
+            .withVariant("alexnet", alexnet(), "AlexNet (Krizhevsky et al. 2012), LRN after conv1 and conv2")
+            .withVariant("alexnet_tv", alexnetTorchvision(), "torchvision's AlexNet: 64-192-384-256-256, no LRN");
+
     public AlexNetSpec {
         if (widths == null || widths.size() != 5 || widths.stream().anyMatch(w -> w == null || w < 1)) {
             throw new IllegalArgumentException("AlexNetSpec.widths must give 5 convolution widths >= 1, e.g. "
@@ -35,9 +71,9 @@ public record AlexNetSpec(List<Integer> widths, int conv1Padding, boolean lrn, b
         if (!(dropout >= 0 && dropout < 1)) {
             throw new IllegalArgumentException("AlexNetSpec.dropout must be in [0, 1), was " + dropout);
         }
-        int features = AlexNet.featureMapSize(imageSize, conv1Padding);
-        if (!adaptivePool && features != AlexNet.POOL_SIZE) {
-            int paper = AlexNet.smallestInputSize(conv1Padding, AlexNet.POOL_SIZE);
+        int features = featureMapSize(imageSize, conv1Padding);
+        if (!adaptivePool && features != POOL_SIZE) {
+            int paper = smallestInputSize(conv1Padding, POOL_SIZE);
             throw new IllegalArgumentException("AlexNet without adaptive pooling takes " + paper + "x" + paper
                     + " images: its first classifier layer expects a 6x6 feature map, and imageSize " + imageSize
                     + " gives " + Math.max(features, 0) + "x" + Math.max(features, 0) + ". Use imageSize " + paper
@@ -45,7 +81,7 @@ public record AlexNetSpec(List<Integer> widths, int conv1Padding, boolean lrn, b
         }
         if (features < 1) {
             throw new IllegalArgumentException("AlexNetSpec.imageSize " + imageSize + " is too small: the features "
-                    + "shrink it to nothing; use at least " + AlexNet.smallestInputSize(conv1Padding, 1));
+                    + "shrink it to nothing; use at least " + smallestInputSize(conv1Padding, 1));
         }
         widths = List.copyOf(widths);
     }
@@ -61,17 +97,80 @@ public record AlexNetSpec(List<Integer> widths, int conv1Padding, boolean lrn, b
     }
 
     @Override
-    public String headName() {
-        return AlexNet.HEAD;
-    }
-
-    @Override
-    public ComputationGraphConfiguration configuration(int numClasses, long seed) {
-        return AlexNet.configuration(this, numClasses, seed);
+    public ModelFamily<AlexNetSpec> family() {
+        return FAMILY;
     }
 
     @Override
     public AlexNetSpec withImageSize(int imageSize) {
         return new AlexNetSpec(widths, conv1Padding, lrn, adaptivePool, hidden, dropout, imageSize);
+    }
+
+    private static ComputationGraphConfiguration build(AlexNetSpec spec, int numClasses, long seed) {
+        Models.requireClasses(numClasses);
+        GraphBuilder g = Blocks.newGraph(seed, 3, spec.imageSize(), spec.imageSize());
+        boolean paper = !spec.adaptivePool();
+        IWeightInit init = paper ? TorchInit.normal(0.01) : TorchInit.torchDefault();
+        double oneIfPaper = paper ? 1.0 : 0.0;
+        var w = spec.widths();
+
+        // [b, 3, 227, 227] -> [b, 96, 55, 55] -> [b, 96, 27, 27]
+        int[] index = {0};
+        String x = convRelu(g, index, Blocks.INPUT, w.get(0), 11, 4, spec.conv1Padding(), init, 0.0);
+        x = lrnIf(spec, g, index, x);
+        x = Blocks.maxPool(g, "features." + index[0]++, x, 3, 2, 0);
+        // -> [b, 256, 27, 27] -> [b, 256, 13, 13]
+        x = convRelu(g, index, x, w.get(1), 5, 1, 2, init, oneIfPaper);
+        x = lrnIf(spec, g, index, x);
+        x = Blocks.maxPool(g, "features." + index[0]++, x, 3, 2, 0);
+        // -> [b, 384, 13, 13] -> [b, 384, 13, 13] -> [b, 256, 13, 13] -> [b, 256, 6, 6]
+        x = convRelu(g, index, x, w.get(2), 3, 1, 1, init, 0.0);
+        x = convRelu(g, index, x, w.get(3), 3, 1, 1, init, oneIfPaper);
+        x = convRelu(g, index, x, w.get(4), 3, 1, 1, init, oneIfPaper);
+        x = Blocks.maxPool(g, "features." + index[0]++, x, 3, 2, 0);
+        if (spec.adaptivePool()) {
+            g.addLayer("avgpool", new AdaptiveAvgPool2d(POOL_SIZE, POOL_SIZE), x);
+            x = "avgpool";
+        }
+        // [b, 256, 6, 6] -> [b, 9216] -> [b, 4096] -> [b, 4096] -> [b, classes]
+        x = Blocks.dense(g, "classifier.1", x, spec.hidden(), Activation.RELU, spec.dropout(), init, oneIfPaper);
+        x = Blocks.dense(g, "classifier.4", x, spec.hidden(), Activation.RELU, spec.dropout(), init, oneIfPaper);
+        Blocks.classifier(g, HEAD, x, numClasses, 0.0, init);
+        return Blocks.build(g);
+    }
+
+    /** A convolution with its ReLU fused; advances the torchvision index past both. */
+    private static String convRelu(GraphBuilder g, int[] index, String input, int nOut, int kernel, int stride,
+                                   int padding, IWeightInit init, double biasInit) {
+        String name = "features." + index[0];
+        index[0] += 2;
+        return Blocks.conv(g, name, input, nOut, kernel, stride, padding, true, Activation.RELU, init, biasInit);
+    }
+
+    private static String lrnIf(AlexNetSpec spec, GraphBuilder g, int[] index, String input) {
+        if (!spec.lrn()) {
+            return input;
+        }
+        String name = "features." + index[0]++;
+        g.addLayer(name, new LocalResponseNorm(), input);
+        return name;
+    }
+
+    /** Side of the feature map after the five convolutions and three pools, PyTorch's arithmetic. */
+    static int featureMapSize(int imageSize, int conv1Padding) {
+        int s = Models.outSize(imageSize, 11, 4, conv1Padding);
+        s = Models.outSize(s, 3, 2, 0);
+        s = Models.outSize(s, 3, 2, 0);
+        return Models.outSize(s, 3, 2, 0);
+    }
+
+    /** The smallest input size whose feature map is at least {@code side} x {@code side}. */
+    static int smallestInputSize(int conv1Padding, int side) {
+        for (int s = 1; s < 4096; s++) {
+            if (featureMapSize(s, conv1Padding) >= side) {
+                return s;
+            }
+        }
+        throw new IllegalStateException("no input size gives a " + side + "x" + side + " map");
     }
 }

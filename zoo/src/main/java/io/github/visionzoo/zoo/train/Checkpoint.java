@@ -20,6 +20,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -105,8 +106,27 @@ public record Checkpoint(Path file, Info info, ComputationGraph graph) {
          * @param classNames the class names in output order, or an empty list
          */
         public static Info forModel(String model, ModelSpec spec, int numClasses, List<String> classNames) {
-            return new Info(FORMAT, model, spec.headName(), numClasses, classNames, null, 0, 0, 0, 0, null, null, 0,
-                    null, spec, null);
+            return start(model, spec.headName(), numClasses, classNames, null, spec);
+        }
+
+        /**
+         * The info of a model before its first training step: in the current format, at epoch 0, iteration 0, its
+         * data seed the recipe's.
+         *
+         * @param recipe the recipe about to train it; null for a model no run trains
+         * @param spec   null when unknown
+         */
+        static Info start(String model, String headName, int numClasses, List<String> classNames,
+                          TrainingRecipe recipe, ModelSpec spec) {
+            return new Builder().with(b -> {
+                b.model = model;
+                b.headName = headName;
+                b.numClasses = numClasses;
+                b.classNames = classNames;
+                b.recipe = recipe;
+                b.dataSeed = recipe == null ? 0 : recipe.seed();
+                b.spec = spec;
+            });
         }
 
         /** The input size: the recipe's, which training ran at, else the spec's; null when the file has neither. */
@@ -117,9 +137,75 @@ public record Checkpoint(Path file, Info info, ComputationGraph graph) {
             return spec != null ? Integer.valueOf(spec.imageSize()) : null;
         }
 
+        /** This info with the recipe changed, e.g. to train for more epochs. */
+        Info withRecipe(TrainingRecipe recipe) {
+            return with(b -> b.recipe = recipe);
+        }
+
+        /** This info at the start of the epoch it is in: no batch of it trained. */
+        Info atEpochStart() {
+            return with(b -> {
+                b.batchesInEpoch = 0;
+                b.epochTotals = null;
+            });
+        }
+
         Info withModelSha256(String sha) {
-            return new Info(format, model, headName, numClasses, classNames, recipe, epochsCompleted,
-                    batchesInEpoch, iteration, dataSeed, valTop1, valTop5, wallSeconds, sha, spec, epochTotals);
+            return with(b -> b.modelSha256 = sha);
+        }
+
+        /** A copy of this info with the changes {@code change} makes to its components. */
+        Info with(Consumer<Builder> change) {
+            return new Builder(this).with(change);
+        }
+
+        /** The components of an {@link Info} as fields, so that a copy names only what it changes. */
+        static final class Builder {
+            int format = FORMAT;
+            String model;
+            String headName;
+            int numClasses;
+            List<String> classNames;
+            TrainingRecipe recipe;
+            int epochsCompleted;
+            int batchesInEpoch;
+            int iteration;
+            long dataSeed;
+            Double valTop1;
+            Double valTop5;
+            double wallSeconds;
+            String modelSha256;
+            ModelSpec spec;
+            EpochTotals epochTotals;
+
+            private Builder() {
+            }
+
+            private Builder(Info i) {
+                format = i.format;
+                model = i.model;
+                headName = i.headName;
+                numClasses = i.numClasses;
+                classNames = i.classNames;
+                recipe = i.recipe;
+                epochsCompleted = i.epochsCompleted;
+                batchesInEpoch = i.batchesInEpoch;
+                iteration = i.iteration;
+                dataSeed = i.dataSeed;
+                valTop1 = i.valTop1;
+                valTop5 = i.valTop5;
+                wallSeconds = i.wallSeconds;
+                modelSha256 = i.modelSha256;
+                spec = i.spec;
+                epochTotals = i.epochTotals;
+            }
+
+            private Info with(Consumer<Builder> change) {
+                change.accept(this);
+                return new Info(format, model, headName, numClasses, classNames, recipe, epochsCompleted,
+                        batchesInEpoch, iteration, dataSeed, valTop1, valTop5, wallSeconds, modelSha256, spec,
+                        epochTotals);
+            }
         }
     }
 
@@ -255,8 +341,8 @@ public record Checkpoint(Path file, Info info, ComputationGraph graph) {
         }
         String head = graph.getConfiguration().getNetworkOutputs().get(0);
         String name = file.getFileName().toString().replaceFirst("\\.zip$", "");
-        return new Checkpoint(file, new Info(FORMAT, name, head, Trainer.numClasses(graph, head), List.of(), null, 0,
-                0, 0, 0, null, null, 0, null, spec, null), graph);
+        return new Checkpoint(file, Info.start(name, head, RunTrainer.numClasses(graph, head), List.of(), null, spec),
+                graph);
     }
 
     /**

@@ -14,8 +14,8 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  *
  * <p>Decoupled decay is not the gradient of any loss term, and PyTorch reports none. DL4J's {@code WeightDecay} adds
  * {@code 0.5 * wd * |w|^2} to every step's score, and computing it is a pass over all weights each step (a
- * {@code norm2} per parameter array: ~60 ms of a 1.7 s AlexNet training step on 2 cores, 3.6 %), done twice where
- * the {@link Trainer}'s statistics take it off again. This class computes the same update and scores 0.
+ * {@code norm2} per parameter array), done twice where the {@link Trainer}'s statistics take it off again. This class
+ * computes the same update and scores 0.
  */
 public class DecoupledWeightDecay extends WeightDecay {
     public DecoupledWeightDecay(double coeff) {

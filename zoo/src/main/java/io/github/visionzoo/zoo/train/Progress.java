@@ -13,7 +13,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * first two modes.
  */
 final class Progress implements AutoCloseable {
-    private final Trainer.Console mode;
+    private final RunTrainer.Console mode;
     private final int plainEvery;
     private final PrintStream out;
     private ProgressBar bar;
@@ -22,10 +22,10 @@ final class Progress implements AutoCloseable {
     private int startDone;
     private long startNanos;
 
-    /** @param console {@link Trainer.Console#AUTO} becomes a bar when {@code System.console()} exists */
-    Progress(Trainer.Console console, int plainEvery, PrintStream out) {
-        this.mode = console == Trainer.Console.AUTO
-                ? (System.console() != null ? Trainer.Console.BAR : Trainer.Console.PLAIN)
+    /** @param console {@link RunTrainer.Console#AUTO} becomes a bar when {@code System.console()} exists */
+    Progress(RunTrainer.Console console, int plainEvery, PrintStream out) {
+        this.mode = console == RunTrainer.Console.AUTO
+                ? (System.console() != null ? RunTrainer.Console.BAR : RunTrainer.Console.PLAIN)
                 : console;
         this.plainEvery = Math.max(1, plainEvery);
         this.out = out;
@@ -38,7 +38,7 @@ final class Progress implements AutoCloseable {
         total = batches;
         startDone = done;
         startNanos = System.nanoTime();
-        if (mode == Trainer.Console.BAR) {
+        if (mode == RunTrainer.Console.BAR) {
             bar = new ProgressBarBuilder().setTaskName(label).setInitialMax(batches).setStyle(ProgressBarStyle.ASCII)
                     .setUpdateIntervalMillis(500).build();
             bar.stepTo(done);
@@ -51,7 +51,7 @@ final class Progress implements AutoCloseable {
         if (bar != null) {
             bar.stepTo(done);
             bar.setExtraMessage(stats);
-        } else if (mode == Trainer.Console.PLAIN && (done % plainEvery == 0 || done == total)) {
+        } else if (mode == RunTrainer.Console.PLAIN && (done % plainEvery == 0 || done == total)) {
             out.printf(Locale.ROOT, "%s [%d/%d] %s  ETA %s%n", label, done, total, stats, eta(done));
         }
     }
@@ -70,7 +70,7 @@ final class Progress implements AutoCloseable {
     /** The epoch's summary line, after its bar. */
     void endEpoch(String summary) {
         close();
-        if (mode != Trainer.Console.QUIET) {
+        if (mode != RunTrainer.Console.QUIET) {
             out.println(label + ": " + summary);
         }
     }

@@ -14,8 +14,6 @@ import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffVertex;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.learning.config.Sgd;
-import org.nd4j.linalg.learning.regularization.L2Regularization;
 import org.nd4j.linalg.learning.regularization.Regularization;
 import org.nd4j.linalg.schedule.ISchedule;
 
@@ -29,23 +27,14 @@ final class RecipeApplier {
             throw new IllegalArgumentException("stepsPerEpoch must be >= 1, was " + stepsPerEpoch);
         }
         ISchedule schedule = recipe.schedule().toDl4j(recipe.learningRate(), recipe.epochs(), stepsPerEpoch);
-        double lr = recipe.learningRate();
-        return switch (recipe.optimizer()) {
-            case "adamw" -> new TorchAdam(lr, schedule);
-            case "sgd" -> recipe.momentum() == 0
-                    ? (schedule == null ? new Sgd(lr) : new Sgd(schedule))
-                    : new MomentumSgd(lr, schedule, recipe.momentum(), recipe.nesterov());
-            default -> throw new IllegalStateException("unreachable: TrainingRecipe validates the optimizer");
-        };
+        return recipe.optimizer().updater(recipe.learningRate(), schedule);
     }
 
     /** The regularization of weights; a fresh list per layer, as DL4J may edit it. */
     private static List<Regularization> weightRegularization(TrainingRecipe recipe) {
         List<Regularization> list = new ArrayList<>();
         if (recipe.weightDecay() > 0) {
-            list.add(recipe.optimizer().equals("adamw")
-                    ? new DecoupledWeightDecay(recipe.weightDecay())
-                    : new L2Regularization(recipe.weightDecay()));
+            list.add(recipe.optimizer().decay(recipe.weightDecay()));
         }
         return list;
     }

@@ -15,15 +15,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where one session of a run stands and what it writes into the run directory, shared by {@link Trainer} and
- * {@link SparkTrainer} so that both leave the same files: the {@value Trainer#METRICS} log (windows of steps and
- * epoch ends), the epoch-end evaluation with {@value Trainer#CONFUSION_JSON}, the charts and {@value Trainer#SUMMARY},
- * the checkpoints with {@value Trainer#BEST}, and the console progress.
+ * Where one session of a run stands and what it writes into the {@link RunDirectory}, shared by {@link Trainer} and
+ * {@link SparkTrainer} so that both leave the same files: the {@value RunDirectory#METRICS} log (windows of steps and
+ * epoch ends), the epoch-end evaluation with {@value RunDirectory#CONFUSION_JSON}, the charts and
+ * {@value RunDirectory#SUMMARY}, the checkpoints with {@value RunDirectory#BEST}, and the console progress.
  */
 final class RunState implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RunState.class);
 
-    private final Path runDir;
+    private final RunDirectory run;
     private final Checkpoint.Info start;
     private final TrainingRecipe recipe;
     private final int batches;
@@ -48,9 +48,9 @@ final class RunState implements AutoCloseable {
      * @param batches batches per epoch, for the progress and the epoch fraction in the metrics
      * @param workers workers of this session, recorded in the summary
      */
-    RunState(Path runDir, Checkpoint.Info start, int batches, int workers, int keepLast, int metricsWindow,
-             Trainer.Console console) {
-        this.runDir = runDir;
+    RunState(RunDirectory run, Checkpoint.Info start, int batches, int workers, int keepLast, int metricsWindow,
+             RunTrainer.Console console) {
+        this.run = run;
         this.start = start;
         this.recipe = start.recipe();
         this.batches = batches;
@@ -59,7 +59,7 @@ final class RunState implements AutoCloseable {
         this.metricsWindow = metricsWindow;
         this.epochsCompleted = start.epochsCompleted();
         this.batchesInEpoch = start.batchesInEpoch();
-        Path best = runDir.resolve(Trainer.BEST);
+        Path best = run.file(RunDirectory.BEST);
         if (Files.exists(best)) {
             try {
                 Checkpoint.Info b = Checkpoint.readInfo(best);
@@ -70,7 +70,7 @@ final class RunState implements AutoCloseable {
                 LOG.warn("{}; the best accuracy is tracked anew", e.getMessage());
             }
         }
-        this.metrics = Metrics.open(runDir.resolve(Trainer.METRICS), start.iteration());
+        this.metrics = Metrics.open(run.file(RunDirectory.METRICS), start.iteration());
         this.progress = new Progress(console, metricsWindow, System.out);
     }
 
@@ -146,7 +146,7 @@ final class RunState implements AutoCloseable {
 
     /**
      * Ends the epoch: evaluates {@code graph} on {@code val}, appends the epoch's line, writes the confusion matrix,
-     * the charts and the summary, and a checkpoint, linked as {@value Trainer#BEST} when its top-1 is the best.
+     * the charts and the summary, and a checkpoint, linked as {@value RunDirectory#BEST} when its top-1 is the best.
      *
      * @param trainSeconds the epoch's training time, evaluation left out
      */
@@ -164,11 +164,11 @@ final class RunState implements AutoCloseable {
                 nullIfNaN(epochTotals.accuracy()), report.loss(), report.top1(), report.top5(), perClass,
                 epochTotals.learningRate, ips, trainSeconds));
         try {
-            AtomicFiles.writeString(runDir.resolve(Trainer.CONFUSION_JSON), Json.write(new Trainer.Confusion(
-                    epochsCompleted, report.classNames(), report.confusion())));
-            Charts.write(runDir, metrics.lines(), report);
+            AtomicFiles.writeString(run.file(RunDirectory.CONFUSION_JSON), Json.write(new Confusion(epochsCompleted,
+                    report.classNames(), report.confusion())));
+            Charts.write(run.path(), metrics.lines(), report);
         } catch (IOException | RuntimeException | Error e) { // e.g. AWT without fonts: charts are not worth a run
-            LOG.warn("cannot draw the charts in {}: {}", runDir, e.toString());
+            LOG.warn("cannot draw the charts in {}: {}", run, e.toString());
         }
         boolean best = report.top1() > bestTop1;
         if (best) {
@@ -177,19 +177,19 @@ final class RunState implements AutoCloseable {
             bestEpoch = epochsCompleted;
         }
         TrainingResult result = summary(graph, report);
+        Path summary = run.file(RunDirectory.SUMMARY);
         try {
-            AtomicFiles.writeString(runDir.resolve(Trainer.SUMMARY), Json.write(result));
+            AtomicFiles.writeString(summary, Json.write(result));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + runDir.resolve(Trainer.SUMMARY) + ": " + e.getMessage(),
-                    e);
+            throw new UncheckedIOException("cannot write " + summary + ": " + e.getMessage(), e);
         }
         Path saved = save(graph, report.top1(), report.top5());
         if (best) {
+            Path bestFile = run.file(RunDirectory.BEST);
             try {
-                AtomicFiles.linkOrCopy(saved, runDir.resolve(Trainer.BEST));
+                AtomicFiles.linkOrCopy(saved, bestFile);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot write " + runDir.resolve(Trainer.BEST) + ": " + e.getMessage(),
-                        e);
+                throw new UncheckedIOException("cannot write " + bestFile + ": " + e.getMessage(), e);
             }
         }
         progress.endEpoch(String.format(Locale.ROOT,
@@ -225,13 +225,22 @@ final class RunState implements AutoCloseable {
     Path save(ComputationGraph graph, Double valTop1, Double valTop5) {
         requireFinite(graph);
         int iteration = graph.getConfiguration().getIterationCount();
-        Path file = runDir.resolve(Checkpoints.fileName(epochsCompleted, iteration));
+        Path file = run.checkpointFile(epochsCompleted, iteration);
         Checkpoint.EpochTotals totals = batchesInEpoch == 0 ? null : new Checkpoint.EpochTotals(
                 epochTotals.examples, epochTotals.lossSum, epochTotals.correct, epochTotals.measured, epochSeconds());
-        Checkpoint.write(file, graph, new Checkpoint.Info(Checkpoint.FORMAT, start.model(), start.headName(),
-                start.numClasses(), start.classNames(), recipe, epochsCompleted, batchesInEpoch, iteration,
-                recipe.seed(), valTop1, valTop5, wallSeconds(), null, start.spec(), totals));
-        Checkpoints.retain(runDir, keepLast);
+        Checkpoint.write(file, graph, start.with(b -> {
+            b.format = Checkpoint.FORMAT;
+            b.epochsCompleted = epochsCompleted;
+            b.batchesInEpoch = batchesInEpoch;
+            b.iteration = iteration;
+            b.dataSeed = recipe.seed();
+            b.valTop1 = valTop1;
+            b.valTop5 = valTop5;
+            b.wallSeconds = wallSeconds();
+            b.modelSha256 = null;
+            b.epochTotals = totals;
+        }));
+        run.prune(keepLast);
         return file;
     }
 
@@ -299,6 +308,10 @@ final class RunState implements AutoCloseable {
         double imagesPerSecond() {
             return examples / Math.max((System.nanoTime() - startNanos) / 1e9, 1e-9);
         }
+    }
+
+    /** The latest epoch's confusion matrix, as {@value RunDirectory#CONFUSION_JSON}. */
+    record Confusion(int epoch, List<String> classNames, int[][] counts) {
     }
 
     static Double nullIfNaN(double v) {

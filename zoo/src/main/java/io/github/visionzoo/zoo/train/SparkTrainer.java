@@ -36,10 +36,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Trains a {@link ComputationGraph} on a Spark cluster with DL4J's {@code dl4j-spark}, for a {@link TrainingRecipe},
- * into the same run directory as the single-machine {@link Trainer}: the same checkpoints (written by the driver,
- * atomically, loadable by {@link Checkpoint#load}, {@code evaluate}, {@code finetune} and {@link Trainer#resume}),
- * the same {@value Trainer#METRICS}, charts, {@value Trainer#SUMMARY} and {@value Trainer#BEST}, and the same
- * epoch-end evaluation ({@link EvalReport}, on the driver).
+ * into the same {@link RunDirectory} as the single-machine {@link Trainer}: the same checkpoints (written by the
+ * driver, atomically, loadable by {@link Checkpoint#load}, {@code evaluate}, {@code finetune} and
+ * {@link Trainer#resume}), the same {@value RunDirectory#METRICS}, charts, {@value RunDirectory#SUMMARY} and
+ * {@value RunDirectory#BEST}, and the same epoch-end evaluation ({@link EvalReport}, on the driver).
  *
  * <pre>{@code
  * SparkTrainer trainer = new SparkTrainer(sc, Path.of("runs/resnet18-spark")).withModelName("resnet18");
@@ -55,19 +55,21 @@ import org.slf4j.LoggerFactory;
  * epoch, and the trainer unpersists it after.
  *
  * <p>Metrics: the workers measure loss and accuracy per step as the single-machine trainer does and report them in
- * Spark accumulators, so {@value Trainer#METRICS} has one line of steps per epoch and the epoch line. Checkpoints are
- * written at epoch ends only. The iteration count of a checkpoint counts steps as the recipe's schedule does: one
- * minibatch on each of the {@code workers}.
+ * Spark accumulators, so {@value RunDirectory#METRICS} has one line of steps per epoch and the epoch line. The
+ * validation batches are evaluated on the driver ({@link #driverIterator} turns an RDD into such an iterator).
+ * Checkpoints are written at epoch ends only. The iteration count of a checkpoint counts steps as the recipe's
+ * schedule does: one minibatch on each of the {@code workers}. {@code resume} starts at the beginning of the epoch
+ * its checkpoint records: a checkpoint the single-machine trainer wrote within an epoch trains that epoch again.
  *
  * <p>{@code shared-gradients} needs, on the driver and every executor, the JVM option
- * {@code -Daeron.publication.unblock.timeout=60000000000} (DL4J issue 9677: Aeron's default unblocks a publication
- * that gradient messages still use) and, on Java 17, the {@code --add-opens} options listed in the README. Each JVM
+ * {@code -Daeron.publication.unblock.timeout=60000000000} (DL4J issue 9677: Aeron's default unblocks a publication that
+ * gradient messages still use) and, on Java 17, the {@code --add-opens} options listed in src/docs/SPARK.md. Each JVM
  * listens on one UDP port for the updates ({@link #withAeronPort}: by default a free port per JVM); the driver is the
  * controller at {@link #withControllerAddress} (default: {@code spark.driver.host}), and an executor announces the
  * address of its interface in {@link #withNetworkMask} (or the {@code DL4J_VOID_IP} environment variable; 127.0.0.1
  * otherwise, which suits one machine only).
  */
-public final class SparkTrainer {
+public final class SparkTrainer extends RunTrainer<SparkTrainer, SparkTrainer.Data> {
     private static final Logger LOG = LoggerFactory.getLogger(SparkTrainer.class);
 
     /** The training data of a Spark run: an RDD of minibatches per epoch. */
@@ -112,55 +114,32 @@ public final class SparkTrainer {
     }
 
     private final JavaSparkContext sc;
-    private final Path runDir;
-    private final String modelName;
-    private final int keepLast;
-    private final Trainer.Console console;
     private final String controllerAddress;
     private final String networkMask;
     private final int aeronPort;
 
     /** A trainer on {@code sc} writing to {@code runDir} (a path on the driver): the newest 3 checkpoints kept. */
     public SparkTrainer(JavaSparkContext sc, Path runDir) {
-        this(sc, runDir, "model", 3, Trainer.Console.AUTO, null, null, 0);
+        this(sc, new RunDirectory(runDir), Options.DEFAULT, null, null, 0);
     }
 
-    private SparkTrainer(JavaSparkContext sc, Path runDir, String modelName, int keepLast, Trainer.Console console,
-                         String controllerAddress, String networkMask, int aeronPort) {
+    private SparkTrainer(JavaSparkContext sc, RunDirectory run, Options options, String controllerAddress,
+                         String networkMask, int aeronPort) {
+        super(run, options);
         this.sc = Objects.requireNonNull(sc, "sc");
-        this.runDir = Objects.requireNonNull(runDir, "runDir");
-        this.modelName = modelName;
-        this.keepLast = keepLast;
-        this.console = console;
         this.controllerAddress = controllerAddress;
         this.networkMask = networkMask;
         this.aeronPort = aeronPort;
     }
 
-    /** The name recorded in checkpoints and the summary, e.g. the {@code Zoo} name. */
-    public SparkTrainer withModelName(String modelName) {
-        if (modelName == null || modelName.isBlank()) {
-            throw new IllegalArgumentException("modelName must not be blank");
-        }
-        return new SparkTrainer(sc, runDir, modelName, keepLast, console, controllerAddress, networkMask, aeronPort);
-    }
-
-    /** How many of the newest checkpoints to keep, besides {@value Trainer#BEST}. */
-    public SparkTrainer withKeepLast(int keepLast) {
-        if (keepLast < 1) {
-            throw new IllegalArgumentException("keepLast must be >= 1, was " + keepLast);
-        }
-        return new SparkTrainer(sc, runDir, modelName, keepLast, console, controllerAddress, networkMask, aeronPort);
-    }
-
-    public SparkTrainer withConsole(Trainer.Console console) {
-        return new SparkTrainer(sc, runDir, modelName, keepLast, Objects.requireNonNull(console, "console"),
-                controllerAddress, networkMask, aeronPort);
+    @Override
+    SparkTrainer with(Options options) {
+        return new SparkTrainer(sc, runDirectory(), options, controllerAddress, networkMask, aeronPort);
     }
 
     /** {@code shared-gradients}: the driver's address as the executors reach it (default: {@code spark.driver.host}). */
     public SparkTrainer withControllerAddress(String address) {
-        return new SparkTrainer(sc, runDir, modelName, keepLast, console, address, networkMask, aeronPort);
+        return new SparkTrainer(sc, runDirectory(), options(), address, networkMask, aeronPort);
     }
 
     /**
@@ -168,7 +147,7 @@ public final class SparkTrainer {
      * others; null to use {@code DL4J_VOID_IP} or 127.0.0.1.
      */
     public SparkTrainer withNetworkMask(String mask) {
-        return new SparkTrainer(sc, runDir, modelName, keepLast, console, controllerAddress, mask, aeronPort);
+        return new SparkTrainer(sc, runDirectory(), options(), controllerAddress, mask, aeronPort);
     }
 
     /**
@@ -179,110 +158,28 @@ public final class SparkTrainer {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("aeronPort must be in [0, 65535] (0: a free port per JVM), was " + port);
         }
-        return new SparkTrainer(sc, runDir, modelName, keepLast, console, controllerAddress, networkMask, port);
+        return new SparkTrainer(sc, runDirectory(), options(), controllerAddress, networkMask, port);
     }
 
-    /** The newest loadable checkpoint of the run. */
-    public Checkpoint latest() {
-        return Checkpoints.newestGood(runDir);
-    }
-
-    /** The epoch-end checkpoint with the best validation top-1 ({@value Trainer#BEST}). */
-    public Checkpoint best() {
-        return Checkpoint.load(runDir.resolve(Trainer.BEST));
-    }
-
-    /**
-     * Trains a copy of {@code graph} with the recipe's updater from the start; {@link #latest()} and {@link #best()}
-     * give the trained network.
-     *
-     * @param val the validation batches, evaluated on the driver at each epoch end ({@link #driverIterator} turns an
-     *            RDD into such an iterator)
-     * @throws IllegalStateException     when the run directory already holds a run
-     * @throws RunLock.InUseException    when another process trains in the run directory
-     * @throws TrainingDivergedException when a worker's loss, or a parameter, is NaN or infinite
-     */
-    public TrainingResult fit(ComputationGraph graph, TrainingRecipe recipe, Data train, DataSetIterator val) {
-        return fit(graph, null, recipe, train, val);
-    }
-
-    /**
-     * {@link #fit(ComputationGraph, TrainingRecipe, Data, DataSetIterator) fit} for a graph built from {@code spec},
-     * which the checkpoints record (see {@link Trainer#fit(ComputationGraph, ModelSpec, TrainingRecipe,
-     * DataSetIterator, DataSetIterator) Trainer.fit}).
-     */
-    public TrainingResult fit(ComputationGraph graph, ModelSpec spec, TrainingRecipe recipe, Data train,
-                              DataSetIterator val) {
-        try (RunLock lock = RunLock.acquire(runDir)) {
-            return start(graph, spec, recipe, train, val);
-        }
-    }
-
-    /** {@link #fit} in the locked run directory. */
-    private TrainingResult start(ComputationGraph graph, ModelSpec spec, TrainingRecipe recipe, Data train,
-                                 DataSetIterator val) {
-        if (Trainer.holdsRun(runDir)) {
-            throw new IllegalStateException("run directory " + runDir + " already holds checkpoints: call resume()"
-                    + " to continue that run, or train into an empty directory");
-        }
+    @Override
+    TrainingResult start(ComputationGraph graph, ModelSpec spec, TrainingRecipe recipe, Data train,
+                         DataSetIterator val) {
         int workers = workers(recipe);
-        ComputationGraph net = recipe.applyTo(graph, Trainer.ceilDiv(train.batchesPerEpoch(), workers));
-        String head = net.getConfiguration().getNetworkOutputs().get(0);
-        int classes = Trainer.numClasses(net, head);
-        Trainer.requireSpecHead(spec, head);
-        if (!train.classNames().isEmpty() && train.classNames().size() != classes) {
-            throw new IllegalArgumentException("the training data has " + train.classNames().size()
-                    + " classes, the model's head '" + head + "' " + classes + "; replace the head (FineTune) or"
-                    + " build the model with " + train.classNames().size() + " classes");
-        }
-        Trainer.writeRecipe(runDir, recipe);
-        Checkpoint.Info start = new Checkpoint.Info(Checkpoint.FORMAT, modelName, head, classes, train.classNames(),
-                recipe, 0, 0, 0, recipe.seed(), null, null, 0, null, spec, null);
+        ComputationGraph net = recipe.applyTo(graph, ceilDiv(train.batchesPerEpoch(), workers));
+        Checkpoint.Info start = startInfo(net, spec, recipe, train.classNames(), train.classNames().size(),
+                "the training data");
         return train(net, start, train, val, workers);
     }
 
-    /**
-     * Continues the run of this trainer's directory from its newest loadable checkpoint, at the start of the epoch it
-     * records (a checkpoint written within an epoch, by the single-machine trainer, trains that epoch again from its
-     * start). The data must be that of the original run.
-     *
-     * @throws RunLock.InUseException when another process trains in the run directory
-     */
-    public TrainingResult resume(Data train, DataSetIterator val) {
-        return resume(train, val, null);
-    }
-
-    /**
-     * {@link #resume(Data, DataSetIterator)} to {@code epochs} epochs in all, as
-     * {@link Trainer#resume(DataSetIterator, DataSetIterator, int)}: a finished run is extended, the recipe's schedule
-     * recomputed for the new length.
-     */
-    public TrainingResult resume(Data train, DataSetIterator val, int epochs) {
-        return resume(train, val, Integer.valueOf(epochs));
-    }
-
-    private TrainingResult resume(Data train, DataSetIterator val, Integer epochs) {
-        try (RunLock lock = RunLock.acquire(runDir)) {
-            Checkpoint checkpoint = Checkpoints.newestGood(runDir);
-            if (Trainer.isFinished(checkpoint.info(), epochs)) {
-                return Trainer.finishedResult(runDir);
-            }
-            int workers = workers(checkpoint.info().recipe());
-            checkpoint = Trainer.toEpochs(checkpoint, epochs, Trainer.ceilDiv(train.batchesPerEpoch(), workers),
-                    runDir);
-            Checkpoint.Info info = checkpoint.info();
-            if (info.batchesInEpoch() > 0) {
-                LOG.warn("{} was written {} batches into epoch {}; Spark training starts that epoch again",
-                        checkpoint.file().getFileName(), info.batchesInEpoch(), info.epochsCompleted() + 1);
-            }
-            LOG.info("resuming {} from {} (epoch {}, iteration {})", info.model(), checkpoint.file().getFileName(),
-                    info.epochsCompleted() + 1, info.iteration());
-            Checkpoint.Info start = new Checkpoint.Info(info.format(), info.model(), info.headName(),
-                    info.numClasses(), info.classNames(), info.recipe(), info.epochsCompleted(), 0, info.iteration(),
-                    info.dataSeed(), info.valTop1(), info.valTop5(), info.wallSeconds(), info.modelSha256(),
-                    info.spec(), null);
-            return train(checkpoint.graph(), start, train, val, workers);
+    @Override
+    TrainingResult resume(Checkpoint checkpoint, Integer epochs, Data train, DataSetIterator val) {
+        int workers = workers(checkpoint.info().recipe());
+        Checkpoint from = resumePoint(checkpoint, epochs, ceilDiv(train.batchesPerEpoch(), workers));
+        if (from.info().batchesInEpoch() > 0) {
+            LOG.warn("{} was written {} batches into epoch {}; Spark training starts that epoch again",
+                    from.file().getFileName(), from.info().batchesInEpoch(), from.info().epochsCompleted() + 1);
         }
+        return train(from.graph(), from.info().atEpochStart(), train, val, workers);
     }
 
     private int workers(TrainingRecipe recipe) {
@@ -303,7 +200,8 @@ public final class SparkTrainer {
         TrainingResult result = null;
         LOG.info("training on Spark with {} ({} workers, {} batches of {} per epoch)", recipe.spark().master(),
                 workers, batches, recipe.batchSize());
-        try (RunState state = new RunState(runDir, start, batches, workers, keepLast, Integer.MAX_VALUE, console)) {
+        try (RunState state = new RunState(runDirectory(), start, batches, workers, options().keepLast(),
+                Integer.MAX_VALUE, options().console())) {
             for (int epoch = state.epochsCompleted(); epoch < recipe.epochs(); epoch++) {
                 state.startEpoch(epoch);
                 JavaRDD<DataSet> rdd = train.epoch(epoch);
@@ -346,9 +244,9 @@ public final class SparkTrainer {
                 result = state.endEpoch(trained, val, seconds);
             }
         } catch (TrainingDivergedException e) {
-            throw e.inRunDirectory(runDir);
+            throw e.inRunDirectory(runDirectory());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write to " + runDir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write to " + runDirectory() + ": " + e.getMessage(), e);
         } finally {
             net.getNetwork().setListeners(List.<TrainingListener>of());
             if (master instanceof SharedTrainingMaster) {

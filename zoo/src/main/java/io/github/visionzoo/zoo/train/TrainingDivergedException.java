@@ -31,11 +31,11 @@ public final class TrainingDivergedException extends RuntimeException {
                 + iteration + " (learning rate " + learningRate + ")", "", null);
     }
 
-    /** This divergence, its message naming the checkpoint of {@code runDir} that a resumption would start from. */
-    TrainingDivergedException inRunDirectory(Path runDir) {
-        List<Path> kept = Checkpoints.list(runDir);
+    /** This divergence, its message naming the checkpoint of {@code run} that a resumption would start from. */
+    TrainingDivergedException inRunDirectory(RunDirectory run) {
+        List<Path> kept = run.checkpoints();
         return new TrainingDivergedException(iteration, what, kept.isEmpty()
-                ? " before its first checkpoint, so " + runDir + " holds nothing to resume"
+                ? " before its first checkpoint, so " + run + " holds nothing to resume"
                 : " and the last good checkpoint, " + kept.get(0) + ", was kept", this);
     }
 

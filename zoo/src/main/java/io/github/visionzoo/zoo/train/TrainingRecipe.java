@@ -1,22 +1,36 @@
 package io.github.visionzoo.zoo.train;
 
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.annotation.JsonValue;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.visionzoo.zoo.Json;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.regularization.L2Regularization;
+import org.nd4j.linalg.learning.regularization.Regularization;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.linalg.schedule.ScheduleType;
 import org.nd4j.linalg.schedule.StepSchedule;
 
 /**
  * How to train a model: optimizer, learning rate and its schedule, weight decay, batch size, epochs, label smoothing,
- * the input size and augmentation preset that the data pipeline builds its iterators with, the seed, and how several
- * devices share the work. Recipes are JSON ({@link Recipes} loads the bundled ones and files), strictly read and
- * validated where they are built, each error naming the field and what it accepts:
+ * the input size and augmentation ({@link AugmentationSpec}) that the data pipeline builds its iterators with, the
+ * seed, and how several devices share the work. Recipes are JSON ({@link Recipes} loads the bundled ones and files),
+ * strictly read and validated where they are built, each error naming the field and what it accepts:
  *
  * <pre>{
  *   "name": "cpu-small", "optimizer": "adamw", "learningRate": 0.002, "weightDecay": 0.05,
@@ -24,14 +38,16 @@ import org.nd4j.linalg.schedule.StepSchedule;
  *   "labelSmoothing": 0.1, "imageSize": 64, "augmentation": "study", "seed": 42
  * }</pre>
  *
- * <p>Optimizers, as PyTorch's:
+ * <p>Optimizers ({@link Optimizer}), as PyTorch's:
  * <ul>
- * <li>{@code adamw}: PyTorch's Adam ({@link TorchAdam}: beta1 0.9, beta2 0.999, epsilon 1e-8) with decoupled weight
- * decay, {@link DecoupledWeightDecay}: {@code w -= lr * wd * w} with the scheduled rate, as {@code torch.optim.AdamW}
- * (and, as there, no decay term in the loss).
- * <li>{@code sgd}: plain SGD without {@code momentum}, else {@link MomentumSgd} (PyTorch's heavy-ball or Nesterov
- * formulation); weight decay is L2 added to the gradient before the momentum, as {@code torch.optim.SGD} and the
- * AlexNet paper, DL4J's {@code L2Regularization}.
+ * <li>{@code "adamw"} ({@link AdamW}): PyTorch's Adam ({@link TorchAdam}: beta1 0.9, beta2 0.999, epsilon 1e-8) with
+ * decoupled weight decay, {@link DecoupledWeightDecay}: {@code w -= lr * wd * w} with the scheduled rate, as
+ * {@code torch.optim.AdamW} (and, as there, no decay term in the loss).
+ * <li>{@code "sgd"} or {@code {"type": "sgd", "momentum": 0.9, "nesterov": true}} ({@link Sgd}): plain SGD without
+ * momentum, else {@link MomentumSgd} (PyTorch's heavy-ball or Nesterov formulation); weight decay is L2 added to the
+ * gradient before the momentum, as {@code torch.optim.SGD} and the AlexNet paper, DL4J's {@code L2Regularization}.
+ * Recipes written before the optimizer had its own fields give {@code momentum} and {@code nesterov} beside
+ * {@code "optimizer": "sgd"}; they load as the object form.
  * </ul>
  *
  * <p>Weight decay applies to every parameter ({@code weightDecayOn} {@code all}, the default), as a PyTorch optimizer
@@ -40,16 +56,13 @@ import org.nd4j.linalg.schedule.StepSchedule;
  * position embedding, as timm's {@code filter_bias_and_bn}. Label smoothing ({@link LabelSmoothing}) is applied by
  * the {@link Trainer} to each training batch. How each choice compares with PyTorch: {@code src/docs/TRAINING.md}.
  *
- * <p>Optional fields: {@code description}, {@code momentum}, {@code nesterov}, {@code weightDecay},
- * {@code weightDecayOn}, {@code schedule}, {@code labelSmoothing} (0, false, all or constant when absent),
- * {@code parallel} and {@code spark}.
+ * <p>Optional fields: {@code description}, {@code weightDecay}, {@code weightDecayOn}, {@code schedule},
+ * {@code labelSmoothing} (0, all or constant when absent), {@code parallel} and {@code spark}.
  *
  * @param name           the recipe's name, e.g. {@code study-resnet}
  * @param description    what it is for and where it comes from; may be empty
- * @param optimizer      {@code adamw} or {@code sgd}
+ * @param optimizer      {@link AdamW} or {@link Sgd} with its momentum
  * @param learningRate   the base learning rate, &gt; 0
- * @param momentum       {@code sgd} only: 0 (none) to &lt; 1
- * @param nesterov       {@code sgd} only: Nesterov momentum instead of heavy-ball (needs momentum &gt; 0)
  * @param weightDecay    &gt;= 0: decoupled for {@code adamw}, L2 for {@code sgd}
  * @param weightDecayOn  {@code all} parameters or only the {@code weights}
  * @param batchSize      examples per iteration on one device, &gt;= 1
@@ -57,21 +70,19 @@ import org.nd4j.linalg.schedule.StepSchedule;
  * @param schedule       the learning-rate schedule; {@code constant} when absent
  * @param labelSmoothing 0 (none) to &lt; 1, PyTorch's {@code CrossEntropyLoss(label_smoothing=...)}
  * @param imageSize      the square input size the data pipeline crops or resizes to, &gt;= 1
- * @param augmentation   the augmentation preset the data pipeline applies to training images, e.g. {@code study}
+ * @param augmentation   the data pipeline's augmentation: a preset, e.g. {@code study}, and the parameters that
+ *                       change it ({@link AugmentationSpec})
  * @param seed           seeds the data order and the dropout RNG
  * @param parallel       how several devices (or CPU workers) combine their work; gradient sharing when absent
  * @param spark          how the workers of a Spark cluster combine their work ({@code SparkTrainer}); parameter
  *                       averaging every 5 steps when absent
  */
-public record TrainingRecipe(String name, String description, String optimizer, double learningRate,
-                             @JsonInclude(JsonInclude.Include.NON_DEFAULT) Double momentum,
-                             @JsonInclude(JsonInclude.Include.NON_DEFAULT) Boolean nesterov,
+@JsonDeserialize(builder = TrainingRecipe.Builder.class)
+public record TrainingRecipe(String name, String description, Optimizer optimizer, double learningRate,
                              Double weightDecay, String weightDecayOn, int batchSize, int epochs, Schedule schedule,
-                             Double labelSmoothing, int imageSize, String augmentation, long seed, Parallel parallel,
-                             Spark spark) {
+                             Double labelSmoothing, int imageSize, AugmentationSpec augmentation, long seed,
+                             Parallel parallel, Spark spark) {
 
-    /** The optimizers a recipe may name. */
-    public static final List<String> OPTIMIZERS = List.of("adamw", "sgd");
     /** {@link #weightDecayOn}: every parameter, as a PyTorch optimizer over {@code model.parameters()}. */
     public static final String DECAY_ALL = "all";
     /** {@link #weightDecayOn}: convolution and fully connected kernels only, as timm's {@code filter_bias_and_bn}. */
@@ -83,8 +94,6 @@ public record TrainingRecipe(String name, String description, String optimizer, 
         }
         // optional fields
         description = description == null ? "" : description;
-        momentum = momentum == null ? 0.0 : momentum;
-        nesterov = nesterov != null && nesterov;
         weightDecay = weightDecay == null ? 0.0 : weightDecay;
         weightDecayOn = weightDecayOn == null ? DECAY_ALL : weightDecayOn;
         schedule = schedule == null ? new Constant() : schedule;
@@ -92,22 +101,12 @@ public record TrainingRecipe(String name, String description, String optimizer, 
         parallel = parallel == null ? new Parallel(Parallel.GRADIENT_SHARING, null) : parallel;
         spark = spark == null ? new Spark(Spark.PARAMETER_AVERAGING, null, null, null) : spark;
 
-        if (optimizer == null || !OPTIMIZERS.contains(optimizer)) {
-            throw new IllegalArgumentException("TrainingRecipe.optimizer must be one of " + OPTIMIZERS + ", was "
-                    + (optimizer == null ? "missing" : "'" + optimizer + "'"));
+        if (optimizer == null) {
+            throw new IllegalArgumentException("TrainingRecipe.optimizer must be one of " + Optimizer.TYPES
+                    + ", was missing");
         }
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
             throw new IllegalArgumentException("TrainingRecipe.learningRate must be a number > 0, was " + learningRate);
-        }
-        if (!(momentum >= 0 && momentum < 1)) {
-            throw new IllegalArgumentException("TrainingRecipe.momentum must be in [0, 1), was " + momentum);
-        }
-        if (optimizer.equals("adamw") && (momentum != 0 || nesterov)) {
-            throw new IllegalArgumentException("TrainingRecipe.momentum and nesterov apply to optimizer sgd only;"
-                    + " remove them for adamw");
-        }
-        if (nesterov && momentum == 0) {
-            throw new IllegalArgumentException("TrainingRecipe.nesterov needs momentum > 0, e.g. 0.9");
         }
         if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
             throw new IllegalArgumentException("TrainingRecipe.weightDecay must be a number >= 0, was " + weightDecay);
@@ -134,18 +133,22 @@ public record TrainingRecipe(String name, String description, String optimizer, 
         if (imageSize < 1) {
             throw new IllegalArgumentException("TrainingRecipe.imageSize must be >= 1, was " + imageSize);
         }
-        if (augmentation == null || augmentation.isBlank()) {
+        if (augmentation == null) {
             throw new IllegalArgumentException("TrainingRecipe.augmentation is required: the data pipeline's preset"
-                    + " name, e.g. \"study\", \"alexnet-paper\" or \"eval\"");
+                    + " name, e.g. \"study\", \"alexnet-paper\" or \"eval\", or {\"preset\": ..., ...}");
         }
     }
 
-    /** A recipe with weight decay on every parameter and the default {@link Spark} settings. */
-    public TrainingRecipe(String name, String description, String optimizer, double learningRate, Double momentum,
-                          Boolean nesterov, Double weightDecay, int batchSize, int epochs, Schedule schedule,
-                          Double labelSmoothing, int imageSize, String augmentation, long seed, Parallel parallel) {
-        this(name, description, optimizer, learningRate, momentum, nesterov, weightDecay, null, batchSize, epochs,
-                schedule, labelSmoothing, imageSize, augmentation, seed, parallel, null);
+    /**
+     * A recipe with weight decay on every parameter, the default {@link Spark} settings and the augmentation preset
+     * {@code augmentation} with its own values.
+     */
+    public TrainingRecipe(String name, String description, Optimizer optimizer, double learningRate,
+                          Double weightDecay, int batchSize, int epochs, Schedule schedule, Double labelSmoothing,
+                          int imageSize, String augmentation, long seed, Parallel parallel) {
+        this(name, description, optimizer, learningRate, weightDecay, null, batchSize, epochs, schedule,
+                labelSmoothing, imageSize, augmentation == null ? null : AugmentationSpec.of(augmentation), seed,
+                parallel, null);
     }
 
     /** Reads a recipe from JSON; {@code source} names the origin in error messages. */
@@ -158,33 +161,108 @@ public record TrainingRecipe(String name, String description, String optimizer, 
     }
 
     public TrainingRecipe withEpochs(int epochs) {
-        return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                weightDecayOn, batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel,
-                spark);
+        return with(b -> b.epochs = epochs);
     }
 
     public TrainingRecipe withBatchSize(int batchSize) {
-        return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                weightDecayOn, batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel,
-                spark);
+        return with(b -> b.batchSize = batchSize);
     }
 
     public TrainingRecipe withImageSize(int imageSize) {
-        return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                weightDecayOn, batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel,
-                spark);
+        return with(b -> b.imageSize = imageSize);
     }
 
     public TrainingRecipe withParallel(Parallel parallel) {
-        return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                weightDecayOn, batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel,
-                spark);
+        return with(b -> b.parallel = parallel);
     }
 
     public TrainingRecipe withSpark(Spark spark) {
-        return new TrainingRecipe(name, description, optimizer, learningRate, momentum, nesterov, weightDecay,
-                weightDecayOn, batchSize, epochs, schedule, labelSmoothing, imageSize, augmentation, seed, parallel,
-                spark);
+        return with(b -> b.spark = spark);
+    }
+
+    private TrainingRecipe with(Consumer<Builder> change) {
+        Builder b = new Builder(this);
+        change.accept(b);
+        return b.build();
+    }
+
+    /**
+     * The components of a recipe as fields: what a copy changes, and what JSON is read into, so that the
+     * {@code momentum} and {@code nesterov} that recipes gave beside {@code "optimizer": "sgd"} before the optimizer
+     * had its own fields still load.
+     */
+    @JsonPOJOBuilder(withPrefix = "")
+    @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
+    static final class Builder {
+        private String name;
+        private String description;
+        private Optimizer optimizer;
+        private Double learningRate;
+        private Double momentum;
+        private Boolean nesterov;
+        private Double weightDecay;
+        private String weightDecayOn;
+        private Integer batchSize;
+        private Integer epochs;
+        private Schedule schedule;
+        private Double labelSmoothing;
+        private Integer imageSize;
+        private AugmentationSpec augmentation;
+        private Long seed;
+        private Parallel parallel;
+        private Spark spark;
+
+        private Builder() {
+        }
+
+        private Builder(TrainingRecipe r) {
+            name = r.name;
+            description = r.description;
+            optimizer = r.optimizer;
+            learningRate = r.learningRate;
+            weightDecay = r.weightDecay;
+            weightDecayOn = r.weightDecayOn;
+            batchSize = r.batchSize;
+            epochs = r.epochs;
+            schedule = r.schedule;
+            labelSmoothing = r.labelSmoothing;
+            imageSize = r.imageSize;
+            augmentation = r.augmentation;
+            seed = r.seed;
+            parallel = r.parallel;
+            spark = r.spark;
+        }
+
+        TrainingRecipe build() {
+            return new TrainingRecipe(name, description, optimizer(), required("learningRate", learningRate),
+                    weightDecay, weightDecayOn, required("batchSize", batchSize), required("epochs", epochs),
+                    schedule, labelSmoothing, required("imageSize", imageSize), augmentation, required("seed", seed),
+                    parallel, spark);
+        }
+
+        private static <T> T required(String field, T value) {
+            if (value == null) {
+                throw new IllegalArgumentException("field '" + field + "' is missing or null");
+            }
+            return value;
+        }
+
+        /** The optimizer with the top-level {@code momentum} and {@code nesterov} of an earlier recipe moved in. */
+        private Optimizer optimizer() {
+            boolean plain = (momentum == null || momentum == 0) && (nesterov == null || !nesterov);
+            if (plain || optimizer == null) {
+                return optimizer;
+            }
+            if (!(optimizer instanceof Sgd sgd)) {
+                throw new IllegalArgumentException("TrainingRecipe.momentum and nesterov apply to optimizer sgd only;"
+                        + " remove them for " + Json.write(optimizer));
+            }
+            if (!sgd.equals(new Sgd())) {
+                throw new IllegalArgumentException("TrainingRecipe.momentum and nesterov: give them once, in the"
+                        + " optimizer, e.g. {\"type\": \"sgd\", \"momentum\": 0.9}");
+            }
+            return new Sgd(momentum, nesterov);
+        }
     }
 
     /**
@@ -216,6 +294,123 @@ public record TrainingRecipe(String name, String description, String optimizer, 
         ComputationGraph applied = new ComputationGraph(applyTo(graph.getConfiguration(), stepsPerEpoch));
         applied.init(graph.params().dup(), false);
         return applied;
+    }
+
+    /**
+     * The optimizer, as PyTorch's. JSON: its name, {@code "adamw"} or {@code "sgd"}, or an object of its type and
+     * fields, {@code {"type": "sgd", "momentum": 0.9, "nesterov": true}}; written back as the name alone when every
+     * field has its default.
+     */
+    public sealed interface Optimizer permits AdamW, Sgd {
+        /** The optimizers a recipe may name. */
+        List<String> TYPES = List.of(AdamW.TYPE, Sgd.TYPE);
+
+        /**
+         * The DL4J updater.
+         *
+         * @param learningRate the base rate
+         * @param schedule     the rate per step, or null for a constant rate
+         */
+        IUpdater updater(double learningRate, ISchedule schedule);
+
+        /** Weight decay {@code weightDecay} (&gt; 0) as this optimizer applies it. */
+        Regularization decay(double weightDecay);
+
+        /** The name, or an object of {@code type} and the fields, as a recipe gives it. */
+        @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+        static Optimizer of(JsonNode json) throws JsonProcessingException {
+            JsonNode type = json.isObject() ? json.get("type") : json;
+            String name = type != null && type.isTextual() ? type.textValue() : null;
+            Class<? extends Optimizer> c = AdamW.TYPE.equals(name) ? AdamW.class : Sgd.TYPE.equals(name) ? Sgd.class
+                    : null;
+            if (c == null) {
+                throw new IllegalArgumentException("TrainingRecipe.optimizer must be one of " + TYPES + ", or"
+                        + " {\"type\": \"sgd\", \"momentum\": ...}; was " + (name != null ? "'" + name + "'"
+                        : json.isObject() ? "an object without \"type\"" : json.toString()));
+            }
+            ObjectNode fields = json.isObject() ? json.<ObjectNode>deepCopy().without("type")
+                    : JsonNodeFactory.instance.objectNode();
+            if (c == AdamW.class && !fields.isEmpty()) {
+                throw new IllegalArgumentException("TrainingRecipe.optimizer adamw takes no fields (PyTorch's betas"
+                        + " (0.9, 0.999) and eps 1e-8), was given " + Json.write(fields));
+            }
+            return Json.mapper().treeToValue(fields, c);
+        }
+    }
+
+    /** AdamW, {@code "adamw"}: PyTorch's Adam with decoupled weight decay. */
+    public record AdamW() implements Optimizer {
+        static final String TYPE = "adamw";
+
+        @Override
+        public IUpdater updater(double learningRate, ISchedule schedule) {
+            return new TorchAdam(learningRate, schedule);
+        }
+
+        @Override
+        public Regularization decay(double weightDecay) {
+            return new DecoupledWeightDecay(weightDecay);
+        }
+
+        @JsonValue
+        String toJson() {
+            return TYPE;
+        }
+    }
+
+    /**
+     * SGD, {@code "sgd"}: plain without momentum, else PyTorch's heavy-ball or Nesterov momentum; weight decay as L2.
+     *
+     * @param momentum 0 (none) to &lt; 1; 0 when absent
+     * @param nesterov Nesterov momentum instead of heavy-ball (needs momentum &gt; 0); false when absent
+     */
+    public record Sgd(Double momentum, Boolean nesterov) implements Optimizer {
+        static final String TYPE = "sgd";
+
+        public Sgd {
+            momentum = momentum == null ? 0.0 : momentum;
+            nesterov = nesterov != null && nesterov;
+            if (!(momentum >= 0 && momentum < 1)) {
+                throw new IllegalArgumentException("TrainingRecipe.optimizer.momentum must be in [0, 1), was "
+                        + momentum);
+            }
+            if (nesterov && momentum == 0) {
+                throw new IllegalArgumentException("TrainingRecipe.optimizer.nesterov needs momentum > 0, e.g. 0.9");
+            }
+        }
+
+        /** Plain SGD. */
+        public Sgd() {
+            this(null, null);
+        }
+
+        @Override
+        public IUpdater updater(double learningRate, ISchedule schedule) {
+            if (momentum > 0) {
+                return new MomentumSgd(learningRate, schedule, momentum, nesterov);
+            }
+            return schedule == null ? new org.nd4j.linalg.learning.config.Sgd(learningRate)
+                    : new org.nd4j.linalg.learning.config.Sgd(schedule);
+        }
+
+        @Override
+        public Regularization decay(double weightDecay) {
+            return new L2Regularization(weightDecay);
+        }
+
+        @JsonValue
+        Object toJson() {
+            if (equals(new Sgd())) {
+                return TYPE;
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("type", TYPE);
+            m.put("momentum", momentum);
+            if (nesterov) {
+                m.put("nesterov", true);
+            }
+            return m;
+        }
     }
 
     /** A learning-rate schedule over optimizer steps. */

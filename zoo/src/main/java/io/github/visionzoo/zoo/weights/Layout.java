@@ -1,6 +1,6 @@
 package io.github.visionzoo.zoo.weights;
 
-import io.github.visionzoo.zoo.models.VisionTransformer;
+import io.github.visionzoo.zoo.models.VitSpec;
 
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -59,7 +59,7 @@ public enum Layout {
         return switch (this) {
             case SAME -> torch.reshape('c', dl4jShape);
             case POSITION_EMBEDDING -> torch.size(1) == dl4jShape[1] ? torch.reshape('c', dl4jShape)
-                    : VisionTransformer.resizePositionEmbedding(torch, (int) Math.round(Math.sqrt(dl4jShape[1] - 1)))
+                    : VitSpec.resizePositionEmbedding(torch, (int) Math.round(Math.sqrt(dl4jShape[1] - 1)))
                             .reshape('c', dl4jShape);
             case TRANSPOSE -> torch.transpose().dup('c');
             case VECTOR -> torch.reshape('c', dl4jShape);

@@ -37,7 +37,7 @@ public final class WeightExporter {
 
     /** Writes a model of {@code spec} as safetensors, the spec's JSON in the header's metadata. */
     public static void toSafeTensors(ComputationGraph graph, ModelSpec spec, Path file) throws IOException {
-        SafeTensors.write(file, stateDict(graph, WeightMappings.of(spec)), metadata(spec, List.of()));
+        SafeTensors.write(file, stateDict(graph, WeightMapping.of(spec)), metadata(spec, List.of()));
     }
 
     /**

@@ -42,7 +42,7 @@ public final class WeightImporter {
     /** A model of {@code spec} with the file's weights and the file's class count (the rows of its classifier). */
     public static ComputationGraph create(ModelSpec spec, Path file, ImportOptions options) throws IOException {
         StateDict weights = StateDict.read(file);
-        WeightMapping mapping = WeightMappings.of(spec);
+        WeightMapping mapping = WeightMapping.of(spec);
         int classes = numClasses(mapping, weights).orElseThrow(() -> new IllegalArgumentException(file
                 + ": has no " + mapping.head() + ".weight to tell the class count from; give the number of classes"));
         return create(spec, classes, weights, mapping, options);
@@ -51,7 +51,7 @@ public final class WeightImporter {
     /** A model of {@code spec} with {@code numClasses} outputs and the file's weights. */
     public static ComputationGraph create(ModelSpec spec, int numClasses, Path file, ImportOptions options)
             throws IOException {
-        return create(spec, numClasses, StateDict.read(file), WeightMappings.of(spec), options);
+        return create(spec, numClasses, StateDict.read(file), WeightMapping.of(spec), options);
     }
 
     private static ComputationGraph create(ModelSpec spec, int numClasses, StateDict weights, WeightMapping mapping,
@@ -69,7 +69,7 @@ public final class WeightImporter {
     /** Loads a file into an existing graph of {@code spec}. */
     public static ImportReport load(ComputationGraph graph, ModelSpec spec, Path file, ImportOptions options)
             throws IOException {
-        return load(graph, WeightMappings.of(spec), StateDict.read(file), options);
+        return load(graph, WeightMapping.of(spec), StateDict.read(file), options);
     }
 
     /** The class count of a file's classifier, the rows of {@code HEAD.weight}, if it has one. */

@@ -1,14 +1,33 @@
 package io.github.visionzoo.zoo.weights;
 
+import io.github.visionzoo.zoo.ModelSpec;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
- * How one model family's DL4J parameters correspond to a PyTorch state dict: each family says it in one place
- * ({@link WeightMappings} lists them), and {@link WeightImporter} and {@link WeightExporter} do the rest.
+ * How a model's DL4J parameters correspond to a PyTorch state dict; {@link WeightImporter} and {@link WeightExporter}
+ * do the rest. Every family's vertices carry torchvision's names ({@link TorchvisionMapping}); what a family adds, its
+ * head and the names of other libraries it reads, it says in its {@link io.github.visionzoo.zoo.ModelFamily}.
  */
 public interface WeightMapping {
+    /** The mapping of a spec's family: torchvision's names, the family's head, and the other names it reads. */
+    static WeightMapping of(ModelSpec spec) {
+        return new TorchvisionMapping(spec.headName(), spec.family().stateDictNames());
+    }
+
+    /**
+     * The mapping for a graph whose spec is unknown (a plain DL4J checkpoint): torchvision's CNN naming, with the
+     * graph's single output as the classifier.
+     */
+    static WeightMapping of(ComputationGraph graph) {
+        var outputs = graph.getConfiguration().getNetworkOutputs();
+        if (outputs.size() != 1) {
+            throw new IllegalArgumentException("a graph with " + outputs.size() + " outputs has no single classifier");
+        }
+        return new TorchvisionMapping(outputs.get(0));
+    }
+
     /** Every parameter of {@code graph} with its state-dict name and layout, in state-dict order. */
     List<Binding> bindings(ComputationGraph graph);
 

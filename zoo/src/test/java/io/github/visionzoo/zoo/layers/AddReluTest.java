@@ -3,8 +3,9 @@ package io.github.visionzoo.zoo.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
+import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.nio.file.Path;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -14,6 +15,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
@@ -47,20 +49,12 @@ class AddReluTest {
         return graph;
     }
 
-    private static INDArray labels(int n) {
-        INDArray y = Nd4j.zeros(n, 3);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, i % 3, 1.0);
-        }
-        return y;
-    }
-
     private static void assertSameAsAddThenRelu(DataType type, double tolerance) {
         ComputationGraph fused = graph(type, true);
         ComputationGraph plain = graph(type, false);
         fused.paramTable().forEach((k, v) -> plain.setParam(k, v.dup()));
         INDArray x = Nd4j.rand(type, 3, 4, 5, 5).subi(0.5);
-        INDArray y = labels(3).castTo(type);
+        INDArray y = GraphChecks.cyclicLabels(3, 3).castTo(type);
         assertThat(fused.outputSingle(true, x).equalsWithEps(plain.outputSingle(true, x), tolerance)).isTrue();
         for (ComputationGraph g : new ComputationGraph[] {fused, plain}) {
             g.setInputs(x);
@@ -83,51 +77,47 @@ class AddReluTest {
     }
 
     /**
-     * The forward pass on oneDNN ({@link DnnlAddRelu}) against the Java pass, on NCHW and channels-last inputs, in
-     * training (the backward pass then reads its mask from oneDNN's output) and inference; inputs of two layouts take
-     * the Java pass.
+     * The forward pass on oneDNN's kernel against the Java pass (the vertex of a graph on the portable kernels), on
+     * NCHW and channels-last inputs, in training (the backward pass then reads its mask from oneDNN's output) and
+     * inference; inputs of two layouts take the Java pass.
      */
     @Test
     void forwardOnOneDnnMatchesTheJavaPass() {
-        ComputationGraph graph = graph(DataType.FLOAT, true);
-        AddRelu.Impl vertex = (AddRelu.Impl) graph.getVertex("relu");
         LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
         INDArray a = Nd4j.rand(DataType.FLOAT, 3, 4, 5, 5).subi(0.5);
         INDArray b = Nd4j.rand(DataType.FLOAT, 3, 4, 5, 5).subi(0.5);
         INDArray expected = org.nd4j.linalg.ops.transforms.Transforms.relu(a.add(b));
-        INDArray aLast = RuntimeLayers.channelsLast(none, ArrayType.ACTIVATIONS, DataType.FLOAT, 3, 4, 5, 5).assign(a);
-        INDArray bLast = RuntimeLayers.channelsLast(none, ArrayType.ACTIVATIONS, DataType.FLOAT, 3, 4, 5, 5).assign(b);
-        try {
+        INDArray aLast = ChannelsLast.create(none, ArrayType.ACTIVATIONS, DataType.FLOAT, 3, 4, 5, 5).assign(a);
+        INDArray bLast = ChannelsLast.create(none, ArrayType.ACTIVATIONS, DataType.FLOAT, 3, 4, 5, 5).assign(b);
+        for (boolean direct : new boolean[] {false, true}) {
+            AddRelu.Impl vertex = (AddRelu.Impl) GraphChecks.withKernels(direct, () -> graph(DataType.FLOAT, true))
+                    .getVertex("relu");
             for (boolean training : new boolean[] {true, false}) {
                 for (INDArray[] inputs : new INDArray[][] {{a, b}, {aLast, bLast}, {a, bLast}}) {
-                    for (boolean direct : new boolean[] {false, true}) {
-                        System.setProperty(OneDnn.DIRECT_PROPERTY, Boolean.toString(direct));
-                        vertex.setInputs(inputs);
-                        INDArray out = vertex.doForward(training, none);
-                        assertThat(vertex.ranOnOneDnn()).isEqualTo(direct
-                                && java.util.Arrays.equals(inputs[0].stride(), inputs[1].stride()));
-                        assertThat(out.equalsWithEps(expected, 1e-6)).as("training %s, direct %s", training, direct)
-                                .isTrue();
-                        if (training) {
-                            vertex.setEpsilon(Nd4j.ones(DataType.FLOAT, 3, 4, 5, 5));
-                            INDArray[] gradients = vertex.doBackward(false, none).getSecond();
-                            INDArray mask = expected.gt(0).castTo(DataType.FLOAT);
-                            assertThat(gradients[0].equalsWithEps(mask, 0)).isTrue();
-                            assertThat(gradients[1].equalsWithEps(mask, 0)).isTrue();
-                        }
+                    vertex.setInputs(inputs);
+                    INDArray out = vertex.doForward(training, none);
+                    assertThat(vertex.ranOnKernel()).isEqualTo(direct
+                            && java.util.Arrays.equals(inputs[0].stride(), inputs[1].stride()));
+                    assertThat(out.equalsWithEps(expected, 1e-6)).as("training %s, direct %s", training, direct)
+                            .isTrue();
+                    if (training) {
+                        vertex.setEpsilon(Nd4j.ones(DataType.FLOAT, 3, 4, 5, 5));
+                        INDArray[] gradients = vertex.doBackward(false, none).getSecond();
+                        INDArray mask = expected.gt(0).castTo(DataType.FLOAT);
+                        assertThat(gradients[0].equalsWithEps(mask, 0)).isTrue();
+                        assertThat(gradients[1].equalsWithEps(mask, 0)).isTrue();
                     }
                 }
             }
-        } finally {
-            System.clearProperty(OneDnn.DIRECT_PROPERTY);
         }
     }
 
     @Test
+    @Tag("gradient-check")
     void gradientsMatchNumericOnes() {
         GraphChecks.useDoublePrecision();
         GraphChecks.assertGradientsMatch(graph(DataType.DOUBLE, true), Nd4j.rand(DataType.DOUBLE, 3, 4, 5, 5)
-                .subi(0.5), labels(3));
+                .subi(0.5), GraphChecks.cyclicLabels(3, 3));
     }
 
     @Test

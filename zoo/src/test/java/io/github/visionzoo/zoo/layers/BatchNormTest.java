@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
+import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.nio.file.Path;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -20,6 +21,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
@@ -69,14 +71,6 @@ class BatchNormTest {
         return graph;
     }
 
-    private static INDArray labels(int n, int classes) {
-        INDArray y = Nd4j.zeros(n, classes);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, i % classes, 1.0);
-        }
-        return y;
-    }
-
     @Test
     void sameOutputsGradientsAndRunningStatisticsAsDl4jBatchNormalizationWithAReluVertex() {
         GraphChecks.useDoublePrecision();
@@ -85,7 +79,7 @@ class BatchNormTest {
         assertThat(ours.numParams()).isEqualTo(dl4j.numParams());
         dl4j.setParams(ours.params().dup());
         INDArray x = Nd4j.rand(DataType.DOUBLE, 4, 3, 6, 6).muli(3).subi(1); // mean far from 0
-        INDArray y = labels(4, 3);
+        INDArray y = GraphChecks.cyclicLabels(4, 3);
 
         assertThat(ours.outputSingle(true, x).equalsWithEps(dl4j.outputSingle(true, x), 1e-10)).isTrue();
         ours.setInputs(x);
@@ -153,7 +147,7 @@ class BatchNormTest {
         ComputationGraph dl4j = init(cnn(DataType.FLOAT, false));
         dl4j.setParams(ours.params().dup());
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 6, 6).muli(3).subi(1);
-        INDArray y = labels(4, 3).castTo(DataType.FLOAT);
+        INDArray y = GraphChecks.cyclicLabels(4, 3).castTo(DataType.FLOAT);
         for (int i = 0; i < 3; i++) {
             assertThat(ours.outputSingle(true, x).equalsWithEps(dl4j.outputSingle(true, x), 1e-5)).isTrue();
             double[][] before = {runningVariance(ours, "bn1"), runningVariance(ours, "bn2")};
@@ -173,41 +167,37 @@ class BatchNormTest {
     }
 
     /**
-     * Inference on oneDNN ({@link DnnlBatchNorm}) against the Java passes, on NCHW and channels-last input (as
-     * {@link Conv2d} writes it in inference), with and without ReLU, after running statistics moved away from 0 and 1.
+     * Inference on oneDNN's kernel against the Java passes (the layer of a twin graph on the portable kernels), on
+     * NCHW and channels-last input (as {@link Conv2d} writes it in inference), with and without ReLU, after running
+     * statistics moved away from 0 and 1.
      */
     @Test
     void inferenceOnOneDnnMatchesTheJavaPasses() {
-        try {
-            for (Activation activation : new Activation[] {Activation.RELU, Activation.IDENTITY}) {
-                GraphBuilder g = Blocks.newGraph(3, 6, 5, 5);
-                Blocks.batchNorm(g, "bn", Blocks.INPUT, activation);
-                Blocks.classifier(g, "fc", Blocks.globalAvgPool(g, "avgpool", "bn"), 3, 0.0,
-                        TorchInit.torchDefault());
-                ComputationGraph graph = init(Blocks.build(g));
-                graph.setParam("bn_mean", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
-                graph.setParam("bn_log10stdev", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
-                graph.setParam("bn_gamma", Nd4j.rand(DataType.FLOAT, 1, 6).addi(0.5));
-                graph.setParam("bn_beta", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
-                BatchNorm.Impl layer = (BatchNorm.Impl) graph.getLayer("bn");
-                INDArray nchw = Nd4j.rand(DataType.FLOAT, 4, 6, 5, 5).muli(3).subi(1);
-                INDArray nhwc = RuntimeLayers.channelsLast(LayerWorkspaceMgr.noWorkspaces(), ArrayType.ACTIVATIONS,
-                        DataType.FLOAT, 4, 6, 5, 5).assign(nchw);
-                for (INDArray x : new INDArray[] {nchw, nhwc}) {
-                    System.setProperty(OneDnn.DIRECT_PROPERTY, "false");
-                    INDArray plain = activate(layer, x);
-                    assertThat(layer.ranOnOneDnn()).isFalse();
-                    System.setProperty(OneDnn.DIRECT_PROPERTY, "true");
-                    INDArray dnnl = activate(layer, x);
-                    assertThat(layer.ranOnOneDnn()).isTrue();
-                    assertThat(dnnl.stride()).as("the input's layout").containsExactly(x.stride());
-                    assertThat(dnnl.equalsWithEps(plain, 1e-5)).as("%s, strides %s", activation,
-                            java.util.Arrays.toString(x.stride())).isTrue();
-                    assertThat(dnnl.minNumber().doubleValue() < 0).isEqualTo(activation == Activation.IDENTITY);
-                }
+        for (Activation activation : new Activation[] {Activation.RELU, Activation.IDENTITY}) {
+            GraphBuilder g = Blocks.newGraph(3, 6, 5, 5);
+            Blocks.batchNorm(g, "bn", Blocks.INPUT, activation);
+            Blocks.classifier(g, "fc", Blocks.globalAvgPool(g, "avgpool", "bn"), 3, 0.0,
+                    TorchInit.torchDefault());
+            ComputationGraph graph = GraphChecks.withKernels(true, () -> init(Blocks.build(g)));
+            graph.setParam("bn_mean", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
+            graph.setParam("bn_log10stdev", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
+            graph.setParam("bn_gamma", Nd4j.rand(DataType.FLOAT, 1, 6).addi(0.5));
+            graph.setParam("bn_beta", Nd4j.rand(DataType.FLOAT, 1, 6).subi(0.5));
+            BatchNorm.Impl layer = (BatchNorm.Impl) graph.getLayer("bn");
+            BatchNorm.Impl javaLayer = (BatchNorm.Impl) GraphChecks.twin(graph, false).getLayer("bn");
+            INDArray nchw = Nd4j.rand(DataType.FLOAT, 4, 6, 5, 5).muli(3).subi(1);
+            INDArray nhwc = ChannelsLast.create(LayerWorkspaceMgr.noWorkspaces(), ArrayType.ACTIVATIONS,
+                    DataType.FLOAT, 4, 6, 5, 5).assign(nchw);
+            for (INDArray x : new INDArray[] {nchw, nhwc}) {
+                INDArray plain = activate(javaLayer, x);
+                assertThat(javaLayer.ranOnKernel()).isFalse();
+                INDArray oneDnn = activate(layer, x);
+                assertThat(layer.ranOnKernel()).isTrue();
+                assertThat(oneDnn.stride()).as("the input's layout").containsExactly(x.stride());
+                assertThat(oneDnn.equalsWithEps(plain, 1e-5)).as("%s, strides %s", activation,
+                        java.util.Arrays.toString(x.stride())).isTrue();
+                assertThat(oneDnn.minNumber().doubleValue() < 0).isEqualTo(activation == Activation.IDENTITY);
             }
-        } finally {
-            System.clearProperty(OneDnn.DIRECT_PROPERTY);
         }
     }
 
@@ -222,7 +212,7 @@ class BatchNormTest {
         ComputationGraph d = init(cnn(DataType.DOUBLE, true));
         f.paramTable().forEach((k, v) -> d.setParam(k, v.castTo(DataType.DOUBLE)));
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 6, 6).muli(3).subi(1);
-        INDArray y = labels(4, 3).castTo(DataType.FLOAT);
+        INDArray y = GraphChecks.cyclicLabels(4, 3).castTo(DataType.FLOAT);
         assertThat(f.outputSingle(true, x).castTo(DataType.DOUBLE)
                 .equalsWithEps(d.outputSingle(true, x.castTo(DataType.DOUBLE)), 1e-5)).isTrue();
         f.setInputs(x);
@@ -256,14 +246,16 @@ class BatchNormTest {
     }
 
     @Test
+    @Tag("gradient-check")
     void gradientsMatchNumericOnes() {
         GraphChecks.useDoublePrecision();
         ComputationGraph graph = GraphChecks.gradientCheckGraph(cnn(DataType.DOUBLE, true));
         INDArray x = Nd4j.rand(DataType.DOUBLE, 3, 3, 6, 6).subi(0.3);
-        GraphChecks.assertGradientsMatch(graph, x, labels(3, 3));
+        GraphChecks.assertGradientsMatch(graph, x, GraphChecks.cyclicLabels(3, 3));
     }
 
     @Test
+    @Tag("gradient-check")
     void gradientsMatchOnFeedForwardInput() {
         GraphChecks.useDoublePrecision();
         GraphBuilder g = graphWithInput(DataType.DOUBLE, InputType.feedForward(5));
@@ -272,14 +264,14 @@ class BatchNormTest {
         Blocks.batchNorm(g, "bn", "fc1", Activation.RELU);
         Blocks.classifier(g, "fc2", "bn", 3, 0.0, TorchInit.torchDefault());
         ComputationGraph graph = GraphChecks.gradientCheckGraph(Blocks.build(g));
-        GraphChecks.assertGradientsMatch(graph, Nd4j.rand(DataType.DOUBLE, 5, 5), labels(5, 3));
+        GraphChecks.assertGradientsMatch(graph, Nd4j.rand(DataType.DOUBLE, 5, 5), GraphChecks.cyclicLabels(5, 3));
     }
 
     @Test
     void savesAndRestores(@TempDir Path dir) throws Exception {
         ComputationGraph graph = init(cnn(DataType.FLOAT, true));
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 6, 6);
-        graph.fit(new INDArray[] {x}, new INDArray[] {labels(2, 3)}); // running statistics move
+        graph.fit(new INDArray[] {x}, new INDArray[] {GraphChecks.cyclicLabels(2, 3)}); // running statistics move
         ComputationGraph restored = GraphChecks.assertSaveRestoreSame(graph, x, dir);
         assertThat(restored.getLayer("bn1").conf().getLayer()).isInstanceOf(BatchNorm.class);
         ComputationGraphConfiguration fromJson = ComputationGraphConfiguration.fromJson(graph.getConfiguration()

@@ -3,6 +3,8 @@ package io.github.visionzoo.zoo.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
+import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.nio.file.Path;
 import org.deeplearning4j.nn.conf.CacheMode;
@@ -63,19 +65,11 @@ class Conv2dTest {
         return graph;
     }
 
-    private static INDArray labels(int n) {
-        INDArray y = Nd4j.zeros(n, 3);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, i % 3, 1.0);
-        }
-        return y;
-    }
-
     /** One training forward and backward pass on fresh workspaces; the activations workspace's largest cycle. */
     private static long gradientsAndActivationBytes(ComputationGraph graph, INDArray x) {
         Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
         graph.setInputs(x);
-        graph.setLabels(labels(BATCH));
+        graph.setLabels(GraphChecks.cyclicLabels(BATCH, 3));
         graph.computeGradientAndScore();
         MemoryWorkspace ws = Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread("WS_ALL_LAYERS_ACT");
         return ws.getMaxCycleAllocations();
@@ -140,7 +134,7 @@ class Conv2dTest {
             graphs[1].setParams(graphs[0].params());
             INDArray ours = graphs[0].feedForward(x, false).get("conv");
             INDArray dl4j = graphs[1].feedForward(x, false).get("conv");
-            assertThat(RuntimeLayers.nhwcOf(ours)).as("%s: channels-last", mode).isNotNull();
+            assertThat(ChannelsLast.nhwcOf(ours)).as("%s: channels-last", mode).isNotNull();
             assertThat(ours.shape()).as("%s", mode).containsExactly(dl4j.shape());
             assertThat(ours.equalsWithEps(dl4j, 1e-5)).as("%s: same numbers", mode).isTrue();
         }

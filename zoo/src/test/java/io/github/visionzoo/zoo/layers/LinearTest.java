@@ -3,6 +3,7 @@ package io.github.visionzoo.zoo.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.nio.file.Path;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -10,6 +11,7 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
@@ -55,18 +57,10 @@ class LinearTest {
         return graph;
     }
 
-    private static INDArray labels(int n, DataType dataType) {
-        INDArray y = Nd4j.zeros(dataType, n, 3);
-        for (int i = 0; i < n; i++) {
-            y.putScalar(i, i % 3, 1.0);
-        }
-        return y;
-    }
-
     private static void gradients(ComputationGraph graph, INDArray x) {
         Nd4j.getRandom().setSeed(11); // the same dropout masks for both graphs
         graph.setInputs(x);
-        graph.setLabels(labels(BATCH, x.dataType()));
+        graph.setLabels(GraphChecks.cyclicLabels(x.dataType(), BATCH, 3));
         graph.computeGradientAndScore();
     }
 
@@ -93,11 +87,12 @@ class LinearTest {
     }
 
     @Test
+    @Tag("gradient-check")
     void gradientsMatchNumericOnes() {
         GraphChecks.useDoublePrecision();
         ComputationGraph graph = graph(true, DataType.DOUBLE, 0.0);
         GraphChecks.assertGradientsMatch(graph, Nd4j.rand(DataType.DOUBLE, BATCH, 3, 4, 4).subi(0.5),
-                labels(BATCH, DataType.DOUBLE));
+                GraphChecks.cyclicLabels(DataType.DOUBLE, BATCH, 3));
     }
 
     @Test

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
+import io.github.visionzoo.zoo.kernels.Kernels;
+import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.nio.file.Path;
 import java.util.Map;
@@ -67,9 +70,9 @@ class MaxPool2dTest {
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 11, 11).subi(0.5);
         Map<String, INDArray> acts = ours.feedForward(x, false);
         Map<String, INDArray> expected = dl4j.feedForward(x, false);
-        assertThat(RuntimeLayers.nhwcOf(acts.get("conv1"))).as("the convolution's output").isNotNull();
-        assertThat(RuntimeLayers.nhwcOf(acts.get("maxpool"))).as("the pooled output").isNotNull();
-        assertThat(RuntimeLayers.nhwcOf(expected.get("maxpool"))).as("DL4J's pooled output").isNull();
+        assertThat(ChannelsLast.nhwcOf(acts.get("conv1"))).as("the convolution's output").isNotNull();
+        assertThat(ChannelsLast.nhwcOf(acts.get("maxpool"))).as("the pooled output").isNotNull();
+        assertThat(ChannelsLast.nhwcOf(expected.get("maxpool"))).as("DL4J's pooled output").isNull();
         assertThat(acts.get("maxpool").shape()).containsExactly(2, 8, 6, 6);
         assertThat(acts.get("maxpool")).isEqualTo(expected.get("maxpool"));
         assertThat(ours.outputSingle(x).sub(dl4j.outputSingle(x)).amaxNumber().doubleValue()).isLessThan(1e-6);
@@ -98,8 +101,8 @@ class MaxPool2dTest {
             g.setLabels(y);
             g.computeGradientAndScore();
         }
-        if (Dnnl.available()) {
-            assertThat(((MaxPool2d.Impl) graphs[0].getLayer("maxpool")).pooledOnOneDnn()).isTrue();
+        if (Kernels.oneDnn()) {
+            assertThat(((MaxPool2d.Impl) graphs[0].getLayer("maxpool")).ranOnKernel()).isTrue();
         }
         assertThat(graphs[0].gradient().gradient()).isEqualTo(graphs[1].gradient().gradient());
         // a second step on other images: the kept maxima are the new input's

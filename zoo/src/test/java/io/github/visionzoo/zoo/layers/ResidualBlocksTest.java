@@ -3,11 +3,15 @@ package io.github.visionzoo.zoo.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
+import io.github.visionzoo.zoo.models.Blocks;
+import io.github.visionzoo.zoo.models.ResidualBlocks;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.nio.file.Path;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -83,10 +87,10 @@ class ResidualBlocksTest {
         var acts = single.feedForward(x, false);
         for (String vertex : new String[] {"layer1.0.conv1", "layer1.0.bn1", "layer1.0.bn2", "layer2.0.conv1",
                 "layer2.0.bn3", "layer2.0.downsample.1", "layer2.0.relu"}) {
-            assertThat(RuntimeLayers.nhwcOf(acts.get(vertex))).as(vertex + " is channels-last").isNotNull();
+            assertThat(ChannelsLast.nhwcOf(acts.get(vertex))).as(vertex + " is channels-last").isNotNull();
         }
         // the identity shortcut is the NCHW input: the sum falls back to NCHW
-        assertThat(RuntimeLayers.nhwcOf(acts.get("layer1.0.relu"))).isNull();
+        assertThat(ChannelsLast.nhwcOf(acts.get("layer1.0.relu"))).isNull();
         INDArray expected = exact.outputSingle(x.castTo(DataType.DOUBLE));
         INDArray actual = single.outputSingle(x).castTo(DataType.DOUBLE);
         assertThat(actual.sub(expected).amaxNumber().doubleValue()).isLessThan(1e-5);
@@ -97,6 +101,7 @@ class ResidualBlocksTest {
     }
 
     @Test
+    @Tag("gradient-check")
     void gradientsMatchNumericOnes() {
         GraphChecks.useDoublePrecision();
         ComputationGraph g = GraphChecks.gradientCheckGraph(twoBlocks(DataType.DOUBLE));

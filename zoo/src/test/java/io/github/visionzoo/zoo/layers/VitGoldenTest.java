@@ -1,20 +1,20 @@
 package io.github.visionzoo.zoo.layers;
 
-import static io.github.visionzoo.zoo.layers.VitTesting.golden;
-import static io.github.visionzoo.zoo.layers.VitTesting.maxAbsDiff;
-import static io.github.visionzoo.zoo.layers.VitTesting.npy;
+import static io.github.visionzoo.zoo.testing.Golden.load;
+import static io.github.visionzoo.zoo.testing.Golden.maxAbsDiff;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
-import io.github.visionzoo.zoo.models.VisionTransformer;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.models.VitSpec;
+import io.github.visionzoo.zoo.testing.Golden;
+import io.github.visionzoo.zoo.testing.GraphChecks;
 import io.github.visionzoo.zoo.weights.ImportOptions;
 import io.github.visionzoo.zoo.weights.StateDict;
 import io.github.visionzoo.zoo.weights.StoredTensor;
 import io.github.visionzoo.zoo.weights.TorchvisionMapping;
 import io.github.visionzoo.zoo.weights.WeightExporter;
 import io.github.visionzoo.zoo.weights.WeightImporter;
-import io.github.visionzoo.zoo.weights.WeightMappings;
+import io.github.visionzoo.zoo.weights.WeightMapping;
 import java.io.File;
 import java.util.Map;
 import java.util.TreeMap;
@@ -35,7 +35,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * The ViT layers against PyTorch: golden values written by {@code src/tools/golden_vit.py} (float32 weights and
+ * The ViT layers against PyTorch: golden values written by {@code src/tools/golden/golden_vit.py} (float32 weights and
  * inputs, float64 reference outputs). Weights are loaded by state-dict key through the weight importer's mapping.
  */
 class VitGoldenTest {
@@ -64,12 +64,12 @@ class VitGoldenTest {
         graph.init();
         Map<String, StoredTensor> tensors = new java.util.LinkedHashMap<>();
         for (String name : new String[] {"in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"}) {
-            tensors.put("self_attention." + name, StoredTensor.of(npy("mha/" + name + ".npy")));
+            tensors.put("self_attention." + name, StoredTensor.of(load("vit/mha/" + name + ".npy")));
         }
         WeightImporter.load(graph, new TorchvisionMapping("self_attention"), StateDict.of(tensors),
                 ImportOptions.strict());
-        INDArray out = graph.outputSingle(npy("mha/input.npy").castTo(type));
-        double diff = maxAbsDiff(out, npy("mha/output.npy"));
+        INDArray out = graph.outputSingle(load("vit/mha/input.npy").castTo(type));
+        double diff = maxAbsDiff(out, load("vit/mha/output.npy"));
         System.out.printf("MHA vs PyTorch (%s): max |diff| = %.3g%n", type, diff);
         assertThat(out.shape()).containsExactly(2, 5, 16);
         assertThat(diff).isLessThanOrEqualTo(tolerance);
@@ -78,7 +78,7 @@ class VitGoldenTest {
     /** The golden state dict, one .npy file per tensor named by its key. */
     static Map<String, StoredTensor> goldenStateDict() {
         Map<String, StoredTensor> tensors = new TreeMap<>();
-        for (File f : golden("tiny/state").listFiles((d, n) -> n.endsWith(".npy"))) {
+        for (File f : Golden.file("vit/tiny/state").toFile().listFiles((d, n) -> n.endsWith(".npy"))) {
             String key = f.getName().substring(0, f.getName().length() - ".npy".length());
             tensors.put(key, StoredTensor.of(Nd4j.createFromNpyFile(f)));
         }
@@ -87,11 +87,11 @@ class VitGoldenTest {
 
     /** Loads the golden state dict strictly: every tensor used, every parameter filled. */
     static ComputationGraph tinyVit(DataType type, Layout layout) {
-        ComputationGraphConfiguration conf = VisionTransformer.configuration(TINY, 3, 1, layout);
+        ComputationGraphConfiguration conf = TINY.configuration(3, 1, layout);
         conf.setDataType(type);
         ComputationGraph graph = new ComputationGraph(conf);
         graph.init();
-        WeightImporter.load(graph, WeightMappings.of(TINY), StateDict.of(goldenStateDict()), ImportOptions.strict());
+        WeightImporter.load(graph, WeightMapping.of(TINY), StateDict.of(goldenStateDict()), ImportOptions.strict());
         return graph;
     }
 
@@ -110,18 +110,18 @@ class VitGoldenTest {
 
     private static void compareTinyVit(DataType type, Layout layout, double probTolerance, double logitTolerance) {
         ComputationGraph graph = tinyVit(type, layout);
-        INDArray input = npy("tiny/input.npy").castTo(type);
+        INDArray input = load("vit/tiny/input.npy").castTo(type);
         Map<String, INDArray> acts = graph.feedForward(input, false);
-        String block0 = layout == Layout.FUSED ? VisionTransformer.blockName(0)
-                : VisionTransformer.blockName(0) + ".residual_2";
-        double embedding = maxAbsDiff(acts.get(VisionTransformer.EMBEDDING), npy("tiny/embedding.npy"));
-        double block = maxAbsDiff(acts.get(block0), npy("tiny/block0.npy"));
-        INDArray head = graph.getLayer(VisionTransformer.HEAD).getParam("W");
-        INDArray bias = graph.getLayer(VisionTransformer.HEAD).getParam("b");
-        INDArray logits = acts.get(VisionTransformer.FINAL_NORM).mmul(head).addRowVector(bias);
-        double logit = maxAbsDiff(logits, npy("tiny/logits.npy"));
+        String block0 = layout == Layout.FUSED ? VitSpec.blockName(0)
+                : VitSpec.blockName(0) + ".residual_2";
+        double embedding = maxAbsDiff(acts.get(VitSpec.EMBEDDING), load("vit/tiny/embedding.npy"));
+        double block = maxAbsDiff(acts.get(block0), load("vit/tiny/block0.npy"));
+        INDArray head = graph.getLayer(VitSpec.HEAD).getParam("W");
+        INDArray bias = graph.getLayer(VitSpec.HEAD).getParam("b");
+        INDArray logits = acts.get(VitSpec.FINAL_NORM).mmul(head).addRowVector(bias);
+        double logit = maxAbsDiff(logits, load("vit/tiny/logits.npy"));
         INDArray probs = graph.outputSingle(input);
-        double prob = maxAbsDiff(probs, npy("tiny/softmax.npy"));
+        double prob = maxAbsDiff(probs, load("vit/tiny/softmax.npy"));
         System.out.printf("tiny ViT vs torchvision (%s, %s): embedding %.3g, block 0 %.3g, logits %.3g, softmax %.3g%n",
                 type, layout, embedding, block, logit, prob);
         assertThat(probs.shape()).containsExactly(2, 3);
@@ -138,7 +138,7 @@ class VitGoldenTest {
     @Test
     void bothLayoutsHaveTheSameGradients() {
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-        INDArray input = npy("tiny/input.npy").castTo(DataType.DOUBLE);
+        INDArray input = load("vit/tiny/input.npy").castTo(DataType.DOUBLE);
         INDArray labels = Nd4j.zeros(DataType.DOUBLE, input.size(0), 3);
         for (int i = 0; i < input.size(0); i++) {
             labels.putScalar(i, (i + 1) % 3, 1.0);
@@ -146,7 +146,7 @@ class VitGoldenTest {
         Map<String, INDArray> fused = gradientsByTorchKey(tinyVit(DataType.DOUBLE, Layout.FUSED), input, labels);
         Map<String, INDArray> separate = gradientsByTorchKey(tinyVit(DataType.DOUBLE, Layout.SEPARATE), input, labels);
         assertThat(fused.keySet()).isEqualTo(separate.keySet());
-        assertThat(fused).containsKey(VisionTransformer.blockName(1) + ".self_attention.in_proj_weight");
+        assertThat(fused).containsKey(VitSpec.blockName(1) + ".self_attention.in_proj_weight");
         fused.forEach((key, gradient) -> {
             assertThat(gradient.shape()).as(key).containsExactly(separate.get(key).shape());
             assertThat(gradient.amaxNumber().doubleValue()).as(key + " is not all zero").isGreaterThan(1e-8);
@@ -155,23 +155,21 @@ class VitGoldenTest {
     }
 
     /**
-     * In float, the fused block runs its layer norms and GELU gate as Java loops ({@link FloatLoops}), and in double
-     * as ND4J ops (the path the gradient checks cover): both give the same parameter gradients, within float rounding.
+     * In float, the fused block runs its layer norms and GELU gate as Java loops
+     * ({@link io.github.visionzoo.zoo.kernels.FloatLoops}), and in double as ND4J ops (the path the gradient checks
+     * cover): both give the same parameter gradients, within float rounding.
      */
     @Test
     void floatGradientsMatchTheDoublePath() {
-        INDArray input = npy("tiny/input.npy");
-        INDArray labels = Nd4j.zeros(DataType.DOUBLE, input.size(0), 3);
-        for (int i = 0; i < input.size(0); i++) {
-            labels.putScalar(i, i % 3, 1.0);
-        }
+        INDArray input = load("vit/tiny/input.npy");
+        INDArray labels = GraphChecks.cyclicLabels(DataType.DOUBLE, (int) input.size(0), 3);
         Map<String, INDArray> single = gradientsByTorchKey(tinyVit(DataType.FLOAT, Layout.FUSED),
                 input.castTo(DataType.FLOAT), labels.castTo(DataType.FLOAT));
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
         Map<String, INDArray> exact = gradientsByTorchKey(tinyVit(DataType.DOUBLE, Layout.FUSED),
                 input.castTo(DataType.DOUBLE), labels);
         assertThat(single.keySet()).isEqualTo(exact.keySet());
-        assertThat(single).containsKey(VisionTransformer.blockName(1) + ".ln_2.weight");
+        assertThat(single).containsKey(VitSpec.blockName(1) + ".ln_2.weight");
         exact.forEach((key, gradient) -> {
             double scale = gradient.amaxNumber().doubleValue();
             assertThat(scale).as(key + " is not all zero").isGreaterThan(1e-8);
@@ -201,10 +199,10 @@ class VitGoldenTest {
     @EnumSource(Layout.class)
     void stateDictKeysAndShapesAreTorchvisions(Layout layout) {
         ComputationGraph graph = tinyVit(DataType.FLOAT, layout);
-        Map<String, StoredTensor> exported = WeightExporter.stateDict(graph, WeightMappings.of(TINY));
+        Map<String, StoredTensor> exported = WeightExporter.stateDict(graph, WeightMapping.of(TINY));
         assertThat(exported.keySet()).isEqualTo(goldenStateDict().keySet());
         for (Map.Entry<String, StoredTensor> e : exported.entrySet()) {
-            INDArray expected = npy("tiny/state/" + e.getKey() + ".npy");
+            INDArray expected = load("vit/tiny/state/" + e.getKey() + ".npy");
             // reading it back in PyTorch's layout gives the same shape and numbers
             assertThat(e.getValue().toINDArray()).as(e.getKey()).isEqualTo(expected.castTo(DataType.FLOAT));
         }
@@ -231,29 +229,29 @@ class VitGoldenTest {
     void timmNamedWeightsLoadLikeTorchvisions() {
         Map<String, StoredTensor> timm = asTimm(goldenStateDict());
         assertThat(timm).containsKeys("cls_token", "pos_embed", "blocks.1.attn.qkv.weight", "norm.bias", "head.weight");
-        ComputationGraph graph = new ComputationGraph(VisionTransformer.configuration(TINY, 3, 1, Layout.FUSED));
+        ComputationGraph graph = new ComputationGraph(TINY.configuration(3, 1, Layout.FUSED));
         graph.init();
-        WeightImporter.load(graph, WeightMappings.of(TINY), StateDict.of(timm), ImportOptions.strict());
-        INDArray input = npy("tiny/input.npy").castTo(DataType.FLOAT);
-        assertThat(maxAbsDiff(graph.outputSingle(input), npy("tiny/softmax.npy"))).isLessThanOrEqualTo(1e-5);
+        WeightImporter.load(graph, WeightMapping.of(TINY), StateDict.of(timm), ImportOptions.strict());
+        INDArray input = load("vit/tiny/input.npy").castTo(DataType.FLOAT);
+        assertThat(maxAbsDiff(graph.outputSingle(input), load("vit/tiny/softmax.npy"))).isLessThanOrEqualTo(1e-5);
     }
 
     @Test
     void weightsForAnotherImageSizeGetAResizedPositionEmbedding() {
         VitSpec larger = TINY.withImageSize(TINY.imageSize() * 2); // a patch grid twice as wide
-        ComputationGraph graph = new ComputationGraph(VisionTransformer.configuration(larger, 3, 1, Layout.FUSED));
+        ComputationGraph graph = new ComputationGraph(larger.configuration(3, 1, Layout.FUSED));
         graph.init();
-        WeightImporter.load(graph, WeightMappings.of(larger), StateDict.of(goldenStateDict()), ImportOptions.strict());
+        WeightImporter.load(graph, WeightMapping.of(larger), StateDict.of(goldenStateDict()), ImportOptions.strict());
         int grid = larger.imageSize() / larger.patchSize();
-        INDArray expected = VisionTransformer.resizePositionEmbedding(
-                npy("tiny/state/encoder.pos_embedding.npy").castTo(DataType.FLOAT), grid);
-        INDArray actual = WeightExporter.stateDict(graph, WeightMappings.of(larger)).get("encoder.pos_embedding")
+        INDArray expected = VitSpec.resizePositionEmbedding(
+                load("vit/tiny/state/encoder.pos_embedding.npy").castTo(DataType.FLOAT), grid);
+        INDArray actual = WeightExporter.stateDict(graph, WeightMapping.of(larger)).get("encoder.pos_embedding")
                 .toINDArray();
         assertThat(actual.shape()).containsExactly(1, 1 + grid * grid, larger.hiddenDim());
         assertThat(maxAbsDiff(actual, expected)).isLessThan(1e-6);
         // the class token's row is kept as it was
         assertThat(maxAbsDiff(actual.get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all()),
-                npy("tiny/state/encoder.pos_embedding.npy").castTo(DataType.FLOAT)
+                load("vit/tiny/state/encoder.pos_embedding.npy").castTo(DataType.FLOAT)
                         .get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all()))).isLessThan(1e-7);
     }
 }

@@ -2,8 +2,7 @@ package io.github.visionzoo.zoo.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
-import io.github.visionzoo.zoo.models.VisionTransformer;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.models.VitSpec;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.util.ArrayList;
@@ -21,6 +20,7 @@ import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.common.function.Consumer;
 import org.nd4j.linalg.activations.Activation;
@@ -35,6 +35,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * min absolute error 1e-8) for each ViT layer and a whole tiny ViT: 8x8 images, patch 4, D 8, 2 heads, 2 blocks.
  * The encoder block and the whole models check a spread subset of each parameter array to keep the run short.
  */
+@Tag("gradient-check")
 class VitGradientCheckTest {
     static final int BATCH = 2;
     static final int T = 5;
@@ -216,9 +217,9 @@ class VitGradientCheckTest {
 
     static ComputationGraph tinyVit(VitSpec spec, Layout layout) {
         ComputationGraph graph = GraphChecks.gradientCheckGraph(
-                VisionTransformer.configuration(spec, 3, 5, layout, DataType.DOUBLE));
+                spec.configuration(3, 5, layout, DataType.DOUBLE));
         // torchvision starts the classifier at zero, which would leave every other gradient at zero
-        perturb(graph, VisionTransformer.HEAD, "W");
+        perturb(graph, VitSpec.HEAD, "W");
         return graph;
     }
 

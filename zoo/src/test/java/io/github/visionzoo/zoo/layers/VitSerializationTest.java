@@ -2,8 +2,7 @@ package io.github.visionzoo.zoo.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
-import io.github.visionzoo.zoo.models.VisionTransformer;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import io.github.visionzoo.zoo.models.VitSpec;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.nio.file.Path;
@@ -94,8 +93,8 @@ class VitSerializationTest {
 
     @Test
     void tinyVitSavesAndRestores(@TempDir Path dir) throws Exception {
-        ComputationGraph graph = new ComputationGraph(VisionTransformer.configuration(
-                new VitSpec(4, 8, 2, 2, 16, 0.1, 0.1, 8), 3, 1, Layout.FUSED));
+        ComputationGraph graph = new ComputationGraph(new VitSpec(4, 8, 2, 2, 16, 0.1, 0.1, 8)
+                .configuration(3, 1, Layout.FUSED));
         graph.init();
         Nd4j.getRandom().setSeed(5);
         INDArray input = Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8);
@@ -107,13 +106,13 @@ class VitSerializationTest {
     @Test
     void dropoutOnlyActsInTraining() {
         VitSpec spec = new VitSpec(4, 8, 2, 2, 16, 0.3, 0.3, 8);
-        ComputationGraph withDropout = new ComputationGraph(VisionTransformer.configuration(spec, 3, 1));
+        ComputationGraph withDropout = new ComputationGraph(spec.configuration(3, 1));
         withDropout.init();
-        ComputationGraph without = new ComputationGraph(VisionTransformer.configuration(spec.withDropout(0, 0), 3, 1));
+        ComputationGraph without = new ComputationGraph(spec.withDropout(0, 0).configuration(3, 1));
         without.init();
         without.setParams(withDropout.params());
-        withDropout.getLayer(VisionTransformer.HEAD).getParam("W").assign(Nd4j.rand(DataType.FLOAT, 8, 3));
-        without.getLayer(VisionTransformer.HEAD).getParam("W").assign(withDropout.getLayer(VisionTransformer.HEAD)
+        withDropout.getLayer(VitSpec.HEAD).getParam("W").assign(Nd4j.rand(DataType.FLOAT, 8, 3));
+        without.getLayer(VitSpec.HEAD).getParam("W").assign(withDropout.getLayer(VitSpec.HEAD)
                 .getParam("W"));
         Nd4j.getRandom().setSeed(6);
         INDArray input = Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8);

@@ -10,6 +10,7 @@ import io.github.visionzoo.zoo.Zoo;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -21,6 +22,7 @@ class ModelsTest {
 
     /** Every CNN at its own input size: one image in, ten probabilities out. */
     @ParameterizedTest
+    @Tag("slow")
     @ValueSource(strings = {"alexnet", "alexnet_tv", "vgg11", "vgg13", "vgg16", "vgg19", "resnet18", "resnet34",
             "resnet50", "resnet34_convbias"})
     void forwardGivesOneRowOfTenProbabilities(String name) {
@@ -49,6 +51,7 @@ class ModelsTest {
     }
 
     @Test
+    @Tag("slow")
     void resNetAndVggTrainAtSmallSizes() {
         for (ModelSpec spec : List.of(ResNetSpec.resnet18().withImageSize(64), VggSpec.vgg11().withImageSize(64),
                 AlexNetSpec.alexnetTorchvision().withImageSize(96))) {

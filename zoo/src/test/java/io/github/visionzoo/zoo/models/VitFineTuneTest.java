@@ -24,7 +24,7 @@ class VitFineTuneTest {
     static final VitSpec TINY = new VitSpec(4, 8, 2, 2, 16, 0.0, 0.0, 8);
 
     static ComputationGraph trained() {
-        ComputationGraph graph = new ComputationGraph(VisionTransformer.configuration(TINY, 3, 1));
+        ComputationGraph graph = new ComputationGraph(TINY.configuration(3, 1));
         graph.init();
         graph.fit(batch(3));
         return graph;
@@ -32,10 +32,7 @@ class VitFineTuneTest {
 
     static MultiDataSet batch(int classes) {
         Nd4j.getRandom().setSeed(8);
-        INDArray labels = Nd4j.zeros(DataType.FLOAT, 4, classes);
-        for (int i = 0; i < 4; i++) {
-            labels.putScalar(i, i % classes, 1.0);
-        }
+        INDArray labels = GraphChecks.cyclicLabels(DataType.FLOAT, 4, classes);
         return new MultiDataSet(Nd4j.rand(DataType.FLOAT, 4, 3, 8, 8), labels);
     }
 
@@ -44,14 +41,14 @@ class VitFineTuneTest {
         ComputationGraph base = trained();
         ComputationGraph tuned = new TransferLearning.GraphBuilder(base)
                 .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(new Adam(1e-3)).seed(2).build())
-                .nOutReplace(VisionTransformer.HEAD, 5, WeightInit.ZERO)
+                .nOutReplace(VitSpec.HEAD, 5, WeightInit.ZERO)
                 .build();
         MultiDataSet data = batch(5);
         assertThat(tuned.outputSingle(data.getFeatures(0)).shape()).containsExactly(4, 5);
         // everything below the head is carried over
         Map<String, INDArray> before = base.paramTable();
         tuned.paramTable().forEach((k, v) -> {
-            if (!k.startsWith(VisionTransformer.HEAD)) {
+            if (!k.startsWith(VitSpec.HEAD)) {
                 assertThat(v).as(k).isEqualTo(before.get(k));
             }
         });
@@ -67,19 +64,19 @@ class VitFineTuneTest {
     void frozenBackboneTrainsOnlyTheHead(@TempDir Path dir) throws Exception {
         ComputationGraph tuned = new TransferLearning.GraphBuilder(trained())
                 .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(new Adam(1e-2)).build())
-                .setFeatureExtractor(VisionTransformer.FINAL_NORM)
-                .nOutReplace(VisionTransformer.HEAD, 5, WeightInit.ZERO)
+                .setFeatureExtractor(VitSpec.FINAL_NORM)
+                .nOutReplace(VitSpec.HEAD, 5, WeightInit.ZERO)
                 .build();
         ModelSummary summary = ModelSummary.of(tuned.getConfiguration(), InputType.convolutional(8, 8, 3));
         assertThat(summary.trainableParams()).isEqualTo(8 * 5 + 5);
-        INDArray frozen = tuned.getParam(VisionTransformer.blockName(1) + "_mlp.3.weight").dup();
-        INDArray head = tuned.getParam(VisionTransformer.HEAD + "_W").dup();
+        INDArray frozen = tuned.getParam(VitSpec.blockName(1) + "_mlp.3.weight").dup();
+        INDArray head = tuned.getParam(VitSpec.HEAD + "_W").dup();
         MultiDataSet data = batch(5);
         for (int i = 0; i < 3; i++) {
             tuned.fit(data);
         }
-        assertThat(tuned.getParam(VisionTransformer.blockName(1) + "_mlp.3.weight")).isEqualTo(frozen);
-        assertThat(tuned.getParam(VisionTransformer.HEAD + "_W")).isNotEqualTo(head);
+        assertThat(tuned.getParam(VitSpec.blockName(1) + "_mlp.3.weight")).isEqualTo(frozen);
+        assertThat(tuned.getParam(VitSpec.HEAD + "_W")).isNotEqualTo(head);
         GraphChecks.assertSaveRestoreSame(tuned, data.getFeatures(0), dir);
     }
 }

@@ -8,8 +8,8 @@ import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.Zoo;
-import io.github.visionzoo.zoo.layers.TransformerBlocks.Layout;
-import io.github.visionzoo.zoo.layers.VitTesting;
+import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
+import io.github.visionzoo.zoo.testing.Golden;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
@@ -45,8 +45,8 @@ class VitModelsTest {
     void bothLayoutsHaveTheSameParameters() {
         VitSpec spec = VitSpec.vitS16();
         var input = org.deeplearning4j.nn.conf.inputs.InputType.convolutional(224, 224, 3);
-        long fused = ModelSummary.of(VisionTransformer.configuration(spec, 10, 1, Layout.FUSED), input).totalParams();
-        long separate = ModelSummary.of(VisionTransformer.configuration(spec, 10, 1, Layout.SEPARATE), input)
+        long fused = ModelSummary.of(spec.configuration(10, 1, Layout.FUSED), input).totalParams();
+        long separate = ModelSummary.of(spec.configuration(10, 1, Layout.SEPARATE), input)
                 .totalParams();
         assertThat(separate).isEqualTo(fused).isEqualTo(PARAMS.get("vit_s_16"));
     }
@@ -130,14 +130,14 @@ class VitModelsTest {
     @Test
     void resizingToTheSameGridIsTheIdentity() {
         INDArray pos = Nd4j.rand(DataType.FLOAT, 1, 17, 6);
-        assertThat(VisionTransformer.resizePositionEmbedding(pos, 4)).isEqualTo(pos);
+        assertThat(VitSpec.resizePositionEmbedding(pos, 4)).isEqualTo(pos);
     }
 
     /** 2x2 -> 4x4, align_corners=False: each axis samples at -0.25, 0.25, 0.75, 1.25, clamped to [0, 1]. */
     @Test
     void resizingInterpolatesBilinearly() {
         INDArray pos = Nd4j.create(new double[] {9, 0, 1, 2, 3}, 1, 5, 1).castTo(DataType.DOUBLE);
-        INDArray out = VisionTransformer.resizePositionEmbedding(pos, 4);
+        INDArray out = VitSpec.resizePositionEmbedding(pos, 4);
         double[] w = {0, 0.25, 0.75, 1};   // the weight of index 1 along an axis
         assertThat(out.shape()).containsExactly(1, 17, 1);
         assertThat(out.getDouble(0, 0, 0)).isEqualTo(9.0); // the class token's row is kept
@@ -152,20 +152,20 @@ class VitModelsTest {
 
     @Test
     void resizingMatchesPyTorchsInterpolate() {
-        INDArray pos = VitTesting.npy("resize/pos_3.npy");
+        INDArray pos = Golden.load("vit/resize/pos_3.npy");
         for (int n : new int[] {5, 2}) {
-            INDArray expected = VitTesting.npy("resize/pos_3_to_" + n + ".npy");
-            INDArray actual = VisionTransformer.resizePositionEmbedding(pos.castTo(DataType.DOUBLE), n);
+            INDArray expected = Golden.load("vit/resize/pos_3_to_" + n + ".npy");
+            INDArray actual = VitSpec.resizePositionEmbedding(pos.castTo(DataType.DOUBLE), n);
             assertThat(actual.shape()).containsExactly(expected.shape());
-            assertThat(VitTesting.maxAbsDiff(actual, expected)).as("3 -> %d", n).isLessThan(1e-12);
+            assertThat(Golden.maxAbsDiff(actual, expected)).as("3 -> %d", n).isLessThan(1e-12);
         }
     }
 
     @Test
     void resizingRejectsWhatIsNotASquareGrid() {
-        assertThatThrownBy(() -> VisionTransformer.resizePositionEmbedding(Nd4j.rand(1, 11, 4), 3))
+        assertThatThrownBy(() -> VitSpec.resizePositionEmbedding(Nd4j.rand(1, 11, 4), 3))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("square");
-        assertThatThrownBy(() -> VisionTransformer.resizePositionEmbedding(Nd4j.rand(10, 4), 3))
+        assertThatThrownBy(() -> VitSpec.resizePositionEmbedding(Nd4j.rand(10, 4), 3))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[1, 1 + g*g, D]");
     }
     @Test

@@ -3,6 +3,7 @@ package io.github.visionzoo.zoo.models;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,10 +17,11 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class VitTrainingTest {
     @Test
+    @Tag("slow")
     void tinyVitFitsRandomLabels() {
         // vit_ti-like, small: 32 px, patch 8 (16 patches), D 64, 2 blocks, 4 heads, MLP 128
         VitSpec spec = new VitSpec(8, 64, 2, 4, 128, 0.0, 0.0, 32);
-        ComputationGraph graph = new ComputationGraph(VisionTransformer.configuration(spec, 10, 42)); // Adam 1e-3
+        ComputationGraph graph = new ComputationGraph(spec.configuration(10, 42)); // Adam 1e-3
         graph.init();
         Nd4j.getRandom().setSeed(42);
         INDArray images = Nd4j.randn(DataType.FLOAT, 32, 3, 32, 32);
@@ -33,7 +35,7 @@ class VitTrainingTest {
         MultiDataSet data = new MultiDataSet(images, labels);
         double accuracy = 0;
         int step = 0;
-        INDArray block = graph.getParam(VisionTransformer.blockName(0) + "_mlp.0.weight").dup();
+        INDArray block = graph.getParam(VitSpec.blockName(0) + "_mlp.0.weight").dup();
         while (step < 400 && (accuracy <= 0.9 || graph.score() > 0.2)) {
             for (int i = 0; i < 10; i++, step++) {
                 graph.fit(data);
@@ -49,7 +51,7 @@ class VitTrainingTest {
                 graph.score());
         assertThat(accuracy).isGreaterThan(0.9);
         assertThat(graph.score()).isLessThan(0.2);
-        assertThat(graph.getParam(VisionTransformer.blockName(0) + "_mlp.0.weight").distance2(block))
+        assertThat(graph.getParam(VitSpec.blockName(0) + "_mlp.0.weight").distance2(block))
                 .as("the first block trained").isGreaterThan(0.1);
     }
 }

@@ -6,7 +6,10 @@ import java.nio.file.Path;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Golden files made once by the scripts in {@code src/tools} and committed under {@code golden/} test resources. */
+/**
+ * Golden files made once by the scripts in {@code src/tools/golden} and committed under {@code golden/} test
+ * resources.
+ */
 public final class Golden {
     private Golden() {
     }
@@ -21,7 +24,7 @@ public final class Golden {
         URL url = Golden.class.getResource("/golden/" + path);
         if (url == null) {
             throw new IllegalArgumentException("no golden file golden/" + path + " in the test resources; "
-                    + "run the script in src/tools that makes it");
+                    + "run the script in src/tools/golden that makes it");
         }
         try {
             return Path.of(url.toURI());

@@ -2,10 +2,15 @@ package io.github.visionzoo.zoo.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.visionzoo.zoo.OneDnn;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.function.Supplier;
+import io.github.visionzoo.zoo.weights.Binding;
+import io.github.visionzoo.zoo.weights.WeightMapping;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
@@ -23,9 +28,43 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Checks shared by the tests of every custom layer and block: gradients, and save-restore equality. */
+/**
+ * Checks shared by the tests of every custom layer, block and family: gradients, save-restore equality, and weight
+ * names.
+ */
 public final class GraphChecks {
     private GraphChecks() {
+    }
+
+    /**
+     * What {@code instantiate} returns, its layers instantiated with oneDNN's kernels ({@code oneDnn}) or the portable
+     * ones: each layer chooses its kernel when it is instantiated ({@code kernels.Kernels}), by the switch
+     * {@link OneDnn#DIRECT_PROPERTY}, which is set for the call and restored after it.
+     */
+    public static <T> T withKernels(boolean oneDnn, Supplier<T> instantiate) {
+        String before = System.getProperty(OneDnn.DIRECT_PROPERTY);
+        System.setProperty(OneDnn.DIRECT_PROPERTY, Boolean.toString(oneDnn));
+        try {
+            return instantiate.get();
+        } finally {
+            if (before == null) {
+                System.clearProperty(OneDnn.DIRECT_PROPERTY);
+            } else {
+                System.setProperty(OneDnn.DIRECT_PROPERTY, before);
+            }
+        }
+    }
+
+    /**
+     * A new graph with {@code graph}'s configuration and a copy of its parameters, its layers on oneDNN's kernels or
+     * the portable ones ({@link #withKernels}): the same network on the other kernels.
+     */
+    public static ComputationGraph twin(ComputationGraph graph, boolean oneDnn) {
+        return withKernels(oneDnn, () -> {
+            ComputationGraph twin = new ComputationGraph(graph.getConfiguration().clone());
+            twin.init(graph.params().dup(), false);
+            return twin;
+        });
     }
 
     /** Makes new arrays double precision, as gradient checks need. */
@@ -51,6 +90,20 @@ public final class GraphChecks {
             }
         }
         return conf;
+    }
+
+    /** One-hot labels {@code [n, classes]} of {@code type}, example {@code i} in class {@code i % classes}. */
+    public static INDArray cyclicLabels(DataType type, int n, int classes) {
+        INDArray y = Nd4j.zeros(type, n, classes);
+        for (int i = 0; i < n; i++) {
+            y.putScalar(i, i % classes, 1.0);
+        }
+        return y;
+    }
+
+    /** {@link #cyclicLabels(DataType, int, int)} of ND4J's default type (double after {@link #useDoublePrecision}). */
+    public static INDArray cyclicLabels(int n, int classes) {
+        return cyclicLabels(Nd4j.defaultFloatingPointType(), n, classes);
     }
 
     /** A double-precision graph for a gradient check. */
@@ -114,5 +167,21 @@ public final class GraphChecks {
         INDArray actual = restored.outputSingle(false, input);
         assertThat(actual.equalsWithEps(expected, 1e-6)).as("restored output equals the original").isTrue();
         return restored;
+    }
+
+    /**
+     * The mapping's bindings of {@code graph}, asserting that they bind every DL4J parameter exactly once, each under
+     * its own state-dict name.
+     */
+    public static List<Binding> assertBindsEveryParameterOnce(WeightMapping mapping, ComputationGraph graph) {
+        List<Binding> bindings = mapping.bindings(graph);
+        Set<String> bound = new HashSet<>();
+        for (Binding b : bindings) {
+            assertThat(bound.add(b.vertex() + "_" + b.param())).as("bound twice: " + b).isTrue();
+        }
+        assertThat(bound).as("every DL4J parameter is bound").isEqualTo(graph.paramTable().keySet());
+        assertThat(bindings.stream().map(Binding::key).distinct().count()).as("distinct state-dict names")
+                .isEqualTo(bindings.size());
+        return bindings;
     }
 }

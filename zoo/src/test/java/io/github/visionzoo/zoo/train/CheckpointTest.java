@@ -1,7 +1,7 @@
 package io.github.visionzoo.zoo.train;
 
-import static io.github.visionzoo.zoo.train.TrainTestSupport.recipe;
-import static io.github.visionzoo.zoo.train.TrainTestSupport.tinyNet;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.recipe;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.tinyNet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,6 +10,7 @@ import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.models.ResNetSpec;
+import io.github.visionzoo.zoo.testing.SyntheticImages;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -54,7 +55,7 @@ class CheckpointTest {
     @Test
     void roundTripKeepsParametersUpdaterStateAndInfo() {
         ComputationGraph net = trained(2);
-        Path file = dir.resolve(Checkpoints.fileName(0, 2));
+        Path file = new RunDirectory(dir).checkpointFile(0, 2);
         Checkpoint.Info written = Checkpoint.write(file, net, info(2));
         assertThat(written.modelSha256()).hasSize(64);
 
@@ -72,9 +73,9 @@ class CheckpointTest {
     @Test
     void aTruncatedCheckpointIsRejectedByNameAndThePreviousOneUsed() throws IOException {
         ComputationGraph net = trained(1);
-        Path older = dir.resolve(Checkpoints.fileName(0, 1));
+        Path older = new RunDirectory(dir).checkpointFile(0, 1);
         Checkpoint.write(older, net, info(1));
-        Path newer = dir.resolve(Checkpoints.fileName(0, 2));
+        Path newer = new RunDirectory(dir).checkpointFile(0, 2);
         Checkpoint.write(newer, net, info(2));
         // a kill during a non-atomic write would leave this; a temporary file of ours is ignored
         Files.write(dir.resolve(AtomicFiles.TEMP_PREFIX + "ckpt-e000-i00000003.zip-123"), new byte[100]);
@@ -86,18 +87,18 @@ class CheckpointTest {
                 .isInstanceOf(CorruptCheckpointException.class)
                 .hasMessageContaining(newer.toString())
                 .hasMessageContaining("damaged or incomplete");
-        assertThat(Checkpoints.list(dir)).containsExactly(newer, older);
+        assertThat(new RunDirectory(dir).checkpoints()).containsExactly(newer, older);
 
-        Checkpoint chosen = Checkpoints.newestGood(dir);
+        Checkpoint chosen = new RunDirectory(dir).latest();
         assertThat(chosen.file()).isEqualTo(older);
         assertThat(chosen.info().iteration()).isEqualTo(1);
-        assertThat(Checkpoints.list(dir)).containsExactly(older);
-        assertThat(dir.resolve(newer.getFileName() + Checkpoints.CORRUPT_SUFFIX)).exists();
+        assertThat(new RunDirectory(dir).checkpoints()).containsExactly(older);
+        assertThat(dir.resolve(newer.getFileName() + RunDirectory.CORRUPT_SUFFIX)).exists();
     }
 
     @Test
     void aChangedByteFailsTheChecksum() throws IOException {
-        Path file = dir.resolve(Checkpoints.fileName(0, 1));
+        Path file = new RunDirectory(dir).checkpointFile(0, 1);
         Checkpoint.write(file, trained(1), info(1));
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             long at = ch.size() / 2; // inside the stored model entry
@@ -127,12 +128,12 @@ class CheckpointTest {
     @Test
     void retentionKeepsTheNewest() {
         ComputationGraph net = trained(1);
+        RunDirectory run = new RunDirectory(dir);
         for (int i = 1; i <= 4; i++) {
-            Checkpoint.write(dir.resolve(Checkpoints.fileName(i / 2, i)), net, info(i));
+            Checkpoint.write(run.checkpointFile(i / 2, i), net, info(i));
         }
-        Checkpoints.retain(dir, 2);
-        assertThat(Checkpoints.list(dir)).containsExactly(dir.resolve(Checkpoints.fileName(2, 4)),
-                dir.resolve(Checkpoints.fileName(1, 3)));
+        run.prune(2);
+        assertThat(run.checkpoints()).containsExactly(run.checkpointFile(2, 4), run.checkpointFile(1, 3));
     }
 
     /** A checkpoint as an earlier version wrote it, without today's checks; {@code fields} are its info's JSON. */
@@ -161,7 +162,7 @@ class CheckpointTest {
         Map<String, Object> first = fields(info(1));
         first.put("format", 1);
         first.remove("spec");
-        Path file = dir.resolve(Checkpoints.fileName(0, 1));
+        Path file = new RunDirectory(dir).checkpointFile(0, 1);
         writeUnchecked(file, net, first);
 
         Checkpoint back = Checkpoint.load(file);
@@ -171,15 +172,35 @@ class CheckpointTest {
         assertThat(back.graph().params()).isEqualTo(net.params());
     }
 
+    /** As versions before the optimizer had its own fields wrote a recipe: momentum and nesterov beside it. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void aCheckpointWhoseRecipeGivesMomentumBesideTheOptimizerLoads() throws Exception {
+        ComputationGraph net = trained(1);
+        Map<String, Object> earlier = fields(info(1));
+        Map<String, Object> recipe = new LinkedHashMap<>((Map<String, Object>) earlier.get("recipe"));
+        recipe.put("optimizer", "sgd");
+        recipe.put("momentum", 0.9);
+        recipe.put("nesterov", true);
+        earlier.put("recipe", recipe);
+        Path file = new RunDirectory(dir).checkpointFile(0, 1);
+        writeUnchecked(file, net, earlier);
+
+        TrainingRecipe back = Checkpoint.load(file).info().recipe();
+        assertThat(back.optimizer()).isEqualTo(new TrainingRecipe.Sgd(0.9, true));
+        assertThat(back.learningRate()).isEqualTo(info(1).recipe().learningRate());
+        assertThat(Checkpoint.readInfo(file).recipe()).isEqualTo(back);
+    }
+
     @Test
     void nonFiniteValuesAreNeverWrittenAndDoNotLoad() throws Exception {
         ComputationGraph net = trained(1);
-        Path good = dir.resolve(Checkpoints.fileName(0, 1));
+        Path good = new RunDirectory(dir).checkpointFile(0, 1);
         Checkpoint.write(good, net, info(1));
 
         ComputationGraph diverged = trained(1);
         diverged.getLayer("fc").getParam("W").putScalar(3, Float.POSITIVE_INFINITY);
-        Path bad = dir.resolve(Checkpoints.fileName(0, 2));
+        Path bad = new RunDirectory(dir).checkpointFile(0, 2);
         assertThatThrownBy(() -> Checkpoint.write(bad, diverged, info(2)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(bad.toString())
@@ -198,9 +219,9 @@ class CheckpointTest {
                 .hasMessageContaining(bad.toString())
                 .hasMessageContaining("parameter fc_W holds NaN or infinite values")
                 .hasMessageContaining("lower learning rate");
-        Checkpoint resumable = Checkpoints.newestGood(dir);
+        Checkpoint resumable = new RunDirectory(dir).latest();
         assertThat(resumable.file()).isEqualTo(good);
-        assertThat(dir.resolve(bad.getFileName() + Checkpoints.CORRUPT_SUFFIX)).exists();
+        assertThat(dir.resolve(bad.getFileName() + RunDirectory.CORRUPT_SUFFIX)).exists();
     }
 
     @Test
@@ -231,8 +252,8 @@ class CheckpointTest {
 
         // a run directory's checkpoints are the trainer's own: a model without a recipe is not resumed
         Path runDir = Files.createDirectories(dir.resolve("run"));
-        Files.copy(plain, runDir.resolve(Checkpoints.fileName(1, 4)));
-        assertThatThrownBy(() -> Checkpoints.newestGood(runDir)).hasMessageContaining("every checkpoint");
+        Files.copy(plain, new RunDirectory(runDir).checkpointFile(1, 4));
+        assertThatThrownBy(() -> new RunDirectory(runDir).latest()).hasMessageContaining("every checkpoint");
     }
 
     @Test

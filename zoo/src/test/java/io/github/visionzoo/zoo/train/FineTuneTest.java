@@ -1,24 +1,26 @@
 package io.github.visionzoo.zoo.train;
 
-import static io.github.visionzoo.zoo.train.TrainTestSupport.recipe;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.recipe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.models.ResNetSpec;
-import io.github.visionzoo.zoo.models.VisionTransformer;
 import io.github.visionzoo.zoo.models.VitSpec;
+import io.github.visionzoo.zoo.testing.SyntheticImages;
 import java.nio.file.Path;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.FrozenLayer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+@Tag("slow")
 class FineTuneTest {
     @TempDir
     Path tmp;
@@ -30,7 +32,7 @@ class FineTuneTest {
         ComputationGraph net = Zoo.create(new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 8, false, 16), 10, 1);
         Trainer base = new Trainer(tmp.resolve("base")).withConsole(Trainer.Console.QUIET);
         base.fit(net, recipe(1, 3e-3), train, val);
-        Path best = tmp.resolve("base").resolve(Trainer.BEST);
+        Path best = tmp.resolve("base").resolve(RunDirectory.BEST);
         ComputationGraph source = Checkpoint.load(best).graph();
 
         ComputationGraph tuned = FineTune.from(best).withNumClasses(5).withFrozenUpTo("avgpool").build();
@@ -72,24 +74,24 @@ class FineTuneTest {
         ComputationGraph net = Zoo.create(new VitSpec(4, 16, 2, 2, 32, 0.0, 0.0, 16), 10, 1);
         Trainer base = new Trainer(tmp.resolve("vit")).withConsole(Trainer.Console.QUIET);
         base.fit(net, recipe(1, 3e-3), train, val);
-        Path best = tmp.resolve("vit").resolve(Trainer.BEST);
+        Path best = tmp.resolve("vit").resolve(RunDirectory.BEST);
         ComputationGraph source = Checkpoint.load(best).graph();
 
         ComputationGraph tuned = FineTune.from(best).withNumClasses(5).withFrozenUpTo("encoder.ln").build();
-        INDArray headBefore = tuned.getLayer(VisionTransformer.HEAD).params().dup();
+        INDArray headBefore = tuned.getLayer(VitSpec.HEAD).params().dup();
         Trainer fineTuning = new Trainer(tmp.resolve("vit-ft")).withConsole(Trainer.Console.QUIET);
         fineTuning.fit(tuned, recipe(1, 3e-3), train.subset(0, 1, 2, 3, 4), val.subset(0, 1, 2, 3, 4));
 
         Checkpoint saved = fineTuning.latest();
-        assertThat(saved.info().headName()).isEqualTo(VisionTransformer.HEAD);
+        assertThat(saved.info().headName()).isEqualTo(VitSpec.HEAD);
         ComputationGraph after = saved.graph();
         for (Layer layer : source.getLayers()) {
             String name = layer.conf().getLayer().getLayerName();
-            if (!name.equals(VisionTransformer.HEAD) && layer.numParams() > 0) {
+            if (!name.equals(VitSpec.HEAD) && layer.numParams() > 0) {
                 assertThat(after.getLayer(name).params()).as(name).isEqualTo(layer.params());
             }
         }
-        assertThat(after.getLayer(VisionTransformer.HEAD).params()).isNotEqualTo(headBefore);
+        assertThat(after.getLayer(VitSpec.HEAD).params()).isNotEqualTo(headBefore);
         Path copy = tmp.resolve("vit-copy.zip");
         Checkpoint.write(copy, after, saved.info());
         INDArray features = val.subset(0, 1, 2, 3, 4).next().getFeatures();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.github.visionzoo.zoo.models.ResNetSpec;
+import io.github.visionzoo.zoo.testing.TrainTestSupport;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
@@ -76,7 +77,7 @@ class OptimizerPartsTest {
      */
     @Test
     void aRecipeAppliedToATrainedGraphStartsFromStepZero() {
-        TrainingRecipe recipe = new TrainingRecipe("t", null, "adamw", 1e-2, null, null, 0.0, 4, 2,
+        TrainingRecipe recipe = new TrainingRecipe("t", null, new TrainingRecipe.AdamW(), 1e-2, 0.0, 4, 2,
                 new TrainingRecipe.Cosine(1.0, null), null, 8, "eval", 1, null);
         ComputationGraph trained = recipe.applyTo(TrainTestSupport.tinyNet(3, 8, 1), 5);
         DataSet batch = new DataSet(Nd4j.rand(DataType.FLOAT, 4, 3, 8, 8), Nd4j.eye(3).getRows(0, 1, 2, 0));
@@ -93,7 +94,7 @@ class OptimizerPartsTest {
 
     @Test
     void customUpdaterAndScheduleSurviveDl4jJson() {
-        TrainingRecipe sgd = new TrainingRecipe("t", null, "sgd", 0.1, 0.9, true, 1e-4, 8, 5,
+        TrainingRecipe sgd = new TrainingRecipe("t", null, new TrainingRecipe.Sgd(0.9, true), 0.1, 1e-4, 8, 5,
                 new TrainingRecipe.Cosine(0.5, null), null, 32, "eval", 1, null);
         ComputationGraphConfiguration conf = sgd.applyTo(
                 new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1), 8, false, 32).configuration(3), 20);
@@ -102,7 +103,7 @@ class OptimizerPartsTest {
         assertThat(fc.getIUpdater()).isEqualTo(sgd.updater(20));
         assertThat(fc.getIUpdater().getLearningRate(5, 0)).isCloseTo(0.1 * 6 / 10, within(1e-12));
 
-        TrainingRecipe adamw = new TrainingRecipe("t", null, "adamw", 1e-3, null, null, 0.05, 8, 5,
+        TrainingRecipe adamw = new TrainingRecipe("t", null, new TrainingRecipe.AdamW(), 1e-3, 0.05, 8, 5,
                 new TrainingRecipe.Cosine(0.5, null), null, 32, "eval", 1, null);
         back = ComputationGraphConfiguration.fromJson(adamw.applyTo(
                 new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1), 8, false, 32).configuration(3), 20).toJson());
@@ -123,8 +124,8 @@ class OptimizerPartsTest {
         assertThat(new DecoupledWeightDecay(0.01).score(param, 0, 0)).isZero();
 
         // an AdamW graph's score is its loss alone; the decay survives DL4J's JSON
-        TrainingRecipe adamw = new TrainingRecipe("t", null, "adamw", 1e-3, 0.0, false, 0.5, 8, 5, null, null, 32,
-                "eval", 1, null);
+        TrainingRecipe adamw = new TrainingRecipe("t", null, new TrainingRecipe.AdamW(), 1e-3, 0.5, 8, 5, null, null,
+                32, "eval", 1, null);
         ComputationGraphConfiguration conf = adamw.applyTo(
                 new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1), 8, false, 32).configuration(3), 20);
         ComputationGraphConfiguration back = ComputationGraphConfiguration.fromJson(conf.toJson());

@@ -1,15 +1,19 @@
 package io.github.visionzoo.zoo.train;
 
-import static io.github.visionzoo.zoo.train.TrainTestSupport.recipe;
-import static io.github.visionzoo.zoo.train.TrainTestSupport.tinyNet;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.recipe;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.tinyNet;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.visionzoo.zoo.testing.SyntheticImages;
+import io.github.visionzoo.zoo.testing.TrainTestSupport;
 import java.nio.file.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** ParallelWrapper behind the Trainer, with two worker threads on the CPU. */
+@Tag("slow")
 class ParallelTrainingTest {
     @TempDir
     Path tmp;
@@ -32,7 +36,7 @@ class ParallelTrainingTest {
         assertThat(result.iterations()).as("8 batches per epoch, 2 per step").isEqualTo(8);
         double after = EvalReport.of(trainer.latest().graph(), train, null).loss();
         assertThat(after).isLessThan(before);
-        assertThat(TrainTestSupport.lines(tmp, Metrics.Iterations.class)).isNotEmpty();
+        assertThat(TrainTestSupport.lines(tmp, Metrics.Line.class, Metrics.Iterations.class)).isNotEmpty();
     }
 
     @Test

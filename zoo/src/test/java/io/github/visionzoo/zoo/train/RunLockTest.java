@@ -1,14 +1,16 @@
 package io.github.visionzoo.zoo.train;
 
-import static io.github.visionzoo.zoo.train.TrainTestSupport.recipe;
-import static io.github.visionzoo.zoo.train.TrainTestSupport.tinyNet;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.recipe;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.tinyNet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.visionzoo.zoo.testing.ChildJvm;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,8 +22,7 @@ class RunLockTest {
     @Test
     void aSecondProcessIsRefusedWithTheHoldersIdUntilTheHolderIsKilled() throws Exception {
         Path run = tmp.resolve("run");
-        Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Holder.class.getName(), run.toString())
+        Process holder = ChildJvm.builder(Holder.class, List.of(), run.toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(),
@@ -35,7 +36,7 @@ class RunLockTest {
             Trainer trainer = new Trainer(run).withConsole(Trainer.Console.QUIET);
             assertThatThrownBy(() -> trainer.fit(tinyNet(4, 16, 3), recipe(1, 3e-3), TrainerTest.train4(),
                     TrainerTest.val4())).isInstanceOf(RunLock.InUseException.class);
-            assertThat(Checkpoints.list(run)).isEmpty();
+            assertThat(new RunDirectory(run).checkpoints()).isEmpty();
         } finally {
             holder.destroyForcibly();
             assertThat(holder.waitFor(60, TimeUnit.SECONDS)).isTrue();

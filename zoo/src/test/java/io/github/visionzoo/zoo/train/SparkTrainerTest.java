@@ -1,11 +1,13 @@
 package io.github.visionzoo.zoo.train;
 
-import static io.github.visionzoo.zoo.train.TrainTestSupport.recipe;
-import static io.github.visionzoo.zoo.train.TrainTestSupport.tinyNet;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.recipe;
+import static io.github.visionzoo.zoo.testing.TrainTestSupport.tinyNet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.github.visionzoo.zoo.testing.SyntheticImages;
+import io.github.visionzoo.zoo.testing.TrainTestSupport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,6 +17,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.dataset.DataSet;
@@ -23,6 +26,7 @@ import org.nd4j.linalg.dataset.DataSet;
  * {@link SparkTrainer} in Spark's {@code local[2]} mode: two tasks train in this JVM with each training master, and the
  * run directory is the single-machine trainer's.
  */
+@Tag("spark")
 class SparkTrainerTest {
     private static JavaSparkContext sc;
 
@@ -83,7 +87,7 @@ class SparkTrainerTest {
         double after = EvalReport.of(trainer.latest().graph(), train, null).loss();
         assertThat(after).isLessThan(before);
 
-        List<Metrics.Epoch> epochs = TrainTestSupport.lines(tmp, Metrics.Epoch.class);
+        List<Metrics.Epoch> epochs = TrainTestSupport.lines(tmp, Metrics.Line.class, Metrics.Epoch.class);
         assertThat(epochs).hasSize(2);
         // the workers' running training loss sits near ln(4) for these 8 steps and moves by less than Spark's
         // nondeterministic averaging does (measured 1.382 -> 1.385 in one run, 1.394 -> 1.371 in another); the
@@ -92,12 +96,12 @@ class SparkTrainerTest {
         assertThat(epochs.get(0).trainAccuracy()).isNotNull().isBetween(0.0, 1.0);
         assertThat(epochs.get(0).learningRate()).as("the cosine schedule's rate at the epoch's last step")
                 .isPositive().isGreaterThan(epochs.get(1).learningRate());
-        assertThat(TrainTestSupport.lines(tmp, Metrics.Iterations.class)).hasSize(2);
-        assertThat(tmp.resolve(Trainer.SUMMARY)).exists();
-        assertThat(tmp.resolve(Trainer.RECIPE)).exists();
+        assertThat(TrainTestSupport.lines(tmp, Metrics.Line.class, Metrics.Iterations.class)).hasSize(2);
+        assertThat(tmp.resolve(RunDirectory.SUMMARY)).exists();
+        assertThat(tmp.resolve(RunDirectory.RECIPE)).exists();
 
         // the single-machine tools read the checkpoint: same model, same validation accuracy as recorded
-        Checkpoint best = Checkpoint.load(tmp.resolve(Trainer.BEST));
+        Checkpoint best = Checkpoint.load(tmp.resolve(RunDirectory.BEST));
         assertThat(best.info().model()).isEqualTo("tiny");
         assertThat(best.info().epochsCompleted()).isEqualTo(result.bestEpoch());
         assertThat(EvalReport.of(best.graph(), val(), null).top1()).isCloseTo(best.info().valTop1(), within(1e-9));
@@ -113,17 +117,17 @@ class SparkTrainerTest {
         assertThatThrownBy(() -> trainer.fit(tinyNet(4, 16, 3), recipe, data(train, 2), val()))
                 .hasMessageContaining("stops at epoch 3");
 
-        List<Metrics.Epoch> epochs = TrainTestSupport.lines(tmp, Metrics.Epoch.class);
+        List<Metrics.Epoch> epochs = TrainTestSupport.lines(tmp, Metrics.Line.class, Metrics.Epoch.class);
         assertThat(epochs).hasSize(2);
         assertThat(epochs.get(0).trainLoss()).as("a measured score, not SharedTrainingMaster's 0").isPositive();
         assertThat(epochs.get(1).trainLoss()).isLessThan(epochs.get(0).trainLoss());
-        Checkpoint.Info info = Trainer.newestCheckpointInfo(tmp);
+        Checkpoint.Info info = new RunDirectory(tmp).latestInfo();
         assertThat(info.epochsCompleted()).isEqualTo(2);
         assertThat(info.iteration()).as("16 batches a epoch, 8 steps of 2 workers").isEqualTo(16);
 
         TrainingResult resumed = new Trainer(tmp).withConsole(Trainer.Console.QUIET).resume(train, val());
         assertThat(resumed.epochs()).isEqualTo(3);
-        assertThat(TrainTestSupport.lines(tmp, Metrics.Epoch.class)).hasSize(3);
+        assertThat(TrainTestSupport.lines(tmp, Metrics.Line.class, Metrics.Epoch.class)).hasSize(3);
         assertThat(new Trainer(tmp).latest().graph().params().isNaN().any()).isFalse();
     }
 

@@ -13,7 +13,6 @@ import io.github.visionzoo.zoo.weights.Layout;
 import io.github.visionzoo.zoo.weights.StateDict;
 import io.github.visionzoo.zoo.weights.WeightImporter;
 import io.github.visionzoo.zoo.weights.WeightMapping;
-import io.github.visionzoo.zoo.weights.WeightMappings;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,7 +42,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * does (recipe applied, labels smoothed, {@code fit}, the loss as {@link BatchStats} reports it), and loss, learning
  * rate, first gradients, parameter changes and batch-norm running statistics are compared with
  * {@code torch.optim.AdamW}/{@code SGD} and {@code CrossEntropyLoss} (golden files by
- * {@code src/tools/golden_train_step.py}, PyTorch in float64).
+ * {@code src/tools/golden/golden_train_step.py}, PyTorch in float64).
  *
  * <p>Each tensor is compared as {@code max |visionzoo - PyTorch| <= tolerance * max |PyTorch|}, the tolerance 1e-5
  * (losses each on their own; learning rates 1e-6, the golden file's float32). Parameters are compared by their change,
@@ -103,7 +102,7 @@ class TrainingGoldenTest {
             Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
         }
         ModelSpec spec = MODELS.get(model);
-        WeightMapping mapping = WeightMappings.of(spec);
+        WeightMapping mapping = WeightMapping.of(spec);
         ComputationGraphConfiguration conf = spec.configuration(CLASSES, 1);
         conf.setDataType(type);
         ComputationGraph graph = new ComputationGraph(c.recipe().applyTo(conf, c.stepsPerEpoch()));
@@ -138,7 +137,7 @@ class TrainingGoldenTest {
         }
 
         boolean single = type == DataType.FLOAT;
-        boolean adam = c.recipe().optimizer().equals("adamw");
+        boolean adam = c.recipe().optimizer() instanceof TrainingRecipe.AdamW;
         double[] expectedLoss = expected.get("loss").toINDArray().toDoubleVector();
         double[] expectedLr = expected.get("lr").toINDArray().toDoubleVector();
         List<String> report = new ArrayList<>();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import java.nio.file.Files;
@@ -47,19 +48,18 @@ class TrainingRecipeTest {
     void studyRecipesFollowTheStudy() {
         for (String model : List.of("alexnet", "vgg", "resnet", "vit")) {
             TrainingRecipe r = Recipes.get("study-" + model);
-            assertThat(r.optimizer()).isEqualTo("adamw");
+            assertThat(r.optimizer()).isEqualTo(new TrainingRecipe.AdamW());
             assertThat(r.learningRate()).isEqualTo(1e-4);
             assertThat(r.weightDecay()).isEqualTo(0.01);
             assertThat(r.batchSize()).isEqualTo(256);
             assertThat(r.epochs()).isEqualTo(200);
-            assertThat(r.augmentation()).isEqualTo("study");
+            assertThat(r.augmentation()).isEqualTo(AugmentationSpec.of("study"));
             assertThat(r.imageSize()).isEqualTo(model.equals("alexnet") ? 227 : 224);
             int step = model.equals("alexnet") || model.equals("vgg") ? 2000 : 1000;
             assertThat(r.schedule()).isEqualTo(new TrainingRecipe.Step(0.1, step, null));
         }
         TrainingRecipe paper = Recipes.get("alexnet-paper");
-        assertThat(paper.optimizer()).isEqualTo("sgd");
-        assertThat(paper.momentum()).isEqualTo(0.9);
+        assertThat(paper.optimizer()).isEqualTo(new TrainingRecipe.Sgd(0.9, false));
         assertThat(paper.weightDecay()).isEqualTo(5e-4);
         assertThat(paper.learningRate()).isEqualTo(0.01);
         assertThat(paper.batchSize()).isEqualTo(128);
@@ -68,16 +68,83 @@ class TrainingRecipeTest {
 
     @Test
     void roundTripKeepsEveryField() {
-        TrainingRecipe r = new TrainingRecipe("sgd-test", "a test", "sgd", 0.1, 0.9, true, 1e-4, 64, 3,
+        TrainingRecipe r = new TrainingRecipe("sgd-test", "a test", new TrainingRecipe.Sgd(0.9, true), 0.1, 1e-4, 64, 3,
                 new TrainingRecipe.Step(0.5, null, 2.5), 0.2, 96, "eval", 7,
                 new TrainingRecipe.Parallel(TrainingRecipe.Parallel.AVERAGING, 4));
         assertThat(TrainingRecipe.fromJson(r.toJson(), "test")).isEqualTo(r);
         assertThat(TrainingRecipe.fromJson(CPU_SMALL, "test").schedule())
                 .isEqualTo(new TrainingRecipe.Cosine(1.0, 0.0));
-        TrainingRecipe weights = new TrainingRecipe("adamw-test", "", "adamw", 1e-3, null, null, 0.05,
-                TrainingRecipe.DECAY_WEIGHTS, 32, 2, null, 0.1, 64, "eval", 3, null, null);
+        TrainingRecipe weights = new TrainingRecipe("adamw-test", "", new TrainingRecipe.AdamW(), 1e-3, 0.05,
+                TrainingRecipe.DECAY_WEIGHTS, 32, 2, null, 0.1, 64, AugmentationSpec.of("eval"), 3, null, null);
         assertThat(weights.toJson()).contains("\"weightDecayOn\" : \"weights\"");
         assertThat(TrainingRecipe.fromJson(weights.toJson(), "test")).isEqualTo(weights);
+    }
+
+    @Test
+    void anOptimizerIsWrittenAsItsNameUnlessAFieldDiffersFromItsDefault() throws Exception {
+        TrainingRecipe adamw = TrainingRecipe.fromJson(CPU_SMALL, "test");
+        assertThat(optimizerJson(adamw)).isEqualTo("\"adamw\"");
+        TrainingRecipe plain = new TrainingRecipe("plain", null, new TrainingRecipe.Sgd(), 0.1, 1e-4, 8, 1, null, null,
+                32, "eval", 1, null);
+        assertThat(optimizerJson(plain)).isEqualTo("\"sgd\"");
+        TrainingRecipe heavyBall = read("\"optimizer\": \"adamw\"",
+                "\"optimizer\": {\"type\": \"sgd\", \"momentum\": 0.9}");
+        assertThat(heavyBall.optimizer()).isEqualTo(new TrainingRecipe.Sgd(0.9, false));
+        assertThat(optimizerJson(heavyBall)).isEqualTo("{\"type\":\"sgd\",\"momentum\":0.9}");
+        TrainingRecipe nesterov = read("\"optimizer\": \"adamw\"",
+                "\"optimizer\": {\"type\": \"sgd\", \"momentum\": 0.9, \"nesterov\": true}");
+        assertThat(optimizerJson(nesterov)).isEqualTo("{\"type\":\"sgd\",\"momentum\":0.9,\"nesterov\":true}");
+        for (TrainingRecipe r : List.of(adamw, plain, heavyBall, nesterov)) {
+            assertThat(Json.mapper().readTree(r.toJson()).has("momentum")).isFalse();
+            assertThat(TrainingRecipe.fromJson(r.toJson(), "round trip")).isEqualTo(r);
+        }
+        assertThat(read("\"optimizer\": \"adamw\"", "\"optimizer\": {\"type\": \"adamw\"}").optimizer())
+                .isEqualTo(new TrainingRecipe.AdamW());
+    }
+
+    /** Recipes, and the checkpoints that hold them, as written before the optimizer had its own fields. */
+    @Test
+    void momentumAndNesterovBesideTheOptimizerStillLoad() throws Exception {
+        String earlier;
+        try (var in = TrainingRecipeTest.class.getResourceAsStream("/recipes/alexnet-paper-flat-momentum.json")) {
+            earlier = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        assertThat(earlier).contains("\"optimizer\": \"sgd\",").contains("\"momentum\": 0.9,");
+        assertThat(TrainingRecipe.fromJson(earlier, "earlier")).isEqualTo(Recipes.get("alexnet-paper"));
+        TrainingRecipe nesterov = read("\"optimizer\": \"adamw\"",
+                "\"optimizer\": \"sgd\", \"momentum\": 0.9, \"nesterov\": true");
+        assertThat(nesterov.optimizer()).isEqualTo(new TrainingRecipe.Sgd(0.9, true));
+        // earlier versions accepted a zero momentum beside adamw
+        assertThat(read("\"seed\": 42", "\"seed\": 42, \"momentum\": 0, \"nesterov\": false").optimizer())
+                .isEqualTo(new TrainingRecipe.AdamW());
+
+        assertThatThrownBy(() -> read("\"optimizer\": \"adamw\"",
+                "\"optimizer\": {\"type\": \"sgd\", \"momentum\": 0.5}, \"momentum\": 0.9"))
+                .hasMessageContaining("momentum").hasMessageContaining("once");
+        assertThatThrownBy(() -> read("\"optimizer\": \"adamw\"", "\"optimizer\": \"sgd\", \"nesterov\": true"))
+                .hasMessageContaining("nesterov needs momentum > 0");
+    }
+
+    @Test
+    void invalidOptimizersNameTheFieldAndTheAllowedValues() {
+        assertThatThrownBy(() -> read("\"optimizer\": \"adamw\"",
+                "\"optimizer\": {\"type\": \"sgd\", \"momentum\": 1.5}"))
+                .hasMessageContaining("test.json").hasMessageContaining("TrainingRecipe.optimizer.momentum")
+                .hasMessageContaining("[0, 1)");
+        assertThatThrownBy(() -> read("\"optimizer\": \"adamw\"",
+                "\"optimizer\": {\"type\": \"sgd\", \"momentun\": 0.9}"))
+                .hasMessageContaining("unknown field 'momentun'").hasMessageContaining("momentum");
+        assertThatThrownBy(() -> read("\"optimizer\": \"adamw\"",
+                "\"optimizer\": {\"type\": \"adamw\", \"momentum\": 0.9}"))
+                .hasMessageContaining("adamw takes no fields");
+        assertThatThrownBy(() -> read("\"optimizer\": \"adamw\"", "\"optimizer\": {\"momentum\": 0.9}"))
+                .hasMessageContaining("TrainingRecipe.optimizer").hasMessageContaining("without \"type\"");
+        assertThatThrownBy(() -> read("\"optimizer\": \"adamw\"", "\"optimizer\": 3"))
+                .hasMessageContaining("TrainingRecipe.optimizer must be one of [adamw, sgd]");
+    }
+
+    private static String optimizerJson(TrainingRecipe r) throws Exception {
+        return Json.mapper().readTree(r.toJson()).get("optimizer").toString();
     }
 
     @Test
@@ -94,7 +161,11 @@ class TrainingRecipeTest {
                 .hasMessageContaining(file.toString()).hasMessageContaining("unknown field 'labelSmooting'")
                 .hasMessageContaining("labelSmoothing");
         Files.writeString(file, CPU_SMALL.replace("\"epochs\"", "\"epoch\""));
-        assertThatThrownBy(() -> Recipes.load(file)).hasMessageContaining("'epochs' is missing");
+        assertThatThrownBy(() -> Recipes.load(file)).hasMessageContaining("unknown field 'epoch'")
+                .hasMessageContaining("epochs");
+        Files.writeString(file, CPU_SMALL.replace("\"epochs\": 6,", ""));
+        assertThatThrownBy(() -> Recipes.load(file)).hasMessageContaining(file.toString())
+                .hasMessageContaining("'epochs' is missing");
     }
 
     @Test
@@ -242,8 +313,8 @@ class TrainingRecipeTest {
     void sgdUsesL2AndMomentumWhereAsked() {
         TrainingRecipe paper = Recipes.get("alexnet-paper");
         assertThat(paper.updater(100)).isInstanceOf(MomentumSgd.class);
-        TrainingRecipe plain = new TrainingRecipe("plain", null, "sgd", 0.1, null, null, 1e-4, 8, 1, null, null, 32,
-                "eval", 1, null);
+        TrainingRecipe plain = new TrainingRecipe("plain", null, new TrainingRecipe.Sgd(), 0.1, 1e-4, 8, 1, null, null,
+                32, "eval", 1, null);
         assertThat(plain.updater(100)).isEqualTo(new Sgd(0.1));
         var conf = plain.applyTo(new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1), 8, false, 32).configuration(3),
                 1);

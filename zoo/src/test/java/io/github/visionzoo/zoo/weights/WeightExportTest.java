@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.testing.Golden;
+import io.github.visionzoo.zoo.testing.GoldenModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Exported safetensors hold torchvision's state dict: the same names and values as the file imported, and they
  * import back to PyTorch's outputs. With {@code -Dvisionzoo.exportDir=DIR} the exports are also copied to DIR, for
- * {@code src/tools/golden_weights.py --verify-export DIR/NAME.safetensors NAME}, which loads them in PyTorch.
+ * {@code src/tools/golden/golden_weights.py --verify-export DIR/NAME.safetensors NAME}, which loads them in PyTorch.
  */
 class WeightExportTest {
     @TempDir

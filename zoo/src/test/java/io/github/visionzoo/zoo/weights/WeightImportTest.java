@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.testing.Golden;
+import io.github.visionzoo.zoo.testing.GoldenModels;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +15,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Each family's golden weights, in each format, give PyTorch's outputs (src/tools/golden_weights.py). */
+/** Each family's golden weights, in each format, give PyTorch's outputs (src/tools/golden/golden_weights.py). */
 class WeightImportTest {
     private static final double TOLERANCE = 1e-4;
 

@@ -6,25 +6,16 @@ import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.models.AlexNetSpec;
 import io.github.visionzoo.zoo.models.ResNetSpec;
-import java.util.HashSet;
+import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.util.List;
-import java.util.Set;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The CNN mapping binds every parameter once, under torchvision's names, for the variants the goldens lack. */
 class WeightMappingTest {
     private static List<Binding> bindings(ModelSpec spec, ComputationGraph net) {
-        List<Binding> b = WeightMappings.of(spec).bindings(net);
-        Set<String> params = new HashSet<>();
-        net.paramTable().keySet().forEach(params::add);
-        Set<String> bound = new HashSet<>();
-        for (Binding x : b) {
-            assertThat(bound.add(x.vertex() + "_" + x.param())).as("bound twice: " + x).isTrue();
-        }
-        assertThat(bound).as("every DL4J parameter is bound").isEqualTo(params);
-        assertThat(b.stream().map(Binding::key).distinct().count()).isEqualTo(b.size());
-        return b;
+        return GraphChecks.assertBindsEveryParameterOnce(WeightMapping.of(spec), net);
     }
 
     @Test
@@ -43,6 +34,7 @@ class WeightMappingTest {
     }
 
     @Test
+    @Tag("slow")
     void convolutionBiasesOfTheStudysResNet() {
         ModelSpec spec = Zoo.spec("resnet34_convbias").withImageSize(32);
         ComputationGraph net = Zoo.create(spec, 10, 1);
@@ -54,10 +46,10 @@ class WeightMappingTest {
             assertThat(b).filteredOn(x -> x.key().endsWith("running_var")).allMatch(x -> x.layout() == Layout.LOG10_STD);
             assertThat(b).filteredOn(x -> x.key().equals("fc.weight")).allMatch(x -> x.layout() == Layout.TRANSPOSE);
             // export then import gives the same parameters
-            StateDict sd = StateDict.of(WeightExporter.stateDict(net, WeightMappings.of(spec)));
+            StateDict sd = StateDict.of(WeightExporter.stateDict(net, WeightMapping.of(spec)));
             ComputationGraph again = Zoo.create(spec, 10, 2);
             try {
-                WeightImporter.load(again, WeightMappings.of(spec), sd, ImportOptions.strict());
+                WeightImporter.load(again, WeightMapping.of(spec), sd, ImportOptions.strict());
                 assertThat(again.params().sub(net.params()).amaxNumber().doubleValue()).isLessThan(1e-6);
             } finally {
                 again.close();
@@ -72,8 +64,8 @@ class WeightMappingTest {
         ModelSpec spec = new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 4, false, 32);
         ComputationGraph net = Zoo.create(spec, 2, 1);
         try {
-            assertThat(WeightMappings.of(net).head()).isEqualTo("fc");
-            assertThat(WeightMappings.of(net).bindings(net)).isEqualTo(WeightMappings.of(spec).bindings(net));
+            assertThat(WeightMapping.of(net).head()).isEqualTo("fc");
+            assertThat(WeightMapping.of(net).bindings(net)).isEqualTo(WeightMapping.of(spec).bindings(net));
         } finally {
             net.close();
         }

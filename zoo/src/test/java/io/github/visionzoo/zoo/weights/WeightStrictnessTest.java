@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.testing.Golden;
+import io.github.visionzoo.zoo.testing.GoldenModels;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -39,7 +40,7 @@ class WeightStrictnessTest {
         ComputationGraph net = Zoo.create(spec, GoldenModels.CLASSES, 1);
         INDArray before = net.params().dup();
         try {
-            assertThatThrownBy(() -> WeightImporter.load(net, WeightMappings.of(spec), StateDict.of(broken),
+            assertThatThrownBy(() -> WeightImporter.load(net, WeightMapping.of(spec), StateDict.of(broken),
                     ImportOptions.strict()))
                     .isInstanceOfSatisfying(WeightMismatchException.class, e -> {
                         assertThat(e.missing()).containsExactly("conv1.weight (the model expects [4, 3, 7, 7])",
@@ -65,7 +66,7 @@ class WeightStrictnessTest {
         sd.put("fc.bias", StoredTensor.ofLong(5));
         ComputationGraph net = Zoo.create(spec, GoldenModels.CLASSES, 1);
         try {
-            assertThatThrownBy(() -> WeightImporter.load(net, WeightMappings.of(spec), StateDict.of(sd),
+            assertThatThrownBy(() -> WeightImporter.load(net, WeightMapping.of(spec), StateDict.of(sd),
                     ImportOptions.strict())).isInstanceOf(WeightMismatchException.class)
                     .hasMessageContaining("fc.bias: the file has []");
         } finally {
@@ -113,9 +114,9 @@ class WeightStrictnessTest {
     @Test
     void theFileTellsTheClassCount() throws IOException {
         StateDict sd = StateDict.read(GoldenModels.file("vgg.npz"));
-        assertThat(WeightImporter.numClasses(WeightMappings.of(GoldenModels.SPECS.get("vgg")), sd)).hasValue(5);
-        assertThat(WeightMappings.of(GoldenModels.SPECS.get("vgg")).head()).isEqualTo("classifier.6");
-        assertThat(WeightMappings.of(Zoo.spec("resnet50")).head()).isEqualTo("fc");
+        assertThat(WeightImporter.numClasses(WeightMapping.of(GoldenModels.SPECS.get("vgg")), sd)).hasValue(5);
+        assertThat(WeightMapping.of(GoldenModels.SPECS.get("vgg")).head()).isEqualTo("classifier.6");
+        assertThat(WeightMapping.of(Zoo.spec("resnet50")).head()).isEqualTo("fc");
     }
 
     @Test

@@ -1,0 +1,135 @@
+package io.github.visionzoo.zoo;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.UnaryOperator;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+
+/**
+ * A model family's one registration, declared as {@code FAMILY} in the family's file (such as
+ * {@code models/ResNetSpec.java}) and listed once in {@link Zoo}: everything else reads it. {@link Zoo} takes its named
+ * variants, {@link Json} its tag as the spec's {@code "family"} and its spec type, {@link ModelSpec} its builder and
+ * head, and weight import and export ({@code WeightMapping.of}) its head and state-dict names.
+ *
+ * <pre>{@code
+ * public static final ModelFamily<ResNetSpec> FAMILY = ModelFamily.of("resnet", ResNetSpec.class, HEAD,
+ *                 ResNetSpec::build)
+ *         .withVariant("resnet18", resnet18(), "ResNet-18 (He et al. 2015), basic blocks [2,2,2,2]");
+ * }</pre>
+ *
+ * <p>As torchvision's {@code register_model} and timm's registry, a family is known by being listed, not by being
+ * named in the code that reads families; unlike them, the list is one line per family in {@link Zoo}, so that what a
+ * registry holds does not depend on which classes happen to be loaded. A catalogue of published weights would be one
+ * more component here.
+ *
+ * @param <S> the family's spec record
+ */
+public final class ModelFamily<S extends ModelSpec> {
+    /** Builds the configuration of one spec. */
+    @FunctionalInterface
+    public interface Builder<S extends ModelSpec> {
+        /** The DL4J configuration of {@code spec} with {@code numClasses} outputs, initialized from {@code seed}. */
+        ComputationGraphConfiguration configuration(S spec, int numClasses, long seed);
+    }
+
+    /**
+     * A named model: a spec under a name, with one line of description, as {@code list} shows it.
+     *
+     * @param name        the name {@link Zoo} knows it by, such as {@code resnet34}
+     * @param spec        the architecture
+     * @param description what it is, in one line
+     */
+    public record Variant(String name, ModelSpec spec, String description) {
+        public Variant {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("a model name must not be blank");
+            }
+            Objects.requireNonNull(spec, "spec");
+        }
+    }
+
+    private final String tag;
+    private final Class<S> specType;
+    private final String head;
+    private final Builder<S> builder;
+    private final UnaryOperator<String> stateDictNames;
+    private final List<Variant> variants;
+
+    private ModelFamily(String tag, Class<S> specType, String head, Builder<S> builder,
+                        UnaryOperator<String> stateDictNames, List<Variant> variants) {
+        this.tag = tag;
+        this.specType = specType;
+        this.head = head;
+        this.builder = builder;
+        this.stateDictNames = stateDictNames;
+        this.variants = List.copyOf(variants);
+    }
+
+    /**
+     * A family without variants, whose state-dict names are its vertex names.
+     *
+     * @param tag      the family's name in a spec's JSON ({@code "family":"resnet"}), lower case
+     * @param specType the spec record
+     * @param head     the classifier vertex, the graph's output: what fine-tuning replaces and what weight import
+     *                 may skip ({@code fc}, {@code classifier.6}, {@code heads.head})
+     * @param builder  the family's configuration
+     */
+    public static <S extends ModelSpec> ModelFamily<S> of(String tag, Class<S> specType, String head,
+                                                          Builder<S> builder) {
+        if (tag == null || !tag.matches("[a-z][a-z0-9_]*")) {
+            throw new IllegalArgumentException("a family tag is lower case letters, digits and _, was '" + tag + "'");
+        }
+        return new ModelFamily<>(tag, Objects.requireNonNull(specType, "specType"), Objects.requireNonNull(head,
+                "head"), Objects.requireNonNull(builder, "builder"), UnaryOperator.identity(), List.of());
+    }
+
+    /** The same family with one more named variant, listed after the others. */
+    public ModelFamily<S> withVariant(String name, S spec, String description) {
+        List<Variant> more = new ArrayList<>(variants);
+        more.add(new Variant(name, spec, description));
+        return new ModelFamily<>(tag, specType, head, builder, stateDictNames, more);
+    }
+
+    /**
+     * The same family reading another library's tensor names too: {@code names} renames a state-dict key to this
+     * family's (torchvision's) name and leaves the family's own names unchanged.
+     */
+    public ModelFamily<S> withStateDictNames(UnaryOperator<String> names) {
+        return new ModelFamily<>(tag, specType, head, builder, Objects.requireNonNull(names, "names"), variants);
+    }
+
+    /** The family's name in a spec's JSON, {@code "family":"resnet"}. */
+    public String tag() {
+        return tag;
+    }
+
+    public Class<S> specType() {
+        return specType;
+    }
+
+    /** The classifier vertex of every model of the family. */
+    public String head() {
+        return head;
+    }
+
+    /** Renames a state-dict key of another library to the family's name; the identity for most families. */
+    public UnaryOperator<String> stateDictNames() {
+        return stateDictNames;
+    }
+
+    /** The named variants, in the order {@code list} shows them. */
+    public List<Variant> variants() {
+        return variants;
+    }
+
+    /** The configuration of {@code spec}, a spec of this family. */
+    public ComputationGraphConfiguration configuration(ModelSpec spec, int numClasses, long seed) {
+        return builder.configuration(specType.cast(spec), numClasses, seed);
+    }
+
+    @Override
+    public String toString() {
+        return "ModelFamily(" + tag + ")";
+    }
+}
