@@ -2,6 +2,7 @@ package io.github.visionzoo.zoo;
 
 import io.github.visionzoo.zoo.ModelFamily.Variant;
 import io.github.visionzoo.zoo.models.AlexNetSpec;
+import io.github.visionzoo.zoo.models.DavitSpec;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.models.VggSpec;
 import io.github.visionzoo.zoo.models.VitSpec;
@@ -32,7 +33,8 @@ public final class Zoo {
             AlexNetSpec.FAMILY,
             VggSpec.FAMILY,
             ResNetSpec.FAMILY,
-            VitSpec.FAMILY);
+            VitSpec.FAMILY,
+            DavitSpec.FAMILY);
 
     private static final Map<String, Variant> MODELS = new LinkedHashMap<>();
 

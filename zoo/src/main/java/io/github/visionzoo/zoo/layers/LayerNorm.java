@@ -15,7 +15,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * mean and biased variance over {@code D}, written out since SameDiff's {@code layerNorm} has no epsilon. The default
  * epsilon is torchvision's ViT's, 1e-6.
  *
- * <p>Input: a token sequence {@code [b, T, D]} (DL4J recurrent, {@code NWC}) or features {@code [b, D]}. With
+ * <p>Input: a token sequence {@code [b, T, D]} (DL4J recurrent, {@code NWC}), features {@code [b, D]}, or an image
+ * {@code [b, D, H, W]} (NCHW) normalized over its channels at each position, timm's {@code LayerNorm2d}. With
  * {@code classTokenOnly}, only the first token of a sequence is normalized and returned as features {@code [b, D]}:
  * torchvision's final {@code encoder.ln} followed by {@code x[:, 0]} (the same numbers, since the normalization is per
  * token), which feeds the classifier directly.
@@ -33,6 +34,9 @@ public class LayerNorm extends ZooSameDiffLayer implements TorchNamed {
     private boolean classTokenOnly;
     private long size;
     private long seqLength;
+    /** Height and width of an image input; 0 for tokens and features. */
+    private long height;
+    private long width;
 
     /** For JSON; epsilon 1e-6, every token. */
     public LayerNorm() {
@@ -50,6 +54,10 @@ public class LayerNorm extends ZooSameDiffLayer implements TorchNamed {
     public SDVariable defineLayer(SameDiff sd, SDVariable input, Map<String, SDVariable> params, SDVariable mask) {
         SDVariable w = params.get(WEIGHT);
         SDVariable b = params.get(BIAS);
+        if (height > 0) {
+            return TransformerOps.rowsToImage(TransformerOps.layerNorm(sd, TransformerOps.imageToRows(input, size),
+                    w, b, eps), size, height, width);
+        }
         if (seqLength == 0) {
             return TransformerOps.layerNorm(sd, input, w, b, eps);
         }
@@ -77,6 +85,10 @@ public class LayerNorm extends ZooSameDiffLayer implements TorchNamed {
         if (inputType instanceof InputType.InputTypeFeedForward f) {
             return InputType.feedForward(f.getSize());
         }
+        if (inputType instanceof InputType.InputTypeConvolutional) {
+            InputType.InputTypeConvolutional c = requireNchw(inputType);
+            return InputType.convolutional(c.getHeight(), c.getWidth(), c.getChannels());
+        }
         InputType.InputTypeRecurrent r = requireTokens(inputType);
         return classTokenOnly ? InputType.feedForward(r.getSize())
                 : InputType.recurrent(r.getSize(), r.getTimeSeriesLength(), RNNFormat.NWC);
@@ -85,9 +97,17 @@ public class LayerNorm extends ZooSameDiffLayer implements TorchNamed {
     @Override
     public void setNIn(InputType inputType, boolean override) {
         if (size == 0 || override) {
+            height = 0;
+            width = 0;
             if (inputType instanceof InputType.InputTypeFeedForward f) {
                 size = f.getSize();
                 seqLength = 0;
+            } else if (inputType instanceof InputType.InputTypeConvolutional) {
+                InputType.InputTypeConvolutional c = requireNchw(inputType);
+                size = c.getChannels();
+                seqLength = 0;
+                height = c.getHeight();
+                width = c.getWidth();
             } else {
                 InputType.InputTypeRecurrent r = requireTokens(inputType);
                 size = r.getSize();
@@ -127,5 +147,21 @@ public class LayerNorm extends ZooSameDiffLayer implements TorchNamed {
 
     public void setSeqLength(long seqLength) {
         this.seqLength = seqLength;
+    }
+
+    public long getHeight() {
+        return height;
+    }
+
+    public void setHeight(long height) {
+        this.height = height;
+    }
+
+    public long getWidth() {
+        return width;
+    }
+
+    public void setWidth(long width) {
+        this.width = width;
     }
 }

@@ -104,4 +104,14 @@ public final class TransformerOps {
         SDVariable hidden = dropout1.apply(gelu(sd, linear(sd, x, w0, b0)));
         return dropout2.apply(linear(sd, hidden, w3, b3));
     }
+
+    /** An image {@code [b, C, H, W]} as the matrix of its positions' features, {@code [b*H*W, C]}, row-major. */
+    public static SDVariable imageToRows(SDVariable image, long channels) {
+        return image.permute(0, 2, 3, 1).reshape(-1, channels);
+    }
+
+    /** The inverse of {@link #imageToRows}: {@code [b*H*W, C] -> [b, C, H, W]}. */
+    public static SDVariable rowsToImage(SDVariable rows, long channels, long height, long width) {
+        return rows.reshape(-1, height, width, channels).permute(0, 3, 1, 2);
+    }
 }
