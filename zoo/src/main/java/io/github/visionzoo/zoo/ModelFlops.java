@@ -1,11 +1,15 @@
 package io.github.visionzoo.zoo;
 
 import io.github.visionzoo.zoo.models.Blocks;
+import io.github.visionzoo.zoo.layers.ChannelAttention;
+import io.github.visionzoo.zoo.layers.ConvMlp;
+import io.github.visionzoo.zoo.layers.ConvPosEnc;
 import io.github.visionzoo.zoo.layers.EncoderBlock;
 import io.github.visionzoo.zoo.layers.LayerNorm;
 import io.github.visionzoo.zoo.layers.MlpBlock;
 import io.github.visionzoo.zoo.layers.MultiHeadSelfAttention;
 import io.github.visionzoo.zoo.layers.PatchEmbedding;
+import io.github.visionzoo.zoo.layers.WindowAttention;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,15 +51,22 @@ import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
  *   {@code 2 * T * D * 3D}, the output projection {@code 2 * T * D * D}, and the two batched products
  *   {@code Q K^T} and {@code softmax(.) V}, {@code 2 * T * T * D} each (over all heads together);</li>
  *   <li>{@link MlpBlock}: {@code 2 * T * D * M} for each of its two linear layers;</li>
- *   <li>{@link EncoderBlock}: its attention and its MLP as above.</li>
+ *   <li>{@link EncoderBlock}: its attention and its MLP as above;</li>
+ *   <li>DaViT's layers on an image of {@code N = H*W} positions and {@code C} channels: {@link WindowAttention} as
+ *   multi-head attention within each {@code w x w} window of the map padded to whole windows ({@code N'}
+ *   positions), {@code 2 * N' * C * 4C + 2 * (2 * N' * w * w * C)}; {@link ChannelAttention} its projections
+ *   {@code 2 * N * C * 4C} and the two products over {@code C/h}-channel groups, {@code 2 * (2 * N * C * C/h)};
+ *   {@link ConvMlp} {@code 2 * (2 * N * C * M)}; {@link ConvPosEnc} its depthwise 3x3 convolution
+ *   {@code 2 * 9 * C * N}.</li>
  * </ul>
  * A layer with parameters of any other type (an LSTM, an embedding) is not counted and is listed in
  * {@link #uncounted()}, so a total is never silently short. Training is about 3 times the forward count (the backward
  * pass computes a gradient for the input and one for the weights, each about as costly as the forward pass).
  *
  * <p>For the registered models at 224 px (227 for {@code alexnet}), 1000 classes: resnet18 3.63 GFLOP, resnet34 7.33,
- * resnet50 8.18, vgg16 30.94, vit_b_16 35.13, alexnet_tv 1.43: torchvision's published multiply-adds times 2. At 10
- * classes the paper's {@code alexnet} is 2.26 and {@code vit_s_16} 9.20.
+ * resnet50 8.18, vgg16 30.94, vit_b_16 35.13, alexnet_tv 1.43: torchvision's published multiply-adds times 2; davit_tiny
+ * 9.04, twice the 4.5 G multiply-adds that the DaViT paper and timm publish. At 10 classes the paper's
+ * {@code alexnet} is 2.26 and {@code vit_s_16} 9.20.
  */
 public final class ModelFlops {
     /** One counted vertex: its name, layer type and forward FLOPs for one image. */
@@ -139,6 +150,23 @@ public final class ModelFlops {
         if (layer instanceof MlpBlock m) {
             InputType.InputTypeRecurrent r = (InputType.InputTypeRecurrent) in;
             return mlp(r.getTimeSeriesLength(), r.getSize(), m.getMlpDim());
+        }
+        if (layer instanceof WindowAttention w) {
+            long c = w.getChannels();
+            long window = (long) w.getWindowSize() * w.getWindowSize();
+            long positions = w.padded(w.getHeight()) * w.padded(w.getWidth());
+            return 2 * positions * c * 4 * c + 2 * (2 * positions * window * c);
+        }
+        if (layer instanceof ChannelAttention a) {
+            long c = a.getChannels();
+            long n = a.getHeight() * a.getWidth();
+            return 2 * n * c * 4 * c + 2 * (2 * n * c * (c / a.getNumHeads()));
+        }
+        if (layer instanceof ConvMlp m) {
+            return mlp(m.getHeight() * m.getWidth(), m.getChannels(), m.getHiddenDim());
+        }
+        if (layer instanceof ConvPosEnc p) {
+            return 2 * 9 * p.getChannels() * p.getHeight() * p.getWidth();
         }
         if (layer instanceof Deconvolution2D || layer instanceof Deconvolution3D) {
             ConvolutionLayer c = (ConvolutionLayer) layer;

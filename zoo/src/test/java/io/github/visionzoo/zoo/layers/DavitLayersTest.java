@@ -1,0 +1,156 @@
+package io.github.visionzoo.zoo.layers;
+
+import static io.github.visionzoo.zoo.layers.VitGradientCheckTest.assertGradients;
+import static io.github.visionzoo.zoo.layers.VitGradientCheckTest.perturb;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.visionzoo.zoo.models.DavitSpec;
+import io.github.visionzoo.zoo.testing.GraphChecks;
+import java.nio.file.Path;
+import java.util.List;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * DaViT's layers: DL4J's numerical gradient checks in double precision (as {@link VitGradientCheckTest}) of each
+ * layer on a 4-channel 5x5 image and of a whole tiny DaViT (stem, downsampling, both block kinds, head), and
+ * save/restore with {@code ModelSerializer}.
+ */
+class DavitLayersTest {
+    static final int BATCH = 2;
+    static final int C = 4;
+    static final int SIZE = 5;
+
+    @AfterEach
+    void restore() {
+        Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
+    }
+
+    /** image [b, 4, 5, 5] -> layer -> softmax classifier over the flattened map, so that every position counts. */
+    static ComputationGraph onImage(Layer layer) {
+        GraphChecks.useDoublePrecision();
+        return GraphChecks.gradientCheckGraph(new NeuralNetConfiguration.Builder()
+                .seed(7).dataType(DataType.DOUBLE)
+                .graphBuilder()
+                .addInputs("in")
+                .setInputTypes(InputType.convolutional(SIZE, SIZE, C))
+                .addLayer("layer", layer, "in")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .activation(Activation.SOFTMAX).nOut(3).build(), "layer")
+                .setOutputs("out")
+                .build());
+    }
+
+    static INDArray image() {
+        Nd4j.getRandom().setSeed(11);
+        return Nd4j.randn(DataType.DOUBLE, BATCH, C, SIZE, SIZE);
+    }
+
+    static INDArray labels() {
+        return GraphChecks.cyclicLabels(DataType.DOUBLE, BATCH, 3);
+    }
+
+    @Test
+    @Tag("gradient-check")
+    void layerNormOverChannels() {
+        ComputationGraph graph = onImage(new LayerNorm(1e-5, false));
+        perturb(graph, "layer", LayerNorm.WEIGHT);
+        perturb(graph, "layer", LayerNorm.BIAS);
+        assertGradients(graph, image(), labels(), 0, null);
+    }
+
+    @Test
+    @Tag("gradient-check")
+    void convPosEnc() {
+        assertGradients(onImage(new ConvPosEnc()), image(), labels(), 0, null);
+    }
+
+    /** 5x5 positions in 3x3 windows: padded to 6x6, four windows. */
+    @Test
+    @Tag("gradient-check")
+    void windowAttentionWithPadding() {
+        ComputationGraph graph = onImage(new WindowAttention(2, 3));
+        perturb(graph, "layer", QkvAttention.QKV_BIAS);
+        perturb(graph, "layer", QkvAttention.PROJ_BIAS);
+        assertGradients(graph, image(), labels(), 0, null);
+    }
+
+    /** A window as large as the map: one window, no padding. */
+    @Test
+    @Tag("gradient-check")
+    void windowAttentionOverTheWholeMap() {
+        ComputationGraph graph = onImage(new WindowAttention(1, SIZE));
+        perturb(graph, "layer", QkvAttention.QKV_BIAS);
+        assertGradients(graph, image(), labels(), 0, null);
+    }
+
+    @Test
+    @Tag("gradient-check")
+    void channelAttention() {
+        ComputationGraph graph = onImage(new ChannelAttention(2));
+        perturb(graph, "layer", QkvAttention.QKV_BIAS);
+        perturb(graph, "layer", QkvAttention.PROJ_BIAS);
+        assertGradients(graph, image(), labels(), 0, null);
+    }
+
+    @Test
+    @Tag("gradient-check")
+    void convMlp() {
+        ComputationGraph graph = onImage(new ConvMlp(8));
+        perturb(graph, "layer", ConvMlp.FC1_BIAS);
+        assertGradients(graph, image(), labels(), 0, null);
+    }
+
+    /** Two stages at 16 px: the stem (7x7/4), both block kinds with padded windows, the downsampling, the head. */
+    @Test
+    @Tag("gradient-check")
+    void tinyDavit() {
+        GraphChecks.useDoublePrecision();
+        DavitSpec spec = new DavitSpec(List.of(1, 1), List.of(4, 8), List.of(2, 2), 3, 2.0, 16);
+        ComputationGraph graph = GraphChecks.gradientCheckGraph(spec.configuration(3, 3, DataType.DOUBLE));
+        for (String norm : List.of("stem.norm", "stages.1.downsample.norm", DavitSpec.HEAD_NORM)) {
+            perturb(graph, norm, LayerNorm.WEIGHT);
+        }
+        perturb(graph, DavitSpec.HEAD, "W");
+        Nd4j.getRandom().setSeed(12);
+        assertGradients(graph, Nd4j.randn(DataType.DOUBLE, BATCH, 3, 16, 16), labels(), 3, null);
+    }
+
+    @Test
+    void headsMustDivideTheChannels() {
+        assertThatThrownBy(() -> onImage(new ChannelAttention(3)))
+                .hasMessageContaining("numHeads 3 does not divide the 4 channels");
+    }
+
+    @Test
+    void tinyDavitSavesAndRestores(@TempDir Path dir) throws Exception {
+        DavitSpec spec = new DavitSpec(List.of(1, 1), List.of(8, 16), List.of(2, 4), 3, 4.0, 16);
+        ComputationGraphConfiguration conf = spec.configuration(3, 1);
+        ComputationGraph graph = new ComputationGraph(conf);
+        graph.init();
+        Nd4j.getRandom().setSeed(5);
+        INDArray input = Nd4j.rand(DataType.FLOAT, 2, 3, 16, 16);
+        graph.fit(new MultiDataSet(input, GraphChecks.cyclicLabels(DataType.FLOAT, 2, 3)));
+        ComputationGraph restored = GraphChecks.assertSaveRestoreSame(graph, input, dir);
+        WindowAttention attention = (WindowAttention) restored.getLayer(DavitSpec.blockName(1, 0, 0) + ".attn")
+                .conf().getLayer();
+        assertThat(attention.getWindowSize()).isEqualTo(3);
+        assertThat(attention.getNumHeads()).isEqualTo(4);
+        assertThat(ComputationGraphConfiguration.fromJson(conf.toJson()).toJson()).isEqualTo(conf.toJson());
+    }
+}
