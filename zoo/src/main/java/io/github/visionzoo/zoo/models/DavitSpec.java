@@ -8,6 +8,7 @@ import io.github.visionzoo.zoo.layers.ConvMlp;
 import io.github.visionzoo.zoo.layers.ConvPosEnc;
 import io.github.visionzoo.zoo.layers.LayerNorm;
 import io.github.visionzoo.zoo.layers.QkvAttention;
+import io.github.visionzoo.zoo.layers.StochasticDepth;
 import io.github.visionzoo.zoo.layers.WindowAttention;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -52,24 +53,30 @@ import org.nd4j.linalg.api.buffer.DataType;
  * <p><b>Initialization</b> as timm: linear layers (attention, MLP, classifier) normal with std 0.02 and zero bias,
  * convolutions PyTorch's default uniform, layer norms 1 and 0. Departure: the stem's and the downsampling's
  * convolution biases start at 0 (DL4J initializes biases to a constant; PyTorch draws them uniformly). The classifier
- * is DL4J's softmax output layer, so {@code output()} gives probabilities, not logits. Stochastic depth is not
- * offered yet ({@code drop_path_rate} 0, timm's default).
+ * is DL4J's softmax output layer, so {@code output()} gives probabilities, not logits.
+ *
+ * <p><b>Stochastic depth</b> ({@code dropPathRate}, timm's {@code drop_path_rate}): a {@link StochasticDepth} vertex
+ * ({@code .drop_path1}, {@code .drop_path2}) on each residual branch, at timm's rates, rising linearly from 0 at the
+ * first dual block to {@code dropPathRate} at the last, the same for a dual block's spatial and channel block. 0 in
+ * the registered variants, as timm registers them; the paper trains DaViT-T, -S and -B with 0.1, 0.2 and 0.4
+ * ({@link #withDropPathRate}).
  *
  * <p>The record holds timm's {@code DaVit} arguments:
  *
  * <pre>{"family":"davit","depths":[1,1,3,1],"embedDims":[96,192,384,768],"numHeads":[3,6,12,24],"windowSize":7,
- *  "mlpRatio":4.0,"imageSize":224}</pre>
+ *  "mlpRatio":4.0,"dropPathRate":0.0,"imageSize":224}</pre>
  *
  * @param depths     dual attention blocks per stage
  * @param embedDims  channels per stage
  * @param numHeads   attention heads (and channel groups) per stage; each must divide its stage's channels
  * @param windowSize the side of the spatial attention's windows, 7 in timm; feature maps are padded to whole windows
  * @param mlpRatio   the MLPs' hidden width over the channels, 4 in timm
+ * @param dropPathRate the stochastic depth rate of the last dual block, in {@code [0, 1)}
  * @param imageSize  input height and width, a multiple of {@code 4 * 2^(stages - 1)} (32 for four stages) so that
  *                   every stage halves its input exactly; DaViT trains at 64-128 px on a CPU
  */
 public record DavitSpec(List<Integer> depths, List<Integer> embedDims, List<Integer> numHeads, int windowSize,
-                        double mlpRatio, int imageSize) implements ModelSpec {
+                        double mlpRatio, double dropPathRate, int imageSize) implements ModelSpec {
 
     /** The classifier vertex. */
     public static final String HEAD = "head.fc";
@@ -112,6 +119,10 @@ public record DavitSpec(List<Integer> depths, List<Integer> embedDims, List<Inte
         if (!(mlpRatio > 0) || (int) (embedDims.get(0) * mlpRatio) < 1) {
             throw new IllegalArgumentException("DavitSpec.mlpRatio must be > 0 (4 in DaViT), was " + mlpRatio);
         }
+        if (!(dropPathRate >= 0 && dropPathRate < 1)) {
+            throw new IllegalArgumentException("DavitSpec.dropPathRate must be in [0, 1) (0.1 for DaViT-T in the "
+                    + "paper), was " + dropPathRate);
+        }
         int multiple = 4 << (depths.size() - 1);
         if (imageSize < multiple || imageSize % multiple != 0) {
             throw new IllegalArgumentException("DavitSpec.imageSize must be a positive multiple of " + multiple
@@ -125,18 +136,18 @@ public record DavitSpec(List<Integer> depths, List<Integer> embedDims, List<Inte
 
     /** timm's {@code davit_tiny}: 28,360,168 parameters with 1000 classes. */
     public static DavitSpec davitTiny() {
-        return new DavitSpec(List.of(1, 1, 3, 1), List.of(96, 192, 384, 768), List.of(3, 6, 12, 24), 7, 4.0, 224);
+        return new DavitSpec(List.of(1, 1, 3, 1), List.of(96, 192, 384, 768), List.of(3, 6, 12, 24), 7, 4.0, 0.0, 224);
     }
 
     /** timm's {@code davit_small}: 49,745,896 parameters with 1000 classes. */
     public static DavitSpec davitSmall() {
-        return new DavitSpec(List.of(1, 1, 9, 1), List.of(96, 192, 384, 768), List.of(3, 6, 12, 24), 7, 4.0, 224);
+        return new DavitSpec(List.of(1, 1, 9, 1), List.of(96, 192, 384, 768), List.of(3, 6, 12, 24), 7, 4.0, 0.0, 224);
     }
 
     /** timm's {@code davit_base}: 87,954,408 parameters with 1000 classes. */
     public static DavitSpec davitBase() {
         return new DavitSpec(List.of(1, 1, 9, 1), List.of(128, 256, 512, 1024), List.of(4, 8, 16, 32), 7, 4.0,
-                224);
+                0.0, 224);
     }
 
     @Override
@@ -146,7 +157,20 @@ public record DavitSpec(List<Integer> depths, List<Integer> embedDims, List<Inte
 
     @Override
     public DavitSpec withImageSize(int imageSize) {
-        return new DavitSpec(depths, embedDims, numHeads, windowSize, mlpRatio, imageSize);
+        return new DavitSpec(depths, embedDims, numHeads, windowSize, mlpRatio, dropPathRate, imageSize);
+    }
+
+    /** The same architecture with another stochastic depth rate (0.1 for DaViT-T trained from scratch). */
+    public DavitSpec withDropPathRate(double dropPathRate) {
+        return new DavitSpec(depths, embedDims, numHeads, windowSize, mlpRatio, dropPathRate, imageSize);
+    }
+
+    /**
+     * The stochastic depth rate of dual block {@code index} (counted over all stages) of {@code total}, as timm's
+     * {@code calculate_drop_path_rates}: {@code linspace(0, dropPathRate, total)}.
+     */
+    public double dropPathRate(int index, int total) {
+        return total == 1 ? 0.0 : dropPathRate * index / (total - 1);
     }
 
     /** The vertex name prefix of block {@code kind} (0 spatial, 1 channel) of dual block {@code j} in stage {@code i}. */
@@ -163,6 +187,8 @@ public record DavitSpec(List<Integer> depths, List<Integer> embedDims, List<Inte
         String x = Blocks.conv(g, "stem.conv", Blocks.INPUT, embedDims.get(0), 7, 4, 3, true, Activation.IDENTITY,
                 convInit, 0.0);
         x = layerNorm(g, "stem.norm", x);
+        int total = depths.stream().mapToInt(Integer::intValue).sum();
+        int index = 0;
         for (int i = 0; i < depths.size(); i++) {
             int dim = embedDims.get(i);
             if (i > 0) {
@@ -171,9 +197,10 @@ public record DavitSpec(List<Integer> depths, List<Integer> embedDims, List<Inte
                 x = Blocks.conv(g, "stages." + i + ".downsample.conv", x, dim, 2, 2, 0, true, Activation.IDENTITY,
                         convInit, 0.0);
             }
-            for (int j = 0; j < depths.get(i); j++) {
-                x = block(g, blockName(i, j, 0), x, new WindowAttention(numHeads.get(i), windowSize), dim);
-                x = block(g, blockName(i, j, 1), x, new ChannelAttention(numHeads.get(i)), dim);
+            for (int j = 0; j < depths.get(i); j++, index++) {
+                double rate = dropPathRate(index, total);
+                x = block(g, blockName(i, j, 0), x, new WindowAttention(numHeads.get(i), windowSize), dim, rate);
+                x = block(g, blockName(i, j, 1), x, new ChannelAttention(numHeads.get(i)), dim, rate);
             }
         }
         // [b, C, h, w] -> [b, C] -> [b, classes]
@@ -184,18 +211,30 @@ public record DavitSpec(List<Integer> depths, List<Integer> embedDims, List<Inte
     }
 
     /** timm's {@code SpatialBlock} or {@code ChannelBlock}, by its attention; returns the block's output vertex. */
-    private String block(GraphBuilder g, String prefix, String input, QkvAttention attention, int dim) {
+    private String block(GraphBuilder g, String prefix, String input, QkvAttention attention, int dim,
+                         double dropPath) {
         g.addLayer(prefix + ".cpe1", new ConvPosEnc(), input);
         String norm1 = layerNorm(g, prefix + ".norm1", prefix + ".cpe1");
         g.addLayer(prefix + ".attn", attention, norm1);
+        String branch1 = dropPath(g, prefix + ".drop_path1", prefix + ".attn", dropPath);
         g.addVertex(prefix + ".residual1", new ElementWiseVertex(ElementWiseVertex.Op.Add), prefix + ".cpe1",
-                prefix + ".attn");
+                branch1);
         g.addLayer(prefix + ".cpe2", new ConvPosEnc(), prefix + ".residual1");
         String norm2 = layerNorm(g, prefix + ".norm2", prefix + ".cpe2");
         g.addLayer(prefix + ".mlp", new ConvMlp((int) (dim * mlpRatio)), norm2);
+        String branch2 = dropPath(g, prefix + ".drop_path2", prefix + ".mlp", dropPath);
         g.addVertex(prefix + ".residual2", new ElementWiseVertex(ElementWiseVertex.Op.Add), prefix + ".cpe2",
-                prefix + ".mlp");
+                branch2);
         return prefix + ".residual2";
+    }
+
+    /** A {@link StochasticDepth} vertex on a residual branch, or the branch itself at rate 0 (timm's Identity). */
+    private static String dropPath(GraphBuilder g, String name, String branch, double rate) {
+        if (rate == 0) {
+            return branch;
+        }
+        g.addLayer(name, new StochasticDepth(rate), branch);
+        return name;
     }
 
     private static String layerNorm(GraphBuilder g, String name, String input) {

@@ -37,7 +37,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class DavitGoldenTest {
     /** The tiny model of the golden script: 2 stages, 8 and 16 channels, 2 and 4 heads, 3x3 windows, 16 px. */
-    static final DavitSpec TINY = new DavitSpec(List.of(1, 1), List.of(8, 16), List.of(2, 4), 3, 4.0, 16);
+    static final DavitSpec TINY = new DavitSpec(List.of(1, 1), List.of(8, 16), List.of(2, 4), 3, 4.0, 0.0, 16);
 
     @AfterEach
     void restoreDefaults() {

@@ -121,7 +121,7 @@ class DavitLayersTest {
     @Tag("gradient-check")
     void tinyDavit() {
         GraphChecks.useDoublePrecision();
-        DavitSpec spec = new DavitSpec(List.of(1, 1), List.of(4, 8), List.of(2, 2), 3, 2.0, 16);
+        DavitSpec spec = new DavitSpec(List.of(1, 1), List.of(4, 8), List.of(2, 2), 3, 2.0, 0.0, 16);
         ComputationGraph graph = GraphChecks.gradientCheckGraph(spec.configuration(3, 3, DataType.DOUBLE));
         for (String norm : List.of("stem.norm", "stages.1.downsample.norm", DavitSpec.HEAD_NORM)) {
             perturb(graph, norm, LayerNorm.WEIGHT);
@@ -129,6 +129,23 @@ class DavitLayersTest {
         perturb(graph, DavitSpec.HEAD, "W");
         Nd4j.getRandom().setSeed(12);
         assertGradients(graph, Nd4j.randn(DataType.DOUBLE, BATCH, 3, 16, 16), labels(), 3, null);
+    }
+
+    /** Stochastic depth acts in training only: inference equals the same weights without it. */
+    @Test
+    void stochasticDepthOnlyActsInTraining() {
+        DavitSpec spec = new DavitSpec(List.of(1, 1), List.of(8, 16), List.of(2, 4), 3, 4.0, 0.0, 16);
+        ComputationGraph without = new ComputationGraph(spec.configuration(3, 1));
+        without.init();
+        ComputationGraph with = new ComputationGraph(spec.withDropPathRate(0.5).configuration(3, 1));
+        with.init(without.params().dup(), true);
+        with.getLayer(DavitSpec.HEAD).getParam("W").assign(Nd4j.rand(DataType.FLOAT, 16, 3));
+        without.getLayer(DavitSpec.HEAD).getParam("W").assign(with.getLayer(DavitSpec.HEAD).getParam("W"));
+        Nd4j.getRandom().setSeed(6);
+        INDArray input = Nd4j.rand(DataType.FLOAT, 4, 3, 16, 16);
+        INDArray inference = with.outputSingle(false, input);
+        assertThat(inference.equalsWithEps(without.outputSingle(false, input), 1e-6)).isTrue();
+        assertThat(with.outputSingle(true, input).equalsWithEps(inference, 1e-4)).as("training differs").isFalse();
     }
 
     @Test
@@ -139,7 +156,7 @@ class DavitLayersTest {
 
     @Test
     void tinyDavitSavesAndRestores(@TempDir Path dir) throws Exception {
-        DavitSpec spec = new DavitSpec(List.of(1, 1), List.of(8, 16), List.of(2, 4), 3, 4.0, 16);
+        DavitSpec spec = new DavitSpec(List.of(1, 1), List.of(8, 16), List.of(2, 4), 3, 4.0, 0.0, 16);
         ComputationGraphConfiguration conf = spec.configuration(3, 1);
         ComputationGraph graph = new ComputationGraph(conf);
         graph.init();

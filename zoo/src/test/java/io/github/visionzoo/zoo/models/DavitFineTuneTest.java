@@ -22,7 +22,7 @@ import org.nd4j.linalg.learning.config.Adam;
 
 /** DL4J's transfer learning on a tiny DaViT: timm's head {@code head.fc} replaced, whole-model and head-only. */
 class DavitFineTuneTest {
-    static final DavitSpec TINY = new DavitSpec(List.of(1, 1), List.of(8, 16), List.of(2, 4), 3, 4.0, 16);
+    static final DavitSpec TINY = new DavitSpec(List.of(1, 1), List.of(8, 16), List.of(2, 4), 3, 4.0, 0.0, 16);
 
     static ComputationGraph trained() {
         ComputationGraph graph = new ComputationGraph(TINY.configuration(3, 1));

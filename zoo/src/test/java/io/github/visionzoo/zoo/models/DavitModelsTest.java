@@ -84,15 +84,37 @@ class DavitModelsTest {
         List<Integer> one = List.of(1, 1, 1, 1);
         List<Integer> dims = List.of(96, 192, 384, 768);
         List<Integer> heads = List.of(3, 6, 12, 24);
-        assertThatThrownBy(() -> new DavitSpec(one, dims, heads, 7, 4.0, 100))
+        assertThatThrownBy(() -> new DavitSpec(one, dims, heads, 7, 4.0, 0.0, 100))
                 .hasMessageContaining("DavitSpec.imageSize must be a positive multiple of 32");
-        assertThatThrownBy(() -> new DavitSpec(one, dims, List.of(3, 6, 12, 25), 7, 4.0, 224))
+        assertThatThrownBy(() -> new DavitSpec(one, dims, List.of(3, 6, 12, 25), 7, 4.0, 0.0, 224))
                 .hasMessageContaining("DavitSpec.numHeads[3]");
-        assertThatThrownBy(() -> new DavitSpec(one, List.of(96, 192), heads, 7, 4.0, 224))
+        assertThatThrownBy(() -> new DavitSpec(one, List.of(96, 192), heads, 7, 4.0, 0.0, 224))
                 .hasMessageContaining("DavitSpec.embedDims");
-        assertThatThrownBy(() -> new DavitSpec(one, dims, heads, 0, 4.0, 224))
+        assertThatThrownBy(() -> new DavitSpec(one, dims, heads, 0, 4.0, 0.0, 224))
                 .hasMessageContaining("DavitSpec.windowSize");
-        assertThatThrownBy(() -> new DavitSpec(List.of(1, 0, 1, 1), dims, heads, 7, 4.0, 224))
+        assertThatThrownBy(() -> new DavitSpec(List.of(1, 0, 1, 1), dims, heads, 7, 4.0, 0.0, 224))
                 .hasMessageContaining("DavitSpec.depths");
+        assertThatThrownBy(() -> DavitSpec.davitTiny().withDropPathRate(1.0))
+                .hasMessageContaining("DavitSpec.dropPathRate");
+    }
+
+    /**
+     * timm's {@code calculate_drop_path_rates(0.1, (1, 1, 3, 1), stagewise=True)}: linspace(0, 0.1, 6) split by
+     * stage, one rate per dual block for both its blocks; no StochasticDepth vertex where the rate is 0.
+     */
+    @Test
+    void stochasticDepthFollowsTimmsRates() {
+        var conf = DavitSpec.davitTiny().withDropPathRate(0.1).configuration(10);
+        assertThat(conf.getVertices()).doesNotContainKey("stages.0.blocks.0.0.drop_path1");
+        Map<String, Double> rates = Map.of("stages.1.blocks.0.0.drop_path1", 0.02,
+                "stages.2.blocks.1.1.drop_path2", 0.06, "stages.3.blocks.0.1.drop_path1", 0.1);
+        rates.forEach((vertex, rate) -> {
+            var layer = ((org.deeplearning4j.nn.conf.graph.LayerVertex) conf.getVertices().get(vertex))
+                    .getLayerConf().getLayer();
+            assertThat(((io.github.visionzoo.zoo.layers.StochasticDepth) layer).dropoutSites().get(0).rate())
+                    .as(vertex).isCloseTo(rate, org.assertj.core.api.Assertions.within(1e-12));
+        });
+        assertThat(ModelSummary.of(DavitSpec.davitTiny().withDropPathRate(0.1).configuration(10),
+                InputType.convolutional(224, 224, 3)).totalParams()).isEqualTo(PARAMS.get("davit_tiny"));
     }
 }
