@@ -33,6 +33,11 @@ Run from the repository root with Debian's PyTorch 1.13 (python3-torch):
         DIR/davit_tiny_input.npy, DIR/davit_tiny_logits.npy) for io.github.visionzoo.examples.bench.CompareFull.
         Not committed (110 MB).
 
+    /usr/bin/python3 src/tools/golden/golden_davit.py --timm-repo PATH --verify-export FILE.safetensors DIR
+        Loads a davit_tiny safetensors file that visionzoo exported (`import --from DIR/davit_tiny.safetensors
+        --model davit_tiny`, then `export`) into timm's model with a strict load_state_dict and compares its logits on
+        DIR/davit_tiny_input.npy with DIR/davit_tiny_logits.npy. Exit code 0 within 1e-4.
+
 Weights and inputs are stored as float32; the reference outputs are computed in float64 from those float32 numbers.
 Deterministic (fixed seeds).
 """
@@ -49,7 +54,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_weights import write_safetensors  # noqa: E402
+from golden_weights import read_safetensors, write_safetensors  # noqa: E402
 
 TIMM_COMMIT = "aa4b5850c1543fa488abf260f18390eda46cf85d"
 SEED = 20261206
@@ -258,11 +263,27 @@ def full(davit, out):
     print(f"wrote {out}/davit_tiny.*")
 
 
+def verify_export(davit, path, folder):
+    tensors, meta = read_safetensors(path)
+    model = davit.DaVit(num_classes=1000, **VARIANTS["davit_tiny"]).eval()
+    model.load_state_dict(tensors, strict=True)
+    x = torch.from_numpy(np.load(os.path.join(folder, "davit_tiny_input.npy")))
+    expected = np.load(os.path.join(folder, "davit_tiny_logits.npy"))
+    with torch.no_grad():
+        logits = model(x).numpy()
+    diff = float(np.abs(logits - expected).max())
+    print("%s: %d tensors, metadata %s; strict load_state_dict accepted it; max |logits - timm| = %.3g"
+          % (path, len(tensors), meta, diff))
+    return 0 if diff <= 1e-4 else 1
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--timm-repo", default=os.environ.get("TIMM_REPO"),
                         help="a git checkout or bare clone of huggingface/pytorch-image-models holding TIMM_COMMIT")
     parser.add_argument("--full", metavar="DIR", help="write the full-size davit_tiny comparison files to DIR")
+    parser.add_argument("--verify-export", nargs=2, metavar=("FILE", "DIR"),
+                        help="check a davit_tiny safetensors file exported by visionzoo in timm's model")
     args = parser.parse_args()
     if not args.timm_repo:
         parser.error("--timm-repo PATH (or TIMM_REPO) is required: a clone of huggingface/pytorch-image-models")
@@ -272,6 +293,8 @@ def main():
         if args.full:
             full(davit, args.full)
             return
+        if args.verify_export:
+            sys.exit(verify_export(davit, *args.verify_export))
         counts(davit)
         tiny(davit)
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)
