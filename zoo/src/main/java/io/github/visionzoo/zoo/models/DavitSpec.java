@@ -58,8 +58,7 @@ import org.nd4j.linalg.api.buffer.DataType;
  * <p><b>Stochastic depth</b> ({@code dropPathRate}, timm's {@code drop_path_rate}): a {@link StochasticDepth} vertex
  * ({@code .drop_path1}, {@code .drop_path2}) on each residual branch, at timm's rates, rising linearly from 0 at the
  * first dual block to {@code dropPathRate} at the last, the same for a dual block's spatial and channel block. 0 in
- * the registered variants, as timm registers them; the paper trains DaViT-T, -S and -B with 0.1, 0.2 and 0.4
- * ({@link #withDropPathRate}).
+ * the registered variants, as timm registers them; training from scratch wants some ({@link #withDropPathRate}).
  *
  * <p>The record holds timm's {@code DaVit} arguments:
  *
@@ -120,8 +119,7 @@ public record DavitSpec(List<Integer> depths, List<Integer> embedDims, List<Inte
             throw new IllegalArgumentException("DavitSpec.mlpRatio must be > 0 (4 in DaViT), was " + mlpRatio);
         }
         if (!(dropPathRate >= 0 && dropPathRate < 1)) {
-            throw new IllegalArgumentException("DavitSpec.dropPathRate must be in [0, 1) (0.1 for DaViT-T in the "
-                    + "paper), was " + dropPathRate);
+            throw new IllegalArgumentException("DavitSpec.dropPathRate must be in [0, 1), was " + dropPathRate);
         }
         int multiple = 4 << (depths.size() - 1);
         if (imageSize < multiple || imageSize % multiple != 0) {
@@ -160,7 +158,7 @@ public record DavitSpec(List<Integer> depths, List<Integer> embedDims, List<Inte
         return new DavitSpec(depths, embedDims, numHeads, windowSize, mlpRatio, dropPathRate, imageSize);
     }
 
-    /** The same architecture with another stochastic depth rate (0.1 for DaViT-T trained from scratch). */
+    /** The same architecture with another stochastic depth rate. */
     public DavitSpec withDropPathRate(double dropPathRate) {
         return new DavitSpec(depths, embedDims, numHeads, windowSize, mlpRatio, dropPathRate, imageSize);
     }
