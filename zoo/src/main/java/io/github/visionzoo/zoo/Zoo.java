@@ -208,7 +208,15 @@ public final class Zoo {
      */
     public static Pretrained pretrained(PretrainedWeights weights, int numClasses, WeightsCache cache)
             throws IOException {
-        ModelSpec spec = spec(weights.model()).withImageSize(weights.inputSize());
+        return pretrained(weights, spec(weights.model()).withImageSize(weights.inputSize()), numClasses, cache);
+    }
+
+    /**
+     * The weights in {@code spec}, their model at another input size (a ViT's position embedding is resized to its
+     * patch grid), such as a fine-tuning recipe's.
+     */
+    public static Pretrained pretrained(PretrainedWeights weights, ModelSpec spec, int numClasses, WeightsCache cache)
+            throws IOException {
         Path file = cache.get(weights);
         ImportOptions options = numClasses == weights.numClasses() ? ImportOptions.strict()
                 : ImportOptions.allowingHeadMismatch();

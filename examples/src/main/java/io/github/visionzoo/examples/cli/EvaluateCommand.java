@@ -126,7 +126,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         Limits.inference(ModelSummary.of(io.github.visionzoo.zoo.Zoo.spec(w.model()).withImageSize(size),
                 w.numClasses()), size, batch, "--batch");
         EvalReport report;
-        try (Pretrained p = PretrainedOption.load(weights, null);
+        try (Pretrained p = PretrainedOption.load(weights);
              ImagenetteIterator val = ImagenetteIterator.builder(root).split("val").transform(p.transform())
                      .imageSize(size).batchSize(batch).classes(classes)
                      .threads(Math.max(1, Runtime.getRuntime().availableProcessors())).build()) {

@@ -2,6 +2,7 @@ package io.github.visionzoo.examples.cli;
 
 import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.zoo.ModelSpec;
+import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.train.Checkpoint;
 import io.github.visionzoo.zoo.train.FineTune;
 import io.github.visionzoo.zoo.train.Recipes;
@@ -80,7 +81,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         }
         PretrainedOption.requireOne(checkpoint, weights);
         TrainingRecipe given = recipe == null ? null : Recipes.resolve(recipe);
-        Checkpoint source = weights != null ? pretrained() : Checkpoints.load("--checkpoint", checkpoint);
+        Checkpoint source = weights != null ? pretrained(given) : Checkpoints.load("--checkpoint", checkpoint);
         List<String> all = ImageFolder.open(ImagenetteData.root(data, null), Split.TRAIN).classes();
         if (classes > all.size()) {
             throw new IllegalArgumentException("--classes must be between 2 and " + all.size()
@@ -100,10 +101,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         }
         String recipeName = recipe != null ? "--recipe " + recipe : source.info().recipe() != null
                 ? "the recipe of --checkpoint " + checkpoint : "recipe " + RecipeOptions.DEFAULT_RECIPE;
-        if (weights != null && r.imageSize() != source.info().inputSize()) {
-            spec.commandLine().getOut().printf(Locale.ROOT, "note: %s was trained at %d px, %s trains at %d px%n",
-                    weights, source.info().inputSize(), recipeName, r.imageSize());
-        }
+
         Limits.imageSize(recipeName + " imageSize", r.imageSize());
         Limits.trainingStep(ModelSummary.of(source.graph().getConfiguration(),
                         InputType.convolutional(r.imageSize(), r.imageSize(), 3)), r.imageSize(), r.batchSize(), 1,
@@ -133,11 +131,18 @@ public final class FinetuneCommand implements Callable<Integer> {
     }
 
     /**
-     * The published weights as an in-memory checkpoint with their ImageNet head, which {@link FineTune} replaces. The
-     * data pipeline normalizes with ImageNet's statistics; weights trained with others are said so.
+     * The published weights as an in-memory checkpoint with their ImageNet head, which {@link FineTune} replaces, at
+     * the input size of {@code recipe} (null: the weights' own). The data pipeline normalizes with ImageNet's
+     * statistics; weights trained with others are said so.
      */
-    private Checkpoint pretrained() throws java.io.IOException {
-        Pretrained p = PretrainedOption.load(weights, null);
+    private Checkpoint pretrained(TrainingRecipe recipe) throws java.io.IOException {
+        PretrainedWeights w = PretrainedOption.resolve(weights);
+        int size = recipe == null ? w.inputSize() : recipe.imageSize();
+        if (recipe != null) {
+            Limits.imageSize("--recipe " + this.recipe + " imageSize", size);
+        }
+        Pretrained p = Zoo.pretrained(w, Zoo.spec(w.model()).withImageSize(size), w.numClasses(),
+                WeightsCache.defaults());
         PretrainedWeights.EvalTransform t = p.weights().transform();
         if (!t.mean().equals(PretrainedWeights.EvalTransform.IMAGENET_MEAN)
                 || !t.std().equals(PretrainedWeights.EvalTransform.IMAGENET_STD)) {

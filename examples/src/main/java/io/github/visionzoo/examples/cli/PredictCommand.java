@@ -56,7 +56,7 @@ public final class PredictCommand implements Callable<Integer> {
         List<String> names;
         Transform evaluation;
         if (weights != null) {
-            Pretrained p = PretrainedOption.load(weights, null);
+            Pretrained p = PretrainedOption.load(weights);
             graph = p.graph();
             names = labels(p.weights().classes());
             evaluation = p.transform();

@@ -29,10 +29,10 @@ final class PretrainedOption {
         }
     }
 
-    /** The model with the weights {@code ref} names and {@code numClasses} outputs (null: the weights' own head). */
-    static Pretrained load(String ref, Integer numClasses) throws IOException {
+    /** The model with the weights {@code ref} names, with their head, from the default cache. */
+    static Pretrained load(String ref) throws IOException {
         PretrainedWeights w = resolve(ref);
-        return Zoo.pretrained(w, numClasses == null ? w.numClasses() : numClasses, WeightsCache.defaults());
+        return Zoo.pretrained(w, w.numClasses(), WeightsCache.defaults());
     }
 
     /** Refuses both or neither of {@code --checkpoint} and {@code --weights}. */

@@ -20,13 +20,15 @@ import java.util.List;
  * 90 epochs; the paper divided the rate by 10 whenever the validation error stopped improving, which happened three
  * times, approximated here by a step every 30 epochs;
  * <li>{@code cpu-small}: for training on a CPU in hours: AdamW at 2e-3, a one-epoch warm-up and cosine decay over 6
- * epochs, weight decay 0.05, label smoothing 0.1, batch 32 at 64x64.
+ * epochs, weight decay 0.05, label smoothing 0.1, batch 32 at 64x64;
+ * <li>{@code finetune-vit}: fine-tuning a pretrained ViT as the ViT paper's code does: SGD with momentum 0.9, no
+ * weight decay, 5 % linear warm-up and cosine decay, at 384 px; its rate for batches of 512 scaled to batches of 64.
  * </ul>
  */
 public final class Recipes {
     /** The bundled recipe names. */
     public static final List<String> BUNDLED = List.of("study-alexnet", "study-vgg", "study-resnet", "study-vit",
-            "alexnet-paper", "cpu-small");
+            "alexnet-paper", "cpu-small", "finetune-vit");
 
     private Recipes() {
     }

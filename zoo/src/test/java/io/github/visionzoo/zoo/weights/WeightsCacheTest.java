@@ -206,6 +206,17 @@ class WeightsCacheTest {
     }
 
     @Test
+    void aVitLoadsAtAnotherInputSizeWithItsPositionEmbeddingResized() throws IOException {
+        PretrainedWeights w = publish("vit");
+        ModelSpec larger = Zoo.spec(w.model()).withImageSize(48);
+        try (Pretrained p = Zoo.pretrained(w, larger, 2, cache())) {
+            assertThat(p.spec()).isEqualTo(larger);
+            assertThat(p.graph().outputSingle(false, Nd4j.rand(DataType.FLOAT, 1, 3, 48, 48)).shape())
+                    .containsExactly(1, 2);
+        }
+    }
+
+    @Test
     void resumesAfterACutConnection() throws IOException {
         PretrainedWeights w = publish("resnet");
         byte[] bytes = files.get(w.urls().get(0).getPath());
