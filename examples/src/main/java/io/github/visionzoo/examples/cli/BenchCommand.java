@@ -336,7 +336,8 @@ public final class BenchCommand implements Callable<Integer> {
                                 "inference");
                         variants.put(variant, BenchReport.peerMeasurement(train, infer, flops.get(i), machinePeak));
                         // a crash is the peer's finding, reported in the row; any other failure is the bench's
-                        failures += train.ok() || train.crashed() ? infer.ok() || infer.crashed() ? 0 : 1 : 1;
+                        boolean failed = !train.ok() && !train.crashed() || !infer.ok() && !infer.crashed();
+                        failures += failed ? 1 : 0;
                     }
                     m.put("libtorch", variants);
                     m.put("libtorchBest", BenchReport.libtorchBest(variants));
