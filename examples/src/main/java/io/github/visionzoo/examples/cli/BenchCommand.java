@@ -444,8 +444,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (!exported.ok()) {
             return new ChildProcess.Outcome(-1, null, "no TorchScript file: " + exported.error());
         }
-        List<String> args = new ArrayList<>(List.of("--torchscript", torchScriptFile(model, size).toString(), "--model",
-                model, "--phase", phase, "--batch", String.valueOf(batch), "--warmup", String.valueOf(warmup),
+        List<String> args = new ArrayList<>(List.of("--torchscript", torchScriptFile(model, size).toString(),
+                "--image-size", String.valueOf(size), "--model", model, "--phase", phase, "--batch", String.valueOf(batch), "--warmup", String.valueOf(warmup),
                 "--steps", String.valueOf(steps), "--classes", String.valueOf(ModelBench.CLASSES), "--threads",
                 String.valueOf(Runtime.getRuntime().availableProcessors())));
         if (variant.contains("no-optimizer")) {

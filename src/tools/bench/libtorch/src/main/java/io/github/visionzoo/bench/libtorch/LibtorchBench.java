@@ -56,7 +56,8 @@ import java.util.TreeSet;
  *
  * <pre>
  * java -jar src/tools/bench/libtorch/target/libtorch-bench.jar --torchscript runs/torchscript/resnet34-224-10.pt \
- *     --model resnet34 --phase train [--batch 16] [--warmup 5] [--steps 5] [--threads N] [--no-graph-optimizer]
+ *     --image-size 224 --model resnet34 --phase train [--batch 16] [--warmup 5] [--steps 5] [--classes 10] \
+ *     [--threads N] [--no-graph-optimizer]
  * java -jar src/tools/bench/libtorch/target/libtorch-bench.jar --peak [--size 2048] [--threads N]
  * </pre>
  */
@@ -95,13 +96,14 @@ public final class LibtorchBench {
             } else {
                 String file = options.get("torchscript");
                 String phase = options.get("phase");
-                if (file == null || !List.of("train", "inference").contains(phase)) {
-                    throw new IllegalArgumentException("give --torchscript FILE.pt and --phase train|inference, "
-                            + "or --peak");
+                int size = integer(options, "image-size", 0);
+                if (file == null || size < 1 || !List.of("train", "inference").contains(phase)) {
+                    throw new IllegalArgumentException("give --torchscript FILE.pt, --image-size N (the size it was "
+                            + "exported for) and --phase train|inference, or --peak");
                 }
                 result.put("model", options.getOrDefault("model", file));
                 result.put("phase", phase);
-                result.putAll(measureModel(Path.of(file), phase.equals("train"), batch, warmup, steps,
+                result.putAll(measureModel(Path.of(file), phase.equals("train"), batch, size, warmup, steps,
                         integer(options, "classes", 10)));
             }
             result.put("framework", "libtorch");
@@ -148,7 +150,7 @@ public final class LibtorchBench {
     }
 
     /** One phase of one model; see the class comment. */
-    static Map<String, Object> measureModel(Path file, boolean train, int batch, int warmup, int steps,
+    static Map<String, Object> measureModel(Path file, boolean train, int batch, int size, int warmup, int steps,
                                             int classes) throws Exception {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("--torchscript " + file + " is not a file");
@@ -162,7 +164,6 @@ public final class LibtorchBench {
                 parameters += p.getValue().getArray().size();
             }
             NDManager manager = model.getNDManager();
-            int size = imageSize(file);
             NDArray x = manager.randomUniform(0f, 1f, new Shape(batch, 3, size, size));
             long[] labels = new long[batch];
             for (int i = 0; i < batch; i++) {
@@ -232,17 +233,6 @@ public final class LibtorchBench {
         }
         r.put("peakRssBytes", peakResidentBytes());
         return r;
-    }
-
-    /** The input size in the exporter's file name, {@code NAME-SIZE-CLASSES.pt}. */
-    static int imageSize(Path file) {
-        String[] parts = file.getFileName().toString().replaceFirst("\\.pt$", "").split("-");
-        try {
-            return Integer.parseInt(parts[parts.length - 2]);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("--torchscript " + file + ": name it NAME-SIZE-CLASSES.pt as "
-                    + "export_torchscript.py's files are (e.g. resnet34-224-10.pt)", e);
-        }
     }
 
     /** GFLOP/s of a float32 {@code n x n} matrix product through libtorch (MKL's sgemm in its CPU build). */
