@@ -143,7 +143,9 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
     /**
      * Applies the dropout of {@code site} to {@code x} when the site is listed in {@link #dropoutSites()}; else returns
      * {@code x}. {@code shapeOfX} is x's shape with {@code -1} for its batch-dependent first dimension (for instance
-     * {@code [-1, D]} for a {@code [b*T, D]} view); the mask has the site's shape plus the batch dimension.
+     * {@code [-1, D]} for a {@code [b*T, D]} view); the mask has the site's shape plus the batch dimension. A site of
+     * x's rank whose shape has 1 where x's differs broadcasts along those axes (stochastic depth's one draw per
+     * example, {@code [b, 1, 1]}).
      */
     protected final SDVariable dropout(SameDiff sd, SDVariable x, String site, long... shapeOfX) {
         DropoutSite s = dropoutSites().stream().filter(d -> d.name().equals(site)).findFirst().orElse(null);
@@ -156,9 +158,21 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
         long[] any = new long[natural.length];
         Arrays.fill(any, -1);
         SDVariable mask = sd.placeHolder(MASK_PREFIX + site, x.dataType(), any);
-        boolean reshape = !Arrays.equals(natural, shapeOfX);
+        boolean reshape = !broadcasts(natural, shapeOfX);
         SDVariable dropped = (reshape ? x.reshape(natural) : x).mul(mask);
         return reshape ? dropped.reshape(shapeOfX) : dropped;
+    }
+
+    private static boolean broadcasts(long[] mask, long[] x) {
+        if (mask.length != x.length) {
+            return false;
+        }
+        for (int i = 0; i < mask.length; i++) {
+            if (mask[i] != x[i] && mask[i] != 1) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
