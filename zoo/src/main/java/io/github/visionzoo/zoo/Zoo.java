@@ -4,6 +4,7 @@ import io.github.visionzoo.zoo.ModelFamily.Variant;
 import io.github.visionzoo.zoo.models.AlexNetSpec;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.models.VggSpec;
+import io.github.visionzoo.zoo.models.SwinSpec;
 import io.github.visionzoo.zoo.models.VitSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,7 +33,8 @@ public final class Zoo {
             AlexNetSpec.FAMILY,
             VggSpec.FAMILY,
             ResNetSpec.FAMILY,
-            VitSpec.FAMILY);
+            VitSpec.FAMILY,
+            SwinSpec.FAMILY);
 
     private static final Map<String, Variant> MODELS = new LinkedHashMap<>();
 
