@@ -59,6 +59,9 @@ import org.nd4j.linalg.factory.Nd4j;
 public abstract class ZooSameDiffLayer extends SameDiffLayer {
     private static final long serialVersionUID = 1L;
 
+    /** What SameDiff prints to {@code System.out} for each op it differentiates. */
+    static final String GRADIENT_LOG_PREFIX = "Added differentiated op ";
+
     /** Prefix of the placeholder names of dropout masks. */
     public static final String MASK_PREFIX = "dropout-mask-";
 
@@ -311,7 +314,7 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
                     doInit();
                 }
                 if (!sameDiff.hasGradientFunction()) {
-                    sameDiff.createGradFunction(INPUT_KEY);
+                    createGradFunctionQuietly(sameDiff);
                 }
                 if (masks.size() != sites().size()) {
                     masks = newMasks(true);
@@ -352,6 +355,30 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
             sameDiff.clearPlaceholders(true);
             sameDiff.clearOpInputs();
             return new Pair<>(g, workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, dLdIn));
+        }
+
+        /**
+         * {@code createGradFunction}, without the line per op that SameDiff 1.0.0-M2.1 prints to {@code System.out}
+         * ("Added differentiated op ..."; a Swin-T's first training step would print about a thousand). Other output
+         * passes through while the filter is in place.
+         */
+        private static void createGradFunctionQuietly(SameDiff sd) {
+            synchronized (ZooSameDiffLayer.class) {
+                java.io.PrintStream out = System.out;
+                System.setOut(new java.io.PrintStream(out, true) {
+                    @Override
+                    public void println(String line) {
+                        if (line == null || !line.startsWith(GRADIENT_LOG_PREFIX)) {
+                            super.println(line);
+                        }
+                    }
+                });
+                try {
+                    sd.createGradFunction(INPUT_KEY);
+                } finally {
+                    System.setOut(out);
+                }
+            }
         }
 
         private Map<String, INDArray> placeholders() {
