@@ -6,7 +6,8 @@ Writes zoo/src/test/resources/golden/train/ (about 200 kB), which io.github.visi
 reads; the tests never run Python.
 
   cases.json        the training cases: for each, a visionzoo recipe (TrainingRecipe JSON), the optimizer steps per
-                    epoch its schedule is built with, and how many steps the case runs on the one batch
+                    epoch its schedule is built with, how many steps the case runs on the one batch, and the
+                    models it runs on
   schedules.json    learning rates per iteration of PyTorch's schedulers for visionzoo's schedules: StepLR, and
                     LinearLR(start_factor=1/w, total_iters=w-1) then CosineAnnealingLR(T_max=total-w, eta_min) in a
                     SequentialLR (milestone w), with and without warm-up
@@ -22,7 +23,9 @@ reads; the tests never run Python.
 
 MODEL is resnet (torchvision's ResNet with basic blocks and three stages of widths 2-4-8, one block each, 5 classes,
 16 px; visionzoo's ResNetSpec(BASIC, [1, 1, 1], 2, false, 16)) or vit (torchvision's VisionTransformer, 8 px images,
-4 px patches, 2 blocks of width 8, 2 heads, MLP 16, 5 classes; VitSpec(4, 8, 2, 2, 16, 0, 0, 8)).
+4 px patches, 2 blocks of width 8, 2 heads, MLP 16, 5 classes; VitSpec(4, 8, 2, 2, 16, 0, 0, 8)), or vit-long (the
+same at 32 px: 65 tokens of width 32, 4 heads, MLP 64, a batch of 8; VitSpec(4, 32, 2, 4, 64, 0, 0, 32); the AdamW
+cases only), the sequence length of the Fashion-MNIST parity run (parity_run.py).
 
 The optimizers are PyTorch's, as a user writes them:
   adamw      torch.optim.AdamW(betas=(0.9, 0.999), eps=1e-8, weight_decay=wd)
@@ -180,7 +183,24 @@ def vit():
     return model, 8
 
 
-MODELS = {"resnet": resnet, "vit": vit}
+def vit_long():
+    """A ViT at the sequence length and width of the Fashion-MNIST parity run (65 tokens: 64 patches of 4 px at
+    32 px and the class token), where the attention and the linear layers take other kernel paths than at 5 tokens."""
+    torch.manual_seed(403)
+    model = VisionTransformer(image_size=32, patch_size=4, num_layers=2, num_heads=4, hidden_dim=32, mlp_dim=64,
+                              num_classes=CLASSES)
+    gen = torch.Generator().manual_seed(404)
+    with torch.no_grad():
+        model.heads.head.weight.copy_(0.3 * torch.randn(model.heads.head.weight.shape, generator=gen))
+    return model, 32
+
+
+MODELS = {"resnet": resnet, "vit": vit, "vit-long": vit_long}
+# the batch of each model, and the cases it runs (the long-sequence ViT only the AdamW ones, to keep its files small)
+BATCHES = {"resnet": BATCH, "vit": BATCH, "vit-long": 8}
+for case in CASES:
+    case["models"] = ["resnet", "vit"] + (["vit-long"] if case["recipe"]["name"] in ("adamw", "adamw-warmup-cosine")
+                                          else [])
 
 
 def save_npz(path, arrays):
@@ -242,10 +262,10 @@ def main():
         assert [k for k in init if k in dict(model.named_parameters())] == [n for n, _ in model.named_parameters()]
         save_npz(os.path.join(folder, "init.npz"), {k: v.numpy() for k, v in init.items()})
         gen = torch.Generator().manual_seed(500 + size)
-        x = torch.randn(BATCH, 3, size, size, generator=gen)
-        y = torch.randint(0, CLASSES, (BATCH,), generator=gen)
+        x = torch.randn(BATCHES[name], 3, size, size, generator=gen)
+        y = torch.randint(0, CLASSES, (BATCHES[name],), generator=gen)
         save_npz(os.path.join(folder, "batch.npz"), {"input": x.numpy(), "labels": y.numpy()})
-        for entry in CASES:
+        for entry in (c for c in CASES if name in c["models"]):
             out = run_case(make, init, x, y, entry)
             save_npz(os.path.join(folder, entry["recipe"]["name"] + ".npz"), out)
             print("%-6s %-20s loss %s, lr %s" % (name, entry["recipe"]["name"],

@@ -38,11 +38,11 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Training steps against PyTorch, the training counterpart of the forward goldens: from the same initial weights and
- * batch, each recipe of {@code golden/train/cases.json} trains visionzoo's small ResNet and ViT as the {@link Trainer}
- * does (recipe applied, labels smoothed, {@code fit}, the loss as {@link BatchStats} reports it), and loss, learning
- * rate, first gradients, parameter changes and batch-norm running statistics are compared with
- * {@code torch.optim.AdamW}/{@code SGD} and {@code CrossEntropyLoss} (golden files by
- * {@code src/tools/golden/golden_train_step.py}, PyTorch in float64).
+ * batch, each recipe of {@code golden/train/cases.json} trains visionzoo's small ResNet and ViTs (one at the 65 tokens
+ * of the Fashion-MNIST parity run) as the {@link Trainer} does (recipe applied, labels smoothed, {@code fit}, the loss
+ * as {@link BatchStats} reports it), and loss, learning rate, first gradients, parameter changes and batch-norm
+ * running statistics are compared with {@code torch.optim.AdamW}/{@code SGD} and {@code CrossEntropyLoss} (golden
+ * files by {@code src/tools/golden/golden_train_step.py}, PyTorch in float64).
  *
  * <p>Each tensor is compared as {@code max |visionzoo - PyTorch| <= tolerance * max |PyTorch|}, the tolerance 1e-5
  * (losses each on their own; learning rates 1e-6, the golden file's float32). Parameters are compared by their change,
@@ -63,10 +63,14 @@ class TrainingGoldenTest {
     /** The PyTorch modules of the golden script, as visionzoo specs. */
     static final Map<String, ModelSpec> MODELS = Map.of(
             "resnet", new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1, 1), 2, false, 16),
-            "vit", new VitSpec(4, 8, 2, 2, 16, 0.0, 0.0, 8));
+            "vit", new VitSpec(4, 8, 2, 2, 16, 0.0, 0.0, 8),
+            "vit-long", new VitSpec(4, 32, 2, 4, 64, 0.0, 0.0, 32));
 
-    /** A case of {@code cases.json}: a recipe, the steps per epoch its schedule assumes, the steps it runs. */
-    record Case(TrainingRecipe recipe, int stepsPerEpoch, int steps) {
+    /**
+     * A case of {@code cases.json}: a recipe, the steps per epoch its schedule assumes, the steps it runs and the
+     * models it runs on.
+     */
+    record Case(TrainingRecipe recipe, int stepsPerEpoch, int steps, List<String> models) {
         @Override
         public String toString() {
             return recipe.name();
@@ -85,8 +89,11 @@ class TrainingGoldenTest {
     static Stream<Arguments> cases() {
         Case[] cases = Json.read(Golden.file("train/cases.json"), Case[].class);
         List<Arguments> out = new ArrayList<>();
-        for (String model : List.of("resnet", "vit")) {
+        for (String model : List.of("resnet", "vit", "vit-long")) {
             for (Case c : cases) {
+                if (!c.models().contains(model)) {
+                    continue;
+                }
                 for (DataType type : List.of(DataType.DOUBLE, DataType.FLOAT)) {
                     out.add(Arguments.of(model, c, type));
                 }
