@@ -109,13 +109,13 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
     }
 
     @SuppressWarnings("try")
-    private static double probeExternalErrorsFactor() {
+    static double probeExternalErrorsFactor() {
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             SameDiff sd = SameDiff.create();
             SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, 1);
             SDVariable y = x.mul(1.0);
             ExternalErrorsFunction fn = SameDiffUtils.externalErrors(sd, null, y);
-            sd.createGradFunction("x");
+            createGradFunctionQuietly(sd, "x");
             Map<String, INDArray> ph = new HashMap<>();
             ph.put("x", Nd4j.ones(DataType.DOUBLE, 1, 1));
             ph.put(fn.getGradPlaceholderName(), Nd4j.ones(DataType.DOUBLE, 1, 1));
@@ -124,6 +124,30 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
                 throw new IllegalStateException("SameDiff's gradient of y = x came out as " + factor);
             }
             return factor;
+        }
+    }
+
+    /**
+     * {@code createGradFunction(variable)}, without the line per op that SameDiff 1.0.0-M2.1 prints to
+     * {@code System.out} ("Added differentiated op ..."; a Swin-T's first training step would print about a thousand).
+     * Other output passes through while the filter is in place.
+     */
+    static void createGradFunctionQuietly(SameDiff sd, String variable) {
+        synchronized (ZooSameDiffLayer.class) {
+            java.io.PrintStream out = System.out;
+            System.setOut(new java.io.PrintStream(out, true) {
+                @Override
+                public void println(String line) {
+                    if (line == null || !line.startsWith(GRADIENT_LOG_PREFIX)) {
+                        super.println(line);
+                    }
+                }
+            });
+            try {
+                sd.createGradFunction(variable);
+            } finally {
+                System.setOut(out);
+            }
         }
     }
 
@@ -314,7 +338,7 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
                     doInit();
                 }
                 if (!sameDiff.hasGradientFunction()) {
-                    createGradFunctionQuietly(sameDiff);
+                    createGradFunctionQuietly(sameDiff, INPUT_KEY);
                 }
                 if (masks.size() != sites().size()) {
                     masks = newMasks(true);
@@ -355,30 +379,6 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
             sameDiff.clearPlaceholders(true);
             sameDiff.clearOpInputs();
             return new Pair<>(g, workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, dLdIn));
-        }
-
-        /**
-         * {@code createGradFunction}, without the line per op that SameDiff 1.0.0-M2.1 prints to {@code System.out}
-         * ("Added differentiated op ..."; a Swin-T's first training step would print about a thousand). Other output
-         * passes through while the filter is in place.
-         */
-        private static void createGradFunctionQuietly(SameDiff sd) {
-            synchronized (ZooSameDiffLayer.class) {
-                java.io.PrintStream out = System.out;
-                System.setOut(new java.io.PrintStream(out, true) {
-                    @Override
-                    public void println(String line) {
-                        if (line == null || !line.startsWith(GRADIENT_LOG_PREFIX)) {
-                            super.println(line);
-                        }
-                    }
-                });
-                try {
-                    sd.createGradFunction(INPUT_KEY);
-                } finally {
-                    System.setOut(out);
-                }
-            }
         }
 
         private Map<String, INDArray> placeholders() {

@@ -82,7 +82,10 @@ class StochasticDepthTest {
         }
     }
 
-    /** SameDiff's "Added differentiated op" line per op does not reach the console on the first backward pass. */
+    /**
+     * SameDiff's "Added differentiated op" line per op reaches the console neither on a layer's first backward pass
+     * nor from the probe of SameDiff's gradient factor.
+     */
     @Test
     void firstBackwardPassPrintsNothing() {
         ComputationGraph graph = new ComputationGraph(onTokens(0.5, DataType.FLOAT));
@@ -93,6 +96,7 @@ class StochasticDepthTest {
         try {
             graph.fit(new MultiDataSet(Nd4j.rand(DataType.FLOAT, 2, 3, 4),
                     Nd4j.zeros(DataType.FLOAT, 2, 3, 3).putScalar(0, 0, 1, 1.0)));
+            assertThat(ZooSameDiffLayer.probeExternalErrorsFactor()).isPositive();
             System.out.println("after");
         } finally {
             System.setOut(out);
