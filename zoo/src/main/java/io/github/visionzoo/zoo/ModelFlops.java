@@ -6,6 +6,9 @@ import io.github.visionzoo.zoo.layers.LayerNorm;
 import io.github.visionzoo.zoo.layers.MlpBlock;
 import io.github.visionzoo.zoo.layers.MultiHeadSelfAttention;
 import io.github.visionzoo.zoo.layers.PatchEmbedding;
+import io.github.visionzoo.zoo.layers.PatchMerging;
+import io.github.visionzoo.zoo.layers.PatchPartition;
+import io.github.visionzoo.zoo.layers.ShiftedWindowAttention;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,14 +50,19 @@ import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
  *   {@code 2 * T * D * 3D}, the output projection {@code 2 * T * D * D}, and the two batched products
  *   {@code Q K^T} and {@code softmax(.) V}, {@code 2 * T * T * D} each (over all heads together);</li>
  *   <li>{@link MlpBlock}: {@code 2 * T * D * M} for each of its two linear layers;</li>
- *   <li>{@link EncoderBlock}: its attention and its MLP as above.</li>
+ *   <li>{@link EncoderBlock}: its attention and its MLP as above;</li>
+ *   <li>{@link PatchPartition}: its patch convolution, as {@link PatchEmbedding}'s;</li>
+ *   <li>{@link ShiftedWindowAttention}: the attention above over each of the {@code nW} windows of {@code N} tokens
+ *   (windows over padding included, as they are computed);</li>
+ *   <li>{@link PatchMerging}: its reduction, {@code 2 * T' * 4C * 2C} for {@code T'} merged tokens.</li>
  * </ul>
  * A layer with parameters of any other type (an LSTM, an embedding) is not counted and is listed in
  * {@link #uncounted()}, so a total is never silently short. Training is about 3 times the forward count (the backward
  * pass computes a gradient for the input and one for the weights, each about as costly as the forward pass).
  *
  * <p>For the registered models at 224 px (227 for {@code alexnet}), 1000 classes: resnet18 3.63 GFLOP, resnet34 7.33,
- * resnet50 8.18, vgg16 30.94, vit_b_16 35.13, alexnet_tv 1.43: torchvision's published multiply-adds times 2. At 10
+ * resnet50 8.18, vgg16 30.94, vit_b_16 35.13, alexnet_tv 1.43, swin_t 8.98: torchvision's published multiply-adds
+ * times 2. At 10
  * classes the paper's {@code alexnet} is 2.26 and {@code vit_s_16} 9.20.
  */
 public final class ModelFlops {
@@ -126,6 +134,22 @@ public final class ModelFlops {
             long patch = p.getPatchSize();
             long patches = (c.getHeight() / patch) * (c.getWidth() / patch);
             return 2 * patches * c.getChannels() * patch * patch * p.getHiddenDim();
+        }
+        if (layer instanceof PatchPartition p) {
+            InputType.InputTypeConvolutional c = (InputType.InputTypeConvolutional) in;
+            long patch = p.getPatchSize();
+            long patches = (c.getHeight() / patch) * (c.getWidth() / patch);
+            return 2 * patches * c.getChannels() * patch * patch * p.getEmbedDim();
+        }
+        if (layer instanceof ShiftedWindowAttention a) {
+            InputType.InputTypeRecurrent r = (InputType.InputTypeRecurrent) in;
+            long padded = (a.getSide() + a.getWindowSize() - 1) / a.getWindowSize();
+            return padded * padded * attention((long) a.getWindowSize() * a.getWindowSize(), r.getSize());
+        }
+        if (layer instanceof PatchMerging) {
+            InputType.InputTypeRecurrent r = (InputType.InputTypeRecurrent) in;
+            InputType.InputTypeRecurrent o = (InputType.InputTypeRecurrent) out;
+            return 2 * o.getTimeSeriesLength() * 4 * r.getSize() * o.getSize();
         }
         if (layer instanceof EncoderBlock b) {
             InputType.InputTypeRecurrent r = (InputType.InputTypeRecurrent) in;

@@ -4,6 +4,7 @@ import io.github.visionzoo.zoo.ModelFamily.Variant;
 import io.github.visionzoo.zoo.models.AlexNetSpec;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.models.VggSpec;
+import io.github.visionzoo.zoo.models.SwinSpec;
 import io.github.visionzoo.zoo.models.VitSpec;
 import io.github.visionzoo.zoo.weights.ImportOptions;
 import io.github.visionzoo.zoo.weights.Pretrained;
@@ -44,7 +45,8 @@ public final class Zoo {
             AlexNetSpec.FAMILY,
             VggSpec.FAMILY,
             ResNetSpec.FAMILY,
-            VitSpec.FAMILY);
+            VitSpec.FAMILY,
+            SwinSpec.FAMILY);
 
     /** The tag that names a model's first catalogue entry, as torchvision's {@code Weights.DEFAULT}. */
     public static final String DEFAULT_WEIGHTS = "DEFAULT";

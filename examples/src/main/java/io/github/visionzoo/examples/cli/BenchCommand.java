@@ -53,8 +53,8 @@ import picocli.CommandLine.Spec;
                 + "JSON file and a Markdown table.",
                 "Each rate is the median of the timed steps after the warm-up steps; time at least 5 steps."})
 public final class BenchCommand implements Callable<Integer> {
-    /** The models of issue #8, in its order. */
-    public static final String DEFAULT_MODELS = "alexnet,vgg16,resnet34,vit_b_16,resnet18,vit_s_16";
+    /** The models of issue #8, in its order, and issue #26's Swin-T. */
+    public static final String DEFAULT_MODELS = "alexnet,vgg16,resnet34,vit_b_16,resnet18,vit_s_16,swin_t";
     private static final int DEFAULT_PEAK_SIZE = 2048;
     private static final String LIBTORCH_JAR = "src/tools/bench/libtorch/target/libtorch-bench.jar";
     private static final List<String> LIBTORCH_VARIANTS = List.of("stock", "thp", "no-optimizer",

@@ -59,6 +59,9 @@ import org.nd4j.linalg.factory.Nd4j;
 public abstract class ZooSameDiffLayer extends SameDiffLayer {
     private static final long serialVersionUID = 1L;
 
+    /** What SameDiff prints to {@code System.out} for each op it differentiates. */
+    static final String GRADIENT_LOG_PREFIX = "Added differentiated op ";
+
     /** Prefix of the placeholder names of dropout masks. */
     public static final String MASK_PREFIX = "dropout-mask-";
 
@@ -106,13 +109,13 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
     }
 
     @SuppressWarnings("try")
-    private static double probeExternalErrorsFactor() {
+    static double probeExternalErrorsFactor() {
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             SameDiff sd = SameDiff.create();
             SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, 1);
             SDVariable y = x.mul(1.0);
             ExternalErrorsFunction fn = SameDiffUtils.externalErrors(sd, null, y);
-            sd.createGradFunction("x");
+            createGradFunctionQuietly(sd, "x");
             Map<String, INDArray> ph = new HashMap<>();
             ph.put("x", Nd4j.ones(DataType.DOUBLE, 1, 1));
             ph.put(fn.getGradPlaceholderName(), Nd4j.ones(DataType.DOUBLE, 1, 1));
@@ -121,6 +124,30 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
                 throw new IllegalStateException("SameDiff's gradient of y = x came out as " + factor);
             }
             return factor;
+        }
+    }
+
+    /**
+     * {@code createGradFunction(variable)}, without the line per op that SameDiff 1.0.0-M2.1 prints to
+     * {@code System.out} ("Added differentiated op ..."; a Swin-T's first training step would print about a thousand).
+     * Other output passes through while the filter is in place.
+     */
+    static void createGradFunctionQuietly(SameDiff sd, String variable) {
+        synchronized (ZooSameDiffLayer.class) {
+            java.io.PrintStream out = System.out;
+            System.setOut(new java.io.PrintStream(out, true) {
+                @Override
+                public void println(String line) {
+                    if (line == null || !line.startsWith(GRADIENT_LOG_PREFIX)) {
+                        super.println(line);
+                    }
+                }
+            });
+            try {
+                sd.createGradFunction(variable);
+            } finally {
+                System.setOut(out);
+            }
         }
     }
 
@@ -143,7 +170,9 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
     /**
      * Applies the dropout of {@code site} to {@code x} when the site is listed in {@link #dropoutSites()}; else returns
      * {@code x}. {@code shapeOfX} is x's shape with {@code -1} for its batch-dependent first dimension (for instance
-     * {@code [-1, D]} for a {@code [b*T, D]} view); the mask has the site's shape plus the batch dimension.
+     * {@code [-1, D]} for a {@code [b*T, D]} view); the mask has the site's shape plus the batch dimension. A site of
+     * x's rank whose shape has 1 where x's differs broadcasts along those axes (stochastic depth's one draw per
+     * example, {@code [b, 1, 1]}).
      */
     protected final SDVariable dropout(SameDiff sd, SDVariable x, String site, long... shapeOfX) {
         DropoutSite s = dropoutSites().stream().filter(d -> d.name().equals(site)).findFirst().orElse(null);
@@ -156,9 +185,21 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
         long[] any = new long[natural.length];
         Arrays.fill(any, -1);
         SDVariable mask = sd.placeHolder(MASK_PREFIX + site, x.dataType(), any);
-        boolean reshape = !Arrays.equals(natural, shapeOfX);
+        boolean reshape = !broadcasts(natural, shapeOfX);
         SDVariable dropped = (reshape ? x.reshape(natural) : x).mul(mask);
         return reshape ? dropped.reshape(shapeOfX) : dropped;
+    }
+
+    private static boolean broadcasts(long[] mask, long[] x) {
+        if (mask.length != x.length) {
+            return false;
+        }
+        for (int i = 0; i < mask.length; i++) {
+            if (mask[i] != x[i] && mask[i] != 1) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -297,7 +338,7 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
                     doInit();
                 }
                 if (!sameDiff.hasGradientFunction()) {
-                    sameDiff.createGradFunction(INPUT_KEY);
+                    createGradFunctionQuietly(sameDiff, INPUT_KEY);
                 }
                 if (masks.size() != sites().size()) {
                     masks = newMasks(true);

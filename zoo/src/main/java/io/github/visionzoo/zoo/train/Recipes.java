@@ -16,6 +16,8 @@ import java.util.List;
  * <li>{@code study-alexnet}, {@code study-vgg}, {@code study-resnet}, {@code study-vit}: the reference study's
  * recipes: AdamW, learning rate 1e-4, weight decay 0.01, batch 256, 200 epochs, the rate divided by 10 every 2000
  * iterations (AlexNet, VGG) or 1000 (ResNet, ViT), augmentation preset {@code study} at 227 (AlexNet) or 224 pixels;
+ * <li>{@code study-swin}: the study's batch, epochs and augmentation with the Swin paper's AdamW: 1e-3 per 1024
+ * images scaled to batch 256 (2.5e-4), weight decay 0.05, label smoothing 0.1, a 20-epoch warm-up and cosine decay;
  * <li>{@code alexnet-paper}: the AlexNet paper's SGD, momentum 0.9, weight decay 5e-4, learning rate 0.01, batch 128,
  * 90 epochs; the paper divided the rate by 10 whenever the validation error stopped improving, which happened three
  * times, approximated here by a step every 30 epochs;
@@ -28,7 +30,7 @@ import java.util.List;
 public final class Recipes {
     /** The bundled recipe names. */
     public static final List<String> BUNDLED = List.of("study-alexnet", "study-vgg", "study-resnet", "study-vit",
-            "alexnet-paper", "cpu-small", "finetune-vit");
+            "study-swin", "alexnet-paper", "cpu-small", "finetune-vit");
 
     private Recipes() {
     }
