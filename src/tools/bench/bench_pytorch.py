@@ -51,7 +51,7 @@ def alexnet_paper(num_classes):
 
 
 # visionzoo registry name -> (constructor taking the class count and the input size, default input size); the CNNs
-# take any size (alexnet only its 227), the ViTs build their position embedding for the size
+# take any size (alexnet only its 227), the ViTs build their position embedding for the size, the Swin pads its windows
 MODELS = {
     "alexnet": (lambda n, s: alexnet_paper(n), 227),
     "vgg16": (lambda n, s: torchvision.models.vgg16(num_classes=n), 224),
@@ -61,6 +61,7 @@ MODELS = {
     "vit_s_16": (lambda n, s: VisionTransformer(image_size=s, patch_size=16, num_layers=12, num_heads=6,
                                                 hidden_dim=384, mlp_dim=1536, num_classes=n), 224),
     "vit_b_16": (lambda n, s: torchvision.models.vit_b_16(num_classes=n, image_size=s), 224),
+    "swin_t": (lambda n, s: torchvision.models.swin_t(num_classes=n), 224),
 }
 
 

@@ -148,6 +148,13 @@ def cases(boxes, up, pad_crop):
     if up:
         out.append(("resize_up", {"op": "resize", "size": list(up)},
                     lambda im: F.resize(im, list(up), antialias=True), True))
+    # Pillow only: torch's bicubic on float tensors does not clamp its overshoot, Pillow's 8-bit pixels do
+    bicubic = T.InterpolationMode.BICUBIC
+    out.append(("resize_short_bicubic", {"op": "resize", "size": [SHORT], "interpolation": "bicubic"},
+                lambda im: F.resize(im, [SHORT], interpolation=bicubic, antialias=True), False))
+    if up:
+        out.append(("resize_up_bicubic", {"op": "resize", "size": list(up), "interpolation": "bicubic"},
+                    lambda im: F.resize(im, list(up), interpolation=bicubic, antialias=True), False))
     for k, (i, j, h, w) in enumerate(boxes):
         out.append((f"crop{k}", {"op": "resized_crop", "box": [i, j, h, w], "size": CROP},
                     lambda im, b=(i, j, h, w): F.resized_crop(im, *b, [CROP, CROP], antialias=True), True))

@@ -4,16 +4,11 @@ import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.HttpURLConnection;
 import java.net.URI;
-import java.net.URLConnection;
-import java.net.UnknownHostException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -24,8 +19,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -37,9 +30,8 @@ import org.slf4j.LoggerFactory;
  * Downloads and extracts the official Imagenette archives (fast.ai's {@code imagenette2}, {@code imagenette2-320},
  * {@code imagenette2-160} {@code .tgz}), safely:
  * <ul>
- *   <li>the download goes to {@code DIR/<name>.tgz.part} and resumes with an HTTP {@code Range} request after a cut
- *   connection or an earlier interrupted run (starting over if the server ignores the range); a server that cannot
- *   be reached at all (unknown host, refused connection) or answers with an error such as 404 fails at once;</li>
+ *   <li>the download goes to {@code DIR/<name>.tgz.part} and resumes after a cut connection or an earlier interrupted
+ *   run ({@link Downloader#fetch}, the project's one downloader);</li>
  *   <li>the archive is verified: its length against the server's, its MD5 against the known checksum (the values
  *   torchvision's {@code Imagenette} uses), and a full gzip + tar read;</li>
  *   <li>extraction goes to a temporary folder {@code DIR/.<name>.extract-*} and the data set folder is renamed into
@@ -116,19 +108,14 @@ public final class ImagenetteDownloader {
     }
 
     private final String baseUrl;
-    private final int maxAttempts;
-    private final Duration connectTimeout;
-    private final Duration readTimeout;
-    private final Duration retryDelay;
+    private final Downloader downloader;
     private final boolean keepArchive;
     private final boolean checkLayout;
 
     private ImagenetteDownloader(Builder b) {
         this.baseUrl = b.baseUrl.endsWith("/") ? b.baseUrl : b.baseUrl + "/";
-        this.maxAttempts = b.maxAttempts;
-        this.connectTimeout = b.connectTimeout;
-        this.readTimeout = b.readTimeout;
-        this.retryDelay = b.retryDelay;
+        this.downloader = Downloader.builder().maxAttempts(b.maxAttempts).connectTimeout(b.connectTimeout)
+                .readTimeout(b.readTimeout).retryDelay(b.retryDelay).build();
         this.keepArchive = b.keepArchive;
         this.checkLayout = b.checkLayout;
     }
@@ -176,7 +163,7 @@ public final class ImagenetteDownloader {
         for (int round = 1; ; round++) {
             if (!Files.isRegularFile(file)) {
                 Path part = d.resolve(name + ".part");
-                fetch(archive, part);
+                downloader.fetch(archive, part);
                 move(part, file);
             }
             try {
@@ -194,140 +181,6 @@ public final class ImagenetteDownloader {
             Files.deleteIfExists(file);
         }
         return target;
-    }
-
-    // ---------------------------------------------------------------------------------------------------------------
-    // Download with resume
-
-    /** Downloads {@code uri} to {@code part}, resuming from what {@code part} already holds. */
-    void fetch(URI uri, Path part) throws IOException {
-        IOException last = null;
-        for (int attempt = 1; attempt <= maxAttempts; attempt++) {
-            long have = Files.isRegularFile(part) ? Files.size(part) : 0;
-            try {
-                if (fetchOnce(uri, part, have)) {
-                    return;
-                }
-                last = new IOException("The server closed the connection early");
-            } catch (FatalDownloadException e) {
-                throw e;
-            } catch (IOException e) {
-                last = e;
-            }
-            long now = Files.isRegularFile(part) ? Files.size(part) : 0;
-            if (attempt < maxAttempts) {
-                LOG.warn("Download of {} interrupted at {} bytes ({}); resuming, attempt {} of {}", uri, now,
-                        last.getMessage(), attempt + 1, maxAttempts);
-                sleep(retryDelay.multipliedBy(attempt));
-            }
-        }
-        long kept = Files.isRegularFile(part) ? Files.size(part) : 0;
-        throw new IOException("Download of " + uri + " failed after " + maxAttempts + " attempts (" + last.getMessage()
-                + "); " + (kept > 0 ? "its first " + kept + " bytes are kept in " + part + " and the next run resumes"
-                + " from there" : "nothing was downloaded"), last);
-    }
-
-    /** One request; true when the file is complete. */
-    private boolean fetchOnce(URI uri, Path part, long have) throws IOException {
-        URLConnection c = uri.toURL().openConnection();
-        c.setConnectTimeout((int) connectTimeout.toMillis());
-        c.setReadTimeout((int) readTimeout.toMillis());
-        c.setRequestProperty("Accept-Encoding", "identity");
-        if (have > 0) {
-            c.setRequestProperty("Range", "bytes=" + have + "-");
-        }
-        HttpURLConnection http = c instanceof HttpURLConnection ? (HttpURLConnection) c : null;
-        try {
-            connect(c, uri);
-            int status = http == null ? 200 : http.getResponseCode();
-            long total;
-            boolean append;
-            if (status == 206) {
-                Matcher m = CONTENT_RANGE.matcher(String.valueOf(c.getHeaderField("Content-Range")));
-                if (!m.matches() || Long.parseLong(m.group(1)) != have) {
-                    LOG.warn("Unusable Content-Range '{}' for a resume at {}; starting over",
-                            c.getHeaderField("Content-Range"), have);
-                    Files.deleteIfExists(part);
-                    return false;
-                }
-                total = m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));
-                append = true;
-            } else if (status == 200) {
-                if (have > 0) {
-                    LOG.info("The server does not resume downloads; starting {} over", uri);
-                }
-                total = c.getContentLengthLong();
-                append = false;
-            } else if (status == 416 && have > 0) {
-                String cr = String.valueOf(c.getHeaderField("Content-Range"));
-                Matcher m = Pattern.compile("bytes \\*/(\\d+)").matcher(cr);
-                if (m.matches() && Long.parseLong(m.group(1)) == have) {
-                    return true; // already complete
-                }
-                Files.deleteIfExists(part);
-                return false;
-            } else if (status >= 400 && status < 500 && status != 408 && status != 429) {
-                throw new FatalDownloadException("HTTP " + status + " for " + uri, null);
-            } else {
-                throw new IOException("HTTP " + status + " for " + uri);
-            }
-            long written = append ? have : 0;
-            long lastLog = System.nanoTime();
-            try (InputStream in = c.getInputStream();
-                 OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                         append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
-                byte[] buf = new byte[1 << 16];
-                int n;
-                while ((n = in.read(buf)) >= 0) {
-                    out.write(buf, 0, n);
-                    written += n;
-                    if (System.nanoTime() - lastLog > 10_000_000_000L) {
-                        lastLog = System.nanoTime();
-                        LOG.info("{}: {} MB{}", part.getFileName(), written >> 20,
-                                total > 0 ? " of " + (total >> 20) + " MB" : "");
-                    }
-                }
-            }
-            if (total >= 0 && written < total) {
-                return false;
-            }
-            if (total >= 0 && written > total) {
-                Files.deleteIfExists(part);
-                throw new IOException("Received " + written + " bytes of a " + total + "-byte file; starting over");
-            }
-            return true;
-        } finally {
-            if (http != null) {
-                http.disconnect();
-            }
-        }
-    }
-
-    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
-
-    /**
-     * Opens the connection. Failing to reach the server at all (an unknown host, a refused connection, no route, a
-     * failed TLS handshake) is not an interrupted transfer, and retrying it only makes the user wait.
-     */
-    private static void connect(URLConnection c, URI uri) throws FatalDownloadException {
-        try {
-            c.connect();
-        } catch (UnknownHostException e) {
-            throw new FatalDownloadException("Cannot download " + uri + ": the host " + uri.getHost() + " could not be "
-                    + "resolved; check the network connection", e);
-        } catch (IOException e) {
-            throw new FatalDownloadException("Cannot download " + uri + ": cannot connect to " + uri.getHost()
-                    + (uri.getPort() >= 0 ? ":" + uri.getPort() : "") + " (" + e.getMessage() + ")", e);
-        }
-    }
-
-    /** A failure that retrying will not change: an HTTP answer such as 404, or no connection to the server. */
-    private static final class FatalDownloadException extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        FatalDownloadException(String message, Throwable cause) {
-            super(message, cause);
-        }
     }
 
     /** The archive is complete but wrong: bad checksum, bad gzip/tar data, or not Imagenette. */
@@ -487,14 +340,6 @@ public final class ImagenetteDownloader {
             });
         } catch (IOException e) {
             LOG.warn("Cannot delete {}: {}", p, e.toString());
-        }
-    }
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 

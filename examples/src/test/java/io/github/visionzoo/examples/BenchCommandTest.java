@@ -146,9 +146,31 @@ class BenchCommandTest {
         final List<String> launches = new ArrayList<>();
         final Deque<Map<String, Object>> visionzoo = new ArrayDeque<>();
         final Deque<Map<String, Object>> pytorch = new ArrayDeque<>();
+        /** The libtorch peer's outcomes, in launch order (training, then inference, per variant). */
+        final Deque<ChildProcess.Outcome> libtorch = new ArrayDeque<>();
+        /** What the exporter of TorchScript files answers: a failure for these models. */
+        final List<String> exportFailures = new ArrayList<>();
 
         @Override
         public ChildProcess.Outcome run(List<String> command, Map<String, String> environment) {
+            String model = command.contains("--model") ? command.get(command.indexOf("--model") + 1) : null;
+            if (command.size() > 1 && command.get(1).endsWith("export_torchscript.py")) {
+                launches.add("export " + model);
+                return exportFailures.contains(model) ? new ChildProcess.Outcome(1, null, "fake: no such model")
+                        : new ChildProcess.Outcome(0, Map.of(), null);
+            }
+            if (command.contains("-jar")) {
+                if (command.contains("--peak")) {
+                    launches.add("libtorch --peak");
+                    return new ChildProcess.Outcome(0, Map.of("matmulSize", 64, "matmulGflops", 100.0,
+                            "libtorch", "2.7.1-fake", "djl", "0.36.0", "onednn", "v3.7.1", "mkl", "oneMKL fake",
+                            "threads", 2), null);
+                }
+                launches.add("libtorch " + model + " " + command.get(command.indexOf("--phase") + 1)
+                        + ("1".equals(environment.get("THP_MEM_ALLOC_ENABLE")) ? " thp" : "")
+                        + (command.contains("--no-graph-optimizer") ? " no-optimizer" : ""));
+                return libtorch.removeFirst();
+            }
             String framework = command.get(0).equals(PYTHON) ? "pytorch" : "visionzoo";
             if (command.contains("--peak")) {
                 launches.add(framework + " --peak");
@@ -168,6 +190,145 @@ class BenchCommandTest {
             m.put("peakRssBytes", rssMib << 20);
             return m;
         }
+    }
+
+    /** A libtorch phase's result: forward+backward and whole-step images/s for training, or inference images/s. */
+    private static ChildProcess.Outcome peer(String phase, double imagesPerSecond, double wholeStep, long rssMib) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("phase", phase);
+        m.put("imageSize", 224);
+        if (phase.equals("train")) {
+            m.put("forwardBackwardImagesPerSecond", imagesPerSecond);
+            m.put("trainImagesPerSecond", wholeStep);
+            m.put("optimizerStepSeconds", 16 / wholeStep - 16 / imagesPerSecond);
+        } else {
+            m.put("inferenceImagesPerSecond", imagesPerSecond);
+        }
+        m.put("peakRssBytes", rssMib << 20);
+        return new ChildProcess.Outcome(0, m, null);
+    }
+
+    /** The files --libtorch checks for: a jar (never run: the fake answers) and the exporter beside the script. */
+    private static List<String> libtorchOptions(Path dir) throws Exception {
+        Path script = Files.writeString(dir.resolve("bench_pytorch.py"), "# not run\n");
+        Files.writeString(dir.resolve("export_torchscript.py"), "# not run\n");
+        Path jar = Files.writeString(dir.resolve("libtorch-bench.jar"), "");
+        return List.of("--libtorch", "--libtorch-jar", jar.toString(), "--python", FakeChildren.PYTHON,
+                "--pytorch-script", script.toString(), "--torchscript-dir", dir.resolve("ts").toString());
+    }
+
+    @Test
+    void libtorchTrainingIsComparedWithItsForwardBackwardAndEachRatioWithTheBestVariant(@TempDir Path dir)
+            throws Exception {
+        FakeChildren children = new FakeChildren();
+        children.visionzoo.add(FakeChildren.figures(10, 40, 100));
+        children.libtorch.add(peer("train", 8, 4, 300)); // stock
+        children.libtorch.add(peer("inference", 50, 0, 200));
+        children.libtorch.add(peer("train", 12.5, 5, 400)); // thp+no-optimizer: the faster forward and backward
+        children.libtorch.add(peer("inference", 20, 0, 150));
+        Path out = dir.resolve("bench.json");
+        List<String> args = new ArrayList<>(List.of("--models", "resnet18", "--libtorch-variants",
+                "stock,thp+no-optimizer", "--out", out.toString()));
+        args.addAll(libtorchOptions(dir));
+
+        Result r = runWith(children, args.toArray(String[]::new));
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(children.launches).containsExactly("libtorch --peak", "visionzoo --peak", "export resnet18",
+                "visionzoo resnet18", "libtorch resnet18 train", "libtorch resnet18 inference",
+                "libtorch resnet18 train thp no-optimizer", "libtorch resnet18 inference thp no-optimizer");
+        JsonNode json = new ObjectMapper().readTree(out.toFile());
+        assertThat(json.at("/machine/libtorch").asText()).isEqualTo("2.7.1-fake");
+        assertThat(json.at("/machine/onednn").asText()).isEqualTo("v3.7.1");
+        assertThat(json.at("/peak/libtorch/matmulGflops").asDouble()).isEqualTo(100.0);
+        JsonNode row = json.at("/results/0");
+        JsonNode stock = row.at("/libtorch/stock");
+        // each phase's process: inference from the second, peak memory the larger of the two
+        assertThat(stock.get("forwardBackwardImagesPerSecond").asDouble()).isEqualTo(8.0);
+        assertThat(stock.get("inferenceImagesPerSecond").asDouble()).isEqualTo(50.0);
+        assertThat(stock.get("peakRssBytes").asDouble()).isEqualTo(300.0 * (1 << 20));
+        assertThat(stock.get("inferencePeakRssBytes").asDouble()).isEqualTo(200.0 * (1 << 20));
+        double fwd = row.get("forwardGflopPerImage").asDouble();
+        assertThat(stock.get("forwardBackwardGflopPerSecond").asDouble()).isCloseTo(3 * fwd * 8, within(1e-9));
+        assertThat(row.at("/libtorch/thp+no-optimizer/forwardBackwardImagesPerSecond").asDouble()).isEqualTo(12.5);
+        // train: visionzoo's whole step (10) against the best forward+backward (12.5), not libtorch's whole step
+        assertThat(row.at("/libtorchRatio/train").asDouble()).isCloseTo(0.8, within(1e-12));
+        assertThat(row.at("/libtorchRatio/inference").asDouble()).isCloseTo(0.8, within(1e-12)); // 40 / stock's 50
+        assertThat(row.at("/libtorchRatio/peakRss").asDouble()).isCloseTo(100.0 / 300, within(1e-12));
+        assertThat(row.at("/libtorchBest/train").asText()).isEqualTo("thp+no-optimizer");
+        assertThat(row.at("/libtorchBest/inference").asText()).isEqualTo("stock");
+        assertThat(r.out()).contains("libtorch stock: forward+backward 8.00 img/s",
+                "visionzoo / libtorch's best (train against its forward+backward): train 0.80, inference 0.80, "
+                        + "peak memory 0.33");
+        assertThat(dir.resolve("bench.md")).content().contains("Against libtorch 2.7.1-fake through DJL 0.36.0 "
+                        + "(oneDNN v3.7.1, oneMKL fake; 2 threads)", "Machine peak (float32 matrix product): libtorch",
+                "| resnet18 | stock | 8.00 (", "| 0.80 | 0.80 | 0.33 | thp+no-optimizer / stock |",
+                "|  | thp+no-optimizer | 12.5 (");
+    }
+
+    @Test
+    void aPeerThatCrashesShowsInItsRowAndDoesNotFailTheBench(@TempDir Path dir) throws Exception {
+        FakeChildren children = new FakeChildren();
+        // a real child dying of SIGFPE, as libtorch 2.7.1's oneDNN does in ResNet-50's backward pass on some CPUs
+        ChildProcess.Outcome crash = ChildProcess.run(List.of("sh", "-c", "kill -FPE $$"));
+        for (int round = 0; round < 2; round++) {
+            children.visionzoo.add(FakeChildren.figures(10, 40, 100));
+            children.libtorch.add(crash);
+            children.libtorch.add(peer("inference", 20 + 20 * round, 0, 150));
+        }
+        children.visionzoo.add(FakeChildren.figures(10, 40, 100));
+        children.visionzoo.add(FakeChildren.figures(10, 40, 100));
+        children.exportFailures.add("vgg16");
+        Path out = dir.resolve("bench.json");
+        List<String> args = new ArrayList<>(List.of("--models", "resnet50,vgg16", "--rounds", "2", "--out",
+                out.toString()));
+        args.addAll(libtorchOptions(dir));
+
+        Result r = runWith(children, args.toArray(String[]::new));
+
+        // the crash is the peer's finding; vgg16's missing TorchScript file is a failure of the bench, once a round
+        assertThat(r.code()).as(r.err()).isEqualTo(1);
+        assertThat(r.err()).contains("2 measurement(s) failed");
+        assertThat(crash.crashed()).isTrue();
+        JsonNode row = new ObjectMapper().readTree(out.toFile()).at("/results/0");
+        JsonNode stock = row.at("/libtorch/stock");
+        assertThat(stock.has("error")).isFalse();
+        assertThat(stock.get("trainError").asText()).contains("killed by signal 8 (SIGFPE)");
+        assertThat(stock.get("inferenceImagesPerSecond").asDouble()).isEqualTo(30.0); // the median of 20 and 40
+        assertThat(stock.get("medianOfRounds").asInt()).isEqualTo(2);
+        assertThat(row.at("/libtorchRatio/train").isNull()).isTrue();
+        assertThat(row.at("/libtorchRatio/inference").asDouble()).isCloseTo(1.5, within(1e-12)); // of 2 and 1
+        assertThat(row.at("/perRound/0/libtorch/stock/trainError").asText()).contains("SIGFPE");
+        assertThat(new ObjectMapper().readTree(out.toFile()).at("/results/1/libtorch/stock/error").asText())
+                .contains("no TorchScript file", "fake: no such model");
+        assertThat(r.out()).contains("train failed: killed by signal 8 (SIGFPE)");
+        assertThat(dir.resolve("bench.md")).content().contains("| resnet50 | stock | train error: killed by signal 8 "
+                + "(SIGFPE) | | | 30.0 (", "| vgg16 | stock | error: every round failed; round 1: no TorchScript file",
+                "each a fresh visionzoo process and then fresh libtorch ones");
+    }
+
+    @Test
+    void libtorchOptionsAreCheckedBeforeAnythingRuns(@TempDir Path dir) throws Exception {
+        Result jar = Cli.run("bench", "--models", "resnet18", "--libtorch", "--libtorch-jar",
+                dir.resolve("nope.jar").toString(), "--out", dir.resolve("b.json").toString());
+        assertThat(jar.code()).isEqualTo(2);
+        assertThat(jar.err()).contains("--libtorch-jar", "nope.jar", "mvn -f src/tools/bench/libtorch/pom.xml package");
+        List<String> args = new ArrayList<>(List.of("bench", "--models", "resnet18", "--libtorch-variants",
+                "stock,fast", "--out", dir.resolve("b.json").toString()));
+        args.addAll(libtorchOptions(dir));
+        Result variants = Cli.run(args.toArray(String[]::new));
+        assertThat(variants.code()).isEqualTo(2);
+        assertThat(variants.err()).contains("--libtorch-variants stock,fast", "thp+no-optimizer");
+        assertThat(dir.resolve("b.json")).doesNotExist();
+    }
+
+    @Test
+    void defaultLibtorchFilesAreTheRepositorys() {
+        // the exporter sits beside the default --pytorch-script, and the peer's project where --libtorch-jar builds
+        assertThat(Path.of("../src/tools/bench/export_torchscript.py")).isRegularFile();
+        assertThat(Path.of("../src/tools/bench/libtorch/pom.xml")).isRegularFile();
+        String jar = new CommandLine(new BenchCommand()).getCommandSpec().findOption("--libtorch-jar").defaultValue();
+        assertThat(jar).isEqualTo("src/tools/bench/libtorch/target/libtorch-bench.jar");
     }
 
     private static Result runWith(FakeChildren children, String... args) {

@@ -1,7 +1,10 @@
 package io.github.visionzoo.zoo;
 
+import io.github.visionzoo.zoo.weights.PretrainedWeights;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -10,7 +13,8 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
  * A model family's one registration, declared as {@code FAMILY} in the family's file (such as
  * {@code models/ResNetSpec.java}) and listed once in {@link Zoo}: everything else reads it. {@link Zoo} takes its named
  * variants, {@link Json} its tag as the spec's {@code "family"} and its spec type, {@link ModelSpec} its builder and
- * head, and weight import and export ({@code WeightMapping.of}) its head and state-dict names.
+ * head, weight import and export ({@code WeightMapping.of}) its head and state-dict names, and {@link Zoo#weights} its
+ * catalogue of published weights.
  *
  * <pre>{@code
  * public static final ModelFamily<ResNetSpec> FAMILY = ModelFamily.of("resnet", ResNetSpec.class, HEAD,
@@ -20,8 +24,9 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
  *
  * <p>As torchvision's {@code register_model} and timm's registry, a family is known by being listed, not by being
  * named in the code that reads families; unlike them, the list is one line per family in {@link Zoo}, so that what a
- * registry holds does not depend on which classes happen to be loaded. A catalogue of published weights would be one
- * more component here.
+ * registry holds does not depend on which classes happen to be loaded. The catalogue of published weights is part of
+ * the registration: each variant either lists its weights ({@link #withWeights}) or says why it has none
+ * ({@link #withoutWeights}).
  *
  * @param <S> the family's spec record
  */
@@ -55,15 +60,20 @@ public final class ModelFamily<S extends ModelSpec> {
     private final Builder<S> builder;
     private final UnaryOperator<String> stateDictNames;
     private final List<Variant> variants;
+    private final List<PretrainedWeights> weights;
+    private final Map<String, String> withoutWeights;
 
     private ModelFamily(String tag, Class<S> specType, String head, Builder<S> builder,
-                        UnaryOperator<String> stateDictNames, List<Variant> variants) {
+                        UnaryOperator<String> stateDictNames, List<Variant> variants, List<PretrainedWeights> weights,
+                        Map<String, String> withoutWeights) {
         this.tag = tag;
         this.specType = specType;
         this.head = head;
         this.builder = builder;
         this.stateDictNames = stateDictNames;
         this.variants = List.copyOf(variants);
+        this.weights = List.copyOf(weights);
+        this.withoutWeights = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(withoutWeights));
     }
 
     /**
@@ -81,14 +91,49 @@ public final class ModelFamily<S extends ModelSpec> {
             throw new IllegalArgumentException("a family tag is lower case letters, digits and _, was '" + tag + "'");
         }
         return new ModelFamily<>(tag, Objects.requireNonNull(specType, "specType"), Objects.requireNonNull(head,
-                "head"), Objects.requireNonNull(builder, "builder"), UnaryOperator.identity(), List.of());
+                "head"), Objects.requireNonNull(builder, "builder"), UnaryOperator.identity(), List.of(), List.of(),
+                Map.of());
     }
 
     /** The same family with one more named variant, listed after the others. */
     public ModelFamily<S> withVariant(String name, S spec, String description) {
         List<Variant> more = new ArrayList<>(variants);
         more.add(new Variant(name, spec, description));
-        return new ModelFamily<>(tag, specType, head, builder, stateDictNames, more);
+        return new ModelFamily<>(tag, specType, head, builder, stateDictNames, more, weights, withoutWeights);
+    }
+
+    /**
+     * The same family with one more published weight file of one of its variants, listed after the others; a
+     * variant's first entry is its default (torchvision's {@code DEFAULT}).
+     *
+     * @throws IllegalArgumentException when the family has no such variant, or it already lists this tag or was
+     *                                  said to have no weights
+     */
+    public ModelFamily<S> withWeights(PretrainedWeights entry) {
+        requireVariant(entry.model());
+        if (withoutWeights.containsKey(entry.model()) || weights.stream().anyMatch(w -> w.ref().equals(entry.ref()))) {
+            throw new IllegalArgumentException(entry.ref() + " is listed twice, or its model was said to have none");
+        }
+        List<PretrainedWeights> more = new ArrayList<>(weights);
+        more.add(entry);
+        return new ModelFamily<>(tag, specType, head, builder, stateDictNames, variants, more, withoutWeights);
+    }
+
+    /** The same family saying why its variant {@code model} has no published weights. */
+    public ModelFamily<S> withoutWeights(String model, String why) {
+        requireVariant(model);
+        if (weights.stream().anyMatch(w -> w.model().equals(model)) || why == null || why.isBlank()) {
+            throw new IllegalArgumentException(model + " lists weights, or no reason was given for having none");
+        }
+        Map<String, String> more = new LinkedHashMap<>(withoutWeights);
+        more.put(model, why);
+        return new ModelFamily<>(tag, specType, head, builder, stateDictNames, variants, weights, more);
+    }
+
+    private void requireVariant(String model) {
+        if (variants.stream().noneMatch(v -> v.name().equals(model))) {
+            throw new IllegalArgumentException("family " + this.tag + " has no variant '" + model + "'");
+        }
     }
 
     /**
@@ -96,7 +141,8 @@ public final class ModelFamily<S extends ModelSpec> {
      * family's (torchvision's) name and leaves the family's own names unchanged.
      */
     public ModelFamily<S> withStateDictNames(UnaryOperator<String> names) {
-        return new ModelFamily<>(tag, specType, head, builder, Objects.requireNonNull(names, "names"), variants);
+        return new ModelFamily<>(tag, specType, head, builder, Objects.requireNonNull(names, "names"), variants,
+                weights, withoutWeights);
     }
 
     /** The family's name in a spec's JSON, {@code "family":"resnet"}. */
@@ -121,6 +167,16 @@ public final class ModelFamily<S extends ModelSpec> {
     /** The named variants, in the order {@code list} shows them. */
     public List<Variant> variants() {
         return variants;
+    }
+
+    /** The catalogue of published weights of the family's variants, in the order {@code list --weights} shows them. */
+    public List<PretrainedWeights> weights() {
+        return weights;
+    }
+
+    /** Variants without published weights, each with the reason. */
+    public Map<String, String> withoutWeights() {
+        return withoutWeights;
     }
 
     /** The configuration of {@code spec}, a spec of this family. */

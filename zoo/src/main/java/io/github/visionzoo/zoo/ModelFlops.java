@@ -9,6 +9,9 @@ import io.github.visionzoo.zoo.layers.LayerNorm;
 import io.github.visionzoo.zoo.layers.MlpBlock;
 import io.github.visionzoo.zoo.layers.MultiHeadSelfAttention;
 import io.github.visionzoo.zoo.layers.PatchEmbedding;
+import io.github.visionzoo.zoo.layers.PatchMerging;
+import io.github.visionzoo.zoo.layers.PatchPartition;
+import io.github.visionzoo.zoo.layers.ShiftedWindowAttention;
 import io.github.visionzoo.zoo.layers.WindowAttention;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +55,10 @@ import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
  *   {@code Q K^T} and {@code softmax(.) V}, {@code 2 * T * T * D} each (over all heads together);</li>
  *   <li>{@link MlpBlock}: {@code 2 * T * D * M} for each of its two linear layers;</li>
  *   <li>{@link EncoderBlock}: its attention and its MLP as above;</li>
+ *   <li>{@link PatchPartition}: its patch convolution, as {@link PatchEmbedding}'s;</li>
+ *   <li>{@link ShiftedWindowAttention}: the attention above over each of the {@code nW} windows of {@code N} tokens
+ *   (windows over padding included, as they are computed);</li>
+ *   <li>{@link PatchMerging}: its reduction, {@code 2 * T' * 4C * 2C} for {@code T'} merged tokens.</li>
  *   <li>DaViT's layers on an image of {@code N = H*W} positions and {@code C} channels: {@link WindowAttention} as
  *   multi-head attention within each {@code w x w} window of the map padded to whole windows ({@code N'}
  *   positions), {@code 2 * N' * C * 4C + 2 * (2 * N' * w * w * C)}; {@link ChannelAttention} its projections
@@ -64,9 +71,9 @@ import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
  * pass computes a gradient for the input and one for the weights, each about as costly as the forward pass).
  *
  * <p>For the registered models at 224 px (227 for {@code alexnet}), 1000 classes: resnet18 3.63 GFLOP, resnet34 7.33,
- * resnet50 8.18, vgg16 30.94, vit_b_16 35.13, alexnet_tv 1.43: torchvision's published multiply-adds times 2; davit_tiny
- * 9.04, twice the 4.5 G multiply-adds that the DaViT paper and timm publish. At 10 classes the paper's
- * {@code alexnet} is 2.26 and {@code vit_s_16} 9.20.
+ * resnet50 8.18, vgg16 30.94, vit_b_16 35.13, alexnet_tv 1.43, swin_t 8.98: torchvision's published multiply-adds
+ * times 2; davit_tiny 9.04, twice the 4.5 G multiply-adds that the DaViT paper and timm publish. At 10 classes the
+ * paper's {@code alexnet} is 2.26 and {@code vit_s_16} 9.20.
  */
 public final class ModelFlops {
     /** One counted vertex: its name, layer type and forward FLOPs for one image. */
@@ -137,6 +144,22 @@ public final class ModelFlops {
             long patch = p.getPatchSize();
             long patches = (c.getHeight() / patch) * (c.getWidth() / patch);
             return 2 * patches * c.getChannels() * patch * patch * p.getHiddenDim();
+        }
+        if (layer instanceof PatchPartition p) {
+            InputType.InputTypeConvolutional c = (InputType.InputTypeConvolutional) in;
+            long patch = p.getPatchSize();
+            long patches = (c.getHeight() / patch) * (c.getWidth() / patch);
+            return 2 * patches * c.getChannels() * patch * patch * p.getEmbedDim();
+        }
+        if (layer instanceof ShiftedWindowAttention a) {
+            InputType.InputTypeRecurrent r = (InputType.InputTypeRecurrent) in;
+            long padded = (a.getSide() + a.getWindowSize() - 1) / a.getWindowSize();
+            return padded * padded * attention((long) a.getWindowSize() * a.getWindowSize(), r.getSize());
+        }
+        if (layer instanceof PatchMerging) {
+            InputType.InputTypeRecurrent r = (InputType.InputTypeRecurrent) in;
+            InputType.InputTypeRecurrent o = (InputType.InputTypeRecurrent) out;
+            return 2 * o.getTimeSeriesLength() * 4 * r.getSize() * o.getSize();
         }
         if (layer instanceof EncoderBlock b) {
             InputType.InputTypeRecurrent r = (InputType.InputTypeRecurrent) in;

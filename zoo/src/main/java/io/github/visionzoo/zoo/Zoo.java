@@ -5,11 +5,20 @@ import io.github.visionzoo.zoo.models.AlexNetSpec;
 import io.github.visionzoo.zoo.models.DavitSpec;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import io.github.visionzoo.zoo.models.VggSpec;
+import io.github.visionzoo.zoo.models.SwinSpec;
 import io.github.visionzoo.zoo.models.VitSpec;
+import io.github.visionzoo.zoo.weights.ImportOptions;
+import io.github.visionzoo.zoo.weights.Pretrained;
+import io.github.visionzoo.zoo.weights.PretrainedWeights;
+import io.github.visionzoo.zoo.weights.WeightImporter;
+import io.github.visionzoo.zoo.weights.WeightsCache;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
@@ -20,6 +29,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * ComputationGraph net = Zoo.create("resnet34", 10);          // initialized, fixed seed
  * ComputationGraphConfiguration conf = Zoo.configuration("vgg16", 10);
  * ModelSpec small = Zoo.spec("resnet18").withImageSize(96);   // then small.configuration(10)
+ *
+ * Pretrained p = Zoo.pretrained("resnet50", "IMAGENET1K_V2");  // ImageNet head, classes, eval transform
+ * Pretrained ft = Zoo.pretrained("vit_b_16", "IMAGENET1K_V1", 10); // a new 10-class head to fine-tune
+ * List<PretrainedWeights> published = Zoo.weights("resnet50");
  * }</pre>
  *
  * <p>Building anything through the registry first switches on DL4J's oneDNN/cuDNN helpers ({@link OneDnn}).
@@ -34,12 +47,18 @@ public final class Zoo {
             VggSpec.FAMILY,
             ResNetSpec.FAMILY,
             VitSpec.FAMILY,
+            SwinSpec.FAMILY,
             DavitSpec.FAMILY);
 
+    /** The tag that names a model's first catalogue entry, as torchvision's {@code Weights.DEFAULT}. */
+    public static final String DEFAULT_WEIGHTS = "DEFAULT";
+
     private static final Map<String, Variant> MODELS = new LinkedHashMap<>();
+    private static final Map<String, List<PretrainedWeights>> WEIGHTS = new LinkedHashMap<>();
 
     static {
         FAMILIES.forEach(f -> f.variants().forEach(v -> MODELS.put(v.name(), v)));
+        FAMILIES.forEach(f -> f.weights().forEach(Zoo::addWeights));
     }
 
     private Zoo() {
@@ -52,6 +71,24 @@ public final class Zoo {
      */
     public static synchronized void register(String name, ModelSpec spec, String description) {
         MODELS.put(name, new Variant(name, spec, description));
+    }
+
+    /**
+     * Adds a weight file to the catalogue, for instance a company's own weights of a registered model; its tag must be
+     * new for the model.
+     *
+     * @throws IllegalArgumentException for an unknown model or a tag it already has
+     */
+    public static synchronized void register(PretrainedWeights weights) {
+        entry(weights.model());
+        if (WEIGHTS.getOrDefault(weights.model(), List.of()).stream().anyMatch(w -> w.tag().equals(weights.tag()))) {
+            throw new IllegalArgumentException(weights.ref() + " is already in the catalogue");
+        }
+        addWeights(weights);
+    }
+
+    private static void addWeights(PretrainedWeights w) {
+        WEIGHTS.computeIfAbsent(w.model(), m -> new ArrayList<>()).add(w);
     }
 
     /** Every model family, as registered. */
@@ -112,6 +149,82 @@ public final class Zoo {
     /** An initialized graph of the named model, seeded with {@link ModelSpec#DEFAULT_SEED}. */
     public static ComputationGraph create(String name, int numClasses) {
         return create(spec(name), numClasses, ModelSpec.DEFAULT_SEED);
+    }
+
+    /** The whole catalogue of published weights, model by model in registration order. */
+    public static synchronized List<PretrainedWeights> weights() {
+        return WEIGHTS.values().stream().flatMap(List::stream).toList();
+    }
+
+    /**
+     * The published weights of a registered model, its default first; empty when it has none ({@link #noWeights}).
+     *
+     * @throws IllegalArgumentException for an unknown model
+     */
+    public static synchronized List<PretrainedWeights> weights(String model) {
+        entry(model);
+        return List.copyOf(WEIGHTS.getOrDefault(model, List.of()));
+    }
+
+    /**
+     * The weights {@code tag} of {@code model}; {@value #DEFAULT_WEIGHTS} names its first.
+     *
+     * @throws IllegalArgumentException for an unknown model or tag, naming the known ones
+     */
+    public static PretrainedWeights weights(String model, String tag) {
+        List<PretrainedWeights> known = weights(model);
+        if (known.isEmpty()) {
+            throw new IllegalArgumentException(model + " has no published weights" + noWeights(model).map(
+                    why -> " (" + why + ")").orElse("") + "; models with weights: " + String.join(", ",
+                    weights().stream().map(PretrainedWeights::model).distinct().toList()));
+        }
+        if (tag.equals(DEFAULT_WEIGHTS)) {
+            return known.get(0);
+        }
+        return known.stream().filter(w -> w.tag().equals(tag)).findFirst().orElseThrow(() ->
+                new IllegalArgumentException("unknown weights '" + tag + "' of " + model + "; known: " + String.join(
+                        ", ", known.stream().map(PretrainedWeights::tag).toList()) + " (or " + DEFAULT_WEIGHTS + ")"));
+    }
+
+    /** Why a registered model has no published weights, as its family says. */
+    public static Optional<String> noWeights(String model) {
+        return FAMILIES.stream().map(f -> f.withoutWeights().get(model)).filter(java.util.Objects::nonNull)
+                .findFirst();
+    }
+
+    /**
+     * The model with the published weights {@code tag} and their ImageNet head, downloaded into the default cache
+     * ({@link WeightsCache#defaults()}) on first use.
+     */
+    public static Pretrained pretrained(String model, String tag) throws IOException {
+        PretrainedWeights w = weights(model, tag);
+        return pretrained(w, w.numClasses(), WeightsCache.defaults());
+    }
+
+    /** The same with a new head of {@code numClasses} outputs, ready to fine-tune. */
+    public static Pretrained pretrained(String model, String tag, int numClasses) throws IOException {
+        return pretrained(weights(model, tag), numClasses, WeightsCache.defaults());
+    }
+
+    /**
+     * The model of {@code weights} at their input size, loaded from {@code cache}'s verified file: strictly with the
+     * file's head when {@code numClasses} is its class count, else with a new head.
+     */
+    public static Pretrained pretrained(PretrainedWeights weights, int numClasses, WeightsCache cache)
+            throws IOException {
+        return pretrained(weights, spec(weights.model()).withImageSize(weights.inputSize()), numClasses, cache);
+    }
+
+    /**
+     * The weights in {@code spec}, their model at another input size (a ViT's position embedding is resized to its
+     * patch grid), such as a fine-tuning recipe's.
+     */
+    public static Pretrained pretrained(PretrainedWeights weights, ModelSpec spec, int numClasses, WeightsCache cache)
+            throws IOException {
+        Path file = cache.get(weights);
+        ImportOptions options = numClasses == weights.numClasses() ? ImportOptions.strict()
+                : ImportOptions.allowingHeadMismatch();
+        return new Pretrained(WeightImporter.create(spec, numClasses, file, options), spec, weights, numClasses);
     }
 
     /** An initialized graph of any spec. */

@@ -1,10 +1,10 @@
 package io.github.visionzoo.imagenette.transform;
 
 /**
- * Separable resampling with Pillow's bilinear filter, as torchvision uses for PIL images
- * ({@code InterpolationMode.BILINEAR}, which for PIL is always antialiased).
+ * Separable resampling with Pillow's bilinear (default) or bicubic filter ({@link Interpolation}), as torchvision uses
+ * for PIL images ({@code InterpolationMode.BILINEAR} or {@code BICUBIC}, which for PIL are always antialiased).
  *
- * <p>Follows Pillow's {@code ImagingResample}: per output pixel, the triangle filter is stretched by the scale factor
+ * <p>Follows Pillow's {@code ImagingResample}: per output pixel, the filter is stretched by the scale factor
  * when downscaling (so downscaling averages over the source footprint instead of aliasing), its support is clipped to
  * the input and the weights are renormalized; horizontal pass first, then vertical, each pass skipped when its size does
  * not change. Departs from Pillow in working on floats without rounding to 8 bits between and after the passes, so
@@ -15,16 +15,27 @@ public final class Resampler {
     private Resampler() {
     }
 
-    /** Resizes the whole image to {@code outW x outH}. */
+    /** Resizes the whole image to {@code outW x outH}, bilinear. */
     public static FloatImage resize(FloatImage src, int outW, int outH) {
-        return resize(src, 0, 0, src.width(), src.height(), outW, outH);
+        return resize(src, 0, 0, src.width(), src.height(), outW, outH, Interpolation.BILINEAR);
+    }
+
+    /** Resizes the whole image to {@code outW x outH} with {@code filter}. */
+    public static FloatImage resize(FloatImage src, int outW, int outH, Interpolation filter) {
+        return resize(src, 0, 0, src.width(), src.height(), outW, outH, filter);
+    }
+
+    /** {@link #resize(FloatImage, int, int, int, int, int, int, Interpolation)}, bilinear. */
+    public static FloatImage resize(FloatImage src, int left, int top, int w, int h, int outW, int outH) {
+        return resize(src, left, top, w, h, outW, outH, Interpolation.BILINEAR);
     }
 
     /**
      * Crops the rectangle ({@code left, top, w, h}), which must lie inside the image, and resizes it to
      * {@code outW x outH}, in one pass; equal to cropping then resizing (the filter never reads outside the crop).
      */
-    public static FloatImage resize(FloatImage src, int left, int top, int w, int h, int outW, int outH) {
+    public static FloatImage resize(FloatImage src, int left, int top, int w, int h, int outW, int outH,
+                                    Interpolation filter) {
         if (left < 0 || top < 0 || w < 1 || h < 1 || left + w > src.width() || top + h > src.height()) {
             throw new IllegalArgumentException("Crop (left " + left + ", top " + top + ", " + w + "x" + h
                     + ") is not inside the " + src.width() + "x" + src.height() + " image");
@@ -38,7 +49,7 @@ public final class Resampler {
         final int srcW = src.width();
         final int srcPlane = srcW * src.height();
 
-        Coeffs cv = h == outH ? null : Coeffs.bilinear(h, outH);
+        Coeffs cv = h == outH ? null : Coeffs.of(filter, h, outH);
         int yFirst = cv == null ? 0 : cv.start[0];
         int yLast = cv == null ? h : cv.start[outH - 1] + cv.count[outH - 1];
         int rows = yLast - yFirst;
@@ -49,7 +60,7 @@ public final class Resampler {
         int midRowStride;
         int midPlane;
         if (w != outW) {
-            Coeffs ch = Coeffs.bilinear(w, outW);
+            Coeffs ch = Coeffs.of(filter, w, outW);
             mid = new float[3 * rows * outW];
             midBase = 0;
             midRowStride = outW;
@@ -80,6 +91,9 @@ public final class Resampler {
                         mid[2 * midPlane + dst + xx] = ab;
                     }
                 }
+            }
+            if (filter.overshoots()) {
+                clamp(mid);
             }
         } else {
             mid = src.data();
@@ -121,7 +135,17 @@ public final class Resampler {
                 }
             }
         }
+        if (filter.overshoots()) {
+            clamp(out);
+        }
         return new FloatImage(outW, outH, out);
+    }
+
+    /** Pillow's 8-bit storage clips every pass's result to the pixel range. */
+    private static void clamp(float[] values) {
+        for (int i = 0; i < values.length; i++) {
+            values[i] = Math.min(1f, Math.max(0f, values[i]));
+        }
     }
 
     /**
@@ -146,7 +170,7 @@ public final class Resampler {
         return new FloatImage(w, h, out);
     }
 
-    /** Pillow's {@code precompute_coeffs} for the bilinear (triangle) filter, support 1. */
+    /** Pillow's {@code precompute_coeffs} for one filter. */
     static final class Coeffs {
         final int ksize;
         final int[] start;
@@ -160,10 +184,10 @@ public final class Resampler {
             this.k = new float[ksize * outSize];
         }
 
-        static Coeffs bilinear(int inSize, int outSize) {
+        static Coeffs of(Interpolation filter, int inSize, int outSize) {
             double scale = (double) inSize / outSize;
             double filterscale = Math.max(scale, 1.0);
-            double support = 1.0 * filterscale;
+            double support = filter.support() * filterscale;
             int ksize = (int) Math.ceil(support) * 2 + 1;
             Coeffs c = new Coeffs(ksize, outSize);
             double ss = 1.0 / filterscale;
@@ -181,8 +205,7 @@ public final class Resampler {
                 xmax -= xmin;
                 double ww = 0;
                 for (int x = 0; x < xmax; x++) {
-                    double t = Math.abs((x + xmin - center + 0.5) * ss);
-                    w[x] = t < 1.0 ? 1.0 - t : 0.0;
+                    w[x] = filter.weight((x + xmin - center + 0.5) * ss);
                     ww += w[x];
                 }
                 for (int x = 0; x < xmax; x++) {

@@ -3,7 +3,7 @@ package io.github.visionzoo.imagenette.transform;
 import java.util.Random;
 
 /**
- * Resizes with the antialiased bilinear filter of {@link Resampler}.
+ * Resizes with an antialiased filter of {@link Resampler}, bilinear unless told otherwise.
  *
  * <p>{@link #shortSide(int)} follows torchvision's {@code Resize(int)}: the shorter side becomes {@code size} and the
  * longer {@code int(size * long / short)} (truncated), keeping the aspect ratio; an image already at that size is
@@ -13,19 +13,26 @@ public final class Resize implements Transform {
     private final int shortSide;
     private final int width;
     private final int height;
+    private final Interpolation filter;
 
-    private Resize(int shortSide, int width, int height) {
+    private Resize(int shortSide, int width, int height, Interpolation filter) {
         this.shortSide = shortSide;
         this.width = width;
         this.height = height;
+        this.filter = java.util.Objects.requireNonNull(filter, "filter");
     }
 
     /** Resize so that the shorter side is {@code size}, as torchvision's {@code Resize(size)}. */
     public static Resize shortSide(int size) {
+        return shortSide(size, Interpolation.BILINEAR);
+    }
+
+    /** Resize so that the shorter side is {@code size}, as {@code Resize(size, interpolation=filter)}. */
+    public static Resize shortSide(int size, Interpolation filter) {
         if (size < 1) {
             throw new IllegalArgumentException("Resize size must be positive, was " + size);
         }
-        return new Resize(size, 0, 0);
+        return new Resize(size, 0, 0, filter);
     }
 
     /** Resize to exactly {@code width x height}, as torchvision's {@code Resize((height, width))}. */
@@ -33,7 +40,7 @@ public final class Resize implements Transform {
         if (width < 1 || height < 1) {
             throw new IllegalArgumentException("Resize size must be positive, was " + width + "x" + height);
         }
-        return new Resize(0, width, height);
+        return new Resize(0, width, height, Interpolation.BILINEAR);
     }
 
     /** The output {width, height} for an input of {@code w x h}. */
@@ -53,11 +60,12 @@ public final class Resize implements Transform {
         if (s[0] == image.width() && s[1] == image.height()) {
             return image;
         }
-        return Resampler.resize(image, s[0], s[1]);
+        return Resampler.resize(image, s[0], s[1], filter);
     }
 
     @Override
     public String toString() {
-        return shortSide > 0 ? "Resize(shortSide=" + shortSide + ")" : "Resize(" + width + "x" + height + ")";
+        String f = filter == Interpolation.BILINEAR ? "" : ", " + filter.name().toLowerCase(java.util.Locale.ROOT);
+        return (shortSide > 0 ? "Resize(shortSide=" + shortSide : "Resize(" + width + "x" + height) + f + ")";
     }
 }

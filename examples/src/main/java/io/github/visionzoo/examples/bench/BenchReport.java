@@ -15,7 +15,12 @@ import java.util.Objects;
  *
  * <p>Achieved GFLOP/s count the forward FLOPs of {@link io.github.visionzoo.zoo.ModelFlops} per image: inference
  * {@code forward x images/s}, training {@code 3 x forward x images/s} (the backward pass is taken as twice the
- * forward). The machine's peak is the faster of the float32 matrix-product probes (ND4J's and PyTorch's).
+ * forward). The machine's peak is the fastest of the float32 matrix-product probes (ND4J's, PyTorch's, libtorch's).
+ *
+ * <p>The libtorch peer measures each phase in a process of its own ({@link #peerMeasurement}), in one or more
+ * variants (stock, {@code THP_MEM_ALLOC_ENABLE=1}, the graph executor's optimizer off); visionzoo's figures are
+ * compared with its best variant per metric ({@link #libtorchRatios}), and its training with its forward and backward
+ * pass alone: DJL's AdamW step, timed apart, is DJL's cost more than libtorch's.
  *
  * <p>With several rounds per model ({@link #combineRounds}) each figure of a row is the median over its rounds, and a
  * ratio the median of the rounds' own ratios with their range: each round's visionzoo and PyTorch ran back to back, so
@@ -64,6 +69,99 @@ public final class BenchReport {
         return gflops == null || peak == null || peak <= 0 ? null : gflops / peak;
     }
 
+    /**
+     * The libtorch peer's entry for one variant: its training process's result and its inference process's, with the
+     * derived rates of {@link #measurement} (and the forward and backward pass's GFLOP/s and share of peak, counted as
+     * training's). A phase that failed leaves {@code trainError} or {@code inferenceError} beside the other's figures;
+     * the peak resident memory is the larger of the two processes'; {@code error} only when both failed.
+     */
+    public static Map<String, Object> peerMeasurement(ChildProcess.Outcome train, ChildProcess.Outcome inference,
+                                                      long flops, Double peak) {
+        if (!train.ok() && !inference.ok()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("error", train.error().equals(inference.error()) ? train.error()
+                    : "train: " + train.error() + "; inference: " + inference.error());
+            return m;
+        }
+        Map<String, Object> merged = new LinkedHashMap<>();
+        Double trainRss = null;
+        Double inferenceRss = null;
+        if (train.ok()) {
+            merged.putAll(train.result());
+            trainRss = number(train.result(), "peakRssBytes");
+        }
+        if (inference.ok()) {
+            for (Map.Entry<String, Object> e : inference.result().entrySet()) {
+                merged.putIfAbsent(e.getKey(), e.getValue());
+            }
+            merged.put("inferenceImagesPerSecond", inference.result().get("inferenceImagesPerSecond"));
+            merged.put("inferenceStepSeconds", inference.result().get("inferenceStepSeconds"));
+            merged.put("inferenceMinorFaultsPerStep", inference.result().get("inferenceMinorFaultsPerStep"));
+            inferenceRss = number(inference.result(), "peakRssBytes");
+        }
+        merged.remove("phase");
+        merged.put("trainPeakRssBytes", trainRss);
+        merged.put("inferencePeakRssBytes", inferenceRss);
+        merged.put("peakRssBytes", trainRss == null ? inferenceRss : inferenceRss == null ? trainRss
+                : Math.max(trainRss, inferenceRss));
+        if (!train.ok()) {
+            merged.put("trainError", train.error());
+        }
+        if (!inference.ok()) {
+            merged.put("inferenceError", inference.error());
+        }
+        Map<String, Object> m = measurement(new ChildProcess.Outcome(0, merged, null), flops, peak);
+        Double forwardBackward = number(m, "forwardBackwardImagesPerSecond");
+        Double gflops = forwardBackward == null ? null : 3 * flops / 1e9 * forwardBackward;
+        m.put("forwardBackwardGflopPerSecond", gflops);
+        m.put("forwardBackwardShareOfPeak", share(gflops, peak));
+        return m;
+    }
+
+    /**
+     * visionzoo over libtorch's best variant per metric, from a round or row with {@code visionzoo} and
+     * {@code libtorch} (variant name to {@link #peerMeasurement}): training is visionzoo's whole step against
+     * libtorch's forward and backward pass ({@code forwardBackwardImagesPerSecond}), inference images/s against
+     * libtorch's fastest, peak memory against libtorch's smallest.
+     */
+    public static Map<String, Object> libtorchRatios(Map<String, Object> row) {
+        Map<String, Object> vz = map(row.get("visionzoo"));
+        Map<String, Object> best = libtorchBest(map(row.get("libtorch")));
+        Map<String, Object> libtorch = map(row.get("libtorch"));
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("train", ratio(vz, map(libtorch.get(best.get("train"))), "trainImagesPerSecond",
+                "forwardBackwardImagesPerSecond"));
+        r.put("inference", ratio(vz, map(libtorch.get(best.get("inference"))), "inferenceImagesPerSecond",
+                "inferenceImagesPerSecond"));
+        r.put("peakRss", ratio(vz, map(libtorch.get(best.get("peakRss"))), "peakRssBytes", "peakRssBytes"));
+        return r;
+    }
+
+    /**
+     * The variant best at each metric of {@link #libtorchRatios}: the fastest forward and backward pass
+     * ({@code train}), the fastest inference, the smallest peak memory; {@code null} where no variant measured it.
+     */
+    public static Map<String, Object> libtorchBest(Map<String, Object> variants) {
+        Map<String, Object> best = new LinkedHashMap<>();
+        best.put("train", bestVariant(variants, "forwardBackwardImagesPerSecond", 1));
+        best.put("inference", bestVariant(variants, "inferenceImagesPerSecond", 1));
+        best.put("peakRss", bestVariant(variants, "peakRssBytes", -1));
+        return best;
+    }
+
+    private static String bestVariant(Map<String, Object> variants, String key, int sign) {
+        String best = null;
+        double value = 0;
+        for (Map.Entry<String, Object> e : variants.entrySet()) {
+            Double v = number(map(e.getValue()), key);
+            if (v != null && (best == null || sign * v > sign * value)) {
+                best = e.getKey();
+                value = v;
+            }
+        }
+        return best;
+    }
+
     /** visionzoo / PyTorch for training and inference images/s and peak resident memory ({@code null} if unknown). */
     public static Map<String, Object> ratios(Map<String, Object> row) {
         return ratios(map(row.get("visionzoo")), map(row.get("pytorch")), "train", "trainImagesPerSecond",
@@ -89,18 +187,24 @@ public final class BenchReport {
     }
 
     private static Double ratio(Map<String, Object> a, Map<String, Object> b, String key) {
-        Double x = number(a, key);
-        Double y = number(b, key);
+        return ratio(a, b, key, key);
+    }
+
+    private static Double ratio(Map<String, Object> a, Map<String, Object> b, String keyOfA, String keyOfB) {
+        Double x = number(a, keyOfA);
+        Double y = number(b, keyOfB);
         return x == null || y == null || y == 0 ? null : x / y;
     }
 
     /**
      * A model's row entries from its rounds, each {@code {visionzoo, pytorch, ratio}} (the last two with PyTorch; with
-     * a preloaded malloc also {@code visionzooPreloaded} and {@code mallocRatio}). One
-     * round is returned as it is. Several give: per framework the first successful round's entry with every number
-     * replaced by its median over the successful rounds and {@code medianOfRounds} (how many; {@code error} when none
-     * succeeded); {@code ratio}, per metric the median of the rounds' ratios; {@code ratioSpread}, per metric their
-     * {@code min}, {@code max} and the number of {@code rounds} that gave one; and {@code perRound}, the rounds.
+     * a preloaded malloc also {@code visionzooPreloaded} and {@code mallocRatio}; with libtorch {@code libtorch}, its
+     * variants, {@code libtorchRatio} and {@code libtorchBest}). One
+     * round is returned as it is. Several give: per framework (and libtorch variant) the first successful round's entry
+     * with every number replaced by its median over the successful rounds and {@code medianOfRounds} (how many;
+     * {@code error} when none succeeded); {@code ratio}, per metric the median of the rounds' ratios;
+     * {@code ratioSpread}, per metric their {@code min}, {@code max} and the number of {@code rounds} that gave one;
+     * {@code libtorchBest} of the medians; and {@code perRound}, the rounds.
      */
     public static Map<String, Object> combineRounds(List<Map<String, Object>> rounds) {
         if (rounds.size() == 1) {
@@ -112,7 +216,16 @@ public final class BenchReport {
                 row.put(framework, medians(rounds.stream().map(r -> map(r.get(framework))).toList()));
             }
         }
-        for (String ratios : List.of("ratio", "mallocRatio")) {
+        if (rounds.get(0).containsKey("libtorch")) {
+            Map<String, Object> variants = new LinkedHashMap<>();
+            for (String variant : map(rounds.get(0).get("libtorch")).keySet()) {
+                variants.put(variant, medians(rounds.stream().map(r -> map(map(r.get("libtorch")).get(variant)))
+                        .toList()));
+            }
+            row.put("libtorch", variants);
+            row.put("libtorchBest", libtorchBest(variants));
+        }
+        for (String ratios : List.of("ratio", "mallocRatio", "libtorchRatio")) {
             if (!rounds.get(0).containsKey(ratios)) {
                 continue;
             }
@@ -182,7 +295,11 @@ public final class BenchReport {
         String sep = "";
         for (Map.Entry<String, Object> e : peak.entrySet()) {
             if (e.getValue() instanceof Map<?, ?> m) {
-                sb.append(sep).append(e.getKey().equals("nd4j") ? "ND4J " : "PyTorch ");
+                sb.append(sep).append(switch (e.getKey()) {
+                    case "nd4j" -> "ND4J ";
+                    case "pytorch" -> "PyTorch ";
+                    default -> e.getKey() + " ";
+                });
                 if (m.get("matmulGflops") instanceof Number n) {
                     sb.append(String.format(Locale.ROOT, "%.1f GFLOP/s (%sx%s", n.doubleValue(), m.get("matmulSize"),
                             m.get("matmulSize")));
@@ -218,7 +335,34 @@ public final class BenchReport {
                     "  visionzoo / PyTorch: train %s, inference %s, peak memory %s", ratioText(row, "train"),
                     ratioText(row, "inference"), ratioText(row, "peakRss")));
         }
+        if (row.containsKey("libtorch")) {
+            for (Map.Entry<String, Object> e : map(row.get("libtorch")).entrySet()) {
+                sb.append(System.lineSeparator()).append("  libtorch ").append(e.getKey()).append(": ")
+                        .append(peerSummary(map(e.getValue())));
+            }
+            sb.append(System.lineSeparator()).append(String.format(Locale.ROOT,
+                    "  visionzoo / libtorch%s (train against its forward+backward): train %s, inference %s, "
+                            + "peak memory %s", map(row.get("libtorch")).size() > 1 ? "'s best" : "",
+                    ratioText(row, "libtorchRatio", "train"), ratioText(row, "libtorchRatio", "inference"),
+                    ratioText(row, "libtorchRatio", "peakRss")));
+        }
         return sb.toString();
+    }
+
+    private static String peerSummary(Map<String, Object> m) {
+        if (m.get("error") != null) {
+            return "failed: " + m.get("error");
+        }
+        String train = m.get("trainError") != null ? "train failed: " + m.get("trainError")
+                : String.format(Locale.ROOT, "forward+backward %s img/s (%s of peak), whole step %s img/s (AdamW "
+                        + "%s s)", rate(number(m, "forwardBackwardImagesPerSecond")),
+                percent(number(m, "forwardBackwardShareOfPeak")), rate(number(m, "trainImagesPerSecond")),
+                rate(number(m, "optimizerStepSeconds")));
+        String inference = m.get("inferenceError") != null ? "inference failed: " + m.get("inferenceError")
+                : String.format(Locale.ROOT, "inference %s img/s (%s of peak)",
+                rate(number(m, "inferenceImagesPerSecond")), percent(number(m, "inferenceShareOfPeak")));
+        return train + ", " + inference + ", peak RSS " + mib(number(m, "peakRssBytes")) + " MiB"
+                + (m.get("medianOfRounds") == null ? "" : "; medians of " + rounds(m.get("medianOfRounds")));
     }
 
     private static String summary(Map<String, Object> m) {
@@ -249,8 +393,10 @@ public final class BenchReport {
                         + " decay 0.01) on random images in memory; each model in a process of its own. %s.%n%n",
                 results.get("batch"), results.get("warmupSteps"), results.get("timedSteps"), results.get("timestamp")));
         if (results.get("rounds") instanceof Number n && n.intValue() > 1) {
-            sb.append(String.format(Locale.ROOT, "%d rounds per model, each a fresh visionzoo process%s; every figure "
-                    + "is the median over the rounds%s.%n%n", n, torch ? " and then a fresh PyTorch one" : "",
+            boolean peer = rows.stream().anyMatch(r -> r.containsKey("libtorch"));
+            sb.append(String.format(Locale.ROOT, "%d rounds per model, each a fresh visionzoo process%s%s; every "
+                    + "figure is the median over the rounds%s.%n%n", n, torch ? " and then a fresh PyTorch one" : "",
+                    peer ? " and then fresh libtorch ones" : "",
                     torch ? ", and a ratio the median of the rounds' own ratios with their range and the number of "
                             + "rounds that gave one in brackets" : ""));
         }
@@ -318,6 +464,9 @@ public final class BenchReport {
                 sb.append('\n');
             }
         }
+        if (rows.stream().anyMatch(r -> r.containsKey("libtorch"))) {
+            libtorchTable(sb, machine, rows);
+        }
         if (rows.stream().anyMatch(r -> r.containsKey("mallocRatio"))) {
             sb.append("\nThe system's malloc against the preloaded one (step times and peak memory, system / "
                     + "preloaded):\n\n| model | train step | inference step | peak RSS |\n|---|---:|---:|---:|\n");
@@ -331,6 +480,61 @@ public final class BenchReport {
             }
         }
         return sb.toString();
+    }
+
+    /**
+     * The libtorch peer's table: a line per model and variant, the ratios (visionzoo over the best variant) on the
+     * model's first line, and a phase that crashed named in its cells.
+     */
+    private static void libtorchTable(StringBuilder sb, Map<String, Object> machine,
+                                      List<Map<String, Object>> rows) {
+        sb.append(String.format(Locale.ROOT, "%nAgainst libtorch %s through DJL %s (oneDNN %s, %s; %s threads), "
+                        + "TorchScript of the same torchvision models, each phase in a process of its own. Its "
+                        + "training is timed as forward+backward and DJL's AdamW step apart; visionzoo's train ratio is"
+                        + " its whole step against libtorch's forward+backward alone, each ratio against libtorch's "
+                        + "best variant for it.%n%n", machine.get("libtorch"), machine.get("djl"),
+                machine.get("onednn"), machine.get("mkl"), machine.get("libtorchThreads")));
+        sb.append("| model | libtorch variant | forward+backward img/s (% peak) | whole step img/s | AdamW step s "
+                + "| inference img/s (% peak) | peak RSS MiB | train ratio | inference ratio | memory ratio "
+                + "| best variant (train / inference) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        for (Map<String, Object> row : rows) {
+            boolean first = true;
+            for (Map.Entry<String, Object> e : map(row.get("libtorch")).entrySet()) {
+                Map<String, Object> m = map(e.getValue());
+                sb.append("| ").append(first ? row.get("model") : "").append(" | ").append(e.getKey()).append(" | ");
+                if (m.get("error") != null) {
+                    sb.append(cellError(m)).append(" | | | | |");
+                } else {
+                    if (m.get("trainError") != null) {
+                        sb.append("train ").append(cellError(Map.of("error", m.get("trainError")))).append(" | | |");
+                    } else {
+                        sb.append(rate(number(m, "forwardBackwardImagesPerSecond"))).append(" (")
+                                .append(percent(number(m, "forwardBackwardShareOfPeak"))).append(") | ")
+                                .append(rate(number(m, "trainImagesPerSecond"))).append(" | ")
+                                .append(rate(number(m, "optimizerStepSeconds"))).append(" |");
+                    }
+                    if (m.get("inferenceError") != null) {
+                        sb.append(" inference ").append(cellError(Map.of("error", m.get("inferenceError"))))
+                                .append(" |");
+                    } else {
+                        sb.append(' ').append(rate(number(m, "inferenceImagesPerSecond"))).append(" (")
+                                .append(percent(number(m, "inferenceShareOfPeak"))).append(") |");
+                    }
+                    sb.append(' ').append(mib(number(m, "peakRssBytes"))).append(" |");
+                }
+                if (first) {
+                    Map<String, Object> best = map(row.get("libtorchBest"));
+                    sb.append(' ').append(ratioText(row, "libtorchRatio", "train")).append(" | ")
+                            .append(ratioText(row, "libtorchRatio", "inference")).append(" | ")
+                            .append(ratioText(row, "libtorchRatio", "peakRss")).append(" | ")
+                            .append(Objects.requireNonNullElse(best.get("train"), "-")).append(" / ")
+                            .append(Objects.requireNonNullElse(best.get("inference"), "-")).append(" |\n");
+                } else {
+                    sb.append(" | | | |\n");
+                }
+                first = false;
+            }
+        }
     }
 
     /** A visionzoo measurement's cells of the Markdown table, from train img/s to kernel CPU. */

@@ -22,6 +22,14 @@ public final class ChildProcess {
         public boolean ok() {
             return error == null;
         }
+
+        /**
+         * Whether the child died of a signal (Java gives 128 + its number; a JVM that crashes in native code aborts,
+         * 134) rather than ending with an exit code of its own.
+         */
+        public boolean crashed() {
+            return exitCode > 128;
+        }
     }
 
     private ChildProcess() {
@@ -42,6 +50,21 @@ public final class ChildProcess {
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(mainClass.getName());
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    /**
+     * The command that runs {@code jar} with {@code args} in this JVM's {@code java}, with none of this JVM's options:
+     * a program of its own, such as the libtorch peer. A crash of the JVM in native code leaves its report
+     * ({@code hs_err}) in the temporary folder, not in the working directory.
+     */
+    public static List<String> jarCommand(Path jar, List<String> args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-XX:ErrorFile=" + Path.of(System.getProperty("java.io.tmpdir"), "hs_err_pid%p.log"));
+        cmd.add("-jar");
+        cmd.add(jar.toString());
         cmd.addAll(args);
         return cmd;
     }
@@ -73,13 +96,20 @@ public final class ChildProcess {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while waiting for " + command.get(0), e);
             }
-            Map<String, Object> result = lastJsonObject(Files.readString(stdout, StandardCharsets.UTF_8));
+            String out = Files.readString(stdout, StandardCharsets.UTF_8);
+            Map<String, Object> result = lastJsonObject(out);
             String tail = tail(Files.readString(stderr, StandardCharsets.UTF_8), 6);
             String error = null;
+            String crash = jvmCrash(out);
             if (result != null && result.get("error") != null) {
                 error = String.valueOf(result.get("error"));
+            } else if (crash != null) {
+                error = "crashed: " + crash;
+            } else if (code > 128) {
+                error = "killed by signal " + (code - 128) + signalName(code - 128)
+                        + (code == 137 ? " (out of memory?)" : "");
             } else if (code != 0) {
-                error = "exit code " + code + (code == 137 ? " (killed: out of memory?)" : "");
+                error = "exit code " + code;
             } else if (result == null) {
                 error = "no JSON result on its standard output";
             }
@@ -91,6 +121,42 @@ public final class ChildProcess {
             Files.deleteIfExists(stdout);
             Files.deleteIfExists(stderr);
         }
+    }
+
+    private static final Map<Integer, String> SIGNALS = Map.of(4, "SIGILL", 6, "SIGABRT", 7, "SIGBUS", 8, "SIGFPE",
+            9, "SIGKILL", 11, "SIGSEGV", 15, "SIGTERM");
+
+    private static String signalName(int signal) {
+        return SIGNALS.containsKey(signal) ? " (" + SIGNALS.get(signal) + ")" : "";
+    }
+
+    /**
+     * What a JVM that crashed in native code says on its standard output, e.g. {@code SIGFPE (0x8) at pc=0x7f..., pid=1,
+     * tid=2; problematic frame: C  [libtorch_cpu.so+0x4b1c2d0]}, or {@code null} if it did not crash.
+     */
+    static String jvmCrash(String stdout) {
+        List<String> lines = List.of(stdout.split("\\R"));
+        int start = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith("# A fatal error has been detected by the Java Runtime Environment")) {
+                start = i;
+                break;
+            }
+        }
+        if (start < 0) {
+            return null;
+        }
+        String signal = null;
+        String frame = null;
+        for (int i = start + 1; i < lines.size() && lines.get(i).startsWith("#"); i++) {
+            String line = lines.get(i).substring(1).strip();
+            if (signal == null && line.matches("[A-Z_]+ \\(0x\\p{XDigit}+\\).*")) {
+                signal = line;
+            } else if (line.equals("Problematic frame:") && i + 1 < lines.size()) {
+                frame = lines.get(i + 1).substring(1).strip();
+            }
+        }
+        return (signal == null ? "the JVM died" : signal) + (frame == null ? "" : "; problematic frame: " + frame);
     }
 
     /** The last line of {@code text} that parses as a JSON object, or {@code null}. */

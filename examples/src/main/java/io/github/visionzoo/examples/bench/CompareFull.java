@@ -18,9 +18,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Compares full-size models with PyTorch: imports {@code DIR/NAME.pth} (or {@code .safetensors}) written by
- * {@code src/tools/golden/golden_weights.py --full DIR}, runs {@code DIR/NAME_input.npy} and prints the largest
- * difference from {@code DIR/NAME_logits.npy}, PyTorch's logits. Exit code 0 when every difference is within the
- * tolerance.
+ * {@code src/tools/golden/golden_weights.py --full DIR} (or {@code swin_t.pth} by {@code golden_swin.py --full DIR}),
+ * runs {@code DIR/NAME_input.npy} and prints the largest difference from {@code DIR/NAME_logits.npy}, PyTorch's
+ * logits. Exit code 0 when every difference is within the tolerance.
  *
  * <pre>
  * /usr/bin/python3 src/tools/golden/golden_weights.py --full runs/full

@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,15 +39,29 @@ import picocli.CommandLine.Spec;
  * ratios move by 0.2-0.5 on a noisy machine. The JSON file and a Markdown table beside it ({@code .md}) are rewritten
  * after each round, so an interrupted run keeps what it measured; a model whose process fails (out of memory, say)
  * gets an {@code error} in its row (in its round's, with rounds) and the others go on.
+ *
+ * <p>With {@code --libtorch} the libtorch 2.7 peer ({@code src/tools/bench/libtorch}, through DJL) runs too: its probe
+ * first, then per model and round, after visionzoo and PyTorch, each variant of {@code --libtorch-variants} in two
+ * processes (training, then inference) on TorchScript files that {@code src/tools/bench/export_torchscript.py}
+ * writes once into {@code --torchscript-dir}. A peer that dies of a signal (libtorch 2.7.1's oneDNN divides by zero
+ * in ResNet-50's backward pass on some CPUs) leaves "crashed: SIGFPE ..." in its cells; that is a finding about the
+ * peer, so it does not fail the command.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Training and inference images/s, peak memory and GFLOP/s per model, each in its own JVM; "
-                + "with --pytorch also PyTorch's and the ratio. Results go to a JSON file and a Markdown table.",
+                + "with --pytorch also PyTorch's, with --libtorch also libtorch's, and the ratios. Results go to a "
+                + "JSON file and a Markdown table.",
                 "Each rate is the median of the timed steps after the warm-up steps; time at least 5 steps."})
 public final class BenchCommand implements Callable<Integer> {
-    /** The models of issue #8, in its order, then issue #26's (PyTorch has no DaViT without timm: its row says so). */
-    public static final String DEFAULT_MODELS = "alexnet,vgg16,resnet34,vit_b_16,resnet18,vit_s_16,davit_tiny";
+    /**
+     * The models of issue #8, in its order, and issue #26's Swin-T and DaViT-T (PyTorch has no DaViT without timm:
+     * its row says so).
+     */
+    public static final String DEFAULT_MODELS = "alexnet,vgg16,resnet34,vit_b_16,resnet18,vit_s_16,swin_t,davit_tiny";
     private static final int DEFAULT_PEAK_SIZE = 2048;
+    private static final String LIBTORCH_JAR = "src/tools/bench/libtorch/target/libtorch-bench.jar";
+    private static final List<String> LIBTORCH_VARIANTS = List.of("stock", "thp", "no-optimizer",
+            "thp+no-optimizer");
 
     @Option(names = "--models", split = ",", defaultValue = DEFAULT_MODELS, paramLabel = "NAME",
             description = "Models (names or spec JSON files) to measure (default: ${DEFAULT-VALUE}).")
@@ -86,6 +101,27 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--pytorch-script", defaultValue = "src/tools/bench/bench_pytorch.py", paramLabel = "FILE",
             description = "The PyTorch reference script (default: ${DEFAULT-VALUE}, from the repository root).")
     Path pytorchScript;
+
+    @Option(names = "--libtorch", description = {"Also run the libtorch 2.7 peer through DJL and print visionzoo / "
+            + "libtorch (training against libtorch's forward+backward). Build it once: mvn -f "
+            + "src/tools/bench/libtorch/pom.xml package; its TorchScript files come from --python with torch."})
+    boolean libtorch;
+
+    @Option(names = "--libtorch-jar", defaultValue = LIBTORCH_JAR, paramLabel = "FILE",
+            description = "The libtorch peer's jar (default: ${DEFAULT-VALUE}, from the repository root).")
+    Path libtorchJar;
+
+    @Option(names = "--libtorch-variants", split = ",", defaultValue = "stock", paramLabel = "VARIANT",
+            description = {"libtorch configurations to measure, each ratio against the best of them: stock, thp "
+                    + "(THP_MEM_ALLOC_ENABLE=1: its allocator asks for transparent huge pages), no-optimizer (the "
+                    + "graph executor's optimizer off), thp+no-optimizer (default: ${DEFAULT-VALUE})."})
+    List<String> libtorchVariants;
+
+    @Option(names = "--torchscript-dir", defaultValue = "runs/torchscript", paramLabel = "DIR",
+            description = {"Where the TorchScript files of the libtorch peer are kept, NAME-SIZE-CLASSES.pt; a "
+                    + "missing one is exported with --python and export_torchscript.py beside --pytorch-script "
+                    + "(default: ${DEFAULT-VALUE})."})
+    Path torchscriptDir;
 
     @Option(names = "--peak-size", defaultValue = "" + DEFAULT_PEAK_SIZE, paramLabel = "N",
             description = "Side of the square matrices of the peak probe (default: ${DEFAULT-VALUE}).")
@@ -177,6 +213,9 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--pytorch-script " + pytorchScript + " is not a file; run from the "
                     + "repository root or give --pytorch-script PATH/bench_pytorch.py");
         }
+        if (libtorch) {
+            checkLibtorch();
+        }
         if (malloc != null) {
             if (!Files.isRegularFile(malloc)) {
                 throw new IllegalArgumentException("--malloc " + malloc + " is not a file; give the path of a malloc "
@@ -226,6 +265,20 @@ public final class BenchCommand implements Callable<Integer> {
             machine.put("torchThreads", torch.result().get("threads"));
             machine.put("blas", torch.result().get("blas"));
         }
+        if (libtorch) {
+            ChildProcess.Outcome probe = runLibtorch(List.of("--peak", "--size", String.valueOf(peakSize), "--threads",
+                    String.valueOf(cores), "--warmup", String.valueOf(Math.max(1, warmup)), "--steps",
+                    String.valueOf(Math.max(5, steps))), Map.of());
+            if (!probe.ok()) {
+                throw new IllegalArgumentException("--libtorch-jar " + libtorchJar + " --peak failed: " + probe.error()
+                        + " (rebuild it: mvn -f src/tools/bench/libtorch/pom.xml package)");
+            }
+            peak.put("libtorch", probe.result());
+            for (String key : List.of("libtorch", "djl", "onednn", "mkl")) {
+                machine.put(key, probe.result().get(key));
+            }
+            machine.put("libtorchThreads", probe.result().get("threads"));
+        }
         console.printf(Locale.ROOT, "peak probe: float32 %dx%d matrix product ...%n", peakSize, peakSize);
         ChildProcess.Outcome nd4j = runJava(List.of("--peak", "--size", String.valueOf(peakSize), "--warmup",
                 String.valueOf(Math.max(1, warmup)), "--steps", String.valueOf(Math.max(5, steps))));
@@ -257,6 +310,7 @@ public final class BenchCommand implements Callable<Integer> {
             List<String> torchArgs = new ArrayList<>(args);
             torchArgs.addAll(List.of("--threads", String.valueOf(cores)));
             rows.add(row);
+            ChildProcess.Outcome exported = libtorch ? exportTorchScript(name, s.imageSize(), console) : null;
             List<Map<String, Object>> measured = new ArrayList<>();
             for (int round = 1; round <= rounds; round++) {
                 Map<String, Object> m = new LinkedHashMap<>();
@@ -275,6 +329,22 @@ public final class BenchCommand implements Callable<Integer> {
                     m.put("pytorch", BenchReport.measurement(pt, flops.get(i), machinePeak));
                     failures += pt.ok() ? 0 : 1;
                     m.put("ratio", BenchReport.ratios(m));
+                }
+                if (libtorch) {
+                    Map<String, Object> variants = new LinkedHashMap<>();
+                    for (String variant : libtorchVariants) {
+                        ChildProcess.Outcome train = runLibtorchForRow(exported, name, s.imageSize(), variant,
+                                "train");
+                        ChildProcess.Outcome infer = runLibtorchForRow(exported, name, s.imageSize(), variant,
+                                "inference");
+                        variants.put(variant, BenchReport.peerMeasurement(train, infer, flops.get(i), machinePeak));
+                        // a crash is the peer's finding, reported in the row; any other failure is the bench's
+                        boolean failed = !train.ok() && !train.crashed() || !infer.ok() && !infer.crashed();
+                        failures += failed ? 1 : 0;
+                    }
+                    m.put("libtorch", variants);
+                    m.put("libtorchBest", BenchReport.libtorchBest(variants));
+                    m.put("libtorchRatio", BenchReport.libtorchRatios(m));
                 }
                 measured.add(m);
                 row.putAll(BenchReport.combineRounds(measured));
@@ -319,6 +389,84 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (!Files.isWritable(folder)) {
             throw new IllegalArgumentException("--out " + out + ": cannot write in " + folder);
+        }
+    }
+
+    /** The libtorch peer's options and files are checked before anything runs. */
+    private void checkLibtorch() {
+        if (!Files.isRegularFile(libtorchJar)) {
+            throw new IllegalArgumentException("--libtorch-jar " + libtorchJar + " is not a file; build the libtorch "
+                    + "peer first (mvn -f src/tools/bench/libtorch/pom.xml package, from the repository root) or "
+                    + "give --libtorch-jar PATH/libtorch-bench.jar");
+        }
+        if (libtorchVariants.isEmpty() || !LIBTORCH_VARIANTS.containsAll(libtorchVariants)
+                || Set.copyOf(libtorchVariants).size() < libtorchVariants.size()) {
+            throw new IllegalArgumentException("--libtorch-variants " + String.join(",", libtorchVariants)
+                    + ": give distinct names among " + String.join(", ", LIBTORCH_VARIANTS));
+        }
+        if (!Files.isRegularFile(exporter())) {
+            throw new IllegalArgumentException("--pytorch-script " + pytorchScript + ": no export_torchscript.py "
+                    + "beside it, which --libtorch needs; run from the repository root or give --pytorch-script "
+                    + "PATH/bench_pytorch.py");
+        }
+        if (Files.exists(torchscriptDir) && !Files.isDirectory(torchscriptDir)) {
+            throw new IllegalArgumentException("--torchscript-dir " + torchscriptDir + " is a file; give a folder");
+        }
+    }
+
+    private Path exporter() {
+        return pytorchScript.resolveSibling("export_torchscript.py");
+    }
+
+    /** The TorchScript file of a model at a size: {@code NAME-SIZE-CLASSES.pt}, a spec file by its name's stem. */
+    private Path torchScriptFile(String model, int size) {
+        String stem = Path.of(model).getFileName().toString().replaceFirst("\\.json$", "");
+        return torchscriptDir.resolve(stem + "-" + size + "-" + ModelBench.CLASSES + ".pt");
+    }
+
+    /** Exports the model's TorchScript file unless it is there; a failure is the outcome's, for the model's row. */
+    private ChildProcess.Outcome exportTorchScript(String model, int size, PrintWriter console) {
+        Path file = torchScriptFile(model, size);
+        if (Files.isRegularFile(file)) {
+            return new ChildProcess.Outcome(0, Map.of(), null);
+        }
+        console.println("  exporting " + file + " for libtorch with " + python + " ...");
+        try {
+            return launcher.run(List.of(python, exporter().toString(), "--model", model, "--out", file.toString(),
+                    "--classes", String.valueOf(ModelBench.CLASSES), "--image-size", String.valueOf(size)),
+                    pythonEnvironment);
+        } catch (IOException e) {
+            return new ChildProcess.Outcome(-1, null, "--python " + python + ": cannot run it to export " + file + " ("
+                    + e.getMessage() + ")");
+        }
+    }
+
+    /** One phase of one libtorch variant on a model, or the export's failure. */
+    private ChildProcess.Outcome runLibtorchForRow(ChildProcess.Outcome exported, String model, int size,
+                                                   String variant, String phase) {
+        if (!exported.ok()) {
+            return new ChildProcess.Outcome(-1, null, "no TorchScript file: " + exported.error());
+        }
+        List<String> args = new ArrayList<>(List.of("--torchscript", torchScriptFile(model, size).toString(),
+                "--image-size", String.valueOf(size), "--model", model, "--phase", phase, "--batch", String.valueOf(batch), "--warmup", String.valueOf(warmup),
+                "--steps", String.valueOf(steps), "--classes", String.valueOf(ModelBench.CLASSES), "--threads",
+                String.valueOf(Runtime.getRuntime().availableProcessors())));
+        if (variant.contains("no-optimizer")) {
+            args.add("--no-graph-optimizer");
+        }
+        try {
+            return runLibtorch(args, variant.contains("thp") ? Map.of("THP_MEM_ALLOC_ENABLE", "1") : Map.of());
+        } catch (IllegalArgumentException e) {
+            return new ChildProcess.Outcome(-1, null, e.getMessage());
+        }
+    }
+
+    private ChildProcess.Outcome runLibtorch(List<String> args, Map<String, String> environment) {
+        try {
+            return launcher.run(ChildProcess.jarCommand(libtorchJar, args), environment);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--libtorch-jar " + libtorchJar + ": cannot run it (" + e.getMessage()
+                    + ")", e);
         }
     }
 

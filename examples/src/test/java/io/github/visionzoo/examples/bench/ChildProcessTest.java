@@ -2,6 +2,8 @@ package io.github.visionzoo.examples.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -22,6 +24,41 @@ class ChildProcessTest {
         assertThat(o.ok()).isFalse();
         assertThat(o.exitCode()).isEqualTo(3);
         assertThat(o.error()).contains("exit code 3", "OutOfMemoryError: Java heap space").doesNotContain("C.java");
+    }
+
+    @Test
+    void aSignalIsNamedAndCountsAsACrash() throws Exception {
+        ChildProcess.Outcome o = ChildProcess.run(List.of("sh", "-c", "kill -FPE $$"));
+        assertThat(o.crashed()).isTrue();
+        assertThat(o.error()).startsWith("killed by signal 8 (SIGFPE)");
+        assertThat(ChildProcess.run(List.of("sh", "-c", "exit 3")).crashed()).isFalse();
+    }
+
+    @Test
+    void aJvmThatCrashedInNativeCodeIsReadFromItsReport() throws Exception {
+        // what HotSpot prints on standard output before it aborts (exit code 134)
+        String report = "#\n# A fatal error has been detected by the Java Runtime Environment:\n#\n"
+                + "#  SIGFPE (0x8) at pc=0x00007f3a2c4b1c2d, pid=4242, tid=4243\n#\n"
+                + "# JRE version: OpenJDK Runtime Environment (17.0.15+6)\n# Problematic frame:\n"
+                + "# C  [libtorch_cpu.so+0x4b1c2d]  dnnl::impl::cpu::x64::brgemm_convolution_bwd\n#\n";
+        Path file = Files.writeString(Files.createTempFile("visionzoo-crash", ".txt"), report);
+        try {
+            ChildProcess.Outcome o = ChildProcess.run(List.of("sh", "-c", "cat " + file + "; kill -ABRT $$"));
+            assertThat(o.crashed()).isTrue();
+            assertThat(o.error()).startsWith("crashed: SIGFPE (0x8) at pc=0x00007f3a2c4b1c2d, pid=4242, tid=4243; "
+                    + "problematic frame: C  [libtorch_cpu.so+0x4b1c2d]  dnnl::impl::cpu::x64::brgemm_convolution_bwd");
+        } finally {
+            Files.delete(file);
+        }
+        assertThat(ChildProcess.jvmCrash("{\"a\": 1}")).isNull();
+    }
+
+    @Test
+    void theJarCommandKeepsCrashReportsOutOfTheWorkingDirectory() {
+        List<String> cmd = ChildProcess.jarCommand(Path.of("peer.jar"), List.of("--peak"));
+        assertThat(cmd.get(0)).endsWith("java");
+        assertThat(cmd.get(1)).startsWith("-XX:ErrorFile=" + System.getProperty("java.io.tmpdir"));
+        assertThat(cmd.subList(2, cmd.size())).containsExactly("-jar", "peer.jar", "--peak");
     }
 
     @Test

@@ -17,8 +17,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code 0} to {@code 4} of its {@code Sequential}.
  *
  * <p>Parameters, PyTorch's names and shapes: {@code 0.weight [mlpDim, D]}, {@code 0.bias [mlpDim]},
- * {@code 3.weight [D, mlpDim]}, {@code 3.bias [D]}. Initialization as torchvision: Xavier uniform weights, biases
- * normal with std 1e-6.
+ * {@code 3.weight [D, mlpDim]}, {@code 3.bias [D]}. Initialization as torchvision's ViT: Xavier uniform weights,
+ * biases normal with std 1e-6; or, with a {@code weightStd}, as its Swin Transformer (whose model-wide init overrides
+ * the block's): weights normal with that std, biases 0.
  */
 public class MlpBlock extends ZooSameDiffLayer implements TorchNamed {
     private static final long serialVersionUID = 1L;
@@ -30,6 +31,7 @@ public class MlpBlock extends ZooSameDiffLayer implements TorchNamed {
 
     private int mlpDim;
     private double dropout;
+    private double weightStd;
     private long hiddenDim;
     private long seqLength;
 
@@ -42,6 +44,18 @@ public class MlpBlock extends ZooSameDiffLayer implements TorchNamed {
      * @param dropout probability of dropping a unit after the GELU and after the second linear layer, in {@code [0, 1)}
      */
     public MlpBlock(int mlpDim, double dropout) {
+        this(mlpDim, dropout, 0.0);
+    }
+
+    /**
+     * @param weightStd the std of normal weights with zero biases (0.02 in torchvision's Swin), or 0 for the ViT's
+     *                  Xavier init
+     */
+    public MlpBlock(int mlpDim, double dropout, double weightStd) {
+        if (!(weightStd >= 0)) {
+            throw new IllegalArgumentException("MlpBlock.weightStd must be >= 0, was " + weightStd);
+        }
+        this.weightStd = weightStd;
         if (mlpDim < 1) {
             throw new IllegalArgumentException("MlpBlock.mlpDim must be >= 1, was " + mlpDim);
         }
@@ -77,7 +91,14 @@ public class MlpBlock extends ZooSameDiffLayer implements TorchNamed {
 
     @Override
     public void initializeParameters(Map<String, INDArray> params) {
-        initialize(params, "");
+        if (weightStd == 0) {
+            initialize(params, "");
+            return;
+        }
+        for (String[] wb : new String[][] {{W0, B0}, {W3, B3}}) {
+            TorchInit.normal(weightStd).fill(params.get(wb[0]), 1, 1);
+            params.get(wb[1]).assign(0);
+        }
     }
 
     /** torchvision's {@code MLPBlock} initialization of the parameters named {@code prefix + key}. */
@@ -119,6 +140,14 @@ public class MlpBlock extends ZooSameDiffLayer implements TorchNamed {
 
     public void setDropout(double dropout) {
         this.dropout = dropout;
+    }
+
+    public double getWeightStd() {
+        return weightStd;
+    }
+
+    public void setWeightStd(double weightStd) {
+        this.weightStd = weightStd;
     }
 
     public long getHiddenDim() {

@@ -102,11 +102,8 @@ public class PatchEmbedding extends ZooSameDiffLayer implements TorchNamed {
         long gw = gridWidth();
         long p = patchSize;
         long n = gh * gw;
-        // [b, C, H, W] -> [b, C, gh, p, gw, p] -> [b, gh, gw, C, p, p] -> [b*N, C*p*p]
-        SDVariable patches = input.reshape(-1, channels, gh, p, gw, p).permute(0, 2, 4, 1, 3, 5)
-                .reshape(-1, channels * p * p);
-        SDVariable kernel = params.get(WEIGHT).reshape(hiddenDim, channels * p * p);
-        SDVariable tokens = TransformerOps.linear(sd, patches, kernel, params.get(BIAS)).reshape(-1, n, hiddenDim);
+        SDVariable tokens = TransformerOps.patchProjection(sd, input, params.get(WEIGHT), params.get(BIAS), channels,
+                gh, gw, p, hiddenDim).reshape(-1, n, hiddenDim);
         // The class token goes in front by padding, not by concat: libnd4j's oneDNN concat copies its output
         // through a buffer it allocates afresh at each call, a whole [b, 1 + N, D] block per step.
         // [b, N, D] -> [b, 1 + N, D], row 0 zero; [1, 1, D] -> [1, 1 + N, D], rows 1.. zero

@@ -29,6 +29,19 @@ public final class TransformerOps {
     }
 
     /**
+     * A convolution with kernel = stride = {@code p} ({@code weight [D, C, p, p]}, {@code bias [D]}) as one matrix
+     * product of the non-overlapping patches, the same sum: {@code [b, C, gh*p, gw*p] -> [b*gh*gw, D]}, patches row by
+     * row, as the convolution's output flattened channels-last.
+     */
+    public static SDVariable patchProjection(SameDiff sd, SDVariable image, SDVariable weight, SDVariable bias,
+                                             long channels, long gh, long gw, long p, long dim) {
+        // [b, C, H, W] -> [b, C, gh, p, gw, p] -> [b, gh, gw, C, p, p] -> [b*N, C*p*p]
+        SDVariable patches = image.reshape(-1, channels, gh, p, gw, p).permute(0, 2, 4, 1, 3, 5)
+                .reshape(-1, channels * p * p);
+        return linear(sd, patches, weight.reshape(dim, channels * p * p), bias);
+    }
+
+    /**
      * {@code nn.LayerNorm} over the last axis of a {@code [n, D]} matrix, written out because SameDiff's
      * {@code layerNorm} has no epsilon: {@code (x - mean) / sqrt(var + eps) * weight + bias}, with the biased variance,
      * as PyTorch.
@@ -68,15 +81,29 @@ public final class TransformerOps {
     public static SDVariable selfAttention(SameDiff sd, SDVariable x, long seqLength, long dim, int heads,
                                            SDVariable inProjWeight, SDVariable inProjBias, SDVariable outProjWeight,
                                            SDVariable outProjBias, UnaryOperator<SDVariable> attentionDropout) {
+        return selfAttention(sd, x, seqLength, dim, heads, inProjWeight, inProjBias, outProjWeight, outProjBias,
+                UnaryOperator.identity(), attentionDropout);
+    }
+
+    /**
+     * The same with {@code scoreBias} applied to the scaled scores {@code [b, h, T, T]} before the softmax: the Swin
+     * Transformer's relative position bias and shifted-window mask ({@link ShiftedWindowAttention}), whose batch
+     * {@code b} is the images' windows.
+     */
+    public static SDVariable selfAttention(SameDiff sd, SDVariable x, long seqLength, long dim, int heads,
+                                           SDVariable inProjWeight, SDVariable inProjBias, SDVariable outProjWeight,
+                                           SDVariable outProjBias, UnaryOperator<SDVariable> scoreBias,
+                                           UnaryOperator<SDVariable> attentionDropout) {
         try (NameScope scope = sd.withNameScope(ATTENTION_SCOPE)) {
             return selfAttentionOps(sd, x, seqLength, dim, heads, inProjWeight, inProjBias, outProjWeight,
-                    outProjBias, attentionDropout);
+                    outProjBias, scoreBias, attentionDropout);
         }
     }
 
     private static SDVariable selfAttentionOps(SameDiff sd, SDVariable x, long seqLength, long dim, int heads,
                                                SDVariable inProjWeight, SDVariable inProjBias,
                                                SDVariable outProjWeight, SDVariable outProjBias,
+                                               UnaryOperator<SDVariable> scoreBias,
                                                UnaryOperator<SDVariable> attentionDropout) {
         long headDim = dim / heads;
         // [b*T, 3D] -> [b, T, 3, h, d] -> [3, b, h, T, d]
@@ -88,7 +115,8 @@ public final class TransformerOps {
         SDVariable k = parts[1];
         SDVariable v = parts[2];
         // [b, h, T, d] x [b, h, d, T] -> [b, h, T, T]
-        SDVariable probs = attentionDropout.apply(sd.nn.softmax(sd.mmul(q, k, false, true, false), 3));
+        SDVariable scores = scoreBias.apply(sd.mmul(q, k, false, true, false));
+        SDVariable probs = attentionDropout.apply(sd.nn.softmax(scores, 3));
         // [b, h, T, T] x [b, h, T, d] -> [b, h, T, d] -> [b, T, h, d] -> [b*T, D]
         SDVariable context = sd.mmul(probs, v).permute(0, 2, 1, 3).reshape(-1, dim);
         return linear(sd, context, outProjWeight, outProjBias);

@@ -59,6 +59,9 @@ import org.nd4j.linalg.factory.Nd4j;
 public abstract class ZooSameDiffLayer extends SameDiffLayer {
     private static final long serialVersionUID = 1L;
 
+    /** What SameDiff prints to {@code System.out} for each op it differentiates. */
+    static final String GRADIENT_LOG_PREFIX = "Added differentiated op ";
+
     /** Prefix of the placeholder names of dropout masks. */
     public static final String MASK_PREFIX = "dropout-mask-";
 
@@ -106,13 +109,13 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
     }
 
     @SuppressWarnings("try")
-    private static double probeExternalErrorsFactor() {
+    static double probeExternalErrorsFactor() {
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             SameDiff sd = SameDiff.create();
             SDVariable x = sd.placeHolder("x", DataType.DOUBLE, -1, 1);
             SDVariable y = x.mul(1.0);
             ExternalErrorsFunction fn = SameDiffUtils.externalErrors(sd, null, y);
-            sd.createGradFunction("x");
+            createGradFunctionQuietly(sd, "x");
             Map<String, INDArray> ph = new HashMap<>();
             ph.put("x", Nd4j.ones(DataType.DOUBLE, 1, 1));
             ph.put(fn.getGradPlaceholderName(), Nd4j.ones(DataType.DOUBLE, 1, 1));
@@ -121,6 +124,30 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
                 throw new IllegalStateException("SameDiff's gradient of y = x came out as " + factor);
             }
             return factor;
+        }
+    }
+
+    /**
+     * {@code createGradFunction(variable)}, without the line per op that SameDiff 1.0.0-M2.1 prints to
+     * {@code System.out} ("Added differentiated op ..."; a Swin-T's first training step would print about a thousand).
+     * Other output passes through while the filter is in place.
+     */
+    static void createGradFunctionQuietly(SameDiff sd, String variable) {
+        synchronized (ZooSameDiffLayer.class) {
+            java.io.PrintStream out = System.out;
+            System.setOut(new java.io.PrintStream(out, true) {
+                @Override
+                public void println(String line) {
+                    if (line == null || !line.startsWith(GRADIENT_LOG_PREFIX)) {
+                        super.println(line);
+                    }
+                }
+            });
+            try {
+                sd.createGradFunction(variable);
+            } finally {
+                System.setOut(out);
+            }
         }
     }
 
@@ -311,7 +338,7 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
                     doInit();
                 }
                 if (!sameDiff.hasGradientFunction()) {
-                    sameDiff.createGradFunction(INPUT_KEY);
+                    createGradFunctionQuietly(sameDiff, INPUT_KEY);
                 }
                 if (masks.size() != sites().size()) {
                     masks = newMasks(true);

@@ -5,6 +5,8 @@ import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.init.TorchInit;
 import io.github.visionzoo.zoo.layers.AdaptiveAvgPool2d;
 import io.github.visionzoo.zoo.layers.LocalResponseNorm;
+import io.github.visionzoo.zoo.weights.PretrainedWeights;
+import io.github.visionzoo.zoo.weights.PretrainedWeights.EvalTransform;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
@@ -55,7 +57,14 @@ public record AlexNetSpec(List<Integer> widths, int conv1Padding, boolean lrn, b
     public static final ModelFamily<AlexNetSpec> FAMILY = ModelFamily.of("alexnet", AlexNetSpec.class, HEAD,
                     AlexNetSpec::build)
             .withVariant("alexnet", alexnet(), "AlexNet (Krizhevsky et al. 2012), LRN after conv1 and conv2")
-            .withVariant("alexnet_tv", alexnetTorchvision(), "torchvision's AlexNet: 64-192-384-256-256, no LRN");
+            .withVariant("alexnet_tv", alexnetTorchvision(), "torchvision's AlexNet: 64-192-384-256-256, no LRN")
+            .withoutWeights("alexnet", "the paper's AlexNet (96-256-384-384-256 with LRN, 227 px) as the reference "
+                    + "study trained it; neither torchvision nor timm publishes weights for it, torchvision's are for "
+                    + "its own variant, alexnet_tv")
+            .withWeights(PretrainedWeights.torchvision("alexnet_tv", "IMAGENET1K_V1",
+                    "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth", EvalTransform.torchvision(224),
+                    61_100_840, 56.522, 79.066,
+                    "https://github.com/pytorch/vision/tree/main/references/classification#alexnet-and-vgg"));
 
     public AlexNetSpec {
         if (widths == null || widths.size() != 5 || widths.stream().anyMatch(w -> w == null || w < 1)) {

@@ -3,7 +3,10 @@ package io.github.visionzoo.zoo.models;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.github.visionzoo.zoo.ModelFamily;
 import io.github.visionzoo.zoo.ModelSpec;
+import io.github.visionzoo.imagenette.transform.Interpolation;
 import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.weights.PretrainedWeights;
+import io.github.visionzoo.zoo.weights.PretrainedWeights.EvalTransform;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
@@ -37,14 +40,33 @@ public record ResNetSpec(Block block, List<Integer> layers, int width, boolean c
     /** The classifier vertex. */
     public static final String HEAD = "fc";
 
-    /** The family's registration: its names, its JSON tag {@code resnet}, its builder and head. */
+    private static final String RECIPE =
+            "https://github.com/pytorch/vision/tree/main/references/classification#resnet";
+
+    /** The family's registration: its names, its JSON tag {@code resnet}, its builder, head and weights. */
     public static final ModelFamily<ResNetSpec> FAMILY = ModelFamily.of("resnet", ResNetSpec.class, HEAD,
                     ResNetSpec::build)
             .withVariant("resnet18", resnet18(), "ResNet-18 (He et al. 2015), basic blocks [2,2,2,2]")
             .withVariant("resnet34", resnet34(), "ResNet-34, basic blocks [3,4,6,3]")
             .withVariant("resnet50", resnet50(), "ResNet-50, bottleneck blocks [3,4,6,3]")
             .withVariant("resnet34_convbias", resnet34ConvBias(),
-                    "the reference study's ResNet-34: a bias on every convolution");
+                    "the reference study's ResNet-34: a bias on every convolution")
+            .withWeights(PretrainedWeights.torchvision("resnet18", "IMAGENET1K_V1",
+                    "https://download.pytorch.org/models/resnet18-f37072fd.pth", EvalTransform.torchvision(224),
+                    11_689_512, 69.758, 89.078, RECIPE))
+            .withWeights(PretrainedWeights.torchvision("resnet34", "IMAGENET1K_V1",
+                    "https://download.pytorch.org/models/resnet34-b627a593.pth", EvalTransform.torchvision(224),
+                    21_797_672, 73.314, 91.42, RECIPE))
+            // torchvision's DEFAULT, so listed first
+            .withWeights(PretrainedWeights.torchvision("resnet50", "IMAGENET1K_V2",
+                    "https://download.pytorch.org/models/resnet50-11ad3fa6.pth",
+                    EvalTransform.torchvision(224, 232, Interpolation.BILINEAR), 25_557_032, 80.858, 95.434,
+                    "https://github.com/pytorch/vision/issues/3995#issuecomment-1013906621"))
+            .withWeights(PretrainedWeights.torchvision("resnet50", "IMAGENET1K_V1",
+                    "https://download.pytorch.org/models/resnet50-0676ba61.pth", EvalTransform.torchvision(224),
+                    25_557_032, 76.13, 92.862, RECIPE))
+            .withoutWeights("resnet34_convbias", "the reference study's variant with a bias on every convolution; "
+                    + "torchvision's and timm's ResNets have none, so no published file fits it");
 
     /** The residual block kinds. */
     public enum Block {

@@ -4,6 +4,8 @@ import io.github.visionzoo.zoo.ModelFamily;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.init.TorchInit;
 import io.github.visionzoo.zoo.layers.AdaptiveAvgPool2d;
+import io.github.visionzoo.zoo.weights.PretrainedWeights;
+import io.github.visionzoo.zoo.weights.PretrainedWeights.EvalTransform;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
@@ -49,7 +51,26 @@ public record VggSpec(List<Integer> convsPerStage, List<Integer> widths, boolean
             .withVariant("vgg11", vgg11(), "VGG configuration A (Simonyan & Zisserman 2014)")
             .withVariant("vgg13", vgg13(), "VGG configuration B")
             .withVariant("vgg16", vgg16(), "VGG configuration D")
-            .withVariant("vgg19", vgg19(), "VGG configuration E");
+            .withVariant("vgg19", vgg19(), "VGG configuration E")
+            .withWeights(torchvision("vgg11", "https://download.pytorch.org/models/vgg11-8a719046.pth", 132_863_336,
+                    69.02, 88.628))
+            .withWeights(torchvision("vgg13", "https://download.pytorch.org/models/vgg13-19584684.pth", 133_047_848,
+                    69.928, 89.246))
+            .withWeights(torchvision("vgg16", "https://download.pytorch.org/models/vgg16-397923af.pth", 138_357_544,
+                    71.592, 90.382))
+            .withWeights(torchvision("vgg19", "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth", 143_667_240,
+                    72.376, 90.876));
+
+    /**
+     * torchvision's {@code IMAGENET1K_V1} of a VGG. Not listed: {@code VGG16_Weights.IMAGENET1K_FEATURES} (only its
+     * {@code features} are trained, for SSD; its classifier is not, and it takes 0-255 inputs) and the weights of the
+     * batch-norm VGGs ({@code vgg11_bn} ...), which no registered variant has.
+     */
+    private static PretrainedWeights torchvision(String model, String url, long numParams, double top1,
+                                                 double top5) {
+        return PretrainedWeights.torchvision(model, "IMAGENET1K_V1", url, EvalTransform.torchvision(224), numParams,
+                top1, top5, "https://github.com/pytorch/vision/tree/main/references/classification#alexnet-and-vgg");
+    }
 
     public VggSpec {
         if (convsPerStage == null || convsPerStage.isEmpty()

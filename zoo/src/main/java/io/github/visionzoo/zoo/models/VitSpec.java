@@ -1,8 +1,13 @@
 package io.github.visionzoo.zoo.models;
 
+import static io.github.visionzoo.zoo.weights.PretrainedWeights.torchvision;
+
+import io.github.visionzoo.imagenette.transform.Interpolation;
 import io.github.visionzoo.zoo.ModelFamily;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.init.TorchInit;
+import io.github.visionzoo.zoo.weights.PretrainedWeights;
+import io.github.visionzoo.zoo.weights.PretrainedWeights.EvalTransform;
 import io.github.visionzoo.zoo.models.TransformerBlocks.Layout;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -87,7 +92,16 @@ public record VitSpec(int patchSize, int hiddenDim, int numLayers, int numHeads,
     /** The final layer norm vertex. */
     public static final String FINAL_NORM = "encoder.ln";
 
-    /** The family's registration: its names, its JSON tag {@code vit}, its builder, head and timm's names. */
+    private static final String TV_RECIPE = "https://github.com/pytorch/vision/tree/main/references/classification";
+    private static final String SWAG = "https://github.com/facebookresearch/SWAG";
+    private static final String SWAG_LINEAR = "https://github.com/pytorch/vision/pull/5793";
+    private static final String SWAG_LICENCE = "https://github.com/facebookresearch/SWAG/blob/main/LICENSE";
+    private static final String AUGREG = "https://arxiv.org/abs/2106.10270";
+    /** timm's {@code _cfg} for its ViTs: 224 px, crop_pct 0.9, bicubic, the Inception mean and std of 0.5. */
+    private static final EvalTransform TIMM_EVAL = EvalTransform.timm(224, 0.9, Interpolation.BICUBIC,
+            EvalTransform.INCEPTION_MEAN, EvalTransform.INCEPTION_STD);
+
+    /** The family's registration: its names, its JSON tag {@code vit}, its builder, head, timm's names and weights. */
     public static final ModelFamily<VitSpec> FAMILY = ModelFamily.of("vit", VitSpec.class, HEAD,
                     (spec, numClasses, seed) -> spec.configuration(numClasses, seed, Layout.FUSED))
             .withVariant("vit_ti_16", vitTi16(), "ViT-Ti/16 (DeiT-Ti): D 192, 12 blocks, 3 heads, MLP 768")
@@ -95,7 +109,33 @@ public record VitSpec(int patchSize, int hiddenDim, int numLayers, int numHeads,
             .withVariant("vit_b_16", vitB16(), "ViT-B/16 (Dosovitskiy et al. 2021): D 768, 12 blocks, 12 heads")
             .withVariant("vit_b_32", vitB32(), "ViT-B/32: ViT-B with 32x32 patches")
             .withVariant("vit_l_16", vitL16(), "ViT-L/16: D 1024, 24 blocks, 16 heads, MLP 4096")
-            .withStateDictNames(VitSpec::torchvisionName);
+            .withStateDictNames(VitSpec::torchvisionName)
+            // timm's, for the sizes torchvision does not publish: "How to train your ViT" (AugReg) weights
+            .withWeights(PretrainedWeights.timm("vit_ti_16", "vit_tiny_patch16_224", "augreg_in21k_ft_in1k", TIMM_EVAL,
+                    5_717_416, 75.452, 92.858, AUGREG))
+            .withWeights(PretrainedWeights.timm("vit_s_16", "vit_small_patch16_224", "augreg_in21k_ft_in1k", TIMM_EVAL,
+                    22_050_664, 81.402, 96.150, AUGREG))
+            .withWeights(PretrainedWeights.timm("vit_s_16", "vit_small_patch16_224", "augreg_in1k", TIMM_EVAL,
+                    22_050_664, 78.842, 94.280, AUGREG))
+            .withWeights(torchvision("vit_b_16", "IMAGENET1K_V1", "https://download.pytorch.org/models/vit_b_16-c867db91"
+                    + ".pth", EvalTransform.torchvision(224), 86_567_656, 81.072, 95.318, TV_RECIPE + "#vit_b_16"))
+            .withWeights(torchvision("vit_b_16", "IMAGENET1K_SWAG_E2E_V1", "https://download.pytorch.org/models/"
+                    + "vit_b_16_swag-9ac1b537.pth", EvalTransform.torchvision(384, 384, Interpolation.BICUBIC),
+                    86_859_496, 85.304, 97.65, SWAG).withLicence(SWAG_LICENCE))
+            .withWeights(torchvision("vit_b_16", "IMAGENET1K_SWAG_LINEAR_V1", "https://download.pytorch.org/models/"
+                    + "vit_b_16_lc_swag-4e70ced5.pth", EvalTransform.torchvision(224, 224, Interpolation.BICUBIC),
+                    86_567_656, 81.886, 96.18, SWAG_LINEAR).withLicence(SWAG_LICENCE))
+            .withWeights(torchvision("vit_b_32", "IMAGENET1K_V1", "https://download.pytorch.org/models/vit_b_32-d86f8d99"
+                    + ".pth", EvalTransform.torchvision(224), 88_224_232, 75.912, 92.466, TV_RECIPE + "#vit_b_32"))
+            .withWeights(torchvision("vit_l_16", "IMAGENET1K_V1", "https://download.pytorch.org/models/vit_l_16-852ce7e3"
+                    + ".pth", EvalTransform.torchvision(224, 242, Interpolation.BILINEAR), 304_326_632, 79.662, 94.638,
+                    TV_RECIPE + "#vit_l_16"))
+            .withWeights(torchvision("vit_l_16", "IMAGENET1K_SWAG_E2E_V1", "https://download.pytorch.org/models/"
+                    + "vit_l_16_swag-4f3808c9.pth", EvalTransform.torchvision(512, 512, Interpolation.BICUBIC),
+                    305_174_504, 88.064, 98.512, SWAG).withLicence(SWAG_LICENCE))
+            .withWeights(torchvision("vit_l_16", "IMAGENET1K_SWAG_LINEAR_V1", "https://download.pytorch.org/models/"
+                    + "vit_l_16_lc_swag-4d563306.pth", EvalTransform.torchvision(224, 224, Interpolation.BICUBIC),
+                    304_326_632, 85.146, 97.422, SWAG_LINEAR).withLicence(SWAG_LICENCE));
 
     public VitSpec {
         if (patchSize < 1) {

@@ -33,6 +33,21 @@ public record EvalReport(Evaluation evaluation, double loss, List<String> classN
     }
 
     /**
+     * Evaluates a classifier of more classes than the data's, such as an ImageNet-1k model on Imagenette, as timm's
+     * {@code validate.py --valid-labels} does for ImageNet-A and -R: only the outputs {@code outputs} count (the
+     * model's output of each of the data's classes, in the data's label order), their probabilities renormalized to
+     * sum to 1, which keeps their order and so top-1 and top-5 among them.
+     */
+    public static EvalReport ofSubset(ComputationGraph graph, int[] outputs, DataSetIterator data,
+                                      List<String> classNames) {
+        return evaluate(features -> {
+            // [b, all classes] -> [b, the data's classes]
+            INDArray p = graph.outputSingle(false, features).getColumns(outputs);
+            return p.diviColumnVector(p.sum(1));
+        }, data, classNames);
+    }
+
+    /**
      * Evaluates any function from a batch of features to class probabilities ({@link Ensemble}).
      *
      * @param classNames class names, or null or empty for "0", "1", ...

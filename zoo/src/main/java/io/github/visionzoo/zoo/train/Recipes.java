@@ -16,6 +16,8 @@ import java.util.List;
  * <li>{@code study-alexnet}, {@code study-vgg}, {@code study-resnet}, {@code study-vit}: the reference study's
  * recipes: AdamW, learning rate 1e-4, weight decay 0.01, batch 256, 200 epochs, the rate divided by 10 every 2000
  * iterations (AlexNet, VGG) or 1000 (ResNet, ViT), augmentation preset {@code study} at 227 (AlexNet) or 224 pixels;
+ * <li>{@code study-swin}: the study's batch, epochs and augmentation with the Swin paper's AdamW: 1e-3 per 1024
+ * images scaled to batch 256 (2.5e-4), weight decay 0.05, label smoothing 0.1, a 20-epoch warm-up and cosine decay;
  * <li>{@code study-davit}: the DaViT paper's AdamW at 2e-3 for batch 2048 scaled linearly to the study's batch 256
  * (2.5e-4), weight decay 0.05, a 20-epoch warm-up and cosine decay over the study's 200 epochs, augmentation
  * {@code study} at 224 pixels;
@@ -23,13 +25,15 @@ import java.util.List;
  * 90 epochs; the paper divided the rate by 10 whenever the validation error stopped improving, which happened three
  * times, approximated here by a step every 30 epochs;
  * <li>{@code cpu-small}: for training on a CPU in hours: AdamW at 2e-3, a one-epoch warm-up and cosine decay over 6
- * epochs, weight decay 0.05, label smoothing 0.1, batch 32 at 64x64.
+ * epochs, weight decay 0.05, label smoothing 0.1, batch 32 at 64x64;
+ * <li>{@code finetune-vit}: fine-tuning a pretrained ViT as the ViT paper's code does: SGD with momentum 0.9, no
+ * weight decay, 5 % linear warm-up and cosine decay, at 384 px; its rate for batches of 512 scaled to batches of 64.
  * </ul>
  */
 public final class Recipes {
     /** The bundled recipe names. */
     public static final List<String> BUNDLED = List.of("study-alexnet", "study-vgg", "study-resnet", "study-vit",
-            "study-davit", "alexnet-paper", "cpu-small");
+            "study-swin", "study-davit", "alexnet-paper", "cpu-small", "finetune-vit");
 
     private Recipes() {
     }

@@ -67,8 +67,17 @@ public final class StoredTensor {
 
     /** A scalar int64 tensor (batch norm's {@code num_batches_tracked}). */
     public static StoredTensor ofLong(long value) {
-        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, value);
-        return new StoredTensor(DType.I64, new long[0], null, 0, ByteOrder.LITTLE_ENDIAN, () -> b.duplicate()
+        return ofLongs(new long[] {value});
+    }
+
+    /** An int64 tensor holding {@code data} in row-major order (the Swin's {@code relative_position_index}). */
+    public static StoredTensor ofLongs(long[] data, long... shape) {
+        if (numel(shape) != data.length) {
+            throw new IllegalArgumentException(data.length + " values do not fill shape " + Arrays.toString(shape));
+        }
+        ByteBuffer b = ByteBuffer.allocate(data.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        b.asLongBuffer().put(data);
+        return new StoredTensor(DType.I64, shape, null, 0, ByteOrder.LITTLE_ENDIAN, () -> b.duplicate()
                 .order(ByteOrder.LITTLE_ENDIAN));
     }
 

@@ -3,6 +3,7 @@ package io.github.visionzoo.zoo.weights;
 import io.github.visionzoo.zoo.layers.Conv2d;
 import io.github.visionzoo.zoo.layers.Linear;
 import io.github.visionzoo.zoo.layers.PatchEmbedding;
+import io.github.visionzoo.zoo.layers.ShiftedWindowAttention;
 import io.github.visionzoo.zoo.layers.TorchNamed;
 import java.util.function.UnaryOperator;
 
@@ -49,6 +50,7 @@ import org.deeplearning4j.nn.params.DefaultParamInitializer;
  */
 public final class TorchvisionMapping implements WeightMapping {
     private static final String NUM_BATCHES_TRACKED = ".num_batches_tracked";
+    private static final String RELATIVE_POSITION_INDEX = "." + ShiftedWindowAttention.INDEX_BUFFER;
     private final String head;
     private final UnaryOperator<String> fileNames;
 
@@ -126,16 +128,25 @@ public final class TorchvisionMapping implements WeightMapping {
 
     @Override
     public boolean ignored(String key) {
-        return key.endsWith(NUM_BATCHES_TRACKED);
+        return key.endsWith(NUM_BATCHES_TRACKED) || key.endsWith(RELATIVE_POSITION_INDEX);
     }
 
-    /** {@code VERTEX.num_batches_tracked = 0} (int64) for every batch norm, as torchvision's state dicts hold. */
+    /**
+     * The buffers of torchvision's state dicts: {@code VERTEX.num_batches_tracked = 0} (int64) for every batch norm,
+     * {@code VERTEX.relative_position_index} (int64) for every Swin window attention.
+     */
     @Override
     public Map<String, StoredTensor> exportExtras(ComputationGraph graph) {
         Map<String, StoredTensor> out = new LinkedHashMap<>();
         graph.getConfiguration().getVertices().forEach((name, vertex) -> {
-            if (vertex instanceof LayerVertex lv && lv.getLayerConf().getLayer() instanceof BatchNormalization) {
+            if (!(vertex instanceof LayerVertex lv)) {
+                return;
+            }
+            if (lv.getLayerConf().getLayer() instanceof BatchNormalization) {
                 out.put(name + NUM_BATCHES_TRACKED, StoredTensor.ofLong(0));
+            } else if (lv.getLayerConf().getLayer() instanceof ShiftedWindowAttention a) {
+                long[] index = ShiftedWindowAttention.relativePositionIndex(a.getWindowSize());
+                out.put(name + RELATIVE_POSITION_INDEX, StoredTensor.ofLongs(index, index.length));
             }
         });
         return out;

@@ -82,6 +82,28 @@ class StochasticDepthTest {
         }
     }
 
+    /**
+     * SameDiff's "Added differentiated op" line per op reaches the console neither on a layer's first backward pass
+     * nor from the probe of SameDiff's gradient factor.
+     */
+    @Test
+    void firstBackwardPassPrintsNothing() {
+        ComputationGraph graph = new ComputationGraph(onTokens(0.5, DataType.FLOAT));
+        graph.init();
+        java.io.PrintStream out = System.out;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(captured, true));
+        try {
+            graph.fit(new MultiDataSet(Nd4j.rand(DataType.FLOAT, 2, 3, 4),
+                    Nd4j.zeros(DataType.FLOAT, 2, 3, 3).putScalar(0, 0, 1, 1.0)));
+            assertThat(ZooSameDiffLayer.probeExternalErrorsFactor()).isPositive();
+            System.out.println("after");
+        } finally {
+            System.setOut(out);
+        }
+        assertThat(captured.toString()).doesNotContain(ZooSameDiffLayer.GRADIENT_LOG_PREFIX).contains("after");
+    }
+
     @Test
     void savesAndRestores(@TempDir Path dir) throws Exception {
         ComputationGraph graph = new ComputationGraph(onTokens(0.2, DataType.FLOAT));

@@ -45,6 +45,18 @@ class TrainingRecipeTest {
     }
 
     @Test
+    void finetuneVitFollowsTheVitPapersFineTuning() {
+        TrainingRecipe r = Recipes.get("finetune-vit");
+        assertThat(r.optimizer()).isEqualTo(new TrainingRecipe.Sgd(0.9, null));
+        // vit_jax: 0.01 for ViT-B/16 at batch 512, scaled linearly to the batch
+        assertThat(r.learningRate()).isEqualTo(0.01 * r.batchSize() / 512);
+        assertThat(r.weightDecay()).isZero();
+        // its warm-up: 500 of 10,000 steps
+        assertThat(((TrainingRecipe.Cosine) r.schedule()).warmupEpochs() / r.epochs()).isEqualTo(0.05);
+        assertThat(r.imageSize()).isEqualTo(384);
+    }
+
+    @Test
     void studyRecipesFollowTheStudy() {
         for (String model : List.of("alexnet", "vgg", "resnet", "vit")) {
             TrainingRecipe r = Recipes.get("study-" + model);
