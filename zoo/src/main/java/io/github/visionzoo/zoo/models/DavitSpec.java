@@ -84,12 +84,18 @@ public record DavitSpec(List<Integer> depths, List<Integer> embedDims, List<Inte
     /** timm's DaViT layer-norm epsilon ({@code norm_eps}). */
     public static final double LAYER_NORM_EPS = 1e-5;
 
+    private static final String NOT_CATALOGUED = "timm's msft_in1k weights are not in the catalogue yet; a "
+            + "downloaded timm safetensors file imports by its names (import --from FILE --model NAME)";
+
     /** The family's registration: its names, its JSON tag {@code davit}, its builder and head. */
     public static final ModelFamily<DavitSpec> FAMILY = ModelFamily.of("davit", DavitSpec.class, HEAD,
                     (spec, numClasses, seed) -> spec.configuration(numClasses, seed, DataType.FLOAT))
             .withVariant("davit_tiny", davitTiny(), "DaViT-T (Ding et al. 2022): C 96, blocks [1,1,3,1]")
             .withVariant("davit_small", davitSmall(), "DaViT-S: C 96, blocks [1,1,9,1]")
-            .withVariant("davit_base", davitBase(), "DaViT-B: C 128, blocks [1,1,9,1]");
+            .withVariant("davit_base", davitBase(), "DaViT-B: C 128, blocks [1,1,9,1]")
+            .withoutWeights("davit_tiny", NOT_CATALOGUED)
+            .withoutWeights("davit_small", NOT_CATALOGUED)
+            .withoutWeights("davit_base", NOT_CATALOGUED);
 
     public DavitSpec {
         if (depths == null || depths.isEmpty() || depths.stream().anyMatch(n -> n == null || n < 1)) {
