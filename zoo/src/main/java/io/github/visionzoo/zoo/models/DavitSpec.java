@@ -1,5 +1,6 @@
 package io.github.visionzoo.zoo.models;
 
+import io.github.visionzoo.imagenette.transform.Interpolation;
 import io.github.visionzoo.zoo.ModelFamily;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.init.TorchInit;
@@ -10,6 +11,8 @@ import io.github.visionzoo.zoo.layers.LayerNorm;
 import io.github.visionzoo.zoo.layers.QkvAttention;
 import io.github.visionzoo.zoo.layers.StochasticDepth;
 import io.github.visionzoo.zoo.layers.WindowAttention;
+import io.github.visionzoo.zoo.weights.PretrainedWeights;
+import io.github.visionzoo.zoo.weights.PretrainedWeights.EvalTransform;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
@@ -84,8 +87,11 @@ public record DavitSpec(List<Integer> depths, List<Integer> embedDims, List<Inte
     /** timm's DaViT layer-norm epsilon ({@code norm_eps}). */
     public static final double LAYER_NORM_EPS = 1e-5;
 
-    private static final String NOT_CATALOGUED = "timm's msft_in1k weights are not in the catalogue yet; a "
-            + "downloaded timm safetensors file imports by its names (import --from FILE --model NAME)";
+    /** timm's {@code _cfg} for its DaViTs: 224 px, crop_pct 0.95, bicubic, ImageNet's mean and std. */
+    private static final EvalTransform TIMM_EVAL = EvalTransform.timm(224, 0.95, Interpolation.BICUBIC,
+            EvalTransform.IMAGENET_MEAN, EvalTransform.IMAGENET_STD);
+    /** The authors' release, which timm's msft_in1k files convert. */
+    private static final String SOURCE = "https://github.com/dingmyu/davit";
 
     /** The family's registration: its names, its JSON tag {@code davit}, its builder and head. */
     public static final ModelFamily<DavitSpec> FAMILY = ModelFamily.of("davit", DavitSpec.class, HEAD,
@@ -93,9 +99,13 @@ public record DavitSpec(List<Integer> depths, List<Integer> embedDims, List<Inte
             .withVariant("davit_tiny", davitTiny(), "DaViT-T (Ding et al. 2022): C 96, blocks [1,1,3,1]")
             .withVariant("davit_small", davitSmall(), "DaViT-S: C 96, blocks [1,1,9,1]")
             .withVariant("davit_base", davitBase(), "DaViT-B: C 128, blocks [1,1,9,1]")
-            .withoutWeights("davit_tiny", NOT_CATALOGUED)
-            .withoutWeights("davit_small", NOT_CATALOGUED)
-            .withoutWeights("davit_base", NOT_CATALOGUED);
+            // the authors' ImageNet-1k weights as timm publishes them; top-1/top-5 from timm's results-imagenet.csv
+            .withWeights(PretrainedWeights.timm("davit_tiny", "davit_tiny", "msft_in1k", TIMM_EVAL, 28_360_168,
+                    82.694, 96.264, SOURCE))
+            .withWeights(PretrainedWeights.timm("davit_small", "davit_small", "msft_in1k", TIMM_EVAL, 49_745_896,
+                    84.252, 96.942, SOURCE))
+            .withWeights(PretrainedWeights.timm("davit_base", "davit_base", "msft_in1k", TIMM_EVAL, 87_954_408,
+                    84.652, 97.02, SOURCE));
 
     public DavitSpec {
         if (depths == null || depths.isEmpty() || depths.stream().anyMatch(n -> n == null || n < 1)) {
