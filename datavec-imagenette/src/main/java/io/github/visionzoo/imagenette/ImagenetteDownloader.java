@@ -12,12 +12,12 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -114,8 +114,7 @@ public final class ImagenetteDownloader {
 
     private ImagenetteDownloader(Builder b) {
         this.baseUrl = b.baseUrl.endsWith("/") ? b.baseUrl : b.baseUrl + "/";
-        this.downloader = Downloader.builder().maxAttempts(b.maxAttempts).connectTimeout(b.connectTimeout)
-                .readTimeout(b.readTimeout).retryDelay(b.retryDelay).build();
+        this.downloader = b.downloader;
         this.keepArchive = b.keepArchive;
         this.checkLayout = b.checkLayout;
     }
@@ -358,10 +357,7 @@ public final class ImagenetteDownloader {
     /** Options of {@link ImagenetteDownloader}. */
     public static final class Builder {
         private String baseUrl = OFFICIAL_BASE_URL;
-        private int maxAttempts = 8;
-        private Duration connectTimeout = Duration.ofSeconds(30);
-        private Duration readTimeout = Duration.ofSeconds(60);
-        private Duration retryDelay = Duration.ofSeconds(2);
+        private Downloader downloader = Downloader.builder().build();
         private boolean keepArchive;
         private boolean checkLayout = true;
 
@@ -374,29 +370,9 @@ public final class ImagenetteDownloader {
             return this;
         }
 
-        /** Requests per download, resuming after each interrupted transfer (default 8). */
-        public Builder maxAttempts(int n) {
-            if (n < 1) {
-                throw new IllegalArgumentException("maxAttempts must be >= 1, was " + n);
-            }
-            this.maxAttempts = n;
-            return this;
-        }
-
-        public Builder connectTimeout(Duration d) {
-            this.connectTimeout = d;
-            return this;
-        }
-
-        /** Longest wait for data on an open connection before resuming (default 60 s). */
-        public Builder readTimeout(Duration d) {
-            this.readTimeout = d;
-            return this;
-        }
-
-        /** Wait before resume attempt k is k times this (default 2 s). */
-        public Builder retryDelay(Duration d) {
-            this.retryDelay = d;
+        /** The transfers' settings: attempts, timeouts, retry delay, progress (default: {@link Downloader}'s). */
+        public Builder downloader(Downloader downloader) {
+            this.downloader = Objects.requireNonNull(downloader, "downloader");
             return this;
         }
 

@@ -146,8 +146,9 @@ class ImagenetteDownloaderTest {
     }
 
     private static ImagenetteDownloader downloader() {
-        return ImagenetteDownloader.builder().retryDelay(Duration.ZERO).readTimeout(Duration.ofSeconds(10))
-                .connectTimeout(Duration.ofSeconds(5)).maxAttempts(4).build();
+        return ImagenetteDownloader.builder().downloader(Downloader.builder().retryDelay(Duration.ZERO)
+                .readTimeout(Duration.ofSeconds(10)).connectTimeout(Duration.ofSeconds(5)).maxAttempts(4).build())
+                .build();
     }
 
     private void assertSameTree(Path got) throws IOException {
@@ -198,7 +199,8 @@ class ImagenetteDownloaderTest {
 
     @Test
     void keepsTheArchiveWhenAsked() throws IOException {
-        ImagenetteDownloader d = ImagenetteDownloader.builder().retryDelay(Duration.ZERO).keepArchive(true).build();
+        ImagenetteDownloader d = ImagenetteDownloader.builder()
+                .downloader(Downloader.builder().retryDelay(Duration.ZERO).build()).keepArchive(true).build();
         d.download(uri(), md5, dir);
         assertThat(Files.readAllBytes(dir.resolve("imagenette2-160.tgz"))).isEqualTo(archive);
     }
@@ -292,7 +294,8 @@ class ImagenetteDownloaderTest {
     @Test
     void anInterruptedDownloadKeepsThePartFileItPromises() throws IOException {
         cutFirstAt = archive.length / 2;
-        ImagenetteDownloader once = ImagenetteDownloader.builder().retryDelay(Duration.ZERO).maxAttempts(1).build();
+        ImagenetteDownloader once = ImagenetteDownloader.builder()
+                .downloader(Downloader.builder().retryDelay(Duration.ZERO).maxAttempts(1).build()).build();
         Path part = dir.resolve("imagenette2-160.tgz.part");
         assertThatThrownBy(() -> once.download(uri(), md5, dir))
                 .hasMessageContaining("failed after 1 attempts")
@@ -316,7 +319,8 @@ class ImagenetteDownloaderTest {
 
     @Test
     void variantDownloadUsesTheBaseUrlAndTheOfficialChecksum() {
-        ImagenetteDownloader d = ImagenetteDownloader.builder().retryDelay(Duration.ZERO)
+        ImagenetteDownloader d = ImagenetteDownloader.builder()
+                .downloader(Downloader.builder().retryDelay(Duration.ZERO).build())
                 .baseUrl("http://127.0.0.1:" + server.getAddress().getPort() + "/data").build();
         // The test archive is not the official one, so its checksum must be refused.
         assertThatThrownBy(() -> d.download(ImagenetteDownloader.Variant.PX160, dir))
