@@ -4,7 +4,6 @@ import io.github.visionzoo.zoo.init.TorchInit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -112,8 +111,7 @@ public class MlpBlock extends ZooSameDiffLayer implements TorchNamed {
 
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
-        InputType.InputTypeRecurrent r = requireTokens(inputType);
-        return InputType.recurrent(r.getSize(), r.getTimeSeriesLength(), RNNFormat.NWC);
+        return sameTokens(inputType);
     }
 
     @Override

@@ -4,7 +4,6 @@ import io.github.visionzoo.zoo.init.TorchInit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.nd4j.autodiff.samediff.SDIndex;
@@ -285,8 +284,7 @@ public class ShiftedWindowAttention extends ZooSameDiffLayer implements TorchNam
 
     @Override
     public InputType getOutputType(int layerIndex, InputType inputType) {
-        InputType.InputTypeRecurrent r = requireTokens(inputType);
-        return InputType.recurrent(r.getSize(), r.getTimeSeriesLength(), RNNFormat.NWC);
+        return sameTokens(inputType);
     }
 
     @Override

@@ -211,6 +211,12 @@ public abstract class ZooSameDiffLayer extends SameDiffLayer {
         return requireTokens(this, inputType);
     }
 
+    /** The output type of a layer that keeps its input's tokens and width: the input's, as {@code [b, T, D]}. */
+    protected final InputType sameTokens(InputType inputType) {
+        InputType.InputTypeRecurrent r = requireTokens(inputType);
+        return InputType.recurrent(r.getSize(), r.getTimeSeriesLength(), RNNFormat.NWC);
+    }
+
     /** {@link #requireTokens(InputType)} for any layer (the ViT layers that are not SameDiff layers). */
     static InputType.InputTypeRecurrent requireTokens(org.deeplearning4j.nn.conf.layers.Layer layer,
                                                       InputType inputType) {
