@@ -6,7 +6,6 @@ import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
@@ -14,10 +13,8 @@ import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.MultiDataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 
 /** DL4J's transfer learning on a tiny DaViT: timm's head {@code head.fc} replaced, whole-model and head-only. */
@@ -25,33 +22,18 @@ class DavitFineTuneTest {
     static final DavitSpec TINY = new DavitSpec(List.of(1, 1), List.of(8, 16), List.of(2, 4), 3, 4.0, 0.0, 16);
 
     static ComputationGraph trained() {
-        ComputationGraph graph = new ComputationGraph(TINY.configuration(3, 1));
-        graph.init();
-        graph.fit(batch(3));
-        return graph;
+        return GraphChecks.trainedOnce(TINY, 16);
     }
 
     static MultiDataSet batch(int classes) {
-        Nd4j.getRandom().setSeed(8);
-        return new MultiDataSet(Nd4j.rand(DataType.FLOAT, 4, 3, 16, 16),
-                GraphChecks.cyclicLabels(DataType.FLOAT, 4, classes));
+        return GraphChecks.randomBatch(16, classes);
     }
 
     @Test
     void newHeadForFiveClassesTrainsAndSaves(@TempDir Path dir) throws Exception {
-        ComputationGraph base = trained();
-        ComputationGraph tuned = new TransferLearning.GraphBuilder(base)
-                .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(new Adam(1e-3)).seed(2).build())
-                .nOutReplace(DavitSpec.HEAD, 5, WeightInit.ZERO)
-                .build();
+        // everything below the head is carried over
+        ComputationGraph tuned = GraphChecks.assertNewHeadKeepsTheRest(trained(), DavitSpec.HEAD, 5, 16);
         MultiDataSet data = batch(5);
-        assertThat(tuned.outputSingle(data.getFeatures(0)).shape()).containsExactly(4, 5);
-        Map<String, INDArray> before = base.paramTable();
-        tuned.paramTable().forEach((k, v) -> {
-            if (!k.startsWith(DavitSpec.HEAD + "_")) {
-                assertThat(v).as(k).isEqualTo(before.get(k));
-            }
-        });
         String qkv = DavitSpec.blockName(0, 0, 1) + ".attn_qkv.weight";
         INDArray attention = tuned.getParam(qkv).dup();
         for (int i = 0; i < 3; i++) {

@@ -2,6 +2,7 @@ package io.github.visionzoo.zoo.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.OneDnn;
 import java.io.File;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import io.github.visionzoo.zoo.weights.Binding;
 import io.github.visionzoo.zoo.weights.WeightMapping;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
@@ -23,10 +25,15 @@ import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.samediff.AbstractSameDiffLayer;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
 
 /**
  * Checks shared by the tests of every custom layer, block and family: gradients, save-restore equality, and weight
@@ -143,6 +150,42 @@ public final class GraphChecks {
             }
         }
         return names;
+    }
+
+    /** Four random images of {@code size} px (seeded) with cyclic labels over {@code classes}. */
+    public static MultiDataSet randomBatch(int size, int classes) {
+        Nd4j.getRandom().setSeed(8);
+        return new MultiDataSet(Nd4j.rand(DataType.FLOAT, 4, 3, size, size),
+                cyclicLabels(DataType.FLOAT, 4, classes));
+    }
+
+    /** {@code spec} with 3 classes, initialized and trained on one {@link #randomBatch}. */
+    public static ComputationGraph trainedOnce(ModelSpec spec, int size) {
+        ComputationGraph graph = new ComputationGraph(spec.configuration(3, 1));
+        graph.init();
+        graph.fit(randomBatch(size, 3));
+        return graph;
+    }
+
+    /**
+     * Replaces {@code head} of {@code base} with a zero-initialized one for {@code classes} through DL4J's
+     * {@code TransferLearning} (Adam 1e-3) and asserts the new output width and that every other parameter is carried
+     * over unchanged.
+     */
+    public static ComputationGraph assertNewHeadKeepsTheRest(ComputationGraph base, String head, int classes,
+                                                             int size) {
+        ComputationGraph tuned = new TransferLearning.GraphBuilder(base)
+                .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(new Adam(1e-3)).seed(2).build())
+                .nOutReplace(head, classes, WeightInit.ZERO)
+                .build();
+        assertThat(tuned.outputSingle(randomBatch(size, classes).getFeatures(0)).shape()).containsExactly(4, classes);
+        Map<String, INDArray> before = base.paramTable();
+        tuned.paramTable().forEach((k, v) -> {
+            if (!k.startsWith(head + "_")) {
+                assertThat(v).as(k).isEqualTo(before.get(k));
+            }
+        });
+        return tuned;
     }
 
     /**
