@@ -5,6 +5,7 @@ import io.github.visionzoo.zoo.kernels.GaussianCdf;
 import io.github.visionzoo.zoo.kernels.Kernels;
 import io.github.visionzoo.zoo.kernels.MatrixSums;
 import java.util.Arrays;
+import java.util.function.Function;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -15,14 +16,10 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
-import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.INDArrayIndex;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -65,15 +62,17 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
     }
 
     /** What the training forward pass keeps for the backward pass. */
-    private record Saved(INDArray input, Norm ln1, INDArray qkv, INDArray probs, INDArray context, Norm ln2,
-                         INDArray u, INDArray phi, Masks masks) {
+    private record Saved(INDArray input, Norm ln1, SelfAttentionPass.Saved attention, Norm ln2, INDArray u,
+                         INDArray phi, Masks masks) {
     }
 
     private Saved saved;
     private final MatrixSums sums = Kernels.matrixSums();
+    private final SelfAttentionPass attention;
 
     EncoderBlockImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
+        attention = new SelfAttentionPass(sums, dataType);
     }
 
     @Override
@@ -112,7 +111,6 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         long b = input.size(0);
         long n = b * t;
         long heads = c.getNumHeads();
-        long hd = d / heads;
         long m = c.getMlpDim();
         // what the backward pass reads lives in the activations workspace, the rest in working memory
         ArrayType keep = training ? ArrayType.ACTIVATIONS : ArrayType.FF_WORKING_MEM;
@@ -121,20 +119,9 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
 
         INDArray x = RuntimeLayers.contiguous(input, dataType, work, mgr).reshape('c', n, d);
         Norm ln1 = layerNorm(x, getParam(G1), getParam(BETA1), c.getEps(), training, keep, mgr);
-
-        // [n, 3D] = [b, T, 3, h, d/h] -> [3, b, h, T, d/h]: the heads become a batch dimension of strided views (a
-        // copy into contiguous heads costs a pass over them; the products run as fast on the views)
-        INDArray qkv = byHead(linear(ln1.out(), W_IN, B_IN, mgr.createUninitialized(keep, dataType, n, 3 * d)), b, t,
-                3, heads);
-        // [b, h, T, d/h] x [b, h, d/h, T] -> [b, h, T, T]
-        INDArray probs = mgr.createUninitialized(keep, dataType, b, heads, t, t);
-        sums.mmul(part(qkv, 0), part(qkv, 1), probs, false, true, 1.0 / Math.sqrt(hd));
-        Nd4j.exec(new SoftMax(probs, probs, 3));
-        INDArray weights = masks.attention() == null ? probs : probs.mul(masks.attention());
-        // [b, h, T, T] x [b, h, T, d/h] -> [b, h, T, d/h], written as [b, T, h, d/h] = [n, D]
-        INDArray context = mgr.createUninitialized(keep, dataType, n, d);
-        sums.mmul(weights, part(qkv, 2), part(byHead(context, b, t, 1, heads), 0), false, false);
-        INDArray x2 = linear(context, W_OUT, B_OUT, mgr.createUninitialized(work, dataType, n, d));
+        INDArray x2 = mgr.createUninitialized(work, dataType, n, d);
+        SelfAttentionPass.Saved attended = attention.forward(ln1.out(), projections(this::getParam), b, t, heads,
+                null, masks.attention(), x2, keep, mgr);
         dropout(x2, masks.dropout());
         x2.addi(x);
 
@@ -151,7 +138,7 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
 
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {b, t, d}, 'c');
         Nd4j.exec(new AddOp(x2, y, out.reshape('c', n, d)));
-        saved = training ? new Saved(input, ln1, qkv, probs, context, ln2, u, phi, masks) : null;
+        saved = training ? new Saved(input, ln1, attended, ln2, u, phi, masks) : null;
         return out;
     }
 
@@ -167,8 +154,6 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         long d = c.getHiddenDim();
         long b = input.size(0);
         long n = b * t;
-        long heads = c.getNumHeads();
-        long hd = d / heads;
         long m = c.getMlpDim();
         ArrayType work = ArrayType.BP_WORKING_MEM;
         Masks masks = s.masks();
@@ -196,29 +181,9 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
 
         // attention: dxRows is now the gradient of x2 = x + dropout(attention)
         INDArray dAttn = masks.dropout() == null ? dxRows : dxRows.mul(masks.dropout());
-        sums.mmul(dAttn, s.context(), grad(W_OUT), true, false);
-        sums.columnSums(dAttn, ones, grad(B_OUT));
-        INDArray dContext = mgr.createUninitialized(work, dataType, n, d);
-        sums.mmul(dAttn, getParam(W_OUT), dContext, false, false);
-        INDArray dHeads = part(byHead(dContext, b, t, 1, heads), 0);
-        INDArray weights = masks.attention() == null ? s.probs() : s.probs().mul(masks.attention());
-        INDArray dQkvRows = mgr.createUninitialized(work, dataType, n, 3 * d);
-        INDArray dQkv = byHead(dQkvRows, b, t, 3, heads);
-        sums.mmul(weights, dHeads, part(dQkv, 2), true, false);
-        INDArray dScores = mgr.createUninitialized(work, dataType, b, heads, t, t);
-        sums.mmul(dHeads, part(s.qkv(), 2), dScores, false, true);
-        dropout(dScores, masks.attention());
-        // softmax backward, row by row: ds = p * (dp - sum(dp * p)); the 1/sqrt(d/h) scale goes into the products
-        INDArray dsRows = dScores.reshape('c', b * heads * t, t);
-        INDArray pRows = s.probs().reshape('c', b * heads * t, t);
-        INDArray rowDots = Nd4j.getExecutioner().exec(new Dot(dsRows, pRows, 1)).reshape(b * heads * t, 1);
-        dsRows.subiColumnVector(rowDots).muli(pRows);
-        sums.mmul(dScores, part(s.qkv(), 1), part(dQkv, 0), false, false, 1.0 / Math.sqrt(hd));
-        sums.mmul(dScores, part(s.qkv(), 0), part(dQkv, 1), true, false, 1.0 / Math.sqrt(hd));
-        sums.mmul(dQkvRows, s.ln1().out(), grad(W_IN), true, false);
-        sums.columnSums(dQkvRows, ones, grad(B_IN));
         INDArray dh1 = mgr.createUninitialized(work, dataType, n, d);
-        sums.mmul(dQkvRows, getParam(W_IN), dh1, false, false);
+        attention.backward(dAttn, s.attention(), projections(this::getParam), projections(this::grad), b, t,
+                c.getNumHeads(), ones, null, dh1, mgr);
         layerNormBackward(dh1, s.ln1(), getParam(G1), G1, BETA1, ones, dxRows, mgr);
 
         Gradient g = new DefaultGradient(gradientsFlattened);
@@ -233,24 +198,15 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         return gradientViews.get(key);
     }
 
+    /** The attention's parameters, or their gradients, by key. */
+    private static SelfAttentionPass.Projections projections(Function<String, INDArray> byKey) {
+        return new SelfAttentionPass.Projections(byKey.apply(W_IN), byKey.apply(B_IN), byKey.apply(W_OUT),
+                byKey.apply(B_OUT));
+    }
+
     /** {@code x W^T + bias} into {@code out}, PyTorch's {@code nn.Linear} with its {@code [out, in]} weight. */
     private INDArray linear(INDArray x, String weight, String bias, INDArray out) {
-        sums.mmul(x, getParam(weight), out, false, true);
-        return out.addiRowVector(getParam(bias));
-    }
-
-    /**
-     * The rows {@code [n, parts * D]} of {@code b} sequences of length {@code t} as the view {@code [parts, b, h, T, d/h]}
-     * of {@code h} heads per part.
-     */
-    private static INDArray byHead(INDArray rows, long b, long t, long parts, long h) {
-        return rows.reshape('c', b, t, parts, h, rows.size(1) / (parts * h)).permute(2, 0, 3, 1, 4);
-    }
-
-    /** Part {@code i} of a {@code [3, b, h, T, d/h]} array (query, key, value): a view {@code [b, h, T, d/h]}. */
-    private static INDArray part(INDArray qkv, int i) {
-        INDArrayIndex all = NDArrayIndex.all();
-        return qkv.get(NDArrayIndex.point(i), all, all, all, all);
+        return attention.linear(x, getParam(weight), getParam(bias), out);
     }
 
     private static void dropout(INDArray x, INDArray mask) {
@@ -386,11 +342,6 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
     }
 
     private INDArray mask(double rate, LayerWorkspaceMgr mgr, long... shape) {
-        if (rate == 0) {
-            return null;
-        }
-        double keep = 1.0 - rate;
-        INDArray mask = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, shape);
-        return mask.assign(Nd4j.rand(dataType, shape).lt(keep).castTo(dataType)).divi(keep);
+        return SelfAttentionPass.dropoutMask(rate, dataType, mgr, shape);
     }
 }

@@ -2,10 +2,14 @@ package io.github.visionzoo.zoo.layers;
 
 import io.github.visionzoo.zoo.init.TorchInit;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -261,6 +265,20 @@ public class ShiftedWindowAttention extends ZooSameDiffLayer implements TorchNam
         }
         INDArray m = Nd4j.create(mask).castTo(type).reshape(1, w.count(), 1, n, n);
         return bias.add(sd.constant("shift_mask", m));
+    }
+
+    /** The running layer is written out ({@link ShiftedWindowAttentionImpl}); {@link #defineLayer} is its reference. */
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
+                             int layerIndex, INDArray layerParamsView, boolean initializeParams,
+                             DataType networkDataType) {
+        return RuntimeLayers.wire(new ShiftedWindowAttentionImpl(conf, networkDataType), conf, trainingListeners,
+                layerIndex, layerParamsView, initializeParams);
+    }
+
+    /** The SameDiff runtime of {@link #defineLayer}, which the tests hold the written-out layer to. */
+    Layer sameDiffLayer(NeuralNetConfiguration conf, INDArray layerParamsView, DataType networkDataType) {
+        return super.instantiate(conf, List.of(), 0, layerParamsView, false, networkDataType);
     }
 
     @Override

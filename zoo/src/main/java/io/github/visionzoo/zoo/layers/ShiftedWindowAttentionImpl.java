@@ -1,0 +1,274 @@
+package io.github.visionzoo.zoo.layers;
+
+import io.github.visionzoo.zoo.kernels.Kernels;
+import io.github.visionzoo.zoo.kernels.MatrixSums;
+import java.util.Arrays;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.samediff.SameDiffLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The running {@link ShiftedWindowAttention}: forward and backward passes written out ({@link SelfAttentionPass} over
+ * the {@code b*nW} windows), where its configuration's SameDiff definition runs the forward pass twice per training
+ * step and allocates every intermediate afresh.
+ *
+ * <p>Padding, cyclic shift and window partition are one row gather, {@code [b*s*s, C] -> [b*nW*N, C]}, by an index map
+ * computed once per batch size ({@link #windowRows}): window row {@code r} of image {@code i} reads token
+ * {@code i*s*s + map[r]}, or a zero row where {@code r} lies in the padding. Putting the windows back (reverse shift,
+ * crop) is the gather by the inverse map, and so are the backward pass's two rearrangements, so nothing is rolled,
+ * permuted or concatenated. The relative position bias {@code [h, N, N]} is gathered from its table once per pass,
+ * with the shifted windows' mask added ({@code [nW, h, N, N]}), and added to the scores in one pass; the table's
+ * gradient is the scores' gradient summed over the images and windows, scattered back by the same index.
+ *
+ * <p>The parameters are DL4J's SameDiff layer's views ({@link ShiftedWindowAttention}'s parameter layout), so
+ * configurations, checkpoints and imported weights are those of the SameDiff layer.
+ */
+final class ShiftedWindowAttentionImpl extends SameDiffLayer {
+    private static final long serialVersionUID = 1L;
+
+    private static final String[] PROJECTIONS = {ShiftedWindowAttention.QKV_WEIGHT, ShiftedWindowAttention.QKV_BIAS,
+            ShiftedWindowAttention.PROJ_WEIGHT, ShiftedWindowAttention.PROJ_BIAS};
+
+    /** What the training forward pass keeps for the backward pass. */
+    private record Saved(INDArray input, SelfAttentionPass.Saved attention, INDArray dropoutMask) {
+    }
+
+    private final MatrixSums sums = Kernels.matrixSums();
+    private final SelfAttentionPass attention;
+    private Saved saved;
+    /** The gather maps of the last batch size: window rows from tokens, tokens from window rows. */
+    private int[] toWindows;
+    private int[] toTokens;
+    private long mapsBatch;
+    /** The shifted windows' mask repeated over the heads, {@code [nW, h*N*N]}, outside workspaces; null unshifted. */
+    private INDArray mask;
+
+    ShiftedWindowAttentionImpl(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+        attention = new SelfAttentionPass(sums, dataType);
+    }
+
+    private ShiftedWindowAttention config() {
+        return (ShiftedWindowAttention) layerConf();
+    }
+
+    @Override
+    public void clear() {
+        super.clear();
+        saved = null;
+    }
+
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+        assertInputSet(false);
+        ShiftedWindowAttention c = config();
+        ShiftedWindowAttention.Windows w = c.windows();
+        long s = c.getSide();
+        long dim = c.getDim();
+        if (input.rank() != 3 || input.size(1) != s * s || input.size(2) != dim) {
+            throw new IllegalArgumentException("ShiftedWindowAttention '" + c.getLayerName() + "' expects tokens [b, "
+                    + s * s + ", " + dim + "], got " + Arrays.toString(input.shape()));
+        }
+        long b = input.size(0);
+        long windows = b * w.count();
+        long rows = windows * w.tokensPerWindow();
+        ArrayType keep = training ? ArrayType.ACTIVATIONS : ArrayType.FF_WORKING_MEM;
+        ArrayType work = ArrayType.FF_WORKING_MEM;
+        maps(b, w, s);
+        INDArray x = RuntimeLayers.contiguous(input, dataType, work, mgr).reshape('c', b * s * s, dim);
+        // [b*s*s, C] -> [b*nW*N, C]: pad, roll by -shift, partition
+        INDArray xw = gather(x, toWindows, mgr.createUninitialized(keep, dataType, rows, dim), work, mgr);
+        INDArray attentionMask = training ? SelfAttentionPass.dropoutMask(c.getAttentionDropout(), dataType, mgr,
+                windows, c.getNumHeads(), w.tokensPerWindow(), w.tokensPerWindow()) : null;
+        INDArray dropoutMask = training ? SelfAttentionPass.dropoutMask(c.getDropout(), dataType, mgr, rows, dim)
+                : null;
+        INDArray bias = scoreBias(w, work, mgr);
+        INDArray ow = mgr.createUninitialized(work, dataType, rows, dim);
+        SelfAttentionPass.Saved attended = attention.forward(xw, projections(paramTable), windows,
+                w.tokensPerWindow(), c.getNumHeads(),
+                scores -> scores.reshape('c', scores.length() / bias.length(), bias.length()).addiRowVector(bias), attentionMask, ow, keep, mgr);
+        if (dropoutMask != null) {
+            ow.muli(dropoutMask);
+        }
+        // [b*nW*N, C] -> [b*s*s, C]: put back, roll by +shift, crop
+        INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {b, s * s, dim}, 'c');
+        Nd4j.pullRows(ow, out.reshape('c', b * s * s, dim), 1, toTokens);
+        saved = training ? new Saved(input, attended, dropoutMask) : null;
+        return out;
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+        assertInputSet(true);
+        if (saved == null || saved.input() != input) {
+            activate(true, mgr); // backprop without the training forward pass that it needs
+        }
+        Saved sv = saved;
+        ShiftedWindowAttention c = config();
+        ShiftedWindowAttention.Windows w = c.windows();
+        long s = c.getSide();
+        long dim = c.getDim();
+        long b = input.size(0);
+        long windows = b * w.count();
+        long n = w.tokensPerWindow();
+        long rows = windows * n;
+        int heads = c.getNumHeads();
+        ArrayType work = ArrayType.BP_WORKING_MEM;
+        maps(b, w, s);
+        INDArray dOut = RuntimeLayers.contiguous(epsilon, dataType, work, mgr).reshape('c', b * s * s, dim);
+        INDArray dw = gather(dOut, toWindows, mgr.createUninitialized(work, dataType, rows, dim), work, mgr);
+        if (sv.dropoutMask() != null) {
+            dw.muli(sv.dropoutMask());
+        }
+        INDArray ones = mgr.createUninitialized(work, dataType, 1, rows).assign(1);
+        INDArray dxw = mgr.createUninitialized(work, dataType, rows, dim);
+        INDArray tableGrad = gradTable.get(ShiftedWindowAttention.BIAS_TABLE);
+        attention.backward(dw, sv.attention(), projections(paramTable), projections(gradTable), windows, n, heads,
+                ones, dScores -> tableGradient(dScores, windows, heads, n, ones, tableGrad, work, mgr), dxw, mgr);
+        INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, new long[] {b, s * s, dim}, 'c');
+        Nd4j.pullRows(dxw, dx.reshape('c', b * s * s, dim), 1, toTokens);
+        Gradient g = new DefaultGradient(gradients);
+        for (String key : paramTable.keySet()) {
+            g.setGradientFor(key, gradTable.get(key));
+        }
+        saved = null;
+        return new Pair<>(g, dx);
+    }
+
+    private static SelfAttentionPass.Projections projections(java.util.Map<String, INDArray> table) {
+        return new SelfAttentionPass.Projections(table.get(PROJECTIONS[0]), table.get(PROJECTIONS[1]),
+                table.get(PROJECTIONS[2]), table.get(PROJECTIONS[3]));
+    }
+
+    /**
+     * {@code rows [b*s*s, C]} gathered by {@code map} into {@code out}: directly where no index points at the
+     * padding, else from a copy with one zero row after the tokens, where the padding's indices point.
+     */
+    private INDArray gather(INDArray rows, int[] map, INDArray out, ArrayType work, LayerWorkspaceMgr mgr) {
+        long tokens = rows.size(0);
+        INDArray source = rows;
+        if (toTokens.length < map.length) { // padded
+            source = mgr.createUninitialized(work, dataType, tokens + 1, rows.size(1));
+            source.get(NDArrayIndex.interval(0, tokens), NDArrayIndex.all()).assign(rows);
+            source.get(NDArrayIndex.point(tokens), NDArrayIndex.all()).assign(0);
+        }
+        Nd4j.pullRows(source, out, 1, map);
+        return out;
+    }
+
+    /**
+     * The gather maps for {@code b} images: {@link #toWindows} ({@code b*nW*N} entries, {@code b*s*s} for the
+     * padding's zero row) and {@link #toTokens} ({@code b*s*s} entries).
+     */
+    private void maps(long b, ShiftedWindowAttention.Windows w, long s) {
+        if (mapsBatch == b) {
+            return;
+        }
+        int[] one = windowRows(w, s);
+        int tokens = (int) (s * s);
+        int[] inverse = new int[tokens];
+        for (int r = 0; r < one.length; r++) {
+            if (one[r] >= 0) {
+                inverse[one[r]] = r;
+            }
+        }
+        toWindows = new int[(int) (b * one.length)];
+        toTokens = new int[(int) (b * tokens)];
+        for (int i = 0; i < b; i++) {
+            for (int r = 0; r < one.length; r++) {
+                toWindows[i * one.length + r] = one[r] < 0 ? (int) (b * tokens) : i * tokens + one[r];
+            }
+            for (int t = 0; t < tokens; t++) {
+                toTokens[i * tokens + t] = i * one.length + inverse[t];
+            }
+        }
+        mapsBatch = b;
+    }
+
+    /**
+     * For each row of one image's windows, {@code [nW*N]} in window order and row by row within a window, the token
+     * of the {@code s x s} map it holds, or -1 in the padding: torchvision's pad (bottom and right), roll by
+     * {@code -shift} and partition, as one map. Row {@code r} is position {@code (py, px)} of the rolled padded
+     * map, which holds position {@code ((py + shift) mod p, (px + shift) mod p)} of the padded map.
+     */
+    static int[] windowRows(ShiftedWindowAttention.Windows w, long s) {
+        int window = w.window();
+        long p = w.padded();
+        long per = w.perSide();
+        int shift = w.effectiveShift();
+        int[] map = new int[(int) (w.count() * w.tokensPerWindow())];
+        int r = 0;
+        for (long wy = 0; wy < per; wy++) {
+            for (long wx = 0; wx < per; wx++) {
+                for (int i = 0; i < window; i++) {
+                    for (int j = 0; j < window; j++) {
+                        long y = (wy * window + i + shift) % p;
+                        long x = (wx * window + j + shift) % p;
+                        map[r++] = y < s && x < s ? (int) (y * s + x) : -1;
+                    }
+                }
+            }
+        }
+        return map;
+    }
+
+    /**
+     * The scores' bias for one image, {@code [nW * h * N * N]} in working memory: {@code table[index]} per head, plus
+     * the shifted windows' mask.
+     */
+    private INDArray scoreBias(ShiftedWindowAttention.Windows w, ArrayType work, LayerWorkspaceMgr mgr) {
+        ShiftedWindowAttention c = config();
+        int heads = c.getNumHeads();
+        long[] index = ShiftedWindowAttention.relativePositionIndex(w.window());
+        double[] table = paramTable.get(ShiftedWindowAttention.BIAS_TABLE).ravel().toDoubleVector(); // [(2w-1)^2, h]
+        double[] perHead = new double[heads * index.length];
+        for (int h = 0; h < heads; h++) {
+            for (int k = 0; k < index.length; k++) {
+                perHead[h * index.length + k] = table[(int) index[k] * heads + h];
+            }
+        }
+        INDArray bias = mgr.createUninitialized(work, dataType, 1, perHead.length).assign(
+                Nd4j.createFromArray(perHead).reshape(1, perHead.length));
+        if (w.effectiveShift() == 0) {
+            return bias;
+        }
+        if (mask == null) {
+            try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                mask = Nd4j.create(w.mask()).castTo(dataType).reshape('c', w.count(), 1, index.length)
+                        .repeat(1, heads).reshape('c', w.count(), (long) heads * index.length);
+            }
+        }
+        INDArray full = mgr.createUninitialized(work, dataType, w.count(), perHead.length);
+        return full.assign(mask).addiRowVector(bias).reshape('c', 1, full.length());
+    }
+
+    /**
+     * The bias table's gradient from the biased scores' {@code dScores [b*nW, h, N, N]}: their sum over the windows
+     * of all images, added up per table row through the index.
+     */
+    private void tableGradient(INDArray dScores, long windows, int heads, long n, INDArray ones, INDArray tableGrad,
+                               ArrayType work, LayerWorkspaceMgr mgr) {
+        long perWindow = heads * n * n;
+        INDArray sum = mgr.createUninitialized(work, dataType, 1, perWindow);
+        sums.mmul(ones.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, windows)).reshape(1, windows),
+                dScores.reshape('c', windows, perWindow), sum, false, false);
+        double[] perHead = sum.toDoubleVector();
+        long[] index = ShiftedWindowAttention.relativePositionIndex(config().getWindowSize());
+        double[] grad = new double[(int) tableGrad.length()];
+        for (int h = 0; h < heads; h++) {
+            for (int k = 0; k < index.length; k++) {
+                grad[(int) index[k] * heads + h] += perHead[h * index.length + k];
+            }
+        }
+        tableGrad.assign(Nd4j.createFromArray(grad).castTo(dataType).reshape(tableGrad.shape()));
+    }
+}
