@@ -87,6 +87,15 @@ class SwinGradientCheckTest {
         assertGradients(graph, map(5), labels(25), 0, null);
     }
 
+    /** A 5x5 map in 3x3 windows shifted by 1: padded to 6x6, then rolled, so padding rows land inside windows. */
+    @Test
+    void shiftedWindowAttentionOnAPaddedMap() {
+        ComputationGraph graph = onMap(new ShiftedWindowAttention(2, 3, 1, 0.0, 0.0), 5);
+        perturb(graph, "layer", ShiftedWindowAttention.QKV_BIAS);
+        perturb(graph, "layer", ShiftedWindowAttention.BIAS_TABLE);
+        assertGradients(graph, map(5), labels(25), 0, null);
+    }
+
     /** A 3x3 map merged to 2x2 (padded to 4x4). */
     @Test
     void patchMerging() {
