@@ -190,7 +190,7 @@ public final class VitBench implements Callable<Integer> {
         f.setAccessible(true);
         OpTimer timer = new OpTimer();
         for (Layer layer : graph.getLayers()) {
-            if (layer instanceof org.deeplearning4j.nn.layers.samediff.SameDiffLayer) {
+            if (layer instanceof org.deeplearning4j.nn.layers.samediff.SameDiffLayer && f.get(layer) != null) {
                 ((SameDiff) f.get(layer)).setListeners(timer);
             }
         }

@@ -1,6 +1,5 @@
 package io.github.visionzoo.zoo.layers;
 
-import io.github.visionzoo.zoo.kernels.FloatLoops;
 import io.github.visionzoo.zoo.kernels.GaussianCdf;
 import io.github.visionzoo.zoo.kernels.Kernels;
 import io.github.visionzoo.zoo.kernels.MatrixSums;
@@ -15,12 +14,9 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
-import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The running {@link EncoderBlock}: forward and backward passes written out on ND4J ops, with the token sequence as
@@ -33,7 +29,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * gate {@code Phi(u)}, and the dropout masks. Nothing is computed twice except the GELU output {@code u Phi(u)}
  * (one multiplication). Bias gradients are column sums, done as a product with a ones row (libnd4j's reductions over
  * the first axis are slow). For float, the layer norms run forward and backward as one Java pass over the tokens each
- * ({@link FloatLoops}; a token's features stay in cache for its sums, and the parameter gradients are summed per
+ * ({@link LayerNormPass}; a token's features stay in cache for its sums, and the parameter gradients are summed per
  * worker), and GELU and its derivative as one pass each ({@link GaussianCdf}), where ND4J takes several passes each.
  * Doubles take ND4J's ops, which the gradient checks cover and a test compares the float path with.
  */
@@ -53,26 +49,24 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
     private static final String G2 = EncoderBlock.LN_2 + "weight";
     private static final String BETA2 = EncoderBlock.LN_2 + "bias";
 
-    /** One layer norm's forward results: normalized input, {@code 1/sqrt(var + eps)} as a column, output. */
-    private record Norm(INDArray xhat, INDArray rstd, INDArray out) {
-    }
-
     /** Inverted-dropout masks of one training pass; {@code null} where the rate is 0. */
     private record Masks(INDArray attention, INDArray dropout, INDArray mlp2, INDArray mlp4) {
     }
 
     /** What the training forward pass keeps for the backward pass. */
-    private record Saved(INDArray input, Norm ln1, SelfAttentionPass.Saved attention, Norm ln2, INDArray u,
+    private record Saved(INDArray input, LayerNormPass.Norm ln1, SelfAttentionPass.Saved attention, LayerNormPass.Norm ln2, INDArray u,
                          INDArray phi, Masks masks) {
     }
 
     private Saved saved;
     private final MatrixSums sums = Kernels.matrixSums();
     private final SelfAttentionPass attention;
+    private final LayerNormPass norms;
 
     EncoderBlockImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
         attention = new SelfAttentionPass(sums, dataType);
+        norms = new LayerNormPass(sums, dataType);
     }
 
     @Override
@@ -118,14 +112,14 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         Masks masks = training ? newMasks(c, b, mgr) : new Masks(null, null, null, null);
 
         INDArray x = RuntimeLayers.contiguous(input, dataType, work, mgr).reshape('c', n, d);
-        Norm ln1 = layerNorm(x, getParam(G1), getParam(BETA1), c.getEps(), training, keep, mgr);
+        LayerNormPass.Norm ln1 = norms.forward(x, getParam(G1), getParam(BETA1), c.getEps(), training, keep, mgr);
         INDArray x2 = mgr.createUninitialized(work, dataType, n, d);
         SelfAttentionPass.Saved attended = attention.forward(ln1.out(), projections(this::getParam), b, t, heads,
                 null, masks.attention(), x2, keep, mgr);
         dropout(x2, masks.dropout());
         x2.addi(x);
 
-        Norm ln2 = layerNorm(x2, getParam(G2), getParam(BETA2), c.getEps(), training, keep, mgr);
+        LayerNormPass.Norm ln2 = norms.forward(x2, getParam(G2), getParam(BETA2), c.getEps(), training, keep, mgr);
         // [n, D] -> [n, M] -> [n, D]
         INDArray u = linear(ln2.out(), W0, B0, mgr.createUninitialized(keep, dataType, n, m));
         // exact GELU u Phi(u); training keeps u and Phi(u), inference overwrites u
@@ -177,14 +171,14 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         sums.columnSums(du, ones, grad(B0));
         INDArray dh2 = mgr.createUninitialized(work, dataType, n, d);
         sums.mmul(du, getParam(W0), dh2, false, false);
-        layerNormBackward(dh2, s.ln2(), getParam(G2), G2, BETA2, ones, dxRows, mgr);
+        norms.backward(dh2, s.ln2(), getParam(G2), grad(G2), grad(BETA2), ones, dxRows, mgr);
 
         // attention: dxRows is now the gradient of x2 = x + dropout(attention)
         INDArray dAttn = masks.dropout() == null ? dxRows : dxRows.mul(masks.dropout());
         INDArray dh1 = mgr.createUninitialized(work, dataType, n, d);
         attention.backward(dAttn, s.attention(), projections(this::getParam), projections(this::grad), b, t,
                 c.getNumHeads(), ones, null, dh1, mgr);
-        layerNormBackward(dh1, s.ln1(), getParam(G1), G1, BETA1, ones, dxRows, mgr);
+        norms.backward(dh1, s.ln1(), getParam(G1), grad(G1), grad(BETA1), ones, dxRows, mgr);
 
         Gradient g = new DefaultGradient(gradientsFlattened);
         for (String key : paramTable().keySet()) {
@@ -220,115 +214,6 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         Nd4j.exec(new MulOp(u, phi, out));
         dropout(out, mask);
         return out;
-    }
-
-    /**
-     * Layer norm over the last axis of {@code x [n, D]} (biased variance, two-pass), its results in workspace
-     * {@code keep}: for float, one Java pass over the rows ({@link FloatLoops}: a row of {@code D} stays in cache for
-     * its sums), else ND4J's ops. The normalized input is kept only in training, where the backward pass needs it.
-     */
-    private Norm layerNorm(INDArray x, INDArray gamma, INDArray beta, double eps, boolean training, ArrayType keep,
-                           LayerWorkspaceMgr mgr) {
-        long n = x.size(0);
-        long d = x.size(1);
-        INDArray xhat = training ? mgr.createUninitialized(keep, dataType, n, d) : null;
-        INDArray rstd = mgr.createUninitialized(keep, dataType, n, 1);
-        INDArray out = mgr.createUninitialized(keep, dataType, n, d);
-        if (FloatLoops.takes(x, out, rstd) && (xhat == null || FloatLoops.takes(xhat))) {
-            float[] g = gamma.toFloatVector();
-            float[] bt = beta.toFloatVector();
-            float[] r = new float[(int) n];
-            float e = (float) eps;
-            INDArray[] outputs = xhat == null ? new INDArray[] {out} : new INDArray[] {out, xhat};
-            FloatLoops.rows(new INDArray[] {x}, outputs, (int) d, (worker, row, in, o, length) -> {
-                float[] v = in[0];
-                float mean = FloatLoops.sum(v, length) / length;
-                float rs = (float) (1.0 / Math.sqrt(FloatLoops.squaresAbout(v, mean, length) / length + e));
-                r[(int) row] = rs;
-                float[] y = o[0];
-                float[] h = o.length > 1 ? o[1] : y;
-                for (int i = 0; i < length; i++) {
-                    h[i] = (v[i] - mean) * rs;
-                }
-                for (int i = 0; i < length; i++) {
-                    y[i] = h[i] * g[i] + bt[i];
-                }
-            });
-            rstd.data().asNioFloat().put(0, r);
-            return new Norm(xhat, rstd, out);
-        }
-        if (xhat == null) {
-            xhat = mgr.createUninitialized(ArrayType.FF_WORKING_MEM, dataType, n, d);
-        }
-        // mean as a product with ones, centred by a broadcasting subtract: faster than mean(1), a copy and an in-place
-        // subtraction (libnd4j's broadcast op along dimension 0 is far slower)
-        Nd4j.exec(new SubOp(new INDArray[] {x, sums.rowSums(x, 1.0 / d)}, new INDArray[] {xhat}));
-        INDArray norms = xhat.norm2(true, 1);
-        rstd.assign(Transforms.pow(norms.muli(norms).divi(d).addi(eps), -0.5, false));
-        xhat.muliColumnVector(rstd);
-        Nd4j.exec(new BroadcastMulOp(xhat, gamma, out, 1));
-        out.addiRowVector(beta);
-        return new Norm(xhat, rstd, out);
-    }
-
-    /**
-     * The layer norm's backward pass: parameter gradients into their views, and
-     * {@code dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))} with {@code dxhat = dOut * gamma} added
-     * to {@code dxAccumulator}. For float, one Java pass over the rows, its parameter gradients summed per worker;
-     * else ND4J's ops, which overwrite {@code dOut}.
-     */
-    private void layerNormBackward(INDArray dOut, Norm norm, INDArray gamma, String gammaKey, String betaKey,
-                                   INDArray ones, INDArray dxAccumulator, LayerWorkspaceMgr mgr) {
-        if (FloatLoops.takes(dOut, norm.xhat(), dxAccumulator)) {
-            int d = (int) dOut.size(1);
-            float[] g = gamma.toFloatVector();
-            float[] r = norm.rstd().toFloatVector();
-            int workers = FloatLoops.workers(dOut.size(0));
-            float[][] dGamma = new float[workers][d];
-            float[][] dBeta = new float[workers][d];
-            float[][] dxhat = new float[workers][d];
-            INDArray[] inputs = {dOut, norm.xhat(), dxAccumulator};
-            FloatLoops.rows(inputs, new INDArray[] {dxAccumulator}, d, (worker, row, in, out, length) -> {
-                float[] dy = in[0];
-                float[] xh = in[1];
-                float[] acc = in[2];
-                float[] dgw = dGamma[worker];
-                float[] dbw = dBeta[worker];
-                float[] s = dxhat[worker];
-                for (int i = 0; i < length; i++) {
-                    dbw[i] += dy[i];
-                    dgw[i] += dy[i] * xh[i];
-                    s[i] = dy[i] * g[i];
-                }
-                float m1 = FloatLoops.sum(s, length) / length;
-                float m2 = FloatLoops.dot(s, xh, length) / length;
-                float rs = r[(int) row];
-                float[] dx = out[0];
-                for (int i = 0; i < length; i++) {
-                    dx[i] = acc[i] + rs * (s[i] - m1 - xh[i] * m2);
-                }
-            });
-            for (int w = 1; w < workers; w++) {
-                for (int i = 0; i < d; i++) {
-                    dGamma[0][i] += dGamma[w][i];
-                    dBeta[0][i] += dBeta[w][i];
-                }
-            }
-            grad(gammaKey).assign(Nd4j.createFromArray(dGamma[0]).reshape(grad(gammaKey).shape()));
-            grad(betaKey).assign(Nd4j.createFromArray(dBeta[0]).reshape(grad(betaKey).shape()));
-            return;
-        }
-        INDArray tmp = mgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, dOut.shape());
-        sums.columnSums(dOut, ones, grad(betaKey));
-        Nd4j.exec(new MulOp(dOut, norm.xhat(), tmp));
-        sums.columnSums(tmp, ones, grad(gammaKey));
-        INDArray dxhat = dOut.muliRowVector(gamma);
-        INDArray meanDxhat = sums.rowSums(dxhat, 1.0 / dxhat.size(1));
-        Nd4j.exec(new MulOp(dxhat, norm.xhat(), tmp));
-        INDArray meanDxhatXhat = sums.rowSums(tmp, 1.0 / tmp.size(1));
-        Nd4j.exec(new MulOp(new INDArray[] {norm.xhat(), meanDxhatXhat}, new INDArray[] {tmp}));
-        dxhat.subi(tmp).subiColumnVector(meanDxhat).muliColumnVector(norm.rstd());
-        dxAccumulator.addi(dxhat);
     }
 
     /** Fresh inverted-dropout masks for the sites with a rate above 0 (PyTorch's {@code Dropout}). */

@@ -1,12 +1,17 @@
 package io.github.visionzoo.zoo.layers;
 
+import java.util.Collection;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -66,6 +71,22 @@ public class LayerNorm extends ZooSameDiffLayer implements TorchNamed {
             return TransformerOps.layerNorm(sd, first, w, b, eps);
         }
         return TransformerOps.layerNorm(sd, input.reshape(-1, size), w, b, eps).reshape(-1, seqLength, size);
+    }
+
+    /**
+     * Tokens and features run written out ({@link LayerNormImpl}); images and the class token run
+     * {@link #defineLayer} in SameDiff.
+     */
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
+                             int layerIndex, INDArray layerParamsView, boolean initializeParams,
+                             DataType networkDataType) {
+        if (height > 0 || classTokenOnly) {
+            return super.instantiate(conf, trainingListeners, layerIndex, layerParamsView, initializeParams,
+                    networkDataType);
+        }
+        return RuntimeLayers.wire(new LayerNormImpl(conf, networkDataType), conf, trainingListeners, layerIndex,
+                layerParamsView, initializeParams);
     }
 
     @Override
