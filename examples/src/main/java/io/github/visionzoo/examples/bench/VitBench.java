@@ -42,8 +42,9 @@ import picocli.CommandLine.Spec;
  * command line (registry names or spec files; default {@code vit_s_16 vit_b_16} at 224 px), in both encoder-block
  * layouts ({@link Layout#FUSED}, the default, and {@link Layout#SEPARATE}).
  *
- * <p>The share of the step spent in attention is measured in the same run on the separate layout, whose layers are
- * SameDiff layers (the fused {@link EncoderBlock} is not, so its ops cannot be listened to): a SameDiff listener on
+ * <p>The share of the step spent in attention is measured in the same run on the separate layout, whose attention and
+ * MLP are SameDiff layers (the fused {@link EncoderBlock} and the layer norms are not, so their ops cannot be listened
+ * to): a SameDiff listener on
  * every SameDiff layer times each op, and counts as attention the ops whose outputs lie in the
  * {@value TransformerOps#ATTENTION_SCOPE}{@code /} name scope (the projections, scores, softmax, context, and their
  * recomputation in the backward pass) and the backward ops that receive those outputs' gradients. The share is that
