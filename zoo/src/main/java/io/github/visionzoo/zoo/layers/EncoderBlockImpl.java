@@ -15,7 +15,6 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
-import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -54,19 +53,21 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
     }
 
     /** What the training forward pass keeps for the backward pass. */
-    private record Saved(INDArray input, LayerNormPass.Norm ln1, SelfAttentionPass.Saved attention, LayerNormPass.Norm ln2, INDArray u,
-                         INDArray phi, Masks masks) {
+    private record Saved(INDArray input, LayerNormPass.Norm ln1, SelfAttentionPass.Saved attention,
+                         LayerNormPass.Norm ln2, MlpPass.Saved mlp, Masks masks) {
     }
 
     private Saved saved;
     private final MatrixSums sums = Kernels.matrixSums();
     private final SelfAttentionPass attention;
     private final LayerNormPass norms;
+    private final MlpPass mlp;
 
     EncoderBlockImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
         attention = new SelfAttentionPass(sums, dataType);
         norms = new LayerNormPass(sums, dataType);
+        mlp = new MlpPass(sums, dataType);
     }
 
     @Override
@@ -120,19 +121,13 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         x2.addi(x);
 
         LayerNormPass.Norm ln2 = norms.forward(x2, getParam(G2), getParam(BETA2), c.getEps(), training, keep, mgr);
-        // [n, D] -> [n, M] -> [n, D]
-        INDArray u = linear(ln2.out(), W0, B0, mgr.createUninitialized(keep, dataType, n, m));
-        // exact GELU u Phi(u); training keeps u and Phi(u), inference overwrites u
-        INDArray phi = training ? mgr.createUninitialized(keep, dataType, n, m) : null;
-        INDArray a = training ? mgr.createUninitialized(work, dataType, n, m) : u;
-        GaussianCdf.gelu(u, phi, a);
-        dropout(a, masks.mlp2());
-        INDArray y = linear(a, W3, B3, mgr.createUninitialized(work, dataType, n, d));
-        dropout(y, masks.mlp4());
+        INDArray y = mgr.createUninitialized(work, dataType, n, d);
+        MlpPass.Saved mlpSaved = mlp.forward(ln2.out(), mlpWeights(this::getParam), m, masks.mlp2(), masks.mlp4(),
+                training, y, keep, mgr);
 
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {b, t, d}, 'c');
         Nd4j.exec(new AddOp(x2, y, out.reshape('c', n, d)));
-        saved = training ? new Saved(input, ln1, attended, ln2, u, phi, masks) : null;
+        saved = training ? new Saved(input, ln1, attended, ln2, mlpSaved, masks) : null;
         return out;
     }
 
@@ -158,19 +153,8 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
         INDArray dxRows = dx.reshape('c', n, d);
         dxRows.assign(dOut);
 
-        // MLP: y = gelu(ln2 W0^T + b0) W3^T + b3
-        INDArray dy = masks.mlp4() == null ? dOut : dOut.mul(masks.mlp4());
-        INDArray a = geluOutput(s.u(), s.phi(), masks.mlp2(), mgr.createUninitialized(work, dataType, n, m));
-        sums.mmul(dy, a, grad(W3), true, false);
-        sums.columnSums(dy, ones, grad(B3));
-        INDArray du = mgr.createUninitialized(work, dataType, n, m);
-        sums.mmul(dy, getParam(W3), du, false, false);
-        dropout(du, masks.mlp2());
-        GaussianCdf.timesGeluDerivative(du, s.u(), s.phi(), a); // a is free again
-        sums.mmul(du, s.ln2().out(), grad(W0), true, false);
-        sums.columnSums(du, ones, grad(B0));
         INDArray dh2 = mgr.createUninitialized(work, dataType, n, d);
-        sums.mmul(du, getParam(W0), dh2, false, false);
+        mlp.backward(dOut, s.mlp(), mlpWeights(this::getParam), mlpWeights(this::grad), ones, dh2, mgr);
         norms.backward(dh2, s.ln2(), getParam(G2), grad(G2), grad(BETA2), ones, dxRows, mgr);
 
         // attention: dxRows is now the gradient of x2 = x + dropout(attention)
@@ -198,22 +182,15 @@ final class EncoderBlockImpl extends BaseLayer<EncoderBlock> {
                 byKey.apply(B_OUT));
     }
 
-    /** {@code x W^T + bias} into {@code out}, PyTorch's {@code nn.Linear} with its {@code [out, in]} weight. */
-    private INDArray linear(INDArray x, String weight, String bias, INDArray out) {
-        return attention.linear(x, getParam(weight), getParam(bias), out);
+    /** The MLP's parameters, or their gradients, by key. */
+    private static MlpPass.Weights mlpWeights(Function<String, INDArray> byKey) {
+        return new MlpPass.Weights(byKey.apply(W0), byKey.apply(B0), byKey.apply(W3), byKey.apply(B3));
     }
 
     private static void dropout(INDArray x, INDArray mask) {
         if (mask != null) {
             x.muli(mask);
         }
-    }
-
-    /** The MLP's hidden activations {@code u Phi(u)}, with the dropout of module {@code mlp.2}, into {@code out}. */
-    private static INDArray geluOutput(INDArray u, INDArray phi, INDArray mask, INDArray out) {
-        Nd4j.exec(new MulOp(u, phi, out));
-        dropout(out, mask);
-        return out;
     }
 
     /** Fresh inverted-dropout masks for the sites with a rate above 0 (PyTorch's {@code Dropout}). */

@@ -2,12 +2,17 @@ package io.github.visionzoo.zoo.layers;
 
 import io.github.visionzoo.zoo.init.TorchInit;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -78,6 +83,15 @@ public class MlpBlock extends ZooSameDiffLayer implements TorchNamed {
         SDVariable y = TransformerOps.mlp(sd, x, params.get(W0), params.get(B0), params.get(W3), params.get(B3),
                 h -> dropout(sd, h, "2", -1, mlpDim), h -> dropout(sd, h, "4", -1, hiddenDim));
         return y.reshape(-1, seqLength, hiddenDim);
+    }
+
+    /** The running layer is written out ({@link MlpBlockImpl}); {@link #defineLayer} is its reference. */
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
+                             int layerIndex, INDArray layerParamsView, boolean initializeParams,
+                             DataType networkDataType) {
+        return RuntimeLayers.wire(new MlpBlockImpl(conf, networkDataType), conf, trainingListeners, layerIndex,
+                layerParamsView, initializeParams);
     }
 
     @Override

@@ -57,8 +57,8 @@ final class SelfAttentionPass {
         double scale = 1.0 / Math.sqrt(d / heads);
         // [n, 3D] = [b, T, 3, h, d/h] -> [3, b, h, T, d/h]: the heads become a batch dimension of strided views (a
         // copy into contiguous heads costs a pass over them; the products run as fast on the views)
-        INDArray qkv = byHead(linear(x, p.inWeight(), p.inBias(), mgr.createUninitialized(keep, dataType, n, 3 * d)),
-                b, t, 3, heads);
+        INDArray projected = mgr.createUninitialized(keep, dataType, n, 3 * d);
+        INDArray qkv = byHead(linear(sums, x, p.inWeight(), p.inBias(), projected), b, t, 3, heads);
         // [b, h, T, d/h] x [b, h, d/h, T] -> [b, h, T, T]
         INDArray probs = mgr.createUninitialized(keep, dataType, b, heads, t, t);
         sums.mmul(part(qkv, 0), part(qkv, 1), probs, false, true, scale);
@@ -70,7 +70,7 @@ final class SelfAttentionPass {
         // [b, h, T, T] x [b, h, T, d/h] -> [b, h, T, d/h], written as [b, T, h, d/h] = [n, D]
         INDArray context = mgr.createUninitialized(keep, dataType, n, d);
         sums.mmul(weights, part(qkv, 2), part(byHead(context, b, t, 1, heads), 0), false, false);
-        linear(context, p.outWeight(), p.outBias(), out);
+        linear(sums, context, p.outWeight(), p.outBias(), out);
         return new Saved(x, qkv, probs, context, dropoutMask);
     }
 
@@ -117,7 +117,7 @@ final class SelfAttentionPass {
     }
 
     /** {@code x W^T + bias} into {@code out}, PyTorch's {@code nn.Linear} with its {@code [out, in]} weight. */
-    INDArray linear(INDArray x, INDArray weight, INDArray bias, INDArray out) {
+    static INDArray linear(MatrixSums sums, INDArray x, INDArray weight, INDArray bias, INDArray out) {
         sums.mmul(x, weight, out, false, true);
         return out.addiRowVector(bias);
     }
