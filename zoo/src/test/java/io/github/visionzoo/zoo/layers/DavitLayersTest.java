@@ -103,6 +103,7 @@ class DavitLayersTest {
     @Tag("gradient-check")
     void channelAttention() {
         ComputationGraph graph = onImage(new ChannelAttention(2));
+        assertThat(graph.getLayer("layer")).isInstanceOf(ChannelAttentionImpl.class); // the passes written out
         perturb(graph, "layer", QkvAttention.QKV_BIAS);
         perturb(graph, "layer", QkvAttention.PROJ_BIAS);
         assertGradients(graph, image(), labels(), 0, null);
@@ -112,6 +113,7 @@ class DavitLayersTest {
     @Tag("gradient-check")
     void convMlp() {
         ComputationGraph graph = onImage(new ConvMlp(8));
+        assertThat(graph.getLayer("layer")).isInstanceOf(ConvMlpImpl.class); // the passes written out
         perturb(graph, "layer", ConvMlp.FC1_BIAS);
         assertGradients(graph, image(), labels(), 0, null);
     }
