@@ -43,12 +43,17 @@ class DavitLayersTest {
 
     /** image [b, 4, 5, 5] -> layer -> softmax classifier over the flattened map, so that every position counts. */
     static ComputationGraph onImage(Layer layer) {
+        return onImage(layer, SIZE, SIZE);
+    }
+
+    /** The same on an image {@code [b, 4, height, width]}. */
+    static ComputationGraph onImage(Layer layer, int height, int width) {
         GraphChecks.useDoublePrecision();
         return GraphChecks.gradientCheckGraph(new NeuralNetConfiguration.Builder()
                 .seed(7).dataType(DataType.DOUBLE)
                 .graphBuilder()
                 .addInputs("in")
-                .setInputTypes(InputType.convolutional(SIZE, SIZE, C))
+                .setInputTypes(InputType.convolutional(height, width, C))
                 .addLayer("layer", layer, "in")
                 .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
                         .activation(Activation.SOFTMAX).nOut(3).build(), "layer")
@@ -57,8 +62,12 @@ class DavitLayersTest {
     }
 
     static INDArray image() {
+        return image(SIZE, SIZE);
+    }
+
+    static INDArray image(int height, int width) {
         Nd4j.getRandom().setSeed(11);
-        return Nd4j.randn(DataType.DOUBLE, BATCH, C, SIZE, SIZE);
+        return Nd4j.randn(DataType.DOUBLE, BATCH, C, height, width);
     }
 
     static INDArray labels() {
@@ -85,9 +94,19 @@ class DavitLayersTest {
     @Tag("gradient-check")
     void windowAttentionWithPadding() {
         ComputationGraph graph = onImage(new WindowAttention(2, 3));
+        assertThat(graph.getLayer("layer")).isInstanceOf(WindowAttentionImpl.class); // the passes written out
         perturb(graph, "layer", QkvAttention.QKV_BIAS);
         perturb(graph, "layer", QkvAttention.PROJ_BIAS);
         assertGradients(graph, image(), labels(), 0, null);
+    }
+
+    /** A 6x3 map in two 3x3 windows, one above the other: several windows, no padding. */
+    @Test
+    @Tag("gradient-check")
+    void windowAttentionInWholeWindows() {
+        ComputationGraph graph = onImage(new WindowAttention(2, 3), 6, 3);
+        perturb(graph, "layer", QkvAttention.QKV_BIAS);
+        assertGradients(graph, image(6, 3), labels(), 0, null);
     }
 
     /** A window as large as the map: one window, no padding. */
