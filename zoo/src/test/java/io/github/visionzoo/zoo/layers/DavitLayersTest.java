@@ -14,11 +14,14 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -135,6 +138,41 @@ class DavitLayersTest {
         assertThat(graph.getLayer("layer")).isInstanceOf(ConvMlpImpl.class); // the passes written out
         perturb(graph, "layer", ConvMlp.FC1_BIAS);
         assertGradients(graph, image(), labels(), 0, null);
+    }
+
+    /**
+     * The passes written out ({@link FeatureMapRowsImpl}) against each layer's SameDiff definition run by DL4J's
+     * SameDiff layer ({@link ZooSameDiffLayer.Impl}) on the same parameters and input: the same output, input gradient
+     * and parameter gradients.
+     */
+    @Test
+    void writtenOutPassesEqualTheSameDiffDefinition() {
+        for (FeatureMapLayer layer : List.of(new WindowAttention(2, 3), new ChannelAttention(2), new ConvMlp(8))) {
+            ComputationGraph graph = onImage(layer);
+            perturb(graph, "layer", layer instanceof ConvMlp ? ConvMlp.FC1_BIAS : QkvAttention.QKV_BIAS);
+            org.deeplearning4j.nn.api.Layer written = graph.getLayer("layer");
+            NeuralNetConfiguration conf = written.conf();
+            long n = written.numParams();
+            org.deeplearning4j.nn.api.Layer reference = RuntimeLayers.wire(
+                    new ZooSameDiffLayer.Impl(conf, DataType.DOUBLE), conf, List.of(), 0, written.params().dup(), false);
+            written.setBackpropGradientsViewArray(Nd4j.create(DataType.DOUBLE, 1, n));
+            reference.setBackpropGradientsViewArray(Nd4j.create(DataType.DOUBLE, 1, n));
+            LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+            INDArray x = image();
+            INDArray dOut = Nd4j.randn(DataType.DOUBLE, x.shape());
+            String name = layer.getClass().getSimpleName();
+            written.setInput(x, mgr);
+            reference.setInput(x, mgr);
+            assertThat(written.activate(true, mgr).equalsWithEps(reference.activate(true, mgr), 1e-10)).as(name)
+                    .isTrue();
+            Pair<Gradient, INDArray> ours = written.backpropGradient(dOut, mgr);
+            Pair<Gradient, INDArray> dl4j = reference.backpropGradient(dOut, mgr);
+            assertThat(ours.getSecond().equalsWithEps(dl4j.getSecond(), 1e-10)).as(name + " input gradient").isTrue();
+            for (String key : written.paramTable().keySet()) {
+                assertThat(ours.getFirst().getGradientFor(key).equalsWithEps(dl4j.getFirst().getGradientFor(key),
+                        1e-10)).as(name + " " + key).isTrue();
+            }
+        }
     }
 
     /** Two stages at 16 px: the stem (7x7/4), both block kinds with padded windows, the downsampling, the head. */
