@@ -35,6 +35,7 @@ Options: --models resnet,vit --seeds 1,2,3 --epochs 5 --train-per-class 1000 --v
 import argparse
 import hashlib
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -209,26 +210,65 @@ def mean_sd(values):
     return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
+# Student's t at 0.975 for 1-30 degrees of freedom (beyond that, 1.96 is within 2 %)
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def gap_interval(a, b):
+    """visionzoo's mean minus PyTorch's and the half-width of its 95 % confidence interval (Welch's t: the two sides
+    draw independent seeds, so the runs pair with nothing), or None with fewer than two runs a side."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    if va + vb == 0:
+        return statistics.mean(b) - statistics.mean(a), 0.0
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    t = T975[min(int(df), len(T975)) - 1] if df >= 1 else T975[0]
+    return statistics.mean(b) - statistics.mean(a), t * (va + vb) ** 0.5
+
+
+def verdict(a, b, margin):
+    """Whether the gap of the means of b and a is shown within +-margin, shown beyond it, or neither yet; then, with
+    today's gap and spreads, about how many runs a side would show it within (none where the gap itself is beyond)."""
+    gap, half = gap_interval(a, b)
+    if abs(gap) + half <= margin:
+        return "within"
+    if abs(gap) - half > margin:
+        return "beyond"
+    if abs(gap) >= margin:
+        return "open"
+    spread = statistics.variance(a) + statistics.variance(b)
+    return f"open (~{math.ceil(1.96 ** 2 * spread / (margin - abs(gap)) ** 2)} seeds)"
+
+
 def table(model_name, results, seeds, epochs):
-    """Markdown: per epoch, each side's top-1 per seed, mean and standard deviation, the gap of the means, and each
-    side's mean training loss (over the epoch's batches and the seeds: far less noisy than one evaluation)."""
+    """Markdown: per epoch, each side's top-1 per seed, mean and standard deviation, the gap of the means with its
+    95 % confidence interval and whether that shows it within 1 point, and the same for the mean training loss (over
+    the epoch's batches: far less noisy than one evaluation; its margin is 0.01)."""
     lines = [f"{model_name}: validation top-1 (%), seeds {', '.join(map(str, seeds))}", "",
-             "| epoch | PyTorch, per seed | PyTorch mean (sd) | visionzoo, per seed | visionzoo mean (sd) | gap"
-             " | train loss PyTorch, visionzoo |",
-             "|---:|---|---:|---|---:|---:|---:|"]
+             "| epoch | PyTorch, per seed | PyTorch mean (sd) | visionzoo, per seed | visionzoo mean (sd) |"
+             " gap, 95 % CI | within 1 point? | train loss PyTorch, visionzoo | loss gap, 95 % CI |",
+             "|---:|---|---:|---|---:|---:|---|---:|---:|"]
     for e in range(epochs):
-        cells, means, losses = [], {}, []
+        cells, top1, loss = [], {}, {}
         for framework in ("pytorch", "visionzoo"):
             runs = [results[(framework, model_name, s)] for s in seeds if (framework, model_name, s) in results]
+            top1[framework] = [r["top1"][e] for r in runs]
+            loss[framework] = [r["trainLoss"][e] for r in runs]
             if runs:
-                m, sd = mean_sd([r["top1"][e] for r in runs])
-                means[framework] = m
-                cells += [" ".join(f"{r['top1'][e]:.1f}" for r in runs), f"{m:.2f} ({sd:.2f})"]
-                losses.append(f"{statistics.mean(r['trainLoss'][e] for r in runs):.3f}")
+                m, sd = mean_sd(top1[framework])
+                cells += [" ".join(f"{t:.1f}" for t in top1[framework]), f"{m:.2f} ({sd:.2f})"]
             else:
                 cells += ["", ""]
-        gap = f"{means['visionzoo'] - means['pytorch']:+.2f}" if len(means) == 2 else ""
-        lines.append(f"| {e + 1} | " + " | ".join(cells) + f" | {gap} | {', '.join(losses)} |")
+        t = gap_interval(top1["pytorch"], top1["visionzoo"])
+        l = gap_interval(loss["pytorch"], loss["visionzoo"])
+        cells += [f"{t[0]:+.2f} +- {t[1]:.2f}" if t else "", verdict(top1["pytorch"], top1["visionzoo"], 1.0) if t else "",
+                  ", ".join(f"{statistics.mean(v):.3f}" for v in loss.values() if v),
+                  f"{l[0]:+.4f} +- {l[1]:.4f}" if l else ""]
+        lines.append(f"| {e + 1} | " + " | ".join(cells) + " |")
+    lines += ["", "within: the 95 % interval of the gap lies inside +-1 point; beyond: outside it; open: neither, "
+                  "with about how many seeds a side would show it within at today's gap and spread."]
     return "\n".join(lines)
 
 

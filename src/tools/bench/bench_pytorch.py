@@ -14,7 +14,12 @@ its generic Prescott kernels (OPENBLAS_VERBOSE=2 prints "Core: Prescott"; 31-35 
 development VM, against 199 with OPENBLAS_CORETYPE=SkylakeX). `bench` sets OPENBLAS_CORETYPE for this script as
 visionzoo sets it for ND4J's OpenBLAS; run alone, set it yourself. The output's "openblasCoretype" records it.
 
+DaViT (davit_tiny, davit_small, davit_base) is timm's own davit.py, which needs --timm-repo PATH (default the TIMM_REPO
+environment variable), a clone of huggingface/pytorch-image-models: src/tools/timm_davit.py reads the file at its
+pinned commit and imports it with stand-ins for the timm names it uses (Debian has no timm).
+
 Usage: python3 src/tools/bench/bench_pytorch.py --model resnet34 [--batch 16] [--warmup 2] [--steps 5] [--threads N]
+       python3 src/tools/bench/bench_pytorch.py --model davit_tiny --timm-repo PATH [...]
        python3 src/tools/bench/bench_pytorch.py --peak [--threads N]
 """
 import argparse
@@ -23,12 +28,16 @@ import os
 import resource
 import statistics
 import sys
+import tempfile
 import time
 
 import torch
 import torch.nn as nn
 import torchvision
 from torchvision.models.vision_transformer import VisionTransformer
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import timm_davit  # noqa: E402
 
 
 def alexnet_paper(num_classes):
@@ -63,6 +72,10 @@ MODELS = {
     "vit_b_16": (lambda n, s: torchvision.models.vit_b_16(num_classes=n, image_size=s), 224),
     "swin_t": (lambda n, s: torchvision.models.swin_t(num_classes=n), 224),
 }
+# timm's DaViT, built by main once --timm-repo has loaded davit.py (the DaViTs pad their windows too)
+DAVIT = {}
+MODELS.update({name: (lambda n, s, a=args: DAVIT["module"].DaVit(num_classes=n, **a), 224)
+               for name, args in timm_davit.VARIANTS.items()})
 
 
 def median_seconds(warmup, steps, fn):
@@ -159,14 +172,25 @@ def main():
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--image-size", type=int, default=None, help="default: the model's own")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="default: all cores")
+    parser.add_argument("--timm-repo", default=os.environ.get("TIMM_REPO"),
+                        help="for davit_*: a clone of huggingface/pytorch-image-models (default: $TIMM_REPO)")
     args = parser.parse_args()
     if args.batch < 1 or args.steps < 1 or args.warmup < 0 or args.threads < 1:
         parser.error("--batch, --steps and --threads must be >= 1 and --warmup >= 0")
+    davit = args.model in timm_davit.VARIANTS
+    if davit and not args.timm_repo:
+        parser.error("--model %s needs --timm-repo PATH (or TIMM_REPO), a clone of huggingface/pytorch-image-models"
+                     % args.model)
     torch.set_num_threads(args.threads)
     if args.peak:
         result = measure_peak()
     else:
-        result = measure_model(args.model, args.batch, args.warmup, args.steps, args.classes, args.image_size)
+        with tempfile.TemporaryDirectory() as workdir:
+            if davit:
+                DAVIT["module"] = timm_davit.load_davit(args.timm_repo, workdir)
+            result = measure_model(args.model, args.batch, args.warmup, args.steps, args.classes, args.image_size)
+        if davit:
+            result["timm"] = timm_davit.TIMM_COMMIT
     result.update({"framework": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
                    "blas": blas_library(), "openblasCoretype": os.environ.get("OPENBLAS_CORETYPE")})
     print(json.dumps(result))

@@ -2,6 +2,7 @@ package io.github.visionzoo.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -144,6 +145,8 @@ class BenchCommandTest {
     private static final class FakeChildren implements BenchCommand.Launcher {
         static final String PYTHON = "fake-python";
         final List<String> launches = new ArrayList<>();
+        /** Every command line, in launch order. */
+        final List<List<String>> commands = new ArrayList<>();
         final Deque<Map<String, Object>> visionzoo = new ArrayDeque<>();
         final Deque<Map<String, Object>> pytorch = new ArrayDeque<>();
         /** The libtorch peer's outcomes, in launch order (training, then inference, per variant). */
@@ -153,6 +156,7 @@ class BenchCommandTest {
 
         @Override
         public ChildProcess.Outcome run(List<String> command, Map<String, String> environment) {
+            commands.add(command);
             String model = command.contains("--model") ? command.get(command.indexOf("--model") + 1) : null;
             if (command.size() > 1 && command.get(1).endsWith("export_torchscript.py")) {
                 launches.add("export " + model);
@@ -458,6 +462,69 @@ class BenchCommandTest {
         assertThat(r.out()).contains("visionzoo / PyTorch: train 0.50, inference 1.00, peak memory 1.00")
                 .doesNotContain("round");
         assertThat(dir.resolve("bench.md")).content().contains("| 0.50 | 1.00 | 1.00 |").doesNotContain("rounds");
+    }
+
+    @Test
+    void davitWithoutTimmRepoHasNoPyTorchReferenceAndIsNoFailure(@TempDir Path dir) throws Exception {
+        assumeTrue(System.getenv("TIMM_REPO") == null, "TIMM_REPO is set: it is --timm-repo's default");
+        FakeChildren children = new FakeChildren();
+        children.visionzoo.add(FakeChildren.figures(10, 40, 100));
+        children.visionzoo.add(FakeChildren.figures(5, 20, 300));
+        children.pytorch.add(FakeChildren.figures(20, 40, 100));
+        Path script = Files.writeString(dir.resolve("bench_pytorch.py"), "# not run\n");
+        Path out = dir.resolve("bench.json");
+
+        Result r = runWith(children, "--models", "resnet18,davit_tiny", "--pytorch", "--python",
+                FakeChildren.PYTHON, "--pytorch-script", script.toString(), "--out", out.toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(children.launches).containsExactly("pytorch --peak", "visionzoo --peak", "visionzoo resnet18",
+                "pytorch resnet18", "visionzoo davit_tiny");
+        JsonNode row = new ObjectMapper().readTree(out.toFile()).at("/results/1");
+        assertThat(row.at("/visionzoo/trainImagesPerSecond").asDouble()).isEqualTo(5.0);
+        assertThat(row.at("/pytorch/noReference").asText()).isEqualTo("no PyTorch reference: give --timm-repo "
+                + "PATH (a clone of huggingface/pytorch-image-models) or set TIMM_REPO");
+        assertThat(row.at("/pytorch").has("error")).isFalse();
+        assertThat(row.at("/ratio/train").isNull()).isTrue();
+        assertThat(r.out()).contains("PyTorch   no PyTorch reference: give --timm-repo PATH");
+        assertThat(dir.resolve("bench.md")).content()
+                .contains("| no PyTorch reference: give --timm-repo PATH (a clone of huggingface/pytorch-image-models)"
+                        + " or set TIMM_REPO | | | - | - | - |")
+                .doesNotContain("error");
+    }
+
+    @Test
+    void timmRepoGoesToPyTorchsDavitOnly(@TempDir Path dir) throws Exception {
+        FakeChildren children = new FakeChildren();
+        children.visionzoo.add(FakeChildren.figures(10, 40, 100));
+        children.visionzoo.add(FakeChildren.figures(5, 20, 300));
+        children.pytorch.add(FakeChildren.figures(20, 40, 100));
+        children.pytorch.add(FakeChildren.figures(10, 20, 200));
+        Path script = Files.writeString(dir.resolve("bench_pytorch.py"), "# not run\n");
+        Path timm = Files.createDirectory(dir.resolve("pytorch-image-models"));
+
+        Result r = runWith(children, "--models", "resnet18,davit_tiny", "--pytorch", "--python",
+                FakeChildren.PYTHON, "--pytorch-script", script.toString(), "--timm-repo", timm.toString(), "--out",
+                dir.resolve("bench.json").toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        List<List<String>> torch = children.commands.stream()
+                .filter(c -> c.get(0).equals(FakeChildren.PYTHON) && c.contains("--model")).toList();
+        assertThat(torch).hasSize(2);
+        assertThat(torch.get(0)).contains("resnet18").doesNotContain("--timm-repo");
+        assertThat(torch.get(1)).contains("davit_tiny").containsSubsequence("--timm-repo",
+                timm.toAbsolutePath().toString());
+        assertThat(r.out()).contains("visionzoo / PyTorch: train 0.50, inference 1.00, peak memory 1.50");
+    }
+
+    @Test
+    void timmRepoThatIsNotAFolderNamesTheOption(@TempDir Path dir) throws Exception {
+        Path script = Files.writeString(dir.resolve("bench_pytorch.py"), "# not run\n");
+        Result r = Cli.run("bench", "--models", "davit_tiny", "--pytorch", "--pytorch-script", script.toString(),
+                "--timm-repo", dir.resolve("nope").toString(), "--out", dir.resolve("b.json").toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("--timm-repo", "nope", "is not a folder", "pytorch-image-models");
+        assertThat(dir.resolve("b.json")).doesNotExist();
     }
 
     @Test

@@ -27,6 +27,9 @@ import java.util.Objects;
  * a round's ratio is the fairest comparison the noisy machine allows.
  */
 public final class BenchReport {
+    /** The field of a framework's entry that says why it has no such model (timm's DaViT without a timm clone). */
+    public static final String NO_REFERENCE = "noReference";
+
     private BenchReport() {
     }
 
@@ -63,6 +66,11 @@ public final class BenchReport {
         m.put("trainShareOfPeak", share(trainGflops, peak));
         m.put("inferenceShareOfPeak", share(inferGflops, peak));
         return m;
+    }
+
+    /** A framework's entry of a model's row when it has no such model, with the reason: not a failure. */
+    public static Map<String, Object> noReference(String reason) {
+        return Map.of(NO_REFERENCE, reason);
     }
 
     private static Double share(Double gflops, Double peak) {
@@ -369,6 +377,9 @@ public final class BenchReport {
         if (m.get("error") != null) {
             return "failed: " + m.get("error");
         }
+        if (m.get(NO_REFERENCE) != null) {
+            return String.valueOf(m.get(NO_REFERENCE));
+        }
         return String.format(Locale.ROOT, "train %s img/s (%s GFLOP/s, %s of peak), inference %s img/s (%s GFLOP/s, "
                         + "%s), peak RSS %s MiB, page faults per step %s / %s, kernel CPU %s / %s%s",
                 rate(number(m, "trainImagesPerSecond")),
@@ -443,7 +454,9 @@ public final class BenchReport {
             cells(sb, map(row.get("visionzoo")));
             if (torch) {
                 Map<String, Object> pt = map(row.get("pytorch"));
-                if (pt.get("error") != null || pt.isEmpty()) {
+                if (pt.get(NO_REFERENCE) != null) {
+                    sb.append(' ').append(pt.get(NO_REFERENCE)).append(" | | |");
+                } else if (pt.get("error") != null || pt.isEmpty()) {
                     sb.append(' ').append(pt.isEmpty() ? "not run" : cellError(pt)).append(" | | |");
                 } else {
                     sb.append(' ').append(rate(number(pt, "trainImagesPerSecond"))).append(" | ")

@@ -8,6 +8,7 @@ import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.ModelFlops;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.ModelSummary;
+import io.github.visionzoo.zoo.models.DavitSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -46,6 +47,10 @@ import picocli.CommandLine.Spec;
  * writes once into {@code --torchscript-dir}. A peer that dies of a signal (libtorch 2.7.1's oneDNN divides by zero
  * in ResNet-50's backward pass on some CPUs) leaves "crashed: SIGFPE ..." in its cells; that is a finding about the
  * peer, so it does not fail the command.
+ *
+ * <p>PyTorch's DaViT is timm's own {@code davit.py}, which the script reads from a clone of timm
+ * ({@code --timm-repo}); without one a DaViT's row says that it has no PyTorch reference and why, which is not a
+ * failure.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Training and inference images/s, peak memory and GFLOP/s per model, each in its own JVM; "
@@ -54,8 +59,8 @@ import picocli.CommandLine.Spec;
                 "Each rate is the median of the timed steps after the warm-up steps; time at least 5 steps."})
 public final class BenchCommand implements Callable<Integer> {
     /**
-     * The models of issue #8, in its order, and issue #26's Swin-T and DaViT-T (PyTorch has no DaViT without timm:
-     * its row says so).
+     * The models of issue #8, in its order, and issue #26's Swin-T and DaViT-T (PyTorch's DaViT needs
+     * {@code --timm-repo}; without it the row says so).
      */
     public static final String DEFAULT_MODELS = "alexnet,vgg16,resnet34,vit_b_16,resnet18,vit_s_16,swin_t,davit_tiny";
     private static final int DEFAULT_PEAK_SIZE = 2048;
@@ -101,6 +106,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--pytorch-script", defaultValue = "src/tools/bench/bench_pytorch.py", paramLabel = "FILE",
             description = "The PyTorch reference script (default: ${DEFAULT-VALUE}, from the repository root).")
     Path pytorchScript;
+
+    @Option(names = "--timm-repo", defaultValue = "${env:TIMM_REPO}", paramLabel = "DIR",
+            description = {"A git clone of huggingface/pytorch-image-models (timm), for --pytorch's DaViT: the script "
+                    + "runs timm's own davit.py from it at a pinned commit (default: the TIMM_REPO environment "
+                    + "variable). Without it DaViT has no PyTorch reference."})
+    Path timmRepo;
 
     @Option(names = "--libtorch", description = {"Also run the libtorch 2.7 peer through DJL and print visionzoo / "
             + "libtorch (training against libtorch's forward+backward). Build it once: mvn -f "
@@ -213,6 +224,10 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--pytorch-script " + pytorchScript + " is not a file; run from the "
                     + "repository root or give --pytorch-script PATH/bench_pytorch.py");
         }
+        if (pytorch && timmRepo != null && !Files.isDirectory(timmRepo)) {
+            throw new IllegalArgumentException("--timm-repo " + timmRepo + " is not a folder; give a clone of "
+                    + "timm (git clone https://github.com/huggingface/pytorch-image-models) or leave it out");
+        }
         if (libtorch) {
             checkLibtorch();
         }
@@ -309,6 +324,10 @@ public final class BenchCommand implements Callable<Integer> {
             }
             List<String> torchArgs = new ArrayList<>(args);
             torchArgs.addAll(List.of("--threads", String.valueOf(cores)));
+            boolean timm = s instanceof DavitSpec;
+            if (timm && timmRepo != null) {
+                torchArgs.addAll(List.of("--timm-repo", timmRepo.toAbsolutePath().toString()));
+            }
             rows.add(row);
             ChildProcess.Outcome exported = libtorch ? exportTorchScript(name, s.imageSize(), console) : null;
             List<Map<String, Object>> measured = new ArrayList<>();
@@ -324,7 +343,11 @@ public final class BenchCommand implements Callable<Integer> {
                     failures += preloaded.ok() ? 0 : 1;
                     m.put("mallocRatio", BenchReport.mallocRatios(m));
                 }
-                if (pytorch) {
+                if (pytorch && timm && timmRepo == null) {
+                    m.put("pytorch", BenchReport.noReference("no PyTorch reference: give --timm-repo PATH (a clone "
+                            + "of huggingface/pytorch-image-models) or set TIMM_REPO"));
+                    m.put("ratio", BenchReport.ratios(m));
+                } else if (pytorch) {
                     ChildProcess.Outcome pt = runPythonForRow(torchArgs);
                     m.put("pytorch", BenchReport.measurement(pt, flops.get(i), machinePeak));
                     failures += pt.ok() ? 0 : 1;

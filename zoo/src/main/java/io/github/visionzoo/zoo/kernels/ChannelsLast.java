@@ -28,9 +28,16 @@ public final class ChannelsLast {
         return FloatLoops.takes(nhwc) ? nhwc : null;
     }
 
-    /** A new channels-last activation {@code [b, c, h, w]} (see {@link #nhwcOf}) in workspace {@code type}. */
+    /**
+     * A new channels-last activation {@code [b, c, h, w]} (see {@link #nhwcOf}) in workspace {@code type}. A 1x1 map
+     * is laid out alike in both orders, and gets NCHW's own strides: libnd4j's {@code conv2d} leaves an output with
+     * the permuted strides of {@code [b, 1, 1, c]} unwritten.
+     */
     public static INDArray create(LayerWorkspaceMgr mgr, ArrayType type, DataType dataType, long b, long c, long h,
                                   long w) {
+        if (h == 1 && w == 1) {
+            return mgr.createUninitialized(type, dataType, new long[] {b, c, 1, 1}, 'c');
+        }
         return mgr.createUninitialized(type, dataType, new long[] {b, h, w, c}, 'c').permute(0, 3, 1, 2);
     }
 }

@@ -4,7 +4,6 @@ import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 
 /**
  * Element-wise and per-row passes over float arrays as Java loops, where libnd4j has no single op for them: each array
@@ -38,12 +37,30 @@ public final class FloatLoops {
     }
 
     /**
-     * Whether the loops can take the array: float, C order, and all of its buffer from the first element (views and
-     * other types go through libnd4j's ops instead).
+     * Whether the loops can take the array: float, its elements dense in C order from the first element of its buffer
+     * (views and other types go through libnd4j's ops instead).
      */
     public static boolean takes(INDArray a) {
-        return a.dataType() == DataType.FLOAT && a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a)
-                && a.offset() == 0 && a.data().offset() == 0 && a.length() <= Integer.MAX_VALUE / Float.BYTES;
+        return a.dataType() == DataType.FLOAT && denseInCOrder(a) && a.offset() == 0 && a.data().offset() == 0
+                && a.length() <= Integer.MAX_VALUE / Float.BYTES;
+    }
+
+    /**
+     * Whether each element of {@code a} lies where C order puts it. The stride of a dimension of size 1 never moves
+     * anything, so it may be anything: ND4J's own test ({@code Shape.hasDefaultStridesForShape}) asks for strictly
+     * descending strides and so refuses {@code [b, 1, 1, c]}, the channels-last view of a 1x1 feature map (AlexNet's
+     * last pooling at 64 px).
+     */
+    static boolean denseInCOrder(INDArray a) {
+        long expected = 1;
+        for (int i = a.rank() - 1; i >= 0; i--) {
+            long size = a.size(i);
+            if (size != 1 && a.stride(i) != expected) {
+                return false;
+            }
+            expected *= size;
+        }
+        return true;
     }
 
     /** Whether the loops can take all of the arrays. */

@@ -1,8 +1,14 @@
 package io.github.visionzoo.zoo.layers;
 
+import java.util.Collection;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * DaViT's channel group attention (Ding et al. 2022, arXiv:2204.03645, section 3.2), timm's {@code ChannelAttention}
@@ -44,5 +50,14 @@ public class ChannelAttention extends QkvAttention {
         SDVariable context = sd.mmul(attention, parts[0], false, true, false).permute(0, 3, 1, 2).reshape(-1, c);
         SDVariable out = TransformerOps.linear(sd, context, params.get(PROJ_WEIGHT), params.get(PROJ_BIAS));
         return TransformerOps.rowsToImage(out, c, getHeight(), getWidth());
+    }
+
+    /** Runs the passes written out ({@link ChannelAttentionImpl}); {@link #defineLayer} is the same computation in SameDiff. */
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
+                             int layerIndex, INDArray layerParamsView, boolean initializeParams,
+                             DataType networkDataType) {
+        return RuntimeLayers.wire(new ChannelAttentionImpl(conf, networkDataType), conf, trainingListeners, layerIndex,
+                layerParamsView, initializeParams);
     }
 }

@@ -1,10 +1,15 @@
 package io.github.visionzoo.zoo.layers;
 
+import java.util.Collection;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -68,5 +73,14 @@ public class ConvMlp extends FeatureMapLayer {
 
     public void setHiddenDim(int hiddenDim) {
         this.hiddenDim = hiddenDim;
+    }
+
+    /** Runs the passes written out ({@link ConvMlpImpl}); {@link #defineLayer} is the same computation in SameDiff. */
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
+                             int layerIndex, INDArray layerParamsView, boolean initializeParams,
+                             DataType networkDataType) {
+        return RuntimeLayers.wire(new ConvMlpImpl(conf, networkDataType), conf, trainingListeners, layerIndex,
+                layerParamsView, initializeParams);
     }
 }

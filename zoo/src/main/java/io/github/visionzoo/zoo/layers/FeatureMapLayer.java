@@ -5,7 +5,9 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 /**
  * A SameDiff layer from an image {@code [b, C, H, W]} (NCHW) to one of the same shape, the DaViT's layers: it keeps
  * the input's size and checks it. Subclasses define the parameters and the computation from {@link #getChannels()},
- * {@link #getHeight()} and {@link #getWidth()}.
+ * {@link #getHeight()} and {@link #getWidth()}; {@link ConvMlp}, {@link WindowAttention} and {@link ChannelAttention}
+ * run that computation written out with its backward pass ({@link FeatureMapRowsImpl}), the SameDiff definition
+ * standing as its reference.
  */
 public abstract class FeatureMapLayer extends ZooSameDiffLayer implements TorchNamed {
     private static final long serialVersionUID = 1L;

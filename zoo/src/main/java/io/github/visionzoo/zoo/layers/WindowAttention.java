@@ -1,10 +1,16 @@
 package io.github.visionzoo.zoo.layers;
 
+import java.util.Collection;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -74,6 +80,15 @@ public class WindowAttention extends QkvAttention {
             y = y.get(SDIndex.all(), SDIndex.interval(0L, h), SDIndex.interval(0L, w), SDIndex.all());
         }
         return y.permute(0, 3, 1, 2);
+    }
+
+    /** Runs the passes written out ({@link WindowAttentionImpl}); {@link #defineLayer} is the same computation in SameDiff. */
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
+                             int layerIndex, INDArray layerParamsView, boolean initializeParams,
+                             DataType networkDataType) {
+        return RuntimeLayers.wire(new WindowAttentionImpl(conf, networkDataType), conf, trainingListeners, layerIndex,
+                layerParamsView, initializeParams);
     }
 
     public int getWindowSize() {

@@ -96,4 +96,14 @@ class FloatLoopsTest {
         assertThat(FloatLoops.takes(whole.castTo(DataType.DOUBLE))).as("double").isFalse();
         assertThat(FloatLoops.takes(whole, whole.dup('f'))).as("one of them in f order").isFalse();
     }
+
+    @Test
+    void takesDenseArraysWhateverTheStridesOfTheirUnitDimensions() {
+        // a 1x1 channels-last feature map: [b, 1, 1, c] seen as [b, c, 1, 1] and back
+        INDArray nhwc = Nd4j.rand(DataType.FLOAT, 4, 1, 1, 8).permute(0, 3, 1, 2).permute(0, 2, 3, 1);
+        assertThat(FloatLoops.takes(nhwc)).isTrue();
+        assertThat(FloatLoops.takes(Nd4j.rand(DataType.FLOAT, 4, 8, 1, 1))).isTrue();
+        assertThat(FloatLoops.takes(Nd4j.rand(DataType.FLOAT, 4, 8, 2, 1).permute(0, 2, 3, 1)))
+                .as("a channels-last view of a 2x1 map seen as NCHW memory").isFalse();
+    }
 }

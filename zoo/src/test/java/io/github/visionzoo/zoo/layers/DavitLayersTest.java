@@ -14,11 +14,14 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -43,12 +46,17 @@ class DavitLayersTest {
 
     /** image [b, 4, 5, 5] -> layer -> softmax classifier over the flattened map, so that every position counts. */
     static ComputationGraph onImage(Layer layer) {
+        return onImage(layer, SIZE, SIZE);
+    }
+
+    /** The same on an image {@code [b, 4, height, width]}. */
+    static ComputationGraph onImage(Layer layer, int height, int width) {
         GraphChecks.useDoublePrecision();
         return GraphChecks.gradientCheckGraph(new NeuralNetConfiguration.Builder()
                 .seed(7).dataType(DataType.DOUBLE)
                 .graphBuilder()
                 .addInputs("in")
-                .setInputTypes(InputType.convolutional(SIZE, SIZE, C))
+                .setInputTypes(InputType.convolutional(height, width, C))
                 .addLayer("layer", layer, "in")
                 .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
                         .activation(Activation.SOFTMAX).nOut(3).build(), "layer")
@@ -57,8 +65,12 @@ class DavitLayersTest {
     }
 
     static INDArray image() {
+        return image(SIZE, SIZE);
+    }
+
+    static INDArray image(int height, int width) {
         Nd4j.getRandom().setSeed(11);
-        return Nd4j.randn(DataType.DOUBLE, BATCH, C, SIZE, SIZE);
+        return Nd4j.randn(DataType.DOUBLE, BATCH, C, height, width);
     }
 
     static INDArray labels() {
@@ -85,9 +97,19 @@ class DavitLayersTest {
     @Tag("gradient-check")
     void windowAttentionWithPadding() {
         ComputationGraph graph = onImage(new WindowAttention(2, 3));
+        assertThat(graph.getLayer("layer")).isInstanceOf(WindowAttentionImpl.class); // the passes written out
         perturb(graph, "layer", QkvAttention.QKV_BIAS);
         perturb(graph, "layer", QkvAttention.PROJ_BIAS);
         assertGradients(graph, image(), labels(), 0, null);
+    }
+
+    /** A 6x3 map in two 3x3 windows, one above the other: several windows, no padding. */
+    @Test
+    @Tag("gradient-check")
+    void windowAttentionInWholeWindows() {
+        ComputationGraph graph = onImage(new WindowAttention(2, 3), 6, 3);
+        perturb(graph, "layer", QkvAttention.QKV_BIAS);
+        assertGradients(graph, image(6, 3), labels(), 0, null);
     }
 
     /** A window as large as the map: one window, no padding. */
@@ -103,6 +125,7 @@ class DavitLayersTest {
     @Tag("gradient-check")
     void channelAttention() {
         ComputationGraph graph = onImage(new ChannelAttention(2));
+        assertThat(graph.getLayer("layer")).isInstanceOf(ChannelAttentionImpl.class); // the passes written out
         perturb(graph, "layer", QkvAttention.QKV_BIAS);
         perturb(graph, "layer", QkvAttention.PROJ_BIAS);
         assertGradients(graph, image(), labels(), 0, null);
@@ -112,8 +135,44 @@ class DavitLayersTest {
     @Tag("gradient-check")
     void convMlp() {
         ComputationGraph graph = onImage(new ConvMlp(8));
+        assertThat(graph.getLayer("layer")).isInstanceOf(ConvMlpImpl.class); // the passes written out
         perturb(graph, "layer", ConvMlp.FC1_BIAS);
         assertGradients(graph, image(), labels(), 0, null);
+    }
+
+    /**
+     * The passes written out ({@link FeatureMapRowsImpl}) against each layer's SameDiff definition run by DL4J's
+     * SameDiff layer ({@link ZooSameDiffLayer.Impl}) on the same parameters and input: the same output, input gradient
+     * and parameter gradients.
+     */
+    @Test
+    void writtenOutPassesEqualTheSameDiffDefinition() {
+        for (FeatureMapLayer layer : List.of(new WindowAttention(2, 3), new ChannelAttention(2), new ConvMlp(8))) {
+            ComputationGraph graph = onImage(layer);
+            perturb(graph, "layer", layer instanceof ConvMlp ? ConvMlp.FC1_BIAS : QkvAttention.QKV_BIAS);
+            org.deeplearning4j.nn.api.Layer written = graph.getLayer("layer");
+            NeuralNetConfiguration conf = written.conf();
+            long n = written.numParams();
+            org.deeplearning4j.nn.api.Layer reference = RuntimeLayers.wire(
+                    new ZooSameDiffLayer.Impl(conf, DataType.DOUBLE), conf, List.of(), 0, written.params().dup(), false);
+            written.setBackpropGradientsViewArray(Nd4j.create(DataType.DOUBLE, 1, n));
+            reference.setBackpropGradientsViewArray(Nd4j.create(DataType.DOUBLE, 1, n));
+            LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+            INDArray x = image();
+            INDArray dOut = Nd4j.randn(DataType.DOUBLE, x.shape());
+            String name = layer.getClass().getSimpleName();
+            written.setInput(x, mgr);
+            reference.setInput(x, mgr);
+            assertThat(written.activate(true, mgr).equalsWithEps(reference.activate(true, mgr), 1e-10)).as(name)
+                    .isTrue();
+            Pair<Gradient, INDArray> ours = written.backpropGradient(dOut, mgr);
+            Pair<Gradient, INDArray> dl4j = reference.backpropGradient(dOut, mgr);
+            assertThat(ours.getSecond().equalsWithEps(dl4j.getSecond(), 1e-10)).as(name + " input gradient").isTrue();
+            for (String key : written.paramTable().keySet()) {
+                assertThat(ours.getFirst().getGradientFor(key).equalsWithEps(dl4j.getFirst().getGradientFor(key),
+                        1e-10)).as(name + " " + key).isTrue();
+            }
+        }
     }
 
     /** Two stages at 16 px: the stem (7x7/4), both block kinds with padded windows, the downsampling, the head. */

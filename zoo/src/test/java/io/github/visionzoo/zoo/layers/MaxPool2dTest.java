@@ -37,7 +37,12 @@ class MaxPool2dTest {
 
     /** conv (ReLU) -> {@code pool} -> conv -> global average -> linear; ours or DL4J's pooling layer. */
     private static ComputationGraph graph(boolean ours, SubsamplingLayer.Builder pool) {
-        GraphBuilder g = Blocks.newGraph(7, 3, 11, 11);
+        return graph(ours, pool, 11);
+    }
+
+    /** The same on {@code size x size} images. */
+    private static ComputationGraph graph(boolean ours, SubsamplingLayer.Builder pool, int size) {
+        GraphBuilder g = Blocks.newGraph(7, 3, size, size);
         String x = Blocks.conv(g, "conv1", Blocks.INPUT, 8, 3, 1, 1, false, Activation.RELU,
                 TorchInit.kaimingNormalFanOut(), 0.0);
         g.addLayer("maxpool", ours ? new MaxPool2d(pool) : pool.build(), x);
@@ -56,8 +61,12 @@ class MaxPool2dTest {
     }
 
     private static ComputationGraph[] both(SubsamplingLayer.Builder pool) {
-        ComputationGraph ours = graph(true, pool);
-        ComputationGraph dl4j = graph(false, pool);
+        return both(pool, 11);
+    }
+
+    private static ComputationGraph[] both(SubsamplingLayer.Builder pool, int size) {
+        ComputationGraph ours = graph(true, pool, size);
+        ComputationGraph dl4j = graph(false, pool, size);
         dl4j.setParams(ours.params());
         return new ComputationGraph[] {ours, dl4j};
     }
@@ -76,6 +85,20 @@ class MaxPool2dTest {
         assertThat(acts.get("maxpool").shape()).containsExactly(2, 8, 6, 6);
         assertThat(acts.get("maxpool")).isEqualTo(expected.get("maxpool"));
         assertThat(ours.outputSingle(x).sub(dl4j.outputSingle(x)).amaxNumber().doubleValue()).isLessThan(1e-6);
+    }
+
+    @Test
+    void inferenceDownToOneByOneKeepsChannelsLastActivationsWithDl4jsResults() {
+        // AlexNet's last pooling at 64 px: 3x3 -> 1x1, and a convolution with a ReLU on the 1x1 map after it
+        ComputationGraph[] graphs = both(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(3, 3)
+                .stride(2, 2).convolutionMode(ConvolutionMode.Truncate), 3);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 3, 3).subi(0.5);
+        INDArray pooled = graphs[0].feedForward(x, false).get("maxpool");
+        assertThat(pooled.shape()).containsExactly(2, 8, 1, 1);
+        assertThat(ChannelsLast.nhwcOf(pooled)).as("the pooled output").isNotNull();
+        assertThat(pooled).isEqualTo(graphs[1].feedForward(x, false).get("maxpool"));
+        assertThat(graphs[0].outputSingle(x).sub(graphs[1].outputSingle(x)).amaxNumber().doubleValue())
+                .isLessThan(1e-6);
     }
 
     @Test
