@@ -18,7 +18,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * column sums, done as a product with a ones row (libnd4j's reductions over the first axis are slow).
  */
 final class MlpPass {
-    /** The two linear layers' parameters, or their gradients: {@code [M, D]}, {@code [M]}, {@code [D, M]}, {@code [D]}. */
+    /** The two linear layers' parameters, or their gradients: {@code [M, D], [M], [D, M], [D]}. */
     record Weights(INDArray w0, INDArray b0, INDArray w3, INDArray b3) {
     }
 

@@ -24,7 +24,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * query/key/value projections, the attention probabilities and the merged heads.
  */
 final class SelfAttentionPass {
-    /** The projections' parameters, or their gradients: PyTorch's {@code [3D, D]}, {@code [3D]}, {@code [D, D]}, {@code [D]}. */
+    /** The projections' parameters, or their gradients: PyTorch's {@code [3D, D], [3D], [D, D], [D]}. */
     record Projections(INDArray inWeight, INDArray inBias, INDArray outWeight, INDArray outBias) {
     }
 
@@ -75,7 +75,8 @@ final class SelfAttentionPass {
     }
 
     /**
-     * The backward pass: the parameter gradients into {@code grads}' views, the input's gradient into {@code dx [n, D]}.
+     * The backward pass: the parameter gradients into {@code grads}' views, the input's gradient into
+     * {@code dx [n, D]}.
      *
      * @param dOut        the gradient of the output {@code [n, D]}
      * @param ones        a row of {@code n} ones, for the bias gradients

@@ -95,7 +95,8 @@ final class ShiftedWindowAttentionImpl extends SameDiffLayer {
         INDArray ow = mgr.createUninitialized(work, dataType, rows, dim);
         SelfAttentionPass.Saved attended = attention.forward(xw, projections(paramTable), windows,
                 w.tokensPerWindow(), c.getNumHeads(),
-                scores -> scores.reshape('c', scores.length() / bias.length(), bias.length()).addiRowVector(bias), attentionMask, ow, keep, mgr);
+                scores -> scores.reshape('c', scores.length() / bias.length(), bias.length()).addiRowVector(bias),
+                attentionMask, ow, keep, mgr);
         if (dropoutMask != null) {
             ow.muli(dropoutMask);
         }
