@@ -1,60 +1,48 @@
 package io.github.visionzoo.zoo.layers;
 
-import io.github.visionzoo.zoo.kernels.GaussianCdf;
+import java.util.Map;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The running {@link ConvMlp}: {@code fc1}, exact GELU, {@code fc2} on the positions' rows {@code [n, C] -> [n, M] ->
- * [n, C]}, as {@link EncoderBlockImpl}'s MLP. Training keeps the pre-activation {@code u} and its gate {@code Phi(u)};
- * the backward pass recomputes {@code u Phi(u)} (one multiplication).
+ * [n, C]}, by the same {@link MlpPass} as {@link MlpBlockImpl} and {@link EncoderBlockImpl}, without dropout (timm's
+ * DaViT has none in its MLP).
  */
 final class ConvMlpImpl extends FeatureMapRowsImpl {
     private static final long serialVersionUID = 1L;
 
-    private INDArray u;
-    private INDArray phi;
+    private final MlpPass mlp;
+    private MlpPass.Saved saved;
 
     ConvMlpImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
+        mlp = new MlpPass(sums, dataType);
+    }
+
+    private static MlpPass.Weights weights(Map<String, INDArray> table) {
+        return new MlpPass.Weights(table.get(ConvMlp.FC1_WEIGHT), table.get(ConvMlp.FC1_BIAS),
+                table.get(ConvMlp.FC2_WEIGHT), table.get(ConvMlp.FC2_BIAS));
     }
 
     @Override
     protected void forward(INDArray x, long b, boolean training, ArrayType keep, INDArray out, LayerWorkspaceMgr mgr) {
-        long n = x.size(0);
-        long m = ((ConvMlp) config()).getHiddenDim();
-        INDArray pre = linear(x, ConvMlp.FC1_WEIGHT, ConvMlp.FC1_BIAS, mgr.createUninitialized(keep, dataType, n, m));
-        // training keeps u and Phi(u); inference overwrites u with u Phi(u)
-        INDArray gate = training ? mgr.createUninitialized(keep, dataType, n, m) : null;
-        INDArray a = training ? mgr.createUninitialized(ArrayType.FF_WORKING_MEM, dataType, n, m) : pre;
-        GaussianCdf.gelu(pre, gate, a);
-        linear(a, ConvMlp.FC2_WEIGHT, ConvMlp.FC2_BIAS, out);
-        u = training ? pre : null;
-        phi = gate;
+        MlpPass.Saved s = mlp.forward(x, weights(paramTable), ((ConvMlp) config()).getHiddenDim(), null, null,
+                training, out, keep, mgr);
+        saved = training ? s : null;
     }
 
     @Override
     protected void backward(INDArray x, INDArray dOut, long b, INDArray dx, LayerWorkspaceMgr mgr) {
-        ArrayType work = ArrayType.BP_WORKING_MEM;
-        long n = x.size(0);
-        long m = u.size(1);
-        INDArray ones = mgr.createUninitialized(work, dataType, 1, n).assign(1);
-        INDArray a = mgr.createUninitialized(work, dataType, n, m);
-        Nd4j.exec(new MulOp(u, phi, a));
-        INDArray du = mgr.createUninitialized(work, dataType, n, m);
-        linearBackward(a, dOut, ConvMlp.FC2_WEIGHT, ConvMlp.FC2_BIAS, ones, du);
-        GaussianCdf.timesGeluDerivative(du, u, phi, a); // a is free again
-        linearBackward(x, du, ConvMlp.FC1_WEIGHT, ConvMlp.FC1_BIAS, ones, dx);
+        INDArray ones = mgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, 1, x.size(0)).assign(1);
+        mlp.backward(dOut, saved, weights(paramTable), weights(gradTable), ones, dx, mgr);
     }
 
     @Override
     protected void forget() {
-        u = null;
-        phi = null;
+        saved = null;
     }
 }
