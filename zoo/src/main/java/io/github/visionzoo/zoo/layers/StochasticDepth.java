@@ -1,12 +1,17 @@
 package io.github.visionzoo.zoo.layers;
 
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -17,7 +22,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>One draw per example ({@code [b, 1, ..., 1]}, broadcast over the rest), fed as a dropout site of
  * {@link ZooSameDiffLayer}, so the backward pass multiplies by the forward pass's draw. Any input type (token
- * sequences, features, images); the output has the input's type. No parameters.
+ * sequences, features, images); the output has the input's type. No parameters. It runs as
+ * {@code StochasticDepthImpl} (one multiplication each way); the SameDiff definition stays as its specification.
  */
 public class StochasticDepth extends ZooSameDiffLayer {
     private static final long serialVersionUID = 1L;
@@ -55,6 +61,14 @@ public class StochasticDepth extends ZooSameDiffLayer {
         System.arraycopy(exampleShape, 0, shape, 1, exampleShape.length);
         // + 0: the output is a variable of its own, not the input placeholder, when p is 0
         return dropout(sd, input, SITE, shape).add(0.0);
+    }
+
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
+                             int layerIndex, INDArray layerParamsView, boolean initializeParams,
+                             DataType networkDataType) {
+        return RuntimeLayers.wire(new StochasticDepthImpl(conf, networkDataType), conf, trainingListeners, layerIndex,
+                layerParamsView, initializeParams);
     }
 
     @Override

@@ -44,6 +44,7 @@ class StochasticDepthTest {
     void dropsWholeExamplesInTrainingOnly() {
         ComputationGraph graph = new ComputationGraph(onTokens(0.5, DataType.FLOAT));
         graph.init();
+        assertThat(graph.getLayer("drop")).as("written out, not SameDiff").isInstanceOf(StochasticDepthImpl.class);
         Nd4j.getRandom().setSeed(8);
         INDArray input = Nd4j.rand(DataType.FLOAT, 64, 3, 4).addi(0.5);
         INDArray branch = graph.feedForward(input, false).get("dense");
