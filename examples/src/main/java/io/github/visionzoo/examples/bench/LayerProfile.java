@@ -83,13 +83,22 @@ public final class LayerProfile implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--batch and --steps must be >= 1, --warmup >= 0");
         }
+        List<ModelSpec> specs = new ArrayList<>();
+        for (String name : models) {
+            try {
+                specs.add(ModelBench.spec(name, null));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "MODEL: " + e.getMessage());
+            }
+        }
         List<Map<String, Object>> results = new ArrayList<>();
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("date", Instant.now().toString());
         report.put("batch", batch);
         report.put("results", results);
-        for (String name : models) {
-            ModelSpec s = ModelBench.spec(name, null);
+        for (int m = 0; m < models.size(); m++) {
+            String name = models.get(m);
+            ModelSpec s = specs.get(m);
             ComputationGraph net = ModelBench.trainingGraph(s, warmup + steps);
             timeVertices(net);
             INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, s.imageSize(), s.imageSize());

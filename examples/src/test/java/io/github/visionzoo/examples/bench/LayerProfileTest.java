@@ -49,4 +49,14 @@ class LayerProfileTest {
         assertThat(code).isEqualTo(2);
         assertThat(err.toString()).contains("--steps");
     }
+
+    @Test
+    void namesAnUnknownModelInOneLine(@TempDir Path dir) {
+        StringWriter err = new StringWriter();
+        int code = new CommandLine(new LayerProfile()).setErr(new PrintWriter(err)).execute("--out",
+                dir.resolve("p.json").toString(), "nosuchmodel");
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("unknown model 'nosuchmodel'").doesNotContain("\tat ");
+        assertThat(dir.resolve("p.json")).doesNotExist();
+    }
 }
