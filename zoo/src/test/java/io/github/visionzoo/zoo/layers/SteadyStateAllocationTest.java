@@ -11,6 +11,7 @@ import io.github.visionzoo.zoo.models.VitSpec;
 import io.github.visionzoo.zoo.testing.ChildJvm;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import io.github.visionzoo.zoo.train.Recipes;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -27,9 +28,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * ({@link NativeTemporaries}), and take nothing more from malloc: counted, not timed. It fails if the passes go back
  * to allocating their temporaries at each call (the block stays empty) or if the block is given up and taken again
  * between steps (the allocation count grows). And, in a JVM of its own, no block at all, whoever takes it, is taken
- * afresh per step: the page faults of 5 steady-state steps stay near zero (they were 153,000 for the ResNet with the
- * block given up after each pass, 19,500 for the ViT with libnd4j's concat, 5,800 with glibc's trim threshold left
- * at its default).
+ * afresh per step: the page faults of a steady-state step (the median of 5) stay near zero (5 steps made 153,000 for
+ * the ResNet with the block given up after each pass, 19,500 for the ViT with libnd4j's concat, 5,800 with glibc's
+ * trim threshold left at its default; one ViT step makes 1,494 with that default today).
  */
 class SteadyStateAllocationTest {
     private static final int WARMUP = 3;
@@ -72,15 +73,17 @@ class SteadyStateAllocationTest {
                 && System.getenv("LD_PRELOAD") == null, "glibc's malloc with the settings visionzoo chooses");
         String out = ChildJvm.run(FaultedSteps.class, Map.of(), List.of("-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"),
                 300, model);
-        long faults = Long.parseLong(out.lines().filter(l -> l.startsWith("faults ")).findFirst().orElseThrow()
-                .substring("faults ".length()));
-        // a 5 MiB block taken afresh once per step would fault 5 x 1280 pages in
-        assertThat(faults).as(out).isLessThan(256);
+        long[] faults = Arrays.stream(out.lines().filter(l -> l.startsWith("faults ")).findFirst().orElseThrow()
+                .substring("faults ".length()).split(" ")).mapToLong(Long::parseLong).sorted().toArray();
+        // a 5 MiB block taken afresh at each step faults 1280 pages in at each step; the median leaves out a step
+        // that a loaded machine disturbs (a late deallocator, a thread that OpenMP starts again)
+        assertThat(faults[faults.length / 2]).as(out).isLessThan(256);
     }
 
     /**
      * Trains and infers with a small ResNet or ViT (argument {@code resnet} or {@code vit}) and prints the minor
-     * page faults of the working threads ({@link ChildJvm#workerMinorFaults()}) over 5 steps after the warm-up.
+     * page faults of the working threads ({@link ChildJvm#workerMinorFaults()}) in each of 5 steps after the
+     * warm-up, the settling between them left out.
      */
     public static final class FaultedSteps {
         public static void main(String[] args) throws Exception {
@@ -99,13 +102,15 @@ class SteadyStateAllocationTest {
                 net.output(false, data.getFeatures());
                 settle();
             }
-            long before = ChildJvm.workerMinorFaults();
+            StringBuilder faults = new StringBuilder("faults");
             for (int i = 0; i < STEPS; i++) {
+                long before = ChildJvm.workerMinorFaults();
                 net.fit(data);
                 net.output(false, data.getFeatures());
+                faults.append(' ').append(ChildJvm.workerMinorFaults() - before);
                 settle();
             }
-            System.out.println("faults " + (ChildJvm.workerMinorFaults() - before));
+            System.out.println(faults);
         }
     }
 
