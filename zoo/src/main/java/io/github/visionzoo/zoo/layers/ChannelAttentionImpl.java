@@ -33,7 +33,7 @@ final class ChannelAttentionImpl extends FeatureMapRowsImpl {
     protected void forward(INDArray x, long b, boolean training, ArrayType keep, INDArray out, LayerWorkspaceMgr mgr) {
         long n = x.size(0);
         long c = x.size(1);
-        long heads = ((ChannelAttention) config()).getNumHeads();
+        long heads = ((ChannelAttention) layerConf()).getNumHeads();
         long d = c / heads;
         long positions = n / b;
         // [n, 3C] = [b, N, 3, h, d] -> [3, b, h, N, d]

@@ -30,7 +30,7 @@ final class ConvMlpImpl extends FeatureMapRowsImpl {
 
     @Override
     protected void forward(INDArray x, long b, boolean training, ArrayType keep, INDArray out, LayerWorkspaceMgr mgr) {
-        MlpPass.Saved s = mlp.forward(x, weights(paramTable), ((ConvMlp) config()).getHiddenDim(), null, null,
+        MlpPass.Saved s = mlp.forward(x, weights(paramTable), ((ConvMlp) layerConf()).getHiddenDim(), null, null,
                 training, out, keep, mgr);
         saved = training ? s : null;
     }

@@ -9,7 +9,7 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
  * run that computation written out with its backward pass ({@link FeatureMapRowsImpl}), the SameDiff definition
  * standing as its reference.
  */
-public abstract class FeatureMapLayer extends ZooSameDiffLayer implements TorchNamed {
+public abstract class FeatureMapLayer extends ZooSameDiffLayer implements TorchNamed, FeatureMapShape {
     private static final long serialVersionUID = 1L;
 
     private long channels;
@@ -39,6 +39,11 @@ public abstract class FeatureMapLayer extends ZooSameDiffLayer implements TorchN
             width = c.getWidth();
             refreshParameters();
         }
+    }
+
+    @Override
+    public long[] featureMapShape() {
+        return new long[] {channels, height, width};
     }
 
     public long getChannels() {

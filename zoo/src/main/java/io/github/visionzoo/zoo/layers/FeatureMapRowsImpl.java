@@ -15,8 +15,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 
 /**
- * The running layer of a {@link FeatureMapLayer} whose passes are written out instead of run in SameDiff
- * ({@link ConvMlp}, {@link ChannelAttention}): the image {@code [b, C, H, W]} as the matrix of its positions,
+ * The running layer of a layer over images whose passes are written out instead of run in SameDiff
+ * ({@link ConvMlp}, {@link WindowAttention}, {@link ChannelAttention}, {@link LayerNorm} over channels): the image {@code [b, C, H, W]} as the matrix of its positions,
  * {@code [n = b*H*W, C]}, so that every projection is one 2-D matrix product. Why not SameDiff: DL4J's SameDiff layers
  * run the forward pass again inside backprop and allocate every intermediate afresh at each step (page faults), as
  * {@link EncoderBlock} explains.
@@ -55,10 +55,6 @@ abstract class FeatureMapRowsImpl extends SameDiffLayer {
     /** Drops what the last training forward pass kept. */
     protected abstract void forget();
 
-    protected final FeatureMapLayer config() {
-        return (FeatureMapLayer) layerConf();
-    }
-
     protected final INDArray grad(String key) {
         return gradTable.get(key);
     }
@@ -74,18 +70,18 @@ abstract class FeatureMapRowsImpl extends SameDiffLayer {
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
         assertInputSet(false);
-        FeatureMapLayer c = config();
-        long[] expected = {input.size(0), c.getChannels(), c.getHeight(), c.getWidth()};
+        long[] chw = ((FeatureMapShape) layerConf()).featureMapShape();
+        long[] expected = {input.size(0), chw[0], chw[1], chw[2]};
         if (input.rank() != 4 || !Arrays.equals(input.shape(), expected)) {
-            throw new IllegalArgumentException(c.getClass().getSimpleName() + " '" + c.getLayerName() + "' expects [b, "
-                    + c.getChannels() + ", " + c.getHeight() + ", " + c.getWidth() + "], got "
+            throw new IllegalArgumentException(layerConf().getClass().getSimpleName() + " '" + layerConf().getLayerName()
+                    + "' expects [b, " + chw[0] + ", " + chw[1] + ", " + chw[2] + "], got "
                     + Arrays.toString(input.shape()));
         }
         long b = input.size(0);
         ArrayType keep = training ? ArrayType.ACTIVATIONS : ArrayType.FF_WORKING_MEM;
         INDArray x = rows(input, keep, mgr);
-        INDArray nhwc = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType,
-                new long[] {b, c.getHeight(), c.getWidth(), c.getChannels()}, 'c');
+        INDArray nhwc = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {b, chw[1], chw[2], chw[0]},
+                'c');
         forward(x, b, training, keep, nhwc.reshape('c', x.size(0), x.size(1)), mgr);
         savedRows = training ? x : null;
         savedInput = training ? input : null;
@@ -98,11 +94,11 @@ abstract class FeatureMapRowsImpl extends SameDiffLayer {
         if (savedRows == null || savedInput != input) {
             activate(true, mgr); // backprop without the training forward pass that it needs
         }
-        FeatureMapLayer c = config();
+        long[] chw = ((FeatureMapShape) layerConf()).featureMapShape();
         long b = input.size(0);
         INDArray dOut = rows(epsilon, ArrayType.BP_WORKING_MEM, mgr);
-        INDArray nhwc = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType,
-                new long[] {b, c.getHeight(), c.getWidth(), c.getChannels()}, 'c');
+        INDArray nhwc = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, new long[] {b, chw[1], chw[2],
+                chw[0]}, 'c');
         backward(savedRows, dOut, b, nhwc.reshape('c', dOut.size(0), dOut.size(1)), mgr);
         Gradient g = new DefaultGradient(gradients);
         for (String key : paramTable.keySet()) {

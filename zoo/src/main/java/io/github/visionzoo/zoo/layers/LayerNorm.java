@@ -29,7 +29,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Parameters {@code weight [D]} (1) and {@code bias [D]} (0), torchvision's names and shapes; both count as
  * "bias" parameters for DL4J's regularization (no weight decay on norms, as timm).
  */
-public class LayerNorm extends ZooSameDiffLayer implements TorchNamed {
+public class LayerNorm extends ZooSameDiffLayer implements TorchNamed, FeatureMapShape {
     private static final long serialVersionUID = 1L;
 
     public static final String WEIGHT = "weight";
@@ -74,19 +74,26 @@ public class LayerNorm extends ZooSameDiffLayer implements TorchNamed {
     }
 
     /**
-     * Tokens and features run written out ({@link LayerNormImpl}); images and the class token run
-     * {@link #defineLayer} in SameDiff.
+     * Tokens and features run written out ({@link LayerNormImpl}), and so do images ({@link ImageLayerNormImpl});
+     * the class token runs {@link #defineLayer} in SameDiff.
      */
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
                              int layerIndex, INDArray layerParamsView, boolean initializeParams,
                              DataType networkDataType) {
-        if (height > 0 || classTokenOnly) {
+        if (classTokenOnly) {
             return super.instantiate(conf, trainingListeners, layerIndex, layerParamsView, initializeParams,
                     networkDataType);
         }
-        return RuntimeLayers.wire(new LayerNormImpl(conf, networkDataType), conf, trainingListeners, layerIndex,
-                layerParamsView, initializeParams);
+        return RuntimeLayers.wire(height > 0 ? new ImageLayerNormImpl(conf, networkDataType)
+                : new LayerNormImpl(conf, networkDataType), conf, trainingListeners, layerIndex, layerParamsView,
+                initializeParams);
+    }
+
+    /** {@code [C, H, W]} of an image input; meaningful for images only. */
+    @Override
+    public long[] featureMapShape() {
+        return new long[] {size, height, width};
     }
 
     @Override

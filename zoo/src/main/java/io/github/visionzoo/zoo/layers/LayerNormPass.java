@@ -15,7 +15,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 /**
  * PyTorch's {@code nn.LayerNorm} over the last axis of a token matrix {@code [n, D]}, forward and backward written out,
  * for the layers that do not run it in SameDiff ({@link EncoderBlockImpl}, {@link LayerNorm}'s token layer
- * {@link LayerNormImpl}). For float, each pass is one Java pass over the tokens ({@link FloatLoops}: a token's
+ * {@link LayerNormImpl} and its image layer {@link ImageLayerNormImpl}). For float, each pass is one Java pass over the tokens ({@link FloatLoops}: a token's
  * features stay in cache for its sums, and the parameter gradients are summed per worker); doubles take ND4J's ops.
  */
 final class LayerNormPass {
@@ -38,11 +38,17 @@ final class LayerNormPass {
      */
     Norm forward(INDArray x, INDArray gamma, INDArray beta, double eps, boolean training, ArrayType keep,
                            LayerWorkspaceMgr mgr) {
+        return forward(x, gamma, beta, eps, training, keep, mgr.createUninitialized(keep, dataType, x.size(0),
+                x.size(1)), mgr);
+    }
+
+    /** {@link #forward(INDArray, INDArray, INDArray, double, boolean, ArrayType, LayerWorkspaceMgr)} into {@code out}. */
+    Norm forward(INDArray x, INDArray gamma, INDArray beta, double eps, boolean training, ArrayType keep,
+                 INDArray out, LayerWorkspaceMgr mgr) {
         long n = x.size(0);
         long d = x.size(1);
         INDArray xhat = training ? mgr.createUninitialized(keep, dataType, n, d) : null;
         INDArray rstd = mgr.createUninitialized(keep, dataType, n, 1);
-        INDArray out = mgr.createUninitialized(keep, dataType, n, d);
         if (FloatLoops.takes(x, out, rstd) && (xhat == null || FloatLoops.takes(xhat))) {
             float[] g = gamma.toFloatVector();
             float[] bt = beta.toFloatVector();

@@ -26,7 +26,7 @@ final class WindowAttentionImpl extends FeatureMapRowsImpl {
     }
 
     private WindowAttention window() {
-        return (WindowAttention) config();
+        return (WindowAttention) layerConf();
     }
 
     @Override

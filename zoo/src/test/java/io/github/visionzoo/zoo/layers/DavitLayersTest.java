@@ -143,35 +143,45 @@ class DavitLayersTest {
     /**
      * The passes written out ({@link FeatureMapRowsImpl}) against each layer's SameDiff definition run by DL4J's
      * SameDiff layer ({@link ZooSameDiffLayer.Impl}) on the same parameters and input: the same output, input gradient
-     * and parameter gradients.
+     * and parameter gradients, in double precision (ND4J's ops) and, for the layer norm over channels, in float too
+     * (its Java loops).
      */
     @Test
     void writtenOutPassesEqualTheSameDiffDefinition() {
-        for (FeatureMapLayer layer : List.of(new WindowAttention(2, 3), new ChannelAttention(2), new ConvMlp(8))) {
-            ComputationGraph graph = onImage(layer);
-            perturb(graph, "layer", layer instanceof ConvMlp ? ConvMlp.FC1_BIAS : QkvAttention.QKV_BIAS);
-            org.deeplearning4j.nn.api.Layer written = graph.getLayer("layer");
-            NeuralNetConfiguration conf = written.conf();
-            long n = written.numParams();
-            org.deeplearning4j.nn.api.Layer reference = RuntimeLayers.wire(
-                    new ZooSameDiffLayer.Impl(conf, DataType.DOUBLE), conf, List.of(), 0, written.params().dup(), false);
-            written.setBackpropGradientsViewArray(Nd4j.create(DataType.DOUBLE, 1, n));
-            reference.setBackpropGradientsViewArray(Nd4j.create(DataType.DOUBLE, 1, n));
-            LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
-            INDArray x = image();
-            INDArray dOut = Nd4j.randn(DataType.DOUBLE, x.shape());
-            String name = layer.getClass().getSimpleName();
-            written.setInput(x, mgr);
-            reference.setInput(x, mgr);
-            assertThat(written.activate(true, mgr).equalsWithEps(reference.activate(true, mgr), 1e-10)).as(name)
-                    .isTrue();
-            Pair<Gradient, INDArray> ours = written.backpropGradient(dOut, mgr);
-            Pair<Gradient, INDArray> dl4j = reference.backpropGradient(dOut, mgr);
-            assertThat(ours.getSecond().equalsWithEps(dl4j.getSecond(), 1e-10)).as(name + " input gradient").isTrue();
-            for (String key : written.paramTable().keySet()) {
-                assertThat(ours.getFirst().getGradientFor(key).equalsWithEps(dl4j.getFirst().getGradientFor(key),
-                        1e-10)).as(name + " " + key).isTrue();
-            }
+        assertWrittenOutEqualsSameDiff(new WindowAttention(2, 3), QkvAttention.QKV_BIAS, DataType.DOUBLE, 1e-10);
+        assertWrittenOutEqualsSameDiff(new ChannelAttention(2), QkvAttention.QKV_BIAS, DataType.DOUBLE, 1e-10);
+        assertWrittenOutEqualsSameDiff(new ConvMlp(8), ConvMlp.FC1_BIAS, DataType.DOUBLE, 1e-10);
+        assertWrittenOutEqualsSameDiff(new LayerNorm(1e-5, false), LayerNorm.WEIGHT, DataType.DOUBLE, 1e-10);
+        assertWrittenOutEqualsSameDiff(new LayerNorm(1e-5, false), LayerNorm.WEIGHT, DataType.FLOAT, 1e-5);
+    }
+
+    private static void assertWrittenOutEqualsSameDiff(Layer layer, String perturbed, DataType type, double eps) {
+        ComputationGraph graph = onImage(layer);
+        perturb(graph, "layer", perturbed);
+        if (type != DataType.DOUBLE) {
+            graph = graph.convertDataType(type);
+        }
+        org.deeplearning4j.nn.api.Layer written = graph.getLayer("layer");
+        assertThat(written).isNotInstanceOf(ZooSameDiffLayer.Impl.class);
+        NeuralNetConfiguration conf = written.conf();
+        long n = written.numParams();
+        org.deeplearning4j.nn.api.Layer reference = RuntimeLayers.wire(
+                new ZooSameDiffLayer.Impl(conf, type), conf, List.of(), 0, written.params().dup(), false);
+        written.setBackpropGradientsViewArray(Nd4j.create(type, 1, n));
+        reference.setBackpropGradientsViewArray(Nd4j.create(type, 1, n));
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        INDArray x = image().castTo(type);
+        INDArray dOut = Nd4j.randn(type, x.shape());
+        String name = layer.getClass().getSimpleName() + " " + type;
+        written.setInput(x, mgr);
+        reference.setInput(x, mgr);
+        assertThat(written.activate(true, mgr).equalsWithEps(reference.activate(true, mgr), eps)).as(name).isTrue();
+        Pair<Gradient, INDArray> ours = written.backpropGradient(dOut, mgr);
+        Pair<Gradient, INDArray> dl4j = reference.backpropGradient(dOut, mgr);
+        assertThat(ours.getSecond().equalsWithEps(dl4j.getSecond(), eps)).as(name + " input gradient").isTrue();
+        for (String key : written.paramTable().keySet()) {
+            assertThat(ours.getFirst().getGradientFor(key).equalsWithEps(dl4j.getFirst().getGradientFor(key), eps))
+                    .as(name + " " + key).isTrue();
         }
     }
 
