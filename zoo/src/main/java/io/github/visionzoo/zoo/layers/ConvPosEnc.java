@@ -1,10 +1,15 @@
 package io.github.visionzoo.zoo.layers;
 
 import io.github.visionzoo.zoo.init.TorchInit;
+import java.util.Collection;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
@@ -35,6 +40,15 @@ public class ConvPosEnc extends FeatureMapLayer {
         Conv2DConfig conf = Conv2DConfig.builder().kH(KERNEL).kW(KERNEL).sH(1).sW(1).pH(KERNEL / 2).pW(KERNEL / 2)
                 .paddingMode(PaddingMode.VALID).dataFormat(Conv2DConfig.NCHW).build();
         return input.add(sd.cnn.depthWiseConv2d(input, kernel, params.get(BIAS), conf));
+    }
+
+    /** Runs written out ({@link ConvPosEncImpl}); {@link #defineLayer} is its reference. */
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
+                             int layerIndex, INDArray layerParamsView, boolean initializeParams,
+                             DataType networkDataType) {
+        return RuntimeLayers.wire(new ConvPosEncImpl(conf, networkDataType), conf, trainingListeners, layerIndex,
+                layerParamsView, initializeParams);
     }
 
     @Override

@@ -143,8 +143,8 @@ class DavitLayersTest {
     /**
      * The passes written out ({@link FeatureMapRowsImpl}) against each layer's SameDiff definition run by DL4J's
      * SameDiff layer ({@link ZooSameDiffLayer.Impl}) on the same parameters and input: the same output, input gradient
-     * and parameter gradients, in double precision (ND4J's ops) and, for the layer norm over channels, in float too
-     * (its Java loops).
+     * and parameter gradients, in double precision (ND4J's ops) and in float for the layer norm over channels (its Java
+     * loops) and the position encoding.
      */
     @Test
     void writtenOutPassesEqualTheSameDiffDefinition() {
@@ -153,6 +153,8 @@ class DavitLayersTest {
         assertWrittenOutEqualsSameDiff(new ConvMlp(8), ConvMlp.FC1_BIAS, DataType.DOUBLE, 1e-10);
         assertWrittenOutEqualsSameDiff(new LayerNorm(1e-5, false), LayerNorm.WEIGHT, DataType.DOUBLE, 1e-10);
         assertWrittenOutEqualsSameDiff(new LayerNorm(1e-5, false), LayerNorm.WEIGHT, DataType.FLOAT, 1e-5);
+        assertWrittenOutEqualsSameDiff(new ConvPosEnc(), ConvPosEnc.BIAS, DataType.DOUBLE, 1e-10);
+        assertWrittenOutEqualsSameDiff(new ConvPosEnc(), ConvPosEnc.WEIGHT, DataType.FLOAT, 1e-5);
     }
 
     private static void assertWrittenOutEqualsSameDiff(Layer layer, String perturbed, DataType type, double eps) {
