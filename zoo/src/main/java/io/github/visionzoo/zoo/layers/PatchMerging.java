@@ -1,12 +1,17 @@
 package io.github.visionzoo.zoo.layers;
 
 import io.github.visionzoo.zoo.init.TorchInit;
+import java.util.Collection;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -17,7 +22,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * in torchvision's order ({@code (0,0)}, {@code (1,0)}, {@code (0,1)}, {@code (1,1)}, as row, column) to {@code 4C}
  * features, layer-normalized and projected to {@code 2C} without a bias.
  *
- * <p>The four strided slices and their concatenation are one reshape and permute.
+ * <p>The four strided slices and their concatenation are one reshape and permute here, and one row gather in the
+ * layer that runs ({@link PatchMergingImpl}), whose forward and backward passes are written out.
  *
  * <p>Parameters, torchvision's names: {@code reduction.weight [2C, 4C]}, {@code norm.weight [4C]},
  * {@code norm.bias [4C]}. Initialization as torchvision's {@code SwinTransformer}: the reduction normal with std 0.02,
@@ -66,6 +72,15 @@ public class PatchMerging extends ZooSameDiffLayer implements TorchNamed {
         SDVariable normed = TransformerOps.layerNorm(sd, merged, params.get(NORM_WEIGHT), params.get(NORM_BIAS), eps);
         // [b*m*m, 4C] -> [b*m*m, 2C] -> [b, m*m, 2C]
         return sd.mmul(normed, params.get(REDUCTION), false, true, false).reshape(-1, m * m, 2 * dim);
+    }
+
+    /** Runs written out ({@link PatchMergingImpl}); {@link #defineLayer} is its reference. */
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
+                             int layerIndex, INDArray layerParamsView, boolean initializeParams,
+                             DataType networkDataType) {
+        return RuntimeLayers.wire(new PatchMergingImpl(conf, networkDataType), conf, trainingListeners, layerIndex,
+                layerParamsView, initializeParams);
     }
 
     @Override

@@ -276,11 +276,6 @@ public class ShiftedWindowAttention extends ZooSameDiffLayer implements TorchNam
                 layerIndex, layerParamsView, initializeParams);
     }
 
-    /** The SameDiff runtime of {@link #defineLayer}, which the tests hold the written-out layer to. */
-    Layer sameDiffLayer(NeuralNetConfiguration conf, INDArray layerParamsView, DataType networkDataType) {
-        return super.instantiate(conf, List.of(), 0, layerParamsView, false, networkDataType);
-    }
-
     @Override
     public void defineParameters(SDLayerParams params) {
         params.addWeightParam(QKV_WEIGHT, 3 * dim, dim);

@@ -22,10 +22,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * step and allocates every intermediate afresh.
  *
  * <p>Padding, cyclic shift and window partition are one row gather, {@code [b*s*s, C] -> [b*nW*N, C]}, by an index map
- * computed once per batch size ({@link #windowRows}): window row {@code r} of image {@code i} reads token
- * {@code i*s*s + map[r]}, or a zero row where {@code r} lies in the padding. Putting the windows back (reverse shift,
- * crop) is the gather by the inverse map, and so are the backward pass's two rearrangements, so nothing is rolled,
- * permuted or concatenated. The relative position bias {@code [h, N, N]} is gathered from its table once per pass,
+ * ({@link #windowRows}, {@link RowGather}): window row {@code r} reads token {@code map[r]} of its image, or a zero row
+ * where {@code r} lies in the padding. Putting the windows back (reverse shift, crop) is the gather by the inverse
+ * map, and so are the backward pass's two rearrangements, so nothing is rolled, permuted or concatenated. The relative position bias {@code [h, N, N]} is gathered from its table once per pass,
  * with the shifted windows' mask added ({@code [nW, h, N, N]}), and added to the scores in one pass; the table's
  * gradient is the scores' gradient summed over the images and windows, scattered back by the same index.
  *
@@ -45,10 +44,8 @@ final class ShiftedWindowAttentionImpl extends SameDiffLayer {
     private final MatrixSums sums = Kernels.matrixSums();
     private final SelfAttentionPass attention;
     private Saved saved;
-    /** The gather maps of the last batch size: window rows from tokens, tokens from window rows. */
-    private int[] toWindows;
-    private int[] toTokens;
-    private long mapsBatch;
+    /** Pad, roll by -shift and partition, and back ({@link #windowRows}); built at the first pass. */
+    private RowGather partition;
     /** The shifted windows' mask repeated over the heads, {@code [nW, h*N*N]}, outside workspaces; null unshifted. */
     private INDArray mask;
 
@@ -83,10 +80,9 @@ final class ShiftedWindowAttentionImpl extends SameDiffLayer {
         long rows = windows * w.tokensPerWindow();
         ArrayType keep = training ? ArrayType.ACTIVATIONS : ArrayType.FF_WORKING_MEM;
         ArrayType work = ArrayType.FF_WORKING_MEM;
-        maps(b, w, s);
         INDArray x = RuntimeLayers.contiguous(input, dataType, work, mgr).reshape('c', b * s * s, dim);
         // [b*s*s, C] -> [b*nW*N, C]: pad, roll by -shift, partition
-        INDArray xw = gather(x, toWindows, mgr.createUninitialized(keep, dataType, rows, dim), work, mgr);
+        INDArray xw = partition().gather(x, mgr.createUninitialized(keep, dataType, rows, dim), work, mgr);
         INDArray attentionMask = training ? SelfAttentionPass.dropoutMask(c.getAttentionDropout(), dataType, mgr,
                 windows, c.getNumHeads(), w.tokensPerWindow(), w.tokensPerWindow()) : null;
         INDArray dropoutMask = training ? SelfAttentionPass.dropoutMask(c.getDropout(), dataType, mgr, rows, dim)
@@ -102,7 +98,7 @@ final class ShiftedWindowAttentionImpl extends SameDiffLayer {
         }
         // [b*nW*N, C] -> [b*s*s, C]: put back, roll by +shift, crop
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {b, s * s, dim}, 'c');
-        Nd4j.pullRows(ow, out.reshape('c', b * s * s, dim), 1, toTokens);
+        partition().putBack(ow, out.reshape('c', b * s * s, dim));
         saved = training ? new Saved(input, attended, dropoutMask) : null;
         return out;
     }
@@ -124,9 +120,8 @@ final class ShiftedWindowAttentionImpl extends SameDiffLayer {
         long rows = windows * n;
         int heads = c.getNumHeads();
         ArrayType work = ArrayType.BP_WORKING_MEM;
-        maps(b, w, s);
         INDArray dOut = RuntimeLayers.contiguous(epsilon, dataType, work, mgr).reshape('c', b * s * s, dim);
-        INDArray dw = gather(dOut, toWindows, mgr.createUninitialized(work, dataType, rows, dim), work, mgr);
+        INDArray dw = partition().gather(dOut, mgr.createUninitialized(work, dataType, rows, dim), work, mgr);
         if (sv.dropoutMask() != null) {
             dw.muli(sv.dropoutMask());
         }
@@ -136,7 +131,7 @@ final class ShiftedWindowAttentionImpl extends SameDiffLayer {
         attention.backward(dw, sv.attention(), projections(paramTable), projections(gradTable), windows, n, heads,
                 ones, dScores -> tableGradient(dScores, windows, heads, n, ones, tableGrad, work, mgr), dxw, mgr);
         INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, new long[] {b, s * s, dim}, 'c');
-        Nd4j.pullRows(dxw, dx.reshape('c', b * s * s, dim), 1, toTokens);
+        partition().putBack(dxw, dx.reshape('c', b * s * s, dim));
         Gradient g = new DefaultGradient(gradients);
         for (String key : paramTable.keySet()) {
             g.setGradientFor(key, gradTable.get(key));
@@ -150,49 +145,12 @@ final class ShiftedWindowAttentionImpl extends SameDiffLayer {
                 table.get(PROJECTIONS[2]), table.get(PROJECTIONS[3]));
     }
 
-    /**
-     * {@code rows [b*s*s, C]} gathered by {@code map} into {@code out}: directly where no index points at the
-     * padding, else from a copy with one zero row after the tokens, where the padding's indices point.
-     */
-    private INDArray gather(INDArray rows, int[] map, INDArray out, ArrayType work, LayerWorkspaceMgr mgr) {
-        long tokens = rows.size(0);
-        INDArray source = rows;
-        if (toTokens.length < map.length) { // padded
-            source = mgr.createUninitialized(work, dataType, tokens + 1, rows.size(1));
-            source.get(NDArrayIndex.interval(0, tokens), NDArrayIndex.all()).assign(rows);
-            source.get(NDArrayIndex.point(tokens), NDArrayIndex.all()).assign(0);
+    private RowGather partition() {
+        if (partition == null) {
+            ShiftedWindowAttention c = config();
+            partition = new RowGather(windowRows(c.windows(), c.getSide()), Math.toIntExact(c.getSide() * c.getSide()));
         }
-        Nd4j.pullRows(source, out, 1, map);
-        return out;
-    }
-
-    /**
-     * The gather maps for {@code b} images: {@link #toWindows} ({@code b*nW*N} entries, {@code b*s*s} for the
-     * padding's zero row) and {@link #toTokens} ({@code b*s*s} entries).
-     */
-    private void maps(long b, ShiftedWindowAttention.Windows w, long s) {
-        if (mapsBatch == b) {
-            return;
-        }
-        int[] one = windowRows(w, s);
-        int tokens = (int) (s * s);
-        int[] inverse = new int[tokens];
-        for (int r = 0; r < one.length; r++) {
-            if (one[r] >= 0) {
-                inverse[one[r]] = r;
-            }
-        }
-        toWindows = new int[(int) (b * one.length)];
-        toTokens = new int[(int) (b * tokens)];
-        for (int i = 0; i < b; i++) {
-            for (int r = 0; r < one.length; r++) {
-                toWindows[i * one.length + r] = one[r] < 0 ? (int) (b * tokens) : i * tokens + one[r];
-            }
-            for (int t = 0; t < tokens; t++) {
-                toTokens[i * tokens + t] = i * one.length + inverse[t];
-            }
-        }
-        mapsBatch = b;
+        return partition;
     }
 
     /**

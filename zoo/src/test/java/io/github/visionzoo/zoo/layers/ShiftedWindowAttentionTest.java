@@ -19,9 +19,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The written-out {@link ShiftedWindowAttentionImpl} against the layer's SameDiff definition (torchvision's pad, roll,
- * partition and attention, op by op) in float: the same output, input gradient and parameter gradients, with and
- * without shift and padding; and its gather map against torchvision's roll and partition.
+ * The written-out {@link ShiftedWindowAttentionImpl} and {@link PatchMergingImpl} against their layers' SameDiff
+ * definitions (torchvision's pad, roll, partition, attention, strided slices and concatenation, op by op) in float:
+ * the same output, input gradient and parameter gradients, with and without shift and padding; and their gather maps
+ * against torchvision's roll and partition and its {@code x0..x3}.
  */
 class ShiftedWindowAttentionTest {
     private static final int C = 8;
@@ -29,26 +30,45 @@ class ShiftedWindowAttentionTest {
     @ParameterizedTest(name = "side {0}, window {1}, shift {2}")
     @CsvSource({"8, 4, 0", "8, 4, 2", "7, 3, 1", "5, 3, 1", "3, 7, 3"})
     void writtenOutLayerMatchesItsSameDiffDefinition(int side, int window, int shift) {
-        ShiftedWindowAttention conf = new ShiftedWindowAttention(2, window, shift, 0.0, 0.0);
+        assertWrittenOutMatches(new ShiftedWindowAttention(2, window, shift, 0.0, 0.0), side,
+                ShiftedWindowAttentionImpl.class);
+    }
+
+    @ParameterizedTest(name = "side {0}")
+    @CsvSource({"4", "5", "7"})
+    void writtenOutPatchMergingMatchesItsSameDiffDefinition(int side) {
+        assertWrittenOutMatches(new PatchMerging(1e-5), side, PatchMergingImpl.class);
+    }
+
+    private static void assertWrittenOutMatches(ZooSameDiffLayer conf, int side, Class<?> runs) {
         conf.setNIn(InputType.recurrent(C, (long) side * side, RNNFormat.NWC), true);
         NeuralNetConfiguration nnc = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).layer(conf).build();
         long n = conf.initializer().numParams(nnc);
         Nd4j.getRandom().setSeed(5);
         INDArray params = Nd4j.rand(DataType.FLOAT, 1, n).subi(0.5);
         Layer written = conf.instantiate(nnc, List.of(), 0, params, false, DataType.FLOAT);
-        Layer reference = conf.sameDiffLayer(nnc, params.dup(), DataType.FLOAT);
-        assertThat(written).isInstanceOf(ShiftedWindowAttentionImpl.class);
+        Layer reference = RuntimeLayers.wire(new ZooSameDiffLayer.Impl(nnc, DataType.FLOAT), nnc, List.of(), 0,
+                params.dup(), false);
+        assertThat(written).isInstanceOf(runs);
         INDArray x = Nd4j.randn(DataType.FLOAT, 3, (long) side * side, C);
-        INDArray eps = Nd4j.randn(DataType.FLOAT, 3, (long) side * side, C);
+        INDArray out = reference.activate(x, false, LayerWorkspaceMgr.noWorkspaces()).dup();
+        INDArray eps = Nd4j.randn(DataType.FLOAT, out.shape());
 
         Pair<Gradient, INDArray> a = pass(written, n, x, eps);
         Pair<Gradient, INDArray> b = pass(reference, n, x, eps);
-        assertClose(written.activate(x, false, LayerWorkspaceMgr.noWorkspaces()),
-                reference.activate(x, false, LayerWorkspaceMgr.noWorkspaces()), "inference output");
+        assertClose(written.activate(x, false, LayerWorkspaceMgr.noWorkspaces()), out, "inference output");
         assertClose(a.getSecond(), b.getSecond(), "input gradient");
         for (String key : b.getFirst().gradientForVariable().keySet()) {
             assertClose(a.getFirst().getGradientFor(key), b.getFirst().getGradientFor(key), key);
         }
+    }
+
+    /** torchvision's x0, x1, x2, x3 = x[0::2, 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2], per merged token. */
+    @Test
+    void theMergeMapIsTorchvisionsFourSlices() {
+        assertThat(PatchMergingImpl.groupRows(4)).startsWith(0, 4, 1, 5, 2, 6, 3, 7).endsWith(10, 14, 11, 15);
+        // 3x3 padded to 4x4: the merged token (1, 1) holds token 8 and three padding rows
+        assertThat(PatchMergingImpl.groupRows(3)).hasSize(16).endsWith(8, -1, -1, -1);
     }
 
     private static Pair<Gradient, INDArray> pass(Layer layer, long n, INDArray x, INDArray eps) {
