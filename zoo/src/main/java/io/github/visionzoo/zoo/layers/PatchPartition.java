@@ -1,12 +1,17 @@
 package io.github.visionzoo.zoo.layers;
 
 import io.github.visionzoo.zoo.init.TorchInit;
+import java.util.Collection;
 import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -17,7 +22,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>The convolution is one matrix product of the non-overlapping patches ({@link TransformerOps#patchProjection}),
  * its output already channels-last, so torchvision's {@code Permute} costs nothing; the layer norm
- * ({@link TransformerOps#layerNorm}) normalizes each token.
+ * ({@link TransformerOps#layerNorm}) normalizes each token. That definition is the reference that the running layer,
+ * written out with its backward pass ({@link PatchPartitionImpl}), is held to.
  *
  * <p>Parameters, torchvision's names under the vertex: {@code 0.weight [D, C_in, p, p]}, {@code 0.bias [D]},
  * {@code 2.weight [D]}, {@code 2.bias [D]}. Initialization as PyTorch's {@code nn.Conv2d} default (uniform with bound
@@ -73,6 +79,15 @@ public class PatchPartition extends ZooSameDiffLayer implements TorchNamed {
                 channels, height / patchSize, width / patchSize, patchSize, embedDim);
         return TransformerOps.layerNorm(sd, tokens, params.get(NORM_WEIGHT), params.get(NORM_BIAS), eps)
                 .reshape(-1, tokens(), embedDim);
+    }
+
+    /** Runs written out ({@link PatchPartitionImpl}); {@link #defineLayer} is its reference. */
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
+                             int layerIndex, INDArray layerParamsView, boolean initializeParams,
+                             DataType networkDataType) {
+        return RuntimeLayers.wire(new PatchPartitionImpl(conf, networkDataType), conf, trainingListeners, layerIndex,
+                layerParamsView, initializeParams);
     }
 
     @Override

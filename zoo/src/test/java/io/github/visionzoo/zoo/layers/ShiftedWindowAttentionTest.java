@@ -19,8 +19,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The written-out {@link ShiftedWindowAttentionImpl} and {@link PatchMergingImpl} against their layers' SameDiff
- * definitions (torchvision's pad, roll, partition, attention, strided slices and concatenation, op by op) in float:
+ * The written-out {@link ShiftedWindowAttentionImpl}, {@link PatchMergingImpl} and {@link PatchPartitionImpl} against
+ * their layers' SameDiff definitions (torchvision's pad, roll, partition, attention, strided slices and
+ * concatenation, the patch projection and layer norm, op by op) in float:
  * the same output, input gradient and parameter gradients, with and without shift and padding; and their gather maps
  * against torchvision's roll and partition and its {@code x0..x3}.
  */
@@ -30,18 +31,28 @@ class ShiftedWindowAttentionTest {
     @ParameterizedTest(name = "side {0}, window {1}, shift {2}")
     @CsvSource({"8, 4, 0", "8, 4, 2", "7, 3, 1", "5, 3, 1", "3, 7, 3"})
     void writtenOutLayerMatchesItsSameDiffDefinition(int side, int window, int shift) {
-        assertWrittenOutMatches(new ShiftedWindowAttention(2, window, shift, 0.0, 0.0), side,
+        assertWrittenOutMatches(new ShiftedWindowAttention(2, window, shift, 0.0, 0.0), tokens(side),
                 ShiftedWindowAttentionImpl.class);
     }
 
     @ParameterizedTest(name = "side {0}")
     @CsvSource({"4", "5", "7"})
     void writtenOutPatchMergingMatchesItsSameDiffDefinition(int side) {
-        assertWrittenOutMatches(new PatchMerging(1e-5), side, PatchMergingImpl.class);
+        assertWrittenOutMatches(new PatchMerging(1e-5), tokens(side), PatchMergingImpl.class);
     }
 
-    private static void assertWrittenOutMatches(ZooSameDiffLayer conf, int side, Class<?> runs) {
-        conf.setNIn(InputType.recurrent(C, (long) side * side, RNNFormat.NWC), true);
+    @Test
+    void writtenOutPatchPartitionMatchesItsSameDiffDefinition() {
+        assertWrittenOutMatches(new PatchPartition(4, C, 1e-5), InputType.convolutional(8, 12, 3),
+                PatchPartitionImpl.class);
+    }
+
+    private static InputType tokens(int side) {
+        return InputType.recurrent(C, (long) side * side, RNNFormat.NWC);
+    }
+
+    private static void assertWrittenOutMatches(ZooSameDiffLayer conf, InputType in, Class<?> runs) {
+        conf.setNIn(in, true);
         NeuralNetConfiguration nnc = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).layer(conf).build();
         long n = conf.initializer().numParams(nnc);
         Nd4j.getRandom().setSeed(5);
@@ -50,7 +61,9 @@ class ShiftedWindowAttentionTest {
         Layer reference = RuntimeLayers.wire(new ZooSameDiffLayer.Impl(nnc, DataType.FLOAT), nnc, List.of(), 0,
                 params.dup(), false);
         assertThat(written).isInstanceOf(runs);
-        INDArray x = Nd4j.randn(DataType.FLOAT, 3, (long) side * side, C);
+        long[] shape = in.getShape(true);
+        shape[0] = 3;
+        INDArray x = Nd4j.randn(DataType.FLOAT, shape);
         INDArray out = reference.activate(x, false, LayerWorkspaceMgr.noWorkspaces()).dup();
         INDArray eps = Nd4j.randn(DataType.FLOAT, out.shape());
 
