@@ -7,6 +7,7 @@ import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -19,8 +20,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <li>Loss: DL4J's score minus the regularization term it adds (SGD's L2, 0.5 * wd * |w|^2, not part of PyTorch's
  * loss; AdamW's {@link DecoupledWeightDecay} adds none), so the reported loss is the cross-entropy of the batch (with smoothed labels, when the recipe smooths them).
  * <li>Accuracy: DL4J does not compute the output layer's activations during training, so the forward-pass activations
- * are multiplied through the head's weights once more ({@code argmax(x W + b)}, a few flops per example); for heads
- * that are not a dense {@code OutputLayer} fed directly, the accuracy is not measured (NaN).
+ * are multiplied through the head's weights once more ({@code argmax(x W + b)}, a few flops per example, after the
+ * head's input preprocessor if it has one); for heads that are not a dense {@code OutputLayer} on features, the
+ * accuracy is not measured (NaN).
  * </ul>
  */
 final class BatchStats extends BaseTrainingListener {
@@ -55,11 +57,14 @@ final class BatchStats extends BaseTrainingListener {
         String head = graph.getConfiguration().getNetworkOutputs().get(0);
         GraphVertex conf = graph.getConfiguration().getVertices().get(head);
         Layer layer = graph.getOutputLayer(0);
-        if (!(layer instanceof org.deeplearning4j.nn.layers.OutputLayer) || !(conf instanceof LayerVertex lv)
-                || lv.getPreProcessor() != null) {
+        if (!(layer instanceof org.deeplearning4j.nn.layers.OutputLayer) || !(conf instanceof LayerVertex lv)) {
             return null;
         }
         INDArray x = activations.get(graph.getConfiguration().getVertexInputs().get(head).get(0));
+        if (x != null && lv.getPreProcessor() != null) {
+            // the Swin's head reads pooled tokens [b, C] through DL4J's RnnToFeedForward, which passes them as they are
+            x = lv.getPreProcessor().preProcess(x, (int) x.size(0), LayerWorkspaceMgr.noWorkspaces());
+        }
         if (x == null || x.rank() != 2) {
             return null;
         }
