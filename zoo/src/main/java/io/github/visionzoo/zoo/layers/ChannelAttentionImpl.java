@@ -30,7 +30,8 @@ final class ChannelAttentionImpl extends FeatureMapRowsImpl {
     }
 
     @Override
-    protected void forward(INDArray x, long b, boolean training, ArrayType keep, INDArray out, LayerWorkspaceMgr mgr) {
+    protected void forwardRows(INDArray x, long b, boolean training, ArrayType keep, INDArray out,
+                               LayerWorkspaceMgr mgr) {
         long n = x.size(0);
         long c = x.size(1);
         long heads = ((ChannelAttention) layerConf()).getNumHeads();
@@ -55,7 +56,7 @@ final class ChannelAttentionImpl extends FeatureMapRowsImpl {
     }
 
     @Override
-    protected void backward(INDArray x, INDArray dOut, long b, INDArray dx, LayerWorkspaceMgr mgr) {
+    protected void backwardRows(INDArray x, INDArray dOut, long b, INDArray dx, LayerWorkspaceMgr mgr) {
         ArrayType work = ArrayType.BP_WORKING_MEM;
         long n = x.size(0);
         long c = x.size(1);

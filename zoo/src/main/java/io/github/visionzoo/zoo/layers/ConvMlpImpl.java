@@ -29,14 +29,15 @@ final class ConvMlpImpl extends FeatureMapRowsImpl {
     }
 
     @Override
-    protected void forward(INDArray x, long b, boolean training, ArrayType keep, INDArray out, LayerWorkspaceMgr mgr) {
+    protected void forwardRows(INDArray x, long b, boolean training, ArrayType keep, INDArray out,
+                               LayerWorkspaceMgr mgr) {
         MlpPass.Saved s = mlp.forward(x, weights(paramTable), ((ConvMlp) layerConf()).getHiddenDim(), null, null,
                 training, out, keep, mgr);
         saved = training ? s : null;
     }
 
     @Override
-    protected void backward(INDArray x, INDArray dOut, long b, INDArray dx, LayerWorkspaceMgr mgr) {
+    protected void backwardRows(INDArray x, INDArray dOut, long b, INDArray dx, LayerWorkspaceMgr mgr) {
         INDArray ones = mgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, 1, x.size(0)).assign(1);
         mlp.backward(dOut, saved, weights(paramTable), weights(gradTable), ones, dx, mgr);
     }

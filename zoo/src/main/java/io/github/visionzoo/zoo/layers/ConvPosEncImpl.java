@@ -38,14 +38,15 @@ final class ConvPosEncImpl extends FeatureMapRowsImpl {
     }
 
     @Override
-    protected void forward(INDArray x, long b, boolean training, ArrayType keep, INDArray out, LayerWorkspaceMgr mgr) {
+    protected void forwardRows(INDArray x, long b, boolean training, ArrayType keep, INDArray out,
+                               LayerWorkspaceMgr mgr) {
         INDArray bias = getParam(ConvPosEnc.BIAS).reshape(-1);
         Nd4j.exec(new DepthwiseConv2D(image(x, b), kernel(mgr, ArrayType.FF_WORKING_MEM), bias, image(out, b), NHWC));
         out.addi(x);
     }
 
     @Override
-    protected void backward(INDArray x, INDArray dOut, long b, INDArray dx, LayerWorkspaceMgr mgr) {
+    protected void backwardRows(INDArray x, INDArray dOut, long b, INDArray dx, LayerWorkspaceMgr mgr) {
         ArrayType work = ArrayType.BP_WORKING_MEM;
         INDArray kernel = kernel(mgr, work);
         INDArray kernelGrad = mgr.createUninitialized(work, dataType, kernel.shape(), 'c');

@@ -4,36 +4,29 @@ import io.github.visionzoo.zoo.kernels.Kernels;
 import io.github.visionzoo.zoo.kernels.MatrixSums;
 import java.util.Arrays;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.gradient.DefaultGradient;
-import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.samediff.SameDiffLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 
 /**
- * The running layer of a layer over images whose passes are written out instead of run in SameDiff
- * ({@link ConvMlp}, {@link WindowAttention}, {@link ChannelAttention}, {@link LayerNorm} over channels): the image {@code [b, C, H, W]} as the matrix of its positions,
- * {@code [n = b*H*W, C]}, so that every projection is one 2-D matrix product. Why not SameDiff: DL4J's SameDiff layers
- * run the forward pass again inside backprop and allocate every intermediate afresh at each step (page faults), as
- * {@link EncoderBlock} explains.
+ * The running layer of a layer over images whose passes are written out instead of run in SameDiff ({@link ConvMlp},
+ * {@link ConvPosEnc}, {@link WindowAttention}, {@link ChannelAttention}, {@link LayerNorm} over channels): the image
+ * {@code [b, C, H, W]} as the matrix of its positions, {@code [n = b*H*W, C]}, so that every projection is one 2-D matrix product. Why not
+ * SameDiff: DL4J's SameDiff layers run the forward pass again inside backprop and allocate every intermediate afresh at
+ * each step (page faults), as {@link EncoderBlock} explains.
  *
  * <p>Outputs and input gradients are channels-last: NCHW-shaped views of NHWC memory (the rows), which every ND4J op
  * reads as NCHW; an input or incoming gradient that is already channels-last is used in place, any other is copied
- * once. It extends DL4J's running SameDiff layer for its parameter and gradient views (the configuration's
- * {@code SDLayerParams}, so the parameter names and the flattened order stay those of the SameDiff layer, and
- * checkpoints load as before) and never builds the SameDiff graph.
+ * once.
  */
-abstract class FeatureMapRowsImpl extends SameDiffLayer {
+abstract class FeatureMapRowsImpl extends WrittenOutLayer {
     private static final long serialVersionUID = 1L;
 
     protected final MatrixSums sums = Kernels.matrixSums();
     /** The rows of the training forward pass's input, for the backward pass; null otherwise. */
     private INDArray savedRows;
-    private INDArray savedInput;
 
     FeatureMapRowsImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -43,17 +36,14 @@ abstract class FeatureMapRowsImpl extends SameDiffLayer {
      * The forward pass on the rows {@code x [n, C]} of {@code b} images into {@code out [n, C]}; in training, what the
      * backward pass needs goes to workspace {@code keep} (the activations workspace).
      */
-    protected abstract void forward(INDArray x, long b, boolean training, ArrayType keep, INDArray out,
-                                    LayerWorkspaceMgr mgr);
+    protected abstract void forwardRows(INDArray x, long b, boolean training, ArrayType keep, INDArray out,
+                                        LayerWorkspaceMgr mgr);
 
     /**
-     * The backward pass after {@link #forward} in training: the parameter gradients into their views
+     * The backward pass after {@link #forwardRows} in training: the parameter gradients into their views
      * ({@link #grad}), the input's gradient into {@code dx [n, C]}.
      */
-    protected abstract void backward(INDArray x, INDArray dOut, long b, INDArray dx, LayerWorkspaceMgr mgr);
-
-    /** Drops what the last training forward pass kept. */
-    protected abstract void forget();
+    protected abstract void backwardRows(INDArray x, INDArray dOut, long b, INDArray dx, LayerWorkspaceMgr mgr);
 
     protected final INDArray grad(String key) {
         return gradTable.get(key);
@@ -63,18 +53,15 @@ abstract class FeatureMapRowsImpl extends SameDiffLayer {
     public void clear() {
         super.clear();
         savedRows = null;
-        savedInput = null;
-        forget();
     }
 
     @Override
-    public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
-        assertInputSet(false);
+    protected final INDArray forward(boolean training, LayerWorkspaceMgr mgr) {
         long[] chw = ((FeatureMapShape) layerConf()).featureMapShape();
         long[] expected = {input.size(0), chw[0], chw[1], chw[2]};
         if (input.rank() != 4 || !Arrays.equals(input.shape(), expected)) {
-            throw new IllegalArgumentException(layerConf().getClass().getSimpleName() + " '" + layerConf().getLayerName()
-                    + "' expects [b, " + chw[0] + ", " + chw[1] + ", " + chw[2] + "], got "
+            throw new IllegalArgumentException(layerConf().getClass().getSimpleName() + " '"
+                    + layerConf().getLayerName() + "' expects [b, " + chw[0] + ", " + chw[1] + ", " + chw[2] + "], got "
                     + Arrays.toString(input.shape()));
         }
         long b = input.size(0);
@@ -82,32 +69,21 @@ abstract class FeatureMapRowsImpl extends SameDiffLayer {
         INDArray x = rows(input, keep, mgr);
         INDArray nhwc = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {b, chw[1], chw[2], chw[0]},
                 'c');
-        forward(x, b, training, keep, nhwc.reshape('c', x.size(0), x.size(1)), mgr);
+        forwardRows(x, b, training, keep, nhwc.reshape('c', x.size(0), x.size(1)), mgr);
         savedRows = training ? x : null;
-        savedInput = training ? input : null;
         return nhwc.permute(0, 3, 1, 2);
     }
 
     @Override
-    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
-        assertInputSet(true);
-        if (savedRows == null || savedInput != input) {
-            activate(true, mgr); // backprop without the training forward pass that it needs
-        }
+    protected final INDArray backward(INDArray epsilon, LayerWorkspaceMgr mgr) {
         long[] chw = ((FeatureMapShape) layerConf()).featureMapShape();
         long b = input.size(0);
         INDArray dOut = rows(epsilon, ArrayType.BP_WORKING_MEM, mgr);
         INDArray nhwc = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, new long[] {b, chw[1], chw[2],
                 chw[0]}, 'c');
-        backward(savedRows, dOut, b, nhwc.reshape('c', dOut.size(0), dOut.size(1)), mgr);
-        Gradient g = new DefaultGradient(gradients);
-        for (String key : paramTable.keySet()) {
-            g.setGradientFor(key, gradTable.get(key));
-        }
+        backwardRows(savedRows, dOut, b, nhwc.reshape('c', dOut.size(0), dOut.size(1)), mgr);
         savedRows = null;
-        savedInput = null;
-        forget();
-        return new Pair<>(g, nhwc.permute(0, 3, 1, 2));
+        return nhwc.permute(0, 3, 1, 2);
     }
 
     /**

@@ -25,15 +25,15 @@ final class ImageLayerNormImpl extends FeatureMapRowsImpl {
     }
 
     @Override
-    protected void forward(INDArray x, long b, boolean training, ArrayType keep, INDArray out,
-                           LayerWorkspaceMgr mgr) {
+    protected void forwardRows(INDArray x, long b, boolean training, ArrayType keep, INDArray out,
+                               LayerWorkspaceMgr mgr) {
         LayerNormPass.Norm norm = norms.forward(x, getParam(LayerNorm.WEIGHT), getParam(LayerNorm.BIAS),
                 ((LayerNorm) layerConf()).getEps(), training, keep, out, mgr);
         saved = training ? norm : null;
     }
 
     @Override
-    protected void backward(INDArray x, INDArray dOut, long b, INDArray dx, LayerWorkspaceMgr mgr) {
+    protected void backwardRows(INDArray x, INDArray dOut, long b, INDArray dx, LayerWorkspaceMgr mgr) {
         ArrayType work = ArrayType.BP_WORKING_MEM;
         if (!FloatLoops.takes(dOut)) {
             dOut = mgr.dup(work, dOut, 'c'); // ND4J's path overwrites it; it may be the incoming gradient itself

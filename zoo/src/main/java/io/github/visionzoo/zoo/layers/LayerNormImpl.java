@@ -3,12 +3,8 @@ package io.github.visionzoo.zoo.layers;
 import io.github.visionzoo.zoo.kernels.FloatLoops;
 import io.github.visionzoo.zoo.kernels.Kernels;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.gradient.DefaultGradient;
-import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.samediff.SameDiffLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -19,12 +15,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * normalized input and the inverse deviations. Parameters are the SameDiff layer's views, so configurations and
  * checkpoints are unchanged.
  */
-final class LayerNormImpl extends SameDiffLayer {
+final class LayerNormImpl extends WrittenOutLayer {
     private static final long serialVersionUID = 1L;
 
     private final LayerNormPass norms;
     private LayerNormPass.Norm saved;
-    private INDArray savedInput;
 
     LayerNormImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -32,15 +27,12 @@ final class LayerNormImpl extends SameDiffLayer {
     }
 
     @Override
-    public void clear() {
-        super.clear();
+    protected void forget() {
         saved = null;
-        savedInput = null;
     }
 
     @Override
-    public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
-        assertInputSet(false);
+    protected INDArray forward(boolean training, LayerWorkspaceMgr mgr) {
         LayerNorm c = (LayerNorm) layerConf();
         long d = c.getSize();
         INDArray x = RuntimeLayers.contiguous(input, dataType, ArrayType.FF_WORKING_MEM, mgr)
@@ -48,16 +40,11 @@ final class LayerNormImpl extends SameDiffLayer {
         LayerNormPass.Norm norm = norms.forward(x, paramTable.get(LayerNorm.WEIGHT), paramTable.get(LayerNorm.BIAS),
                 c.getEps(), training, ArrayType.ACTIVATIONS, mgr);
         saved = training ? norm : null;
-        savedInput = training ? input : null;
         return norm.out().reshape('c', input.shape());
     }
 
     @Override
-    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
-        assertInputSet(true);
-        if (saved == null || savedInput != input) {
-            activate(true, mgr); // backprop without the training forward pass that it needs
-        }
+    protected INDArray backward(INDArray epsilon, LayerWorkspaceMgr mgr) {
         long d = ((LayerNorm) layerConf()).getSize();
         long n = input.length() / d;
         ArrayType work = ArrayType.BP_WORKING_MEM;
@@ -69,12 +56,6 @@ final class LayerNormImpl extends SameDiffLayer {
         INDArray ones = mgr.createUninitialized(work, dataType, 1, n).assign(1);
         norms.backward(dOut, saved, paramTable.get(LayerNorm.WEIGHT), gradTable.get(LayerNorm.WEIGHT),
                 gradTable.get(LayerNorm.BIAS), ones, dx.reshape('c', n, d), mgr);
-        Gradient g = new DefaultGradient(gradients);
-        for (String key : paramTable.keySet()) {
-            g.setGradientFor(key, gradTable.get(key));
-        }
-        saved = null;
-        savedInput = null;
-        return new Pair<>(g, dx);
+        return dx;
     }
 }

@@ -42,7 +42,7 @@ final class LayerNormPass {
                 x.size(1)), mgr);
     }
 
-    /** {@link #forward(INDArray, INDArray, INDArray, double, boolean, ArrayType, LayerWorkspaceMgr)} into {@code out}. */
+    /** The layer norm of the overload without {@code out}, into {@code out [n, D]}. */
     Norm forward(INDArray x, INDArray gamma, INDArray beta, double eps, boolean training, ArrayType keep,
                  INDArray out, LayerWorkspaceMgr mgr) {
         long n = x.size(0);

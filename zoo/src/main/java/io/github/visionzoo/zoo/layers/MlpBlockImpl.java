@@ -2,12 +2,8 @@ package io.github.visionzoo.zoo.layers;
 
 import io.github.visionzoo.zoo.kernels.Kernels;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.gradient.DefaultGradient;
-import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.samediff.SameDiffLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -17,12 +13,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * SameDiff layer's sites {@code 2} and {@code 4}: fresh inverted-dropout masks per training pass, kept for its
  * backward pass. Parameters are the SameDiff layer's views, so configurations and checkpoints are unchanged.
  */
-final class MlpBlockImpl extends SameDiffLayer {
+final class MlpBlockImpl extends WrittenOutLayer {
     private static final long serialVersionUID = 1L;
 
     private final MlpPass mlp;
     private MlpPass.Saved saved;
-    private INDArray savedInput;
 
     MlpBlockImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -30,10 +25,8 @@ final class MlpBlockImpl extends SameDiffLayer {
     }
 
     @Override
-    public void clear() {
-        super.clear();
+    protected void forget() {
         saved = null;
-        savedInput = null;
     }
 
     private MlpPass.Weights weights(java.util.Map<String, INDArray> table) {
@@ -42,8 +35,7 @@ final class MlpBlockImpl extends SameDiffLayer {
     }
 
     @Override
-    public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
-        assertInputSet(false);
+    protected INDArray forward(boolean training, LayerWorkspaceMgr mgr) {
         MlpBlock c = (MlpBlock) layerConf();
         long d = c.getHiddenDim();
         long n = input.length() / d;
@@ -56,16 +48,11 @@ final class MlpBlockImpl extends SameDiffLayer {
         MlpPass.Saved s = mlp.forward(x, weights(paramTable), c.getMlpDim(), mask2, mask4, training,
                 out.reshape('c', n, d), keep, mgr);
         saved = training ? s : null;
-        savedInput = training ? input : null;
         return out;
     }
 
     @Override
-    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
-        assertInputSet(true);
-        if (saved == null || savedInput != input) {
-            activate(true, mgr); // backprop without the training forward pass that it needs
-        }
+    protected INDArray backward(INDArray epsilon, LayerWorkspaceMgr mgr) {
         long d = ((MlpBlock) layerConf()).getHiddenDim();
         long n = input.length() / d;
         ArrayType work = ArrayType.BP_WORKING_MEM;
@@ -73,12 +60,6 @@ final class MlpBlockImpl extends SameDiffLayer {
         INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, input.shape(), 'c');
         INDArray ones = mgr.createUninitialized(work, dataType, 1, n).assign(1);
         mlp.backward(dOut, saved, weights(paramTable), weights(gradTable), ones, dx.reshape('c', n, d), mgr);
-        Gradient g = new DefaultGradient(gradients);
-        for (String key : paramTable.keySet()) {
-            g.setGradientFor(key, gradTable.get(key));
-        }
-        saved = null;
-        savedInput = null;
-        return new Pair<>(g, dx);
+        return dx;
     }
 }

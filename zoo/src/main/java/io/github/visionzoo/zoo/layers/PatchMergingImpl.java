@@ -4,12 +4,8 @@ import io.github.visionzoo.zoo.kernels.Kernels;
 import io.github.visionzoo.zoo.kernels.MatrixSums;
 import java.util.Arrays;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.gradient.DefaultGradient;
-import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.samediff.SameDiffLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -20,14 +16,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * differentiates the norm through broadcast reductions, running the forward pass twice per training step. The
  * parameters are the SameDiff layer's views.
  */
-final class PatchMergingImpl extends SameDiffLayer {
+final class PatchMergingImpl extends WrittenOutLayer {
     private static final long serialVersionUID = 1L;
 
     private final MatrixSums sums = Kernels.matrixSums();
     private final LayerNormPass norms;
     private RowGather groups;
     private LayerNormPass.Norm saved;
-    private INDArray savedInput;
 
     PatchMergingImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -39,15 +34,12 @@ final class PatchMergingImpl extends SameDiffLayer {
     }
 
     @Override
-    public void clear() {
-        super.clear();
+    protected void forget() {
         saved = null;
-        savedInput = null;
     }
 
     @Override
-    public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
-        assertInputSet(false);
+    protected INDArray forward(boolean training, LayerWorkspaceMgr mgr) {
         PatchMerging c = config();
         long s = c.getSide();
         long dim = c.getDim();
@@ -70,16 +62,11 @@ final class PatchMergingImpl extends SameDiffLayer {
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {b, m * m, 2 * dim}, 'c');
         sums.mmul(norm.out(), getParam(PatchMerging.REDUCTION), out.reshape('c', n, 2 * dim), false, true);
         saved = training ? norm : null;
-        savedInput = training ? input : null;
         return out;
     }
 
     @Override
-    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
-        assertInputSet(true);
-        if (saved == null || savedInput != input) {
-            activate(true, mgr); // backprop without the training forward pass that it needs
-        }
+    protected INDArray backward(INDArray epsilon, LayerWorkspaceMgr mgr) {
         PatchMerging c = config();
         long s = c.getSide();
         long dim = c.getDim();
@@ -98,13 +85,7 @@ final class PatchMergingImpl extends SameDiffLayer {
                 gradTable.get(PatchMerging.NORM_BIAS), ones, dMerged, mgr);
         INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, new long[] {b, s * s, dim}, 'c');
         groups().putBack(dMerged.reshape('c', 4 * n, dim), dx.reshape('c', b * s * s, dim));
-        Gradient g = new DefaultGradient(gradients);
-        for (String key : paramTable.keySet()) {
-            g.setGradientFor(key, gradTable.get(key));
-        }
-        saved = null;
-        savedInput = null;
-        return new Pair<>(g, dx);
+        return dx;
     }
 
     private RowGather groups() {

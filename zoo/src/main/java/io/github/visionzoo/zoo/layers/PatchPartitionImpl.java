@@ -5,12 +5,8 @@ import io.github.visionzoo.zoo.kernels.Kernels;
 import io.github.visionzoo.zoo.kernels.MatrixSums;
 import java.util.Arrays;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.gradient.DefaultGradient;
-import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.samediff.SameDiffLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -20,11 +16,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * where the SameDiff definition runs the forward pass twice per training step and differentiates the norm through
  * broadcast reductions. The parameters are the SameDiff layer's views.
  */
-final class PatchPartitionImpl extends SameDiffLayer {
+final class PatchPartitionImpl extends WrittenOutLayer {
     private static final long serialVersionUID = 1L;
 
     /** What the training forward pass keeps for the backward pass. */
-    private record Saved(INDArray input, INDArray patches, LayerNormPass.Norm norm) {
+    private record Saved(INDArray patches, LayerNormPass.Norm norm) {
     }
 
     private final MatrixSums sums = Kernels.matrixSums();
@@ -41,8 +37,7 @@ final class PatchPartitionImpl extends SameDiffLayer {
     }
 
     @Override
-    public void clear() {
-        super.clear();
+    protected void forget() {
         saved = null;
     }
 
@@ -60,8 +55,7 @@ final class PatchPartitionImpl extends SameDiffLayer {
     }
 
     @Override
-    public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
-        assertInputSet(false);
+    protected INDArray forward(boolean training, LayerWorkspaceMgr mgr) {
         PatchPartition c = config();
         long[] expected = {input.size(0), c.getChannels(), c.getHeight(), c.getWidth()};
         if (input.rank() != 4 || !Arrays.equals(input.shape(), expected)) {
@@ -88,16 +82,12 @@ final class PatchPartitionImpl extends SameDiffLayer {
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {b, tokens, d}, 'c');
         LayerNormPass.Norm norm = norms.forward(projected, getParam(PatchPartition.NORM_WEIGHT),
                 getParam(PatchPartition.NORM_BIAS), c.getEps(), training, keep, out.reshape('c', n, d), mgr);
-        saved = training ? new Saved(input, patches, norm) : null;
+        saved = training ? new Saved(patches, norm) : null;
         return out;
     }
 
     @Override
-    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
-        assertInputSet(true);
-        if (saved == null || saved.input() != input) {
-            activate(true, mgr); // backprop without the training forward pass that it needs
-        }
+    protected INDArray backward(INDArray epsilon, LayerWorkspaceMgr mgr) {
         PatchPartition c = config();
         long n = saved.patches().size(0);
         long d = c.getEmbedDim();
@@ -123,11 +113,6 @@ final class PatchPartitionImpl extends SameDiffLayer {
         INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, input.shape(), 'c');
         INDArray view = patchView(dx);
         view.assign(dPatches.reshape('c', view.shape()));
-        Gradient g = new DefaultGradient(gradients);
-        for (String key : paramTable.keySet()) {
-            g.setGradientFor(key, gradTable.get(key));
-        }
-        saved = null;
-        return new Pair<>(g, dx);
+        return dx;
     }
 }

@@ -4,12 +4,8 @@ import io.github.visionzoo.zoo.kernels.Kernels;
 import io.github.visionzoo.zoo.kernels.MatrixSums;
 import java.util.Arrays;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.gradient.DefaultGradient;
-import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.samediff.SameDiffLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
-import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,22 +19,23 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p>Padding, cyclic shift and window partition are one row gather, {@code [b*s*s, C] -> [b*nW*N, C]}, by an index map
  * ({@link #windowRows}, {@link RowGather}): window row {@code r} reads token {@code map[r]} of its image, or a zero row
- * where {@code r} lies in the padding. Putting the windows back (reverse shift, crop) is the gather by the inverse
- * map, and so are the backward pass's two rearrangements, so nothing is rolled, permuted or concatenated. The relative position bias {@code [h, N, N]} is gathered from its table once per pass,
- * with the shifted windows' mask added ({@code [nW, h, N, N]}), and added to the scores in one pass; the table's
- * gradient is the scores' gradient summed over the images and windows, scattered back by the same index.
+ * where {@code r} lies in the padding. Putting the windows back (reverse shift, crop) is the gather by the inverse map,
+ * and so are the backward pass's two rearrangements, so nothing is rolled, permuted or concatenated. The relative
+ * position bias {@code [h, N, N]} is gathered from its table once per pass, with the shifted windows' mask added
+ * ({@code [nW, h, N, N]}), and added to the scores in one pass; the table's gradient is the scores' gradient summed
+ * over the images and windows, scattered back by the same index.
  *
  * <p>The parameters are DL4J's SameDiff layer's views ({@link ShiftedWindowAttention}'s parameter layout), so
  * configurations, checkpoints and imported weights are those of the SameDiff layer.
  */
-final class ShiftedWindowAttentionImpl extends SameDiffLayer {
+final class ShiftedWindowAttentionImpl extends WrittenOutLayer {
     private static final long serialVersionUID = 1L;
 
     private static final String[] PROJECTIONS = {ShiftedWindowAttention.QKV_WEIGHT, ShiftedWindowAttention.QKV_BIAS,
             ShiftedWindowAttention.PROJ_WEIGHT, ShiftedWindowAttention.PROJ_BIAS};
 
     /** What the training forward pass keeps for the backward pass. */
-    private record Saved(INDArray input, SelfAttentionPass.Saved attention, INDArray dropoutMask) {
+    private record Saved(SelfAttentionPass.Saved attention, INDArray dropoutMask) {
     }
 
     private final MatrixSums sums = Kernels.matrixSums();
@@ -59,14 +56,12 @@ final class ShiftedWindowAttentionImpl extends SameDiffLayer {
     }
 
     @Override
-    public void clear() {
-        super.clear();
+    protected void forget() {
         saved = null;
     }
 
     @Override
-    public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
-        assertInputSet(false);
+    protected INDArray forward(boolean training, LayerWorkspaceMgr mgr) {
         ShiftedWindowAttention c = config();
         ShiftedWindowAttention.Windows w = c.windows();
         long s = c.getSide();
@@ -99,16 +94,12 @@ final class ShiftedWindowAttentionImpl extends SameDiffLayer {
         // [b*nW*N, C] -> [b*s*s, C]: put back, roll by +shift, crop
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {b, s * s, dim}, 'c');
         partition().putBack(ow, out.reshape('c', b * s * s, dim));
-        saved = training ? new Saved(input, attended, dropoutMask) : null;
+        saved = training ? new Saved(attended, dropoutMask) : null;
         return out;
     }
 
     @Override
-    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
-        assertInputSet(true);
-        if (saved == null || saved.input() != input) {
-            activate(true, mgr); // backprop without the training forward pass that it needs
-        }
+    protected INDArray backward(INDArray epsilon, LayerWorkspaceMgr mgr) {
         Saved sv = saved;
         ShiftedWindowAttention c = config();
         ShiftedWindowAttention.Windows w = c.windows();
@@ -132,12 +123,7 @@ final class ShiftedWindowAttentionImpl extends SameDiffLayer {
                 ones, dScores -> tableGradient(dScores, windows, heads, n, ones, tableGrad, work, mgr), dxw, mgr);
         INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, new long[] {b, s * s, dim}, 'c');
         partition().putBack(dxw, dx.reshape('c', b * s * s, dim));
-        Gradient g = new DefaultGradient(gradients);
-        for (String key : paramTable.keySet()) {
-            g.setGradientFor(key, gradTable.get(key));
-        }
-        saved = null;
-        return new Pair<>(g, dx);
+        return dx;
     }
 
     private static SelfAttentionPass.Projections projections(java.util.Map<String, INDArray> table) {

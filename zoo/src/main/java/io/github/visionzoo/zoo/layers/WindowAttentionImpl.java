@@ -30,7 +30,8 @@ final class WindowAttentionImpl extends FeatureMapRowsImpl {
     }
 
     @Override
-    protected void forward(INDArray x, long b, boolean training, ArrayType keep, INDArray out, LayerWorkspaceMgr mgr) {
+    protected void forwardRows(INDArray x, long b, boolean training, ArrayType keep, INDArray out,
+                               LayerWorkspaceMgr mgr) {
         WindowAttention c = window();
         long ws = c.getWindowSize();
         long windows = b * (c.padded(c.getHeight()) / ws) * (c.padded(c.getWidth()) / ws);
@@ -44,7 +45,7 @@ final class WindowAttentionImpl extends FeatureMapRowsImpl {
     }
 
     @Override
-    protected void backward(INDArray x, INDArray dOut, long b, INDArray dx, LayerWorkspaceMgr mgr) {
+    protected void backwardRows(INDArray x, INDArray dOut, long b, INDArray dx, LayerWorkspaceMgr mgr) {
         WindowAttention c = window();
         long ws = c.getWindowSize();
         ArrayType work = ArrayType.BP_WORKING_MEM;
