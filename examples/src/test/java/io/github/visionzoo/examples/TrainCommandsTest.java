@@ -54,6 +54,20 @@ class TrainCommandsTest {
 
     @Test
     @Order(2)
+    void trainWithoutARecipeTrainsWithTheModelFamilysOwn() throws Exception {
+        Path vit = Files.writeString(dir.resolve("tiny-vit.json"), "{\"family\":\"vit\",\"patchSize\":8,"
+                + "\"hiddenDim\":32,\"numLayers\":1,\"numHeads\":2,\"mlpDim\":64,\"dropout\":0,"
+                + "\"attentionDropout\":0,\"imageSize\":32}");
+        Path vitRun = dir.resolve("vit-run");
+        Result r = Cli.run("train", "--model", vit.toString(), "--data", data.toString(), "--epochs", "1",
+                "--image-size", "32", "--run-dir", vitRun.toString(), "--checkpoint-every", "0");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("recipe cpu-transformer, 1 epochs");
+        assertThat(vitRun.resolve("recipe.json")).content().contains("\"warmupEpochs\"", "\"batchSize\" : 32");
+    }
+
+    @Test
+    @Order(3)
     void evaluatePrintsAccuracyPerClassAndTheConfusionMatrix() {
         Result r = Cli.run("evaluate", "--checkpoint", run.resolve("best.zip").toString(), "--data",
                 data.toString());
@@ -66,7 +80,7 @@ class TrainCommandsTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void predictNamesTheClassOfATrainingImageFirst() throws Exception {
         String wnid = Imagenette.WNIDS.get(8); // golf ball
         Path image;
@@ -82,7 +96,7 @@ class TrainCommandsTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void finetuneTrainsANewHeadOnASubset() {
         Path ft = dir.resolve("ft");
         Result r = Cli.run("finetune", "--checkpoint", run.resolve("best.zip").toString(), "--data",
@@ -97,7 +111,7 @@ class TrainCommandsTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void resumeOfAFinishedRunReportsIt() {
         Result r = Cli.run("train", "--resume", run.toString());
         assertThat(r.code()).as(r.err()).isZero();

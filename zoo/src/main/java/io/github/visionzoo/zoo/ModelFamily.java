@@ -1,5 +1,6 @@
 package io.github.visionzoo.zoo;
 
+import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.weights.PretrainedWeights;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,6 +32,9 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
  * @param <S> the family's spec record
  */
 public final class ModelFamily<S extends ModelSpec> {
+    /** The recipe of a family that names none ({@link #withRecipe}). */
+    public static final String DEFAULT_RECIPE = "cpu-small";
+
     /** Builds the configuration of one spec. */
     @FunctionalInterface
     public interface Builder<S extends ModelSpec> {
@@ -62,10 +66,11 @@ public final class ModelFamily<S extends ModelSpec> {
     private final List<Variant> variants;
     private final List<PretrainedWeights> weights;
     private final Map<String, String> withoutWeights;
+    private final String recipe;
 
     private ModelFamily(String tag, Class<S> specType, String head, Builder<S> builder,
                         UnaryOperator<String> stateDictNames, List<Variant> variants, List<PretrainedWeights> weights,
-                        Map<String, String> withoutWeights) {
+                        Map<String, String> withoutWeights, String recipe) {
         this.tag = tag;
         this.specType = specType;
         this.head = head;
@@ -74,6 +79,7 @@ public final class ModelFamily<S extends ModelSpec> {
         this.variants = List.copyOf(variants);
         this.weights = List.copyOf(weights);
         this.withoutWeights = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(withoutWeights));
+        this.recipe = recipe;
     }
 
     /**
@@ -92,14 +98,14 @@ public final class ModelFamily<S extends ModelSpec> {
         }
         return new ModelFamily<>(tag, Objects.requireNonNull(specType, "specType"), Objects.requireNonNull(head,
                 "head"), Objects.requireNonNull(builder, "builder"), UnaryOperator.identity(), List.of(), List.of(),
-                Map.of());
+                Map.of(), DEFAULT_RECIPE);
     }
 
     /** The same family with one more named variant, listed after the others. */
     public ModelFamily<S> withVariant(String name, S spec, String description) {
         List<Variant> more = new ArrayList<>(variants);
         more.add(new Variant(name, spec, description));
-        return new ModelFamily<>(tag, specType, head, builder, stateDictNames, more, weights, withoutWeights);
+        return new ModelFamily<>(tag, specType, head, builder, stateDictNames, more, weights, withoutWeights, recipe);
     }
 
     /**
@@ -116,7 +122,7 @@ public final class ModelFamily<S extends ModelSpec> {
         }
         List<PretrainedWeights> more = new ArrayList<>(weights);
         more.add(entry);
-        return new ModelFamily<>(tag, specType, head, builder, stateDictNames, variants, more, withoutWeights);
+        return new ModelFamily<>(tag, specType, head, builder, stateDictNames, variants, more, withoutWeights, recipe);
     }
 
     /** The same family saying why its variant {@code model} has no published weights. */
@@ -127,7 +133,7 @@ public final class ModelFamily<S extends ModelSpec> {
         }
         Map<String, String> more = new LinkedHashMap<>(withoutWeights);
         more.put(model, why);
-        return new ModelFamily<>(tag, specType, head, builder, stateDictNames, variants, weights, more);
+        return new ModelFamily<>(tag, specType, head, builder, stateDictNames, variants, weights, more, recipe);
     }
 
     private void requireVariant(String model) {
@@ -142,7 +148,24 @@ public final class ModelFamily<S extends ModelSpec> {
      */
     public ModelFamily<S> withStateDictNames(UnaryOperator<String> names) {
         return new ModelFamily<>(tag, specType, head, builder, Objects.requireNonNull(names, "names"), variants,
-                weights, withoutWeights);
+                weights, withoutWeights, recipe);
+    }
+
+    /**
+     * The same family trained by default with the bundled recipe {@code name}: the recipe that trains its models on a
+     * CPU in minutes, which {@code train} uses when none is named, as torchvision's weights name the recipe that made
+     * them.
+     *
+     * @throws IllegalArgumentException when no bundled recipe has that name
+     */
+    public ModelFamily<S> withRecipe(String name) {
+        // the name only: reading the recipe here would read JSON, whose mapper reads the families being built
+        if (!Recipes.BUNDLED.contains(name)) {
+            throw new IllegalArgumentException("family " + tag + ": no bundled recipe '" + name + "'; bundled: "
+                    + String.join(", ", Recipes.BUNDLED));
+        }
+        return new ModelFamily<>(tag, specType, head, builder, stateDictNames, variants, weights, withoutWeights,
+                name);
     }
 
     /** The family's name in a spec's JSON, {@code "family":"resnet"}. */
@@ -172,6 +195,11 @@ public final class ModelFamily<S extends ModelSpec> {
     /** The catalogue of published weights of the family's variants, in the order {@code list --weights} shows them. */
     public List<PretrainedWeights> weights() {
         return weights;
+    }
+
+    /** The bundled recipe that trains the family's models by default ({@link #withRecipe}); {@code cpu-small}. */
+    public String recipe() {
+        return recipe;
     }
 
     /** Variants without published weights, each with the reason. */

@@ -3,6 +3,9 @@ package io.github.visionzoo.zoo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.visionzoo.zoo.models.ResNetSpec;
+import io.github.visionzoo.zoo.train.Recipes;
+import io.github.visionzoo.zoo.train.TrainingRecipe;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -35,6 +38,18 @@ class ZooTest {
     @Test
     void everyRegisteredModelHasAnExpectedCount() {
         assertThat(Zoo.names()).containsAll(PARAMS.keySet());
+    }
+
+    @Test
+    void eachFamilyTrainsByDefaultWithABundledRecipeTheTransformersWithAWarmUp() {
+        assertThat(Zoo.families()).allSatisfy(f -> assertThat(Recipes.BUNDLED).contains(f.recipe()));
+        assertThat(Zoo.spec("resnet18").family().recipe()).isEqualTo("cpu-small");
+        for (String transformer : new String[] {"vit_b_16", "swin_t", "davit_tiny"}) {
+            assertThat(Zoo.spec(transformer).family().recipe()).isEqualTo("cpu-transformer");
+        }
+        assertThat(((TrainingRecipe.Cosine) Recipes.get("cpu-transformer").schedule()).warmupEpochs()).isPositive();
+        assertThatThrownBy(() -> ResNetSpec.FAMILY.withRecipe("cpu-tiny"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cpu-tiny");
     }
 
     @Test

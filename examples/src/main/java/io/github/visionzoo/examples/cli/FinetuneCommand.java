@@ -1,6 +1,7 @@
 package io.github.visionzoo.examples.cli;
 
 import io.github.visionzoo.imagenette.ImagenetteIterator;
+import io.github.visionzoo.zoo.ModelFamily;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.Zoo;
 import io.github.visionzoo.zoo.train.Checkpoint;
@@ -57,7 +58,7 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Option(names = "--recipe", paramLabel = "NAME|FILE",
             description = "The fine-tuning recipe (default: the checkpoint's own; for an import or --weights, "
-                    + RecipeOptions.DEFAULT_RECIPE + " at the model's input size; finetune-vit is the ViT paper's "
+                    + ModelFamily.DEFAULT_RECIPE + " at the model's input size; finetune-vit is the ViT paper's "
                     + "fine-tuning recipe).")
     String recipe;
 
@@ -94,13 +95,13 @@ public final class FinetuneCommand implements Callable<Integer> {
         } else if (source.info().recipe() != null) {
             r = source.info().recipe();
         } else {
-            r = Recipes.get(RecipeOptions.DEFAULT_RECIPE).withImageSize(Checkpoints.inputSize("--checkpoint", source));
+            r = Recipes.get(ModelFamily.DEFAULT_RECIPE).withImageSize(Checkpoints.inputSize("--checkpoint", source));
         }
         if (epochs != null) {
             r = r.withEpochs(epochs);
         }
         String recipeName = recipe != null ? "--recipe " + recipe : source.info().recipe() != null
-                ? "the recipe of --checkpoint " + checkpoint : "recipe " + RecipeOptions.DEFAULT_RECIPE;
+                ? "the recipe of --checkpoint " + checkpoint : "recipe " + ModelFamily.DEFAULT_RECIPE;
 
         Limits.imageSize(recipeName + " imageSize", r.imageSize());
         Limits.trainingStep(ModelSummary.of(source.graph().getConfiguration(),

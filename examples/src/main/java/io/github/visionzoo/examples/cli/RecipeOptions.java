@@ -1,6 +1,7 @@
 package io.github.visionzoo.examples.cli;
 
 import io.github.visionzoo.imagenette.Imagenette;
+import io.github.visionzoo.zoo.ModelFamily;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.train.Recipes;
@@ -10,11 +11,9 @@ import picocli.CommandLine.ParseResult;
 
 /** The training recipe and the overrides that {@code train} and {@code spark-train} take. */
 public final class RecipeOptions {
-    /** The recipe of a run that names none. */
-    static final String DEFAULT_RECIPE = "cpu-small";
-
-    @Option(names = "--recipe", defaultValue = DEFAULT_RECIPE, paramLabel = "NAME|FILE",
-            description = "A bundled recipe name or a recipe JSON file (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--recipe", paramLabel = "NAME|FILE",
+            description = "A bundled recipe name or a recipe JSON file (default: the model family's, cpu-small for"
+                    + " the convolutional networks, cpu-transformer for the ViT, Swin and DaViT).")
     String recipe;
 
     @Option(names = "--epochs", description = "Override the recipe's epochs.")
@@ -26,15 +25,20 @@ public final class RecipeOptions {
     @Option(names = "--batch", description = "Override the recipe's batch size (per worker with spark-train).")
     Integer batch;
 
-    /** The named or given recipe with the overrides applied. */
-    TrainingRecipe resolve() {
+    /** The recipe named, or else {@code model}'s family's ({@link ModelFamily#recipe()}). */
+    String name(ModelSpec model) {
+        return recipe != null ? recipe : model.family().recipe();
+    }
+
+    /** The named or given recipe, or else {@code model}'s family's, with the overrides applied. */
+    TrainingRecipe resolve(ModelSpec model) {
         atLeastOne("--epochs", epochs);
         atLeastOne("--batch", batch);
-        TrainingRecipe r = Recipes.resolve(recipe);
+        TrainingRecipe r = Recipes.resolve(name(model));
         if (imageSize != null) {
             Limits.imageSize("--image-size", imageSize);
         } else {
-            Limits.imageSize("--recipe " + recipe + " imageSize", r.imageSize());
+            Limits.imageSize("--recipe " + name(model) + " imageSize", r.imageSize());
         }
         if (epochs != null) {
             r = r.withEpochs(epochs);

@@ -119,7 +119,8 @@ public final class SparkTrainCommand implements Callable<Integer> {
         if (resume == null) {
             TrainCommand.requireNoFile(dir);
         }
-        TrainingRecipe fresh = resume == null ? recipe() : null;
+        ModelSpec modelSpec = resume == null ? Zoo.resolve(model) : null;
+        TrainingRecipe fresh = resume == null ? recipe(modelSpec) : null;
         if (data != null && !RunRecord.isUri(data)) {
             if (!Files.isDirectory(Path.of(data))) {
                 throw new IllegalArgumentException("--data " + data + " is not a folder; give an image folder"
@@ -136,16 +137,14 @@ public final class SparkTrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no Spark master: give --master local[2] (local mode) or run the job"
                     + " jar with spark-submit --master spark://HOST:7077");
         }
-        ModelSpec modelSpec = null;
         if (resume == null) {
-            modelSpec = Zoo.resolve(model);
             if (modelSpec.imageSize() != fresh.imageSize()) {
                 modelSpec = modelSpec.withImageSize(fresh.imageSize());
             }
             int threads = localThreads(conf.get("spark.master"));
             if (threads > 0) { // in local mode every worker trains in this process
                 int w = fresh.spark().workers() != null ? fresh.spark().workers() : threads;
-                Limits.range(workers != null ? "--workers" : "--recipe " + recipeOptions.recipe + " spark.workers", w,
+                Limits.range(workers != null ? "--workers" : "--recipe " + recipeOptions.name(modelSpec) + " spark.workers", w,
                         1, threads, conf.get("spark.master") + " trains at most " + threads + " at once");
                 recipeOptions.requireFits(modelSpec, fresh, w);
             }
@@ -253,8 +252,8 @@ public final class SparkTrainCommand implements Callable<Integer> {
                 : Integer.parseInt(threads);
     }
 
-    private TrainingRecipe recipe() {
-        TrainingRecipe r = recipeOptions.resolve();
+    private TrainingRecipe recipe(ModelSpec model) {
+        TrainingRecipe r = recipeOptions.resolve(model);
         if (trainingMaster != null || workers != null) {
             String m = trainingMaster != null ? trainingMaster : r.spark().master();
             if (!TrainingRecipe.Spark.MASTERS.contains(m)) {

@@ -80,8 +80,8 @@ public final class TrainCommand implements Callable<Integer> {
         if (resume != null) {
             return resume(out);
         }
-        TrainingRecipe r = recipeOptions.resolve();
         ModelSpec modelSpec = Zoo.resolve(model);
+        TrainingRecipe r = recipeOptions.resolve(modelSpec);
         if (modelSpec.imageSize() != r.imageSize()) {
             modelSpec = modelSpec.withImageSize(r.imageSize());
         }

@@ -96,6 +96,7 @@ public record DavitSpec(List<Integer> depths, List<Integer> embedDims, List<Inte
     /** The family's registration: its names, its JSON tag {@code davit}, its builder and head. */
     public static final ModelFamily<DavitSpec> FAMILY = ModelFamily.of("davit", DavitSpec.class, HEAD,
                     (spec, numClasses, seed) -> spec.configuration(numClasses, seed, DataType.FLOAT))
+            .withRecipe("cpu-transformer")
             .withVariant("davit_tiny", davitTiny(), "DaViT-T (Ding et al. 2022): C 96, blocks [1,1,3,1]")
             .withVariant("davit_small", davitSmall(), "DaViT-S: C 96, blocks [1,1,9,1]")
             .withVariant("davit_base", davitBase(), "DaViT-B: C 128, blocks [1,1,9,1]")

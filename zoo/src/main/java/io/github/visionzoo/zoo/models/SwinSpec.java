@@ -97,6 +97,7 @@ public record SwinSpec(int patchSize, int embedDim, List<Integer> depths, List<I
 
     public static final ModelFamily<SwinSpec> FAMILY = ModelFamily.of("swin", SwinSpec.class, HEAD,
                     (spec, numClasses, seed) -> spec.configuration(numClasses, seed, DataType.FLOAT))
+            .withRecipe("cpu-transformer")
             .withVariant("swin_t", swinT(), "Swin-T (Liu et al. 2021): C 96, blocks [2,2,6,2], window 7")
             .withVariant("swin_s", swinS(), "Swin-S: C 96, blocks [2,2,18,2], window 7")
             .withVariant("swin_b", swinB(), "Swin-B: C 128, blocks [2,2,18,2], window 7")

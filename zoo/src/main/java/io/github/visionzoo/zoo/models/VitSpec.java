@@ -104,6 +104,7 @@ public record VitSpec(int patchSize, int hiddenDim, int numLayers, int numHeads,
     /** The family's registration: its names, its JSON tag {@code vit}, its builder, head, timm's names and weights. */
     public static final ModelFamily<VitSpec> FAMILY = ModelFamily.of("vit", VitSpec.class, HEAD,
                     (spec, numClasses, seed) -> spec.configuration(numClasses, seed, Layout.FUSED))
+            .withRecipe("cpu-transformer")
             .withVariant("vit_ti_16", vitTi16(), "ViT-Ti/16 (DeiT-Ti): D 192, 12 blocks, 3 heads, MLP 768")
             .withVariant("vit_s_16", vitS16(), "ViT-S/16 (DeiT-S): D 384, 12 blocks, 6 heads, MLP 1536")
             .withVariant("vit_b_16", vitB16(), "ViT-B/16 (Dosovitskiy et al. 2021): D 768, 12 blocks, 12 heads")

@@ -24,8 +24,11 @@ import java.util.List;
  * <li>{@code alexnet-paper}: the AlexNet paper's SGD, momentum 0.9, weight decay 5e-4, learning rate 0.01, batch 128,
  * 90 epochs; the paper divided the rate by 10 whenever the validation error stopped improving, which happened three
  * times, approximated here by a step every 30 epochs;
- * <li>{@code cpu-small}: for training on a CPU in hours: AdamW at 2e-3, a one-epoch warm-up and cosine decay over 6
- * epochs, weight decay 0.05, label smoothing 0.1, batch 32 at 64x64;
+ * <li>{@code cpu-small}: what {@code train} runs by default, after fastai's 5-epoch low-resolution Imagenette
+ * recipe: AdamW at 1e-3, cosine decay without warm-up, weight decay 0.01 on kernels, label smoothing 0.1, batch 64 at
+ * 64x64, crop scale 0.35-1; the convolutional networks' default;
+ * <li>{@code cpu-transformer}: the transformers' default (ViT, Swin, DaViT): {@code cpu-small} with DeiT's and Swin's
+ * habits, a one-epoch linear warm-up and weight decay 0.05, at batch 32;
  * <li>{@code finetune-vit}: fine-tuning a pretrained ViT as the ViT paper's code does: SGD with momentum 0.9, no
  * weight decay, 5 % linear warm-up and cosine decay, at 384 px; its rate for batches of 512 scaled to batches of 64.
  * </ul>
@@ -33,7 +36,7 @@ import java.util.List;
 public final class Recipes {
     /** The bundled recipe names. */
     public static final List<String> BUNDLED = List.of("study-alexnet", "study-vgg", "study-resnet", "study-vit",
-            "study-swin", "study-davit", "alexnet-paper", "cpu-small", "finetune-vit");
+            "study-swin", "study-davit", "alexnet-paper", "cpu-small", "cpu-transformer", "finetune-vit");
 
     private Recipes() {
     }

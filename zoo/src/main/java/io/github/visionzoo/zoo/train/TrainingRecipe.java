@@ -33,7 +33,7 @@ import org.nd4j.linalg.schedule.StepSchedule;
  * strictly read and validated where they are built, each error naming the field and what it accepts:
  *
  * <pre>{
- *   "name": "cpu-small", "optimizer": "adamw", "learningRate": 0.002, "weightDecay": 0.05,
+ *   "name": "my-recipe", "optimizer": "adamw", "learningRate": 0.002, "weightDecay": 0.05,
  *   "batchSize": 32, "epochs": 6, "schedule": {"type": "cosine", "warmupEpochs": 1},
  *   "labelSmoothing": 0.1, "imageSize": 64, "augmentation": "study", "seed": 42
  * }</pre>
