@@ -9,6 +9,7 @@ import io.github.visionzoo.zoo.layers.ConvMlp;
 import io.github.visionzoo.zoo.layers.ConvPosEnc;
 import io.github.visionzoo.zoo.layers.LayerNorm;
 import io.github.visionzoo.zoo.layers.QkvAttention;
+import io.github.visionzoo.zoo.layers.ResidualAdd;
 import io.github.visionzoo.zoo.layers.StochasticDepth;
 import io.github.visionzoo.zoo.layers.WindowAttention;
 import io.github.visionzoo.zoo.weights.PretrainedWeights;
@@ -16,7 +17,7 @@ import io.github.visionzoo.zoo.weights.PretrainedWeights.EvalTransform;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
-import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 
@@ -232,13 +233,13 @@ public record DavitSpec(List<Integer> depths, List<Integer> embedDims, List<Inte
         String norm1 = layerNorm(g, prefix + ".norm1", prefix + ".cpe1");
         g.addLayer(prefix + ".attn", attention, norm1);
         String branch1 = dropPath(g, prefix + ".drop_path1", prefix + ".attn", dropPath);
-        g.addVertex(prefix + ".residual1", new ElementWiseVertex(ElementWiseVertex.Op.Add), prefix + ".cpe1",
+        g.addVertex(prefix + ".residual1", new ResidualAdd(), prefix + ".cpe1",
                 branch1);
         g.addLayer(prefix + ".cpe2", new ConvPosEnc(), prefix + ".residual1");
         String norm2 = layerNorm(g, prefix + ".norm2", prefix + ".cpe2");
         g.addLayer(prefix + ".mlp", new ConvMlp((int) (dim * mlpRatio)), norm2);
         String branch2 = dropPath(g, prefix + ".drop_path2", prefix + ".mlp", dropPath);
-        g.addVertex(prefix + ".residual2", new ElementWiseVertex(ElementWiseVertex.Op.Add), prefix + ".cpe2",
+        g.addVertex(prefix + ".residual2", new ResidualAdd(), prefix + ".cpe2",
                 branch2);
         return prefix + ".residual2";
     }

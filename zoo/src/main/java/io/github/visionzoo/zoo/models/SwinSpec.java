@@ -8,6 +8,7 @@ import io.github.visionzoo.zoo.layers.LayerNorm;
 import io.github.visionzoo.zoo.layers.MlpBlock;
 import io.github.visionzoo.zoo.layers.PatchMerging;
 import io.github.visionzoo.zoo.layers.PatchPartition;
+import io.github.visionzoo.zoo.layers.ResidualAdd;
 import io.github.visionzoo.zoo.layers.ShiftedWindowAttention;
 import io.github.visionzoo.zoo.layers.StochasticDepth;
 import io.github.visionzoo.zoo.weights.PretrainedWeights;
@@ -15,7 +16,6 @@ import io.github.visionzoo.zoo.weights.PretrainedWeights.EvalTransform;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
-import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -233,11 +233,11 @@ public record SwinSpec(int patchSize, int embedDim, List<Integer> depths, List<I
         g.addLayer(prefix + ".attn", new ShiftedWindowAttention(heads, windowSize, shift, attentionDropout, dropout),
                 prefix + ".norm1");
         String attn = dropPath(g, prefix + ".stochastic_depth_1", prefix + ".attn", stochasticDepth);
-        g.addVertex(prefix + ".residual_1", new ElementWiseVertex(ElementWiseVertex.Op.Add), input, attn);
+        g.addVertex(prefix + ".residual_1", new ResidualAdd(), input, attn);
         g.addLayer(prefix + ".norm2", new LayerNorm(LAYER_NORM_EPS, false), prefix + ".residual_1");
         g.addLayer(prefix + ".mlp", new MlpBlock((int) (dim * mlpRatio), dropout, INIT_STD), prefix + ".norm2");
         String mlp = dropPath(g, prefix + ".stochastic_depth_2", prefix + ".mlp", stochasticDepth);
-        g.addVertex(prefix + ".residual_2", new ElementWiseVertex(ElementWiseVertex.Op.Add), prefix + ".residual_1",
+        g.addVertex(prefix + ".residual_2", new ResidualAdd(), prefix + ".residual_1",
                 mlp);
         return prefix + ".residual_2";
     }

@@ -90,7 +90,7 @@ class AddReluTest {
         INDArray aLast = ChannelsLast.create(none, ArrayType.ACTIVATIONS, DataType.FLOAT, 3, 4, 5, 5).assign(a);
         INDArray bLast = ChannelsLast.create(none, ArrayType.ACTIVATIONS, DataType.FLOAT, 3, 4, 5, 5).assign(b);
         for (boolean direct : new boolean[] {false, true}) {
-            AddRelu.Impl vertex = (AddRelu.Impl) GraphChecks.withKernels(direct, () -> graph(DataType.FLOAT, true))
+            ResidualAdd.Impl vertex = (ResidualAdd.Impl) GraphChecks.withKernels(direct, () -> graph(DataType.FLOAT, true))
                     .getVertex("relu");
             for (boolean training : new boolean[] {true, false}) {
                 for (INDArray[] inputs : new INDArray[][] {{a, b}, {aLast, bLast}, {a, bLast}}) {
