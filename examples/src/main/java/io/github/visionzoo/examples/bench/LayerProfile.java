@@ -127,8 +127,9 @@ public final class LayerProfile implements Callable<Integer> {
             if (v.isInputVertex()) {
                 continue;
             }
+            // a vertex by its configuration's class: the running classes of visionzoo's vertices are all called Impl
             String kind = v instanceof LayerVertex lv ? lv.getLayer().conf().getLayer().getClass().getSimpleName()
-                    : v.getClass().getSimpleName();
+                    : net.getConfiguration().getVertices().get(v.getVertexName()).getClass().getSimpleName();
             vertices[i] = (GraphVertex) Proxy.newProxyInstance(GraphVertex.class.getClassLoader(),
                     new Class<?>[] {GraphVertex.class}, (proxy, method, args) -> {
                         boolean forward = method.getName().equals("doForward");
