@@ -9,7 +9,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * A rearrangement of each image's token rows, with zero padding, as one row gather ({@code Nd4j.pullRows}) by an
  * index map, and its inverse: the Swin's pad, cyclic shift and window partition ({@link ShiftedWindowAttentionImpl})
- * and its patch merging's 2x2 groups ({@link PatchMergingImpl}), so that nothing is padded, rolled, sliced,
+ * and its patch merging's 2x2 groups ({@link PatchMergingImpl}), DaViT's window partition ({@link WindowAttentionImpl}),
+ * so that nothing is padded, rolled, sliced,
  * permuted or concatenated. The map of one image says which of its tokens each of its rows reads, or -1 for a row
  * in the padding, which reads zeros; every token is read by exactly one row, so {@link #putBack} is a gather too.
  * The maps for a batch are built once per batch size.
@@ -47,6 +48,32 @@ final class RowGather {
         this.image = image.clone();
         this.tokens = tokens;
         this.padded = pad;
+    }
+
+    /**
+     * The map of one {@code height x width} image into windows of {@code window x window}: the image padded at the
+     * bottom and right to whole windows, rolled by {@code -shift} on both axes, and partitioned, windows in row-major
+     * order, each window's tokens row by row (torchvision's Swin and timm's DaViT: {@code F.pad}, {@code torch.roll},
+     * {@code window_partition}). Row {@code r} is position {@code (py, px)} of the rolled padded map, which holds
+     * position {@code ((py + shift) mod Hp, (px + shift) mod Wp)} of the padded map; -1 where that lies in the padding.
+     */
+    static int[] windows(long height, long width, int window, int shift) {
+        long hp = (height + window - 1) / window * window;
+        long wp = (width + window - 1) / window * window;
+        int[] map = new int[Math.toIntExact(hp * wp)];
+        int r = 0;
+        for (long wy = 0; wy < hp / window; wy++) {
+            for (long wx = 0; wx < wp / window; wx++) {
+                for (int i = 0; i < window; i++) {
+                    for (int j = 0; j < window; j++) {
+                        long y = (wy * window + i + shift) % hp;
+                        long x = (wx * window + j + shift) % wp;
+                        map[r++] = y < height && x < width ? (int) (y * width + x) : -1;
+                    }
+                }
+            }
+        }
+        return map;
     }
 
     /** The rows of {@code b} images, {@code [b*rows, C]}. */

@@ -18,7 +18,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * step and allocates every intermediate afresh.
  *
  * <p>Padding, cyclic shift and window partition are one row gather, {@code [b*s*s, C] -> [b*nW*N, C]}, by an index map
- * ({@link #windowRows}, {@link RowGather}): window row {@code r} reads token {@code map[r]} of its image, or a zero row
+ * ({@link RowGather#windows}): window row {@code r} reads token {@code map[r]} of its image, or a zero row
  * where {@code r} lies in the padding. Putting the windows back (reverse shift, crop) is the gather by the inverse map,
  * and so are the backward pass's two rearrangements, so nothing is rolled, permuted or concatenated. The relative
  * position bias {@code [h, N, N]} is gathered from its table once per pass, with the shifted windows' mask added
@@ -134,36 +134,11 @@ final class ShiftedWindowAttentionImpl extends WrittenOutLayer {
     private RowGather partition() {
         if (partition == null) {
             ShiftedWindowAttention c = config();
-            partition = new RowGather(windowRows(c.windows(), c.getSide()), Math.toIntExact(c.getSide() * c.getSide()));
+            ShiftedWindowAttention.Windows w = c.windows();
+            partition = new RowGather(RowGather.windows(c.getSide(), c.getSide(), w.window(), w.effectiveShift()),
+                    Math.toIntExact(c.getSide() * c.getSide()));
         }
         return partition;
-    }
-
-    /**
-     * For each row of one image's windows, {@code [nW*N]} in window order and row by row within a window, the token
-     * of the {@code s x s} map it holds, or -1 in the padding: torchvision's pad (bottom and right), roll by
-     * {@code -shift} and partition, as one map. Row {@code r} is position {@code (py, px)} of the rolled padded
-     * map, which holds position {@code ((py + shift) mod p, (px + shift) mod p)} of the padded map.
-     */
-    static int[] windowRows(ShiftedWindowAttention.Windows w, long s) {
-        int window = w.window();
-        long p = w.padded();
-        long per = w.perSide();
-        int shift = w.effectiveShift();
-        int[] map = new int[(int) (w.count() * w.tokensPerWindow())];
-        int r = 0;
-        for (long wy = 0; wy < per; wy++) {
-            for (long wx = 0; wx < per; wx++) {
-                for (int i = 0; i < window; i++) {
-                    for (int j = 0; j < window; j++) {
-                        long y = (wy * window + i + shift) % p;
-                        long x = (wx * window + j + shift) % p;
-                        map[r++] = y < s && x < s ? (int) (y * s + x) : -1;
-                    }
-                }
-            }
-        }
-        return map;
     }
 
     /**

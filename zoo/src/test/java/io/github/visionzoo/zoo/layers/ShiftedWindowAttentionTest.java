@@ -104,11 +104,13 @@ class ShiftedWindowAttentionTest {
     /** The map on a 4x4 map, windows 2, shift 1: torchvision's {@code roll(x, -1)} then 2x2 windows, row by row. */
     @Test
     void theGatherMapIsTheRollThenThePartition() {
-        int[] map = ShiftedWindowAttentionImpl.windowRows(new ShiftedWindowAttention.Windows(4, 2, 1), 4);
+        int[] map = RowGather.windows(4, 4, 2, 1);
         // rolled[y][x] = x[(y+1)%4][(x+1)%4]; window (0,0) holds rolled rows 0-1, columns 0-1
         assertThat(map).startsWith(5, 6, 9, 10, 7, 4, 11, 8).endsWith(15, 12, 3, 0);
         // 5x5 padded to 6x6, window 3, unshifted: the last column and row of each edge window are padding
-        int[] padded = ShiftedWindowAttentionImpl.windowRows(new ShiftedWindowAttention.Windows(5, 3, 0), 5);
+        int[] padded = RowGather.windows(5, 5, 3, 0);
         assertThat(padded).hasSize(36).contains(-1).startsWith(0, 1, 2, 5, 6, 7, 10, 11, 12, 3, 4, -1);
+        // DaViT's maps need not be square: 2x3 in windows of 2, padded to 2x4
+        assertThat(RowGather.windows(2, 3, 2, 0)).containsExactly(0, 1, 3, 4, 2, -1, 5, -1);
     }
 }
