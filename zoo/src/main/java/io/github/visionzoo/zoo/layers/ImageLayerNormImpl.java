@@ -1,6 +1,5 @@
 package io.github.visionzoo.zoo.layers;
 
-import io.github.visionzoo.zoo.kernels.FloatLoops;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -35,9 +34,6 @@ final class ImageLayerNormImpl extends FeatureMapRowsImpl {
     @Override
     protected void backwardRows(INDArray x, INDArray dOut, long b, INDArray dx, LayerWorkspaceMgr mgr) {
         ArrayType work = ArrayType.BP_WORKING_MEM;
-        if (!FloatLoops.takes(dOut)) {
-            dOut = mgr.dup(work, dOut, 'c'); // ND4J's path overwrites it; it may be the incoming gradient itself
-        }
         INDArray ones = mgr.createUninitialized(work, dataType, 1, dOut.size(0)).assign(1);
         // the pass adds the input's gradient to what dx holds
         norms.backward(dOut, saved, getParam(LayerNorm.WEIGHT), grad(LayerNorm.WEIGHT), grad(LayerNorm.BIAS), ones,

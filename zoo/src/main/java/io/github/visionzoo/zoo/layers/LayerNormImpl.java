@@ -1,6 +1,5 @@
 package io.github.visionzoo.zoo.layers;
 
-import io.github.visionzoo.zoo.kernels.FloatLoops;
 import io.github.visionzoo.zoo.kernels.Kernels;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.workspace.ArrayType;
@@ -49,9 +48,6 @@ final class LayerNormImpl extends WrittenOutLayer {
         long n = input.length() / d;
         ArrayType work = ArrayType.BP_WORKING_MEM;
         INDArray dOut = RuntimeLayers.contiguous(epsilon, dataType, work, mgr).reshape('c', n, d);
-        if (!FloatLoops.takes(dOut)) {
-            dOut = mgr.dup(work, dOut, 'c'); // ND4J's path overwrites it, and DL4J may hand it to another layer too
-        }
         INDArray dx = mgr.create(ArrayType.ACTIVATION_GRAD, dataType, input.shape(), 'c');
         INDArray ones = mgr.createUninitialized(work, dataType, 1, n).assign(1);
         norms.backward(dOut, saved, paramTable.get(LayerNorm.WEIGHT), gradTable.get(LayerNorm.WEIGHT),

@@ -90,7 +90,7 @@ final class LayerNormPass {
      * The layer norm's backward pass: parameter gradients into their views, and
      * {@code dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))} with {@code dxhat = dOut * gamma} added
      * to {@code dxAccumulator}. For float, one Java pass over the rows, its parameter gradients summed per worker;
-     * else ND4J's ops, which overwrite {@code dOut}.
+     * else ND4J's ops. {@code dOut} is left as it is.
      */
     void backward(INDArray dOut, Norm norm, INDArray gamma, INDArray gammaGrad, INDArray betaGrad,
                                    INDArray ones, INDArray dxAccumulator, LayerWorkspaceMgr mgr) {
@@ -137,7 +137,8 @@ final class LayerNormPass {
         sums.columnSums(dOut, ones, betaGrad);
         Nd4j.exec(new MulOp(dOut, norm.xhat(), tmp));
         sums.columnSums(tmp, ones, gammaGrad);
-        INDArray dxhat = dOut.muliRowVector(gamma);
+        // a copy: dOut may be the incoming gradient itself, which DL4J may hand to another layer too
+        INDArray dxhat = mgr.dup(ArrayType.BP_WORKING_MEM, dOut, 'c').muliRowVector(gamma);
         INDArray meanDxhat = sums.rowSums(dxhat, 1.0 / dxhat.size(1));
         Nd4j.exec(new MulOp(dxhat, norm.xhat(), tmp));
         INDArray meanDxhatXhat = sums.rowSums(tmp, 1.0 / tmp.size(1));

@@ -1,6 +1,5 @@
 package io.github.visionzoo.zoo.layers;
 
-import io.github.visionzoo.zoo.kernels.FloatLoops;
 import io.github.visionzoo.zoo.kernels.Kernels;
 import io.github.visionzoo.zoo.kernels.MatrixSums;
 import java.util.Arrays;
@@ -93,9 +92,6 @@ final class PatchPartitionImpl extends WrittenOutLayer {
         long d = c.getEmbedDim();
         ArrayType work = ArrayType.BP_WORKING_MEM;
         INDArray dOut = RuntimeLayers.contiguous(epsilon, dataType, work, mgr).reshape('c', n, d);
-        if (!FloatLoops.takes(dOut)) {
-            dOut = mgr.dup(work, dOut, 'c'); // ND4J's path overwrites it; it may be the incoming gradient itself
-        }
         INDArray ones = mgr.createUninitialized(work, dataType, 1, n).assign(1);
         // the norm's backward pass adds the projection's gradient to what dProjected holds
         INDArray dProjected = mgr.create(work, dataType, n, d);
