@@ -10,6 +10,7 @@ Usage: /usr/bin/python3 src/tools/bench/export_torchscript.py --model resnet34 -
            [--image-size N] [--classes 10]
 """
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -44,7 +45,8 @@ def main():
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    print(f"{args.model} at {size} px, {args.classes} classes: {args.out}")
+    # one JSON line, as every child of `bench` answers
+    print(json.dumps({"model": args.model, "imageSize": size, "classes": args.classes, "file": args.out}))
 
 
 if __name__ == "__main__":
