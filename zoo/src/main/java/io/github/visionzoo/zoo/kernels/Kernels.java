@@ -47,6 +47,15 @@ public final class Kernels {
         return oneDnn() ? OneDnnKernels.maxPool() : MaxPoolKernel.NONE;
     }
 
+    /**
+     * A local response normalization's kernel over windows of {@code size} channels:
+     * {@code x / (k + meanAlpha * mean(x^2 over the window))^beta}, PyTorch's window (zero-padded, {@code size/2}
+     * channels before and {@code (size-1)/2} after).
+     */
+    public static LrnKernel lrn(int size, double meanAlpha, double beta, double k) {
+        return oneDnn() ? OneDnnKernels.lrn(size, meanAlpha, beta, k) : LrnKernel.NONE;
+    }
+
     /** The matrix products of a layer that writes its passes out. */
     public static MatrixSums matrixSums() {
         return oneDnn() ? OneDnnKernels.matrixSums() : MatrixSums.ND4J;

@@ -1,6 +1,7 @@
 package io.github.visionzoo.zoo.layers;
 
 import io.github.visionzoo.zoo.kernels.Kernels;
+import io.github.visionzoo.zoo.kernels.LrnKernel;
 import io.github.visionzoo.zoo.kernels.MatrixSums;
 import java.util.Collection;
 import java.util.Map;
@@ -51,6 +52,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * runs once per step; that costs two arrays of the input's size per layer until backprop, and saves summing the window
  * from channel-shifted copies and recomputing {@code pow} in backprop. About half of the forward pass is {@code pow}
  * (libnd4j's, one scalar {@code powf} per element).
+ *
+ * <p>Float images run on the layer's kernel instead where it takes them ({@link Kernels#lrn}: oneDNN's LRN primitive,
+ * one jit pass each way, for odd window sizes, where oneDNN's centred window is PyTorch's); its inference keeps the
+ * input's layout, so a channels-last convolution output stays channels-last for the pooling after it. The passes
+ * above serve doubles (gradient checks), even sizes and shapes oneDNN has no jit kernel for.
  *
  * <p>The layer has no parameters. DL4J's built-in {@code LocalResponseNormalization} gives the same outputs in
  * paper mode but, in 1.0.0-M2.1, passes wrong gradients to the layers below it.
@@ -126,6 +132,9 @@ public class LocalResponseNorm extends NoParamLayer {
     /** The running layer. */
     static final class Impl extends AbstractLayer<LocalResponseNorm> {
         private final MatrixSums sums = Kernels.matrixSums();
+        private final LrnKernel kernel;
+        /** The input of the last training forward pass that {@link #kernel} ran, whose backward pass it then runs. */
+        private INDArray kernelInput;
         /**
          * The window as a banded {@code [c, c]} matrix (see {@link #band}), made out of workspaces for the last
          * channel count and data type, and kept.
@@ -139,6 +148,8 @@ public class LocalResponseNorm extends NoParamLayer {
 
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
+            LocalResponseNorm c = layerConf();
+            kernel = Kernels.lrn(c.getSize(), c.meanCoefficient(), c.getBeta(), c.getK());
         }
 
         /**
@@ -202,6 +213,12 @@ public class LocalResponseNorm extends NoParamLayer {
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
             assertInputSet(false);
+            INDArray onKernel = training ? kernel.forward(input, workspaceMgr) : kernel.inference(input, workspaceMgr);
+            kernelInput = training && onKernel != null ? input : null;
+            if (onKernel != null) {
+                clearForward();
+                return onKernel;
+            }
             INDArray x = RuntimeLayers.contiguous(input, dataType, ArrayType.FF_WORKING_MEM, workspaceMgr);
             INDArray out = forward(x, training ? ArrayType.ACTIVATIONS : ArrayType.FF_WORKING_MEM,
                     ArrayType.ACTIVATIONS, workspaceMgr);
@@ -224,6 +241,10 @@ public class LocalResponseNorm extends NoParamLayer {
         @Override
         public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
             assertInputSet(true);
+            if (kernelInput == input) {
+                kernelInput = null;
+                return new Pair<>(new DefaultGradient(), kernel.backward(input, epsilon, workspaceMgr));
+            }
             INDArray x = RuntimeLayers.contiguous(input, dataType, ArrayType.BP_WORKING_MEM, workspaceMgr);
             if (forwardInput != input || forwardD == null) {
                 // backprop without the training forward pass that it needs
@@ -241,6 +262,19 @@ public class LocalResponseNorm extends NoParamLayer {
             dx.rsubi(t);
             clearForward();
             return new Pair<>(new DefaultGradient(), dx);
+        }
+
+        /** Whether the last training forward pass ran on the kernel. */
+        boolean ranOnKernel() {
+            return kernelInput != null;
+        }
+
+        @Override
+        public void clear() {
+            super.clear();
+            kernelInput = null;
+            clearForward();
+            kernel.forget();
         }
 
         @Override

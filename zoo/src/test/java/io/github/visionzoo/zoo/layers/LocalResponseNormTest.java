@@ -3,6 +3,7 @@ package io.github.visionzoo.zoo.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.visionzoo.zoo.kernels.ChannelsLast;
 import io.github.visionzoo.zoo.models.Blocks;
 import io.github.visionzoo.zoo.testing.GraphChecks;
 import io.github.visionzoo.zoo.testing.Golden;
@@ -17,6 +18,7 @@ import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -233,6 +235,61 @@ class LocalResponseNormTest {
         }
         assertThat(gradients[0].norm2Number().doubleValue()).isGreaterThan(1e-6);
         assertThat(Golden.maxAbsDiff(gradients[0], gradients[1])).isLessThan(1e-12);
+    }
+
+    /** The layer in float, on oneDNN's kernel or on its own passes ({@link GraphChecks#withKernels}). */
+    private static LocalResponseNorm.Impl floatLayer(LocalResponseNorm conf, boolean oneDnn) {
+        NeuralNetConfiguration nnc = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).layer(conf).build();
+        return (LocalResponseNorm.Impl) GraphChecks.withKernels(oneDnn,
+                () -> conf.instantiate(nnc, List.of(), 0, null, false, DataType.FLOAT));
+    }
+
+    /**
+     * oneDNN's kernel gives the layer's own outputs and input gradients in float: training on NCHW arrays, inference
+     * on NCHW and channels-last ones (its output keeps the input's layout), backprop after an inference pass. It
+     * takes AlexNet's window (size 5) and never an even one, where its centred window is not PyTorch's; other odd
+     * sizes run on it where oneDNN has a jit kernel for them (its reference implementation is not taken).
+     */
+    @Test
+    void oneDnnKernelEqualsTheLayersOwnPasses() {
+        var cases = List.of(new LocalResponseNorm(), // AlexNet's: size 5
+                new LocalResponseNorm(3, 0.9, 0.6, 1.5, LocalResponseNorm.Convention.PAPER),
+                new LocalResponseNorm(4, 0.9, 0.75, 1.5, LocalResponseNorm.Convention.PYTORCH));
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        for (LocalResponseNorm conf : cases) {
+            String name = "size " + conf.getSize();
+            Nd4j.getRandom().setSeed(conf.getSize());
+            INDArray x = Nd4j.randn(DataType.FLOAT, 3, 19, 6, 5).muli(3);
+            INDArray g = Nd4j.randn(DataType.FLOAT, 3, 19, 6, 5);
+            LocalResponseNorm.Impl own = floatLayer(conf, false);
+            own.setInput(x, mgr);
+            INDArray expected = own.activate(true, mgr).dup();
+            INDArray expectedGrad = own.backpropGradient(g, mgr).getSecond().dup();
+            assertThat(Golden.maxAbsDiff(expected, x)).as(name).isGreaterThan(1e-2); // it normalizes
+
+            LocalResponseNorm.Impl direct = floatLayer(conf, true);
+            direct.setInput(x, mgr);
+            INDArray out = direct.activate(true, mgr);
+            if (conf.getSize() != 3) {
+                assertThat(direct.ranOnKernel()).as(name).isEqualTo(conf.getSize() == 5);
+            }
+            assertThat(Golden.maxAbsDiff(out, expected)).as(name).isLessThan(1e-5);
+            assertThat(Golden.maxAbsDiff(direct.backpropGradient(g, mgr).getSecond(), expectedGrad)).as(name)
+                    .isLessThan(1e-5);
+
+            INDArray nhwc = ChannelsLast.create(mgr, ArrayType.ACTIVATIONS, DataType.FLOAT, 3, 19, 6, 5).assign(x);
+            for (INDArray input : new INDArray[] {x, nhwc}) {
+                direct.setInput(input, mgr);
+                INDArray inferred = direct.activate(false, mgr);
+                assertThat(Golden.maxAbsDiff(inferred, expected)).as(name).isLessThan(1e-5);
+                if (conf.getSize() != 3) {
+                    assertThat(ChannelsLast.nhwcOf(inferred) != null).as(name)
+                            .isEqualTo(input == nhwc && conf.getSize() == 5);
+                }
+                assertThat(Golden.maxAbsDiff(direct.backpropGradient(g, mgr).getSecond(), expectedGrad)).as(name)
+                        .isLessThan(1e-5); // no training pass before it: the layer's own passes
+            }
+        }
     }
 
     @Test

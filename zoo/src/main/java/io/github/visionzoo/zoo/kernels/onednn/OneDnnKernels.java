@@ -4,6 +4,7 @@ import io.github.visionzoo.zoo.kernels.AddReluKernel;
 import io.github.visionzoo.zoo.kernels.BatchNormKernel;
 import io.github.visionzoo.zoo.kernels.ConvolutionKernel;
 import io.github.visionzoo.zoo.kernels.Kernels;
+import io.github.visionzoo.zoo.kernels.LrnKernel;
 import io.github.visionzoo.zoo.kernels.MatrixSums;
 import io.github.visionzoo.zoo.kernels.MaxPoolKernel;
 
@@ -39,6 +40,14 @@ public final class OneDnnKernels {
     /** See {@link Kernels#maxPool}. */
     public static MaxPoolKernel maxPool() {
         return new OneDnnMaxPool();
+    }
+
+    /**
+     * See {@link Kernels#lrn}: oneDNN's window is centred, {@code (size-1)/2} channels on each side, which is
+     * PyTorch's for odd sizes only; even sizes run the layer's own passes.
+     */
+    public static LrnKernel lrn(int size, double meanAlpha, double beta, double k) {
+        return size % 2 == 1 ? new OneDnnLrn(size, (float) meanAlpha, (float) beta, (float) k) : LrnKernel.NONE;
     }
 
     /** See {@link Kernels#matrixSums}: batched products on oneDNN, the rest through libnd4j. */

@@ -116,6 +116,15 @@ final class OneDnnRuntime {
     }
 
     /**
+     * Whether oneDNN runs {@code pd} on a jit kernel rather than a scalar one ({@code ref}, {@code simple_nchw}): it
+     * chooses among its implementations by the layout of each argument.
+     */
+    static boolean jit(primitive_desc_base pd) {
+        String impl = pd.impl_info_str().getString();
+        return !impl.contains("ref") && !impl.contains("simple");
+    }
+
+    /**
      * Attributes asking for the scratchpad at each execution: oneDNN's own (library) scratchpad belongs to the thread
      * that built the primitive, and DL4J's ParallelWrapper trains a model in other threads than the one that built
      * it (a crash in oneDNN, found by {@code ParallelTrainingTest}).
