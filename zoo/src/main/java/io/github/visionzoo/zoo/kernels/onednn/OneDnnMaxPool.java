@@ -3,10 +3,12 @@ package io.github.visionzoo.zoo.kernels.onednn;
 import io.github.visionzoo.zoo.kernels.MaxPoolKernel;
 import io.github.visionzoo.zoo.kernels.Window;
 import java.util.Arrays;
+import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.pooling_backward;
 import org.bytedeco.dnnl.pooling_forward;
+import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -20,7 +22,9 @@ import org.nd4j.linalg.api.shape.Shape;
  *
  * <p>Why: DL4J's helper runs libnd4j's {@code maxpool2d_bp}, which runs the forward pass again and allocates its
  * workspace and copies at every call; for VGG-16 at batch 16 that is a fresh activation-sized block per step, which
- * glibc's malloc maps and the kernel zeroes at every step. NCHW float arrays in C order, undilated windows.
+ * glibc's malloc maps and the kernel zeroes at every step. NCHW float arrays in C order, undilated windows. Where
+ * oneDNN 2.5 has only its scalar {@code simple_nchw} implementation for NCHW arrays of a shape (VGG-16's first pooling,
+ * 64 channels of 224 x 224), the passes run channels-last on reordered copies, where its jit kernel takes every shape.
  */
 final class OneDnnMaxPool implements MaxPoolKernel {
     private long[] key;
@@ -54,14 +58,21 @@ final class OneDnnMaxPool implements MaxPoolKernel {
         if (pooled != input) {
             run(input, mgr.createUninitialized(ArrayType.BP_WORKING_MEM, DataType.FLOAT, outShape, 'c'));
         }
-        INDArray delta = Shape.hasDefaultStridesForShape(epsilon) && epsilon.dataType() == DataType.FLOAT ? epsilon
-                : mgr.dup(ArrayType.BP_WORKING_MEM, epsilon.castTo(DataType.FLOAT), 'c');
+        INDArray delta = epsilon.dataType() == DataType.FLOAT ? epsilon : epsilon.castTo(DataType.FLOAT);
         INDArray inputGrad = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
-        OneDnnRuntime.execute(backward, backwardPd, args -> {
-            args.put(dnnl.DNNL_ARG_DIFF_DST, OneDnnRuntime.memory(delta));
-            args.put(dnnl.DNNL_ARG_DIFF_SRC, OneDnnRuntime.memory(inputGrad));
+        stream s = OneDnnRuntime.stream();
+        try (OneDnnRuntime.Pass pass = new OneDnnRuntime.Pass()) {
+            Buffers buffers = new Buffers(s, pass);
+            IntMemoryMap args = new IntMemoryMap();
+            args.put(dnnl.DNNL_ARG_DIFF_DST, buffers.in(delta, backwardPd.diff_dst_desc()));
+            memory inputGradMemory = OneDnnRuntime.memory(inputGrad);
+            memory diffSrc = buffers.out(inputGradMemory, backwardPd.diff_src_desc());
+            args.put(dnnl.DNNL_ARG_DIFF_SRC, diffSrc);
             args.put(dnnl.DNNL_ARG_WORKSPACE, workspace);
-        });
+            args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(backwardPd.scratchpad_desc()));
+            backward.execute(s, args);
+            buffers.finish(diffSrc, inputGradMemory);
+        }
         return inputGrad;
     }
 
@@ -72,11 +83,19 @@ final class OneDnnMaxPool implements MaxPoolKernel {
     }
 
     private void run(INDArray input, INDArray out) {
-        OneDnnRuntime.execute(forward, forwardPd, args -> {
-            args.put(dnnl.DNNL_ARG_SRC, OneDnnRuntime.memory(input));
-            args.put(dnnl.DNNL_ARG_DST, OneDnnRuntime.memory(out));
+        stream s = OneDnnRuntime.stream(); // outside the pass below, which frees what is made inside it
+        try (OneDnnRuntime.Pass pass = new OneDnnRuntime.Pass()) {
+            Buffers buffers = new Buffers(s, pass);
+            IntMemoryMap args = new IntMemoryMap();
+            args.put(dnnl.DNNL_ARG_SRC, buffers.in(input, forwardPd.src_desc()));
+            memory outMemory = OneDnnRuntime.memory(out);
+            memory dst = buffers.out(outMemory, forwardPd.dst_desc());
+            args.put(dnnl.DNNL_ARG_DST, dst);
             args.put(dnnl.DNNL_ARG_WORKSPACE, workspace);
-        });
+            args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(forwardPd.scratchpad_desc()));
+            forward.execute(s, args);
+            buffers.finish(dst, outMemory);
+        }
         pooled = input;
     }
 
@@ -97,15 +116,22 @@ final class OneDnnMaxPool implements MaxPoolKernel {
         for (int i = 0; i < 2; i++) { // whatever the output size needs beyond the input and the top-left padding
             paddingR[i] = Math.max(0, (out[2 + i] - 1) * strides[i] + kernel[i] - in[2 + i] - padding[i]);
         }
-        memory.desc src = new memory.desc(in, memory.data_type.f32, memory.format_tag.nchw);
-        memory.desc dst = new memory.desc(out, memory.data_type.f32, memory.format_tag.nchw);
-        forwardPd = new pooling_forward.primitive_desc(new pooling_forward.desc(dnnl.prop_kind.forward_training,
-                dnnl.algorithm.pooling_max, src, dst, strides, kernel, padding, paddingR),
-                OneDnnRuntime.userScratchpad(), OneDnnRuntime.ENGINE);
+        for (memory.format_tag layout : new memory.format_tag[] {memory.format_tag.nchw, memory.format_tag.nhwc}) {
+            memory.desc src = new memory.desc(in, memory.data_type.f32, layout);
+            memory.desc dst = new memory.desc(out, memory.data_type.f32, layout);
+            forwardPd = new pooling_forward.primitive_desc(new pooling_forward.desc(dnnl.prop_kind.forward_training,
+                    dnnl.algorithm.pooling_max, src, dst, strides, kernel, padding, paddingR),
+                    OneDnnRuntime.userScratchpad(), OneDnnRuntime.ENGINE);
+            backwardPd = new pooling_backward.primitive_desc(new pooling_backward.desc(dnnl.algorithm.pooling_max,
+                    src, dst, strides, kernel, padding, paddingR), OneDnnRuntime.userScratchpad(),
+                    OneDnnRuntime.ENGINE, forwardPd);
+            if (layout == memory.format_tag.nhwc || OneDnnRuntime.jit(forwardPd) && OneDnnRuntime.jit(backwardPd)) {
+                break;
+            }
+            backwardPd.close(); // channels-last instead, through copies: oneDNN's jit kernels take it at every size
+            forwardPd.close();
+        }
         forward = new pooling_forward(forwardPd);
-        backwardPd = new pooling_backward.primitive_desc(new pooling_backward.desc(dnnl.algorithm.pooling_max, src,
-                dst, strides, kernel, padding, paddingR), OneDnnRuntime.userScratchpad(), OneDnnRuntime.ENGINE,
-                forwardPd);
         backward = new pooling_backward(backwardPd);
         workspace = new memory(forwardPd.workspace_desc(), OneDnnRuntime.ENGINE); // kept: one per layer and shape
         outShape = out;
