@@ -65,7 +65,17 @@ public final class TorchAdamUpdater implements GradientUpdater<TorchAdam> {
         double lr = config.getLearningRate(iteration, epoch);
         // the kernel computes lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps); this eps makes it PyTorch's
         double eps = config.epsilon() * Math.sqrt(1 - Math.pow(config.beta2(), iteration + 1));
-        Nd4j.exec(new AdamUpdater(gradient.reshape(v.shape()), v, m, lr, config.beta1(), config.beta2(), eps,
+        Nd4j.exec(new AdamUpdater(vector(gradient), vector(v), vector(m), lr, config.beta1(), config.beta2(), eps,
                 iteration));
+    }
+
+    /**
+     * {@code a} as a C-order vector, a view. Why: libnd4j's {@code adam_updater} runs its vectorized loop only where
+     * all its arrays report the same order, and ND4J reports an interval of a vector, such as each moment's half of
+     * the state, as F order; else it walks them element by element by index, several times slower (the larger part
+     * of AlexNet's step outside its layers).
+     */
+    static INDArray vector(INDArray a) {
+        return a.rank() == 1 && a.ordering() == 'c' ? a : a.reshape('c', new long[] {a.length()});
     }
 }

@@ -72,6 +72,26 @@ class OptimizerPartsTest {
     }
 
     /**
+     * What {@code adam_updater} is given: C-order vectors that are views of the state, as its vectorized loop needs
+     * (libnd4j takes its element-by-element path when the orders differ), from the F-order halves ND4J makes of a
+     * state view.
+     */
+    @Test
+    void torchAdamGivesItsKernelCOrderViewsOfItsState() {
+        INDArray state = Nd4j.zeros(DataType.FLOAT, 1, 8);
+        INDArray half = state.reshape(8).get(org.nd4j.linalg.indexing.NDArrayIndex.interval(4, 8));
+        assertThat(half.ordering()).as("ND4J's view of one moment").isEqualTo('f');
+        INDArray vector = TorchAdamUpdater.vector(half);
+        assertThat(vector.ordering()).isEqualTo('c');
+        assertThat(vector.elementWiseStride()).isEqualTo(1);
+        vector.assign(3);
+        assertThat(state.getFloat(0, 4)).as("written through to the state").isEqualTo(3f);
+        assertThat(state.getFloat(0, 3)).isZero();
+        INDArray gradient = Nd4j.zeros(DataType.FLOAT, 1, 4);
+        assertThat(TorchAdamUpdater.vector(gradient).ordering()).isEqualTo('c');
+    }
+
+    /**
      * A recipe applied to a trained graph starts a new optimizer, as a new PyTorch optimizer and scheduler would: its
      * schedule and Adam's bias correction count from step 0, not from the graph's past iterations.
      */
