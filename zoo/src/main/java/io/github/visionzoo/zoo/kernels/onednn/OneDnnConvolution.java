@@ -108,22 +108,13 @@ final class OneDnnConvolution implements ConvolutionKernel {
      */
     private void run(convolution_forward.primitive_desc pd, convolution_forward primitive, INDArray input,
                      memory reordered, INDArray weights, INDArray bias, INDArray out) {
-        stream s = OneDnnRuntime.stream(); // outside the pass below, which frees what is made inside it
-        try (OneDnnRuntime.Pass pass = new OneDnnRuntime.Pass()) {
-            Buffers buffers = new Buffers(s, pass);
-            IntMemoryMap args = new IntMemoryMap();
+        Buffers.execute(primitive, pd, (buffers, args) -> {
             args.put(dnnl.DNNL_ARG_SRC, buffers.in(input, pd.src_desc()));
             args.put(dnnl.DNNL_ARG_WEIGHTS, reordered != null ? reordered : buffers.in(weights, pd.weights_desc()));
             if (this.bias) {
                 args.put(dnnl.DNNL_ARG_BIAS, OneDnnRuntime.memory(bias, pd.bias_desc()));
             }
-            memory outMemory = OneDnnRuntime.memory(out);
-            memory dst = buffers.out(outMemory, pd.dst_desc());
-            args.put(dnnl.DNNL_ARG_DST, dst);
-            args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(pd.scratchpad_desc()));
-            primitive.execute(s, args);
-            buffers.finish(dst, outMemory);
-        }
+        }, dnnl.DNNL_ARG_DST, out, pd.dst_desc());
     }
 
     @Override

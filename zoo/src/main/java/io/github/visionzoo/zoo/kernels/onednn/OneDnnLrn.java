@@ -2,12 +2,10 @@ package io.github.visionzoo.zoo.kernels.onednn;
 
 import io.github.visionzoo.zoo.kernels.LrnKernel;
 import java.util.Arrays;
-import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.lrn_backward;
 import org.bytedeco.dnnl.lrn_forward;
 import org.bytedeco.dnnl.memory;
-import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -84,20 +82,11 @@ final class OneDnnLrn implements LrnKernel {
         }
         INDArray delta = epsilon.dataType() == DataType.FLOAT ? epsilon : epsilon.castTo(DataType.FLOAT);
         INDArray inputGrad = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, x.shape(), 'c');
-        stream s = OneDnnRuntime.stream(); // outside the pass below, which frees what is made inside it
-        try (OneDnnRuntime.Pass pass = new OneDnnRuntime.Pass()) {
-            Buffers buffers = new Buffers(s, pass);
-            IntMemoryMap args = new IntMemoryMap();
+        Buffers.execute(p.backward, p.backwardPd, (buffers, args) -> {
             args.put(dnnl.DNNL_ARG_SRC, buffers.in(x, p.data));
             args.put(dnnl.DNNL_ARG_DIFF_DST, buffers.in(delta, p.data));
             args.put(dnnl.DNNL_ARG_WORKSPACE, p.workspace);
-            memory inputGradMemory = OneDnnRuntime.memory(inputGrad);
-            memory diffSrc = buffers.out(inputGradMemory, p.data);
-            args.put(dnnl.DNNL_ARG_DIFF_SRC, diffSrc);
-            args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(p.backwardPd.scratchpad_desc()));
-            p.backward.execute(s, args);
-            buffers.finish(diffSrc, inputGradMemory);
-        }
+        }, dnnl.DNNL_ARG_DIFF_SRC, inputGrad, p.data);
         return inputGrad;
     }
 
@@ -109,19 +98,10 @@ final class OneDnnLrn implements LrnKernel {
     /** The training forward pass of {@code x} into {@code out}, through channels-last copies where they differ. */
     private void run(INDArray x, INDArray out) {
         Plan p = plan;
-        stream s = OneDnnRuntime.stream();
-        try (OneDnnRuntime.Pass pass = new OneDnnRuntime.Pass()) {
-            Buffers buffers = new Buffers(s, pass);
-            IntMemoryMap args = new IntMemoryMap();
+        Buffers.execute(p.forward, p.forwardPd, (buffers, args) -> {
             args.put(dnnl.DNNL_ARG_SRC, buffers.in(x, p.data));
-            memory outMemory = OneDnnRuntime.memory(out);
-            memory dst = buffers.out(outMemory, p.data);
-            args.put(dnnl.DNNL_ARG_DST, dst);
             args.put(dnnl.DNNL_ARG_WORKSPACE, p.workspace);
-            args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(p.forwardPd.scratchpad_desc()));
-            p.forward.execute(s, args);
-            buffers.finish(dst, outMemory);
-        }
+        }, dnnl.DNNL_ARG_DST, out, p.data);
         normalized = x;
     }
 

@@ -3,12 +3,10 @@ package io.github.visionzoo.zoo.kernels.onednn;
 import io.github.visionzoo.zoo.kernels.MaxPoolKernel;
 import io.github.visionzoo.zoo.kernels.Window;
 import java.util.Arrays;
-import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.pooling_backward;
 import org.bytedeco.dnnl.pooling_forward;
-import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -60,19 +58,10 @@ final class OneDnnMaxPool implements MaxPoolKernel {
         }
         INDArray delta = epsilon.dataType() == DataType.FLOAT ? epsilon : epsilon.castTo(DataType.FLOAT);
         INDArray inputGrad = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
-        stream s = OneDnnRuntime.stream();
-        try (OneDnnRuntime.Pass pass = new OneDnnRuntime.Pass()) {
-            Buffers buffers = new Buffers(s, pass);
-            IntMemoryMap args = new IntMemoryMap();
+        Buffers.execute(backward, backwardPd, (buffers, args) -> {
             args.put(dnnl.DNNL_ARG_DIFF_DST, buffers.in(delta, backwardPd.diff_dst_desc()));
-            memory inputGradMemory = OneDnnRuntime.memory(inputGrad);
-            memory diffSrc = buffers.out(inputGradMemory, backwardPd.diff_src_desc());
-            args.put(dnnl.DNNL_ARG_DIFF_SRC, diffSrc);
             args.put(dnnl.DNNL_ARG_WORKSPACE, workspace);
-            args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(backwardPd.scratchpad_desc()));
-            backward.execute(s, args);
-            buffers.finish(diffSrc, inputGradMemory);
-        }
+        }, dnnl.DNNL_ARG_DIFF_SRC, inputGrad, backwardPd.diff_src_desc());
         return inputGrad;
     }
 
@@ -83,19 +72,10 @@ final class OneDnnMaxPool implements MaxPoolKernel {
     }
 
     private void run(INDArray input, INDArray out) {
-        stream s = OneDnnRuntime.stream(); // outside the pass below, which frees what is made inside it
-        try (OneDnnRuntime.Pass pass = new OneDnnRuntime.Pass()) {
-            Buffers buffers = new Buffers(s, pass);
-            IntMemoryMap args = new IntMemoryMap();
+        Buffers.execute(forward, forwardPd, (buffers, args) -> {
             args.put(dnnl.DNNL_ARG_SRC, buffers.in(input, forwardPd.src_desc()));
-            memory outMemory = OneDnnRuntime.memory(out);
-            memory dst = buffers.out(outMemory, forwardPd.dst_desc());
-            args.put(dnnl.DNNL_ARG_DST, dst);
             args.put(dnnl.DNNL_ARG_WORKSPACE, workspace);
-            args.put(dnnl.DNNL_ARG_SCRATCHPAD, buffers.scratch(forwardPd.scratchpad_desc()));
-            forward.execute(s, args);
-            buffers.finish(dst, outMemory);
-        }
+        }, dnnl.DNNL_ARG_DST, out, forwardPd.dst_desc());
         pooled = input;
     }
 
