@@ -2,6 +2,7 @@ package io.github.visionzoo.zoo.train;
 
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -70,12 +71,16 @@ public final class TorchAdamUpdater implements GradientUpdater<TorchAdam> {
     }
 
     /**
-     * {@code a} as a C-order vector, a view. Why: libnd4j's {@code adam_updater} runs its vectorized loop only where
-     * all its arrays report the same order, and ND4J reports an interval of a vector, such as each moment's half of
-     * the state, as F order; else it walks them element by element by index, several times slower (the larger part
-     * of AlexNet's step outside its layers).
+     * {@code a} as a C-order vector, a view (or {@code a} itself where no view can be). Why: libnd4j's
+     * {@code adam_updater} runs its vectorized loop only where all its arrays report the same order, and ND4J reports
+     * an interval of a vector, such as each moment's half of the state, as F order; else it walks them element by
+     * element by index, several times slower (the larger part of AlexNet's step outside its layers).
      */
     static INDArray vector(INDArray a) {
-        return a.rank() == 1 && a.ordering() == 'c' ? a : a.reshape('c', new long[] {a.length()});
+        if (a.rank() == 1 && a.ordering() == 'c') {
+            return a;
+        }
+        INDArray view = Shape.newShapeNoCopy(a, new long[] {a.length()}, false);
+        return view != null ? view : a; // a copy would lose the step: then the slow loop, on a itself
     }
 }
