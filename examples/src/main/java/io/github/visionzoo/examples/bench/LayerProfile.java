@@ -2,6 +2,7 @@ package io.github.visionzoo.examples.bench;
 
 import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.ModelSpec;
+import io.github.visionzoo.zoo.layers.BatchNormFolding;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
@@ -111,7 +112,11 @@ public final class LayerProfile implements Callable<Integer> {
             model.put("model", name);
             model.put("imageSize", s.imageSize());
             model.put("train", measure(name + " training step", () -> net.fit(data)));
-            model.put("inference", measure(name + " inference batch", () -> net.output(false, x)));
+            ComputationGraph inference = BatchNormFolding.fold(net); // as evaluate and predict infer
+            if (inference != net) {
+                timeVertices(inference);
+            }
+            model.put("inference", measure(name + " inference batch", () -> inference.output(false, x)));
             results.add(model);
             Timing.writeResults(out, report);
         }

@@ -8,6 +8,7 @@ import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.ModelSummary;
 import io.github.visionzoo.zoo.OneDnn;
 import io.github.visionzoo.zoo.Zoo;
+import io.github.visionzoo.zoo.layers.BatchNormFolding;
 import io.github.visionzoo.zoo.layers.Conv2d;
 import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
@@ -145,7 +146,11 @@ public final class ModelBench implements Callable<Integer> {
         }
         DataSet data = new DataSet(x, y);
         Timing.Measured train = Timing.measure(warmup, steps, () -> net.fit(data));
-        Timing.Measured infer = Timing.measure(warmup, steps, () -> net.output(false, x));
+        ComputationGraph inference = BatchNormFolding.fold(net); // as evaluate and predict infer
+        Timing.Measured infer = Timing.measure(warmup, steps, () -> inference.output(false, x));
+        if (inference != net) {
+            inference.close();
+        }
         net.close();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("model", name);

@@ -3,6 +3,7 @@ package io.github.visionzoo.examples.cli;
 import io.github.visionzoo.imagenette.Imagenette;
 import io.github.visionzoo.imagenette.ImagenetteIterator;
 import io.github.visionzoo.zoo.ModelSummary;
+import io.github.visionzoo.zoo.layers.BatchNormFolding;
 import io.github.visionzoo.zoo.train.AugmentationSpec;
 import io.github.visionzoo.zoo.train.Checkpoint;
 import io.github.visionzoo.zoo.train.Ensemble;
@@ -130,7 +131,7 @@ public final class EvaluateCommand implements Callable<Integer> {
              ImagenetteIterator val = ImagenetteIterator.builder(root).split("val").transform(p.transform())
                      .imageSize(size).batchSize(batch).classes(classes)
                      .threads(Math.max(1, Runtime.getRuntime().availableProcessors())).build()) {
-            report = EvalReport.ofSubset(p.graph(), outputs, val, java.util.Arrays.stream(outputs)
+            report = EvalReport.ofSubset(BatchNormFolding.fold(p.graph()), outputs, val, java.util.Arrays.stream(outputs)
                     .mapToObj(labels::get).toList());
         }
         PrintWriter out = spec.commandLine().getOut();

@@ -3,6 +3,7 @@ package io.github.visionzoo.examples.cli;
 import io.github.visionzoo.imagenette.ImageDecoder;
 import io.github.visionzoo.imagenette.transform.FloatImage;
 import io.github.visionzoo.imagenette.transform.Transform;
+import io.github.visionzoo.zoo.layers.BatchNormFolding;
 import io.github.visionzoo.zoo.train.Checkpoint;
 import io.github.visionzoo.zoo.weights.Pretrained;
 import io.github.visionzoo.zoo.weights.PretrainedWeights;
@@ -68,6 +69,7 @@ public final class PredictCommand implements Callable<Integer> {
             evaluation = ImagenetteData.evaluation(c.info().recipe() == null ? null
                     : c.info().recipe().augmentation()).transform(size);
         }
+        graph = BatchNormFolding.fold(graph);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         int unreadable = 0;

@@ -332,7 +332,7 @@ public class BatchNorm extends BatchNormalization {
          * Inference's per-channel {@code scale} and {@code shift} {@code [2][c]}, from the running statistics, in
          * Java: ND4J ops on so few values cost more in calls than in arithmetic.
          */
-        private double[][] inferenceScaleShift() {
+        double[][] inferenceScaleShift() {
             long c = layerConf().getNOut();
             double[] gamma = getParam(BatchNormalizationParamInitializer.GAMMA).reshape(c).toDoubleVector();
             double[] beta = getParam(BatchNormalizationParamInitializer.BETA).reshape(c).toDoubleVector();

@@ -1,5 +1,6 @@
 package io.github.visionzoo.zoo.train;
 
+import io.github.visionzoo.zoo.layers.BatchNormFolding;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -10,7 +11,8 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 /**
  * Several networks as one classifier: the mean of their softmax outputs, as the VGG paper's ensembles (Simonyan and
  * Zisserman 2015, section 4.3). Every member sees the same input batch, so members trained at other input sizes need
- * a size they all accept (global pooling heads do).
+ * a size they all accept (global pooling heads do). It only infers: each member runs with its batch norms folded into
+ * its convolutions ({@link BatchNormFolding}).
  */
 public final class Ensemble {
     private final List<ComputationGraph> members;
@@ -19,7 +21,7 @@ public final class Ensemble {
         if (members.isEmpty()) {
             throw new IllegalArgumentException("an ensemble needs at least one member");
         }
-        this.members = List.copyOf(members);
+        this.members = members.stream().map(BatchNormFolding::fold).toList();
     }
 
     public static Ensemble of(List<ComputationGraph> members) {
