@@ -104,6 +104,7 @@ class ResumeCommandTest {
                 {"nowhere.json", "--recipe", dir.resolve("nowhere.json").toString()},
                 {"--batch 8 differs from the run's 16", "--batch", "8"},
                 {"--image-size 48 differs from the run's 32", "--image-size", "48"},
+                {"--precision bf16 differs from the run's float32", "--precision", "bf16"},
                 {"--workers 2 differs from the run's 1", "--workers", "2"},
                 {"has completed 3", "--epochs", "2"},
         };

@@ -5,10 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.visionzoo.examples.testing.Cli;
 import io.github.visionzoo.examples.testing.Cli.Result;
 import io.github.visionzoo.imagenette.Imagenette;
+import io.github.visionzoo.zoo.layers.Conv2d;
+import io.github.visionzoo.zoo.train.Checkpoint;
+import io.github.visionzoo.zoo.train.RunDirectory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -50,6 +55,32 @@ class TrainCommandsTest {
         assertThat(run.resolve("metrics.jsonl")).isNotEmptyFile();
         assertThat(run.resolve("loss.png")).isNotEmptyFile();
         assertThat(run.resolve("confusion.png")).isNotEmptyFile();
+    }
+
+    /**
+     * {@code --precision bf16}: said at the start, kept in the run's recipe and in its checkpoints' convolutions, and
+     * so in a resumed run.
+     */
+    @Test
+    @Order(2)
+    void trainInBf16KeepsItThroughResume() throws Exception {
+        Path bf16Run = dir.resolve("bf16-run");
+        Result r = Cli.run("train", "--model", model.toString(), "--data", data.toString(), "--recipe",
+                recipe.toString(), "--precision", "bf16", "--epochs", "1", "--run-dir", bf16Run.toString(),
+                "--checkpoint-every", "0");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("precision bf16: ", "val top-1");
+        assertThat(bf16Run.resolve("recipe.json")).content().contains("\"precision\" : \"bf16\"");
+
+        Result resumed = Cli.run("train", "--resume", bf16Run.toString(), "--epochs", "2");
+        assertThat(resumed.code()).as(resumed.err()).isZero();
+        assertThat(resumed.out()).contains("after epoch 1 of 2", "precision bf16: ");
+        Checkpoint latest = new RunDirectory(bf16Run).latest();
+        assertThat(latest.info().epochsCompleted()).isEqualTo(2);
+        ComputationGraph graph = latest.graph();
+        assertThat(graph.getConfiguration().getVertices().values()).filteredOn(v -> v instanceof LayerVertex lv
+                && lv.getLayerConf().getLayer() instanceof Conv2d).isNotEmpty().allMatch(v ->
+                ((Conv2d) ((LayerVertex) v).getLayerConf().getLayer()).isBf16());
     }
 
     @Test
@@ -136,6 +167,8 @@ class TrainCommandsTest {
                 {"cpu-huge", "train", "--recipe", "cpu-huge", "--data", data.toString()},
                 {"not a run directory", "train", "--resume", dir.resolve("nowhere").toString()},
                 {"--batch must be >= 1", "train", "--batch", "0", "--data", data.toString()},
+                {"--precision must be float32 or bf16, was 'fp16'", "train", "--precision", "fp16", "--data",
+                        data.toString()},
         };
         for (String[] c : cases) {
             String[] args = java.util.Arrays.copyOfRange(c, 1, c.length);

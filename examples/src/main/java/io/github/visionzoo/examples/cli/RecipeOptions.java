@@ -4,8 +4,11 @@ import io.github.visionzoo.imagenette.Imagenette;
 import io.github.visionzoo.zoo.ModelFamily;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.ModelSummary;
+import io.github.visionzoo.zoo.layers.Conv2d;
 import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
+import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParseResult;
 
@@ -25,6 +28,11 @@ public final class RecipeOptions {
     @Option(names = "--batch", description = "Override the recipe's batch size (per worker with spark-train).")
     Integer batch;
 
+    @Option(names = "--precision", paramLabel = "float32|bf16", description = "Override the recipe's precision: bf16"
+            + " trains the convolutions in bf16 where that is faster, with float32 master weights, on CPUs with"
+            + " AVX512_BF16 (float32 elsewhere).")
+    String precision;
+
     /** The recipe named, or else {@code model}'s family's ({@link ModelFamily#recipe()}). */
     String name(ModelSpec model) {
         return recipe != null ? recipe : model.family().recipe();
@@ -34,6 +42,7 @@ public final class RecipeOptions {
     TrainingRecipe resolve(ModelSpec model) {
         atLeastOne("--epochs", epochs);
         atLeastOne("--batch", batch);
+        precision();
         TrainingRecipe r = Recipes.resolve(name(model));
         if (imageSize != null) {
             Limits.imageSize("--image-size", imageSize);
@@ -49,7 +58,28 @@ public final class RecipeOptions {
         if (imageSize != null) {
             r = r.withImageSize(imageSize);
         }
+        if (precision != null) {
+            r = r.withPrecision(precision);
+        }
         return r;
+    }
+
+    private void precision() {
+        if (precision != null && !List.of(TrainingRecipe.FLOAT32, TrainingRecipe.BF16).contains(precision)) {
+            throw new IllegalArgumentException("--precision must be " + TrainingRecipe.FLOAT32 + " or "
+                    + TrainingRecipe.BF16 + ", was '" + precision + "'");
+        }
+    }
+
+    /** A line on what {@code r}'s bf16 does on this machine; nothing for float32. */
+    static void describePrecision(PrintWriter out, TrainingRecipe r) {
+        if (!r.precision().equals(TrainingRecipe.BF16)) {
+            return;
+        }
+        out.println(Conv2d.trainsInBf16Here()
+                ? "precision bf16: the convolutions train in bf16 where that is faster, with float32 master weights"
+                : "precision bf16: this machine has no AVX512_BF16 (or oneDNN's kernels are off), so it trains in"
+                        + " float32");
     }
 
     /**
@@ -67,7 +97,7 @@ public final class RecipeOptions {
 
     /**
      * On {@code --resume}: the epochs to train to, null for the run's own; {@code --recipe}, {@code --batch} and
-     * {@code --image-size}, fixed at the run's start, are refused by name when given with another value than the
+     * {@code --image-size} and {@code --precision}, fixed at the run's start, are refused by name when given with another value than the
      * run's {@code recorded} recipe (the fields that options override aside, a recipe must equal it).
      */
     Integer resumeEpochs(TrainingRecipe recorded, ParseResult parsed) {
@@ -75,7 +105,7 @@ public final class RecipeOptions {
         if (parsed.hasMatchedOption("--recipe")) {
             TrainingRecipe given = Recipes.resolve(recipe).withEpochs(recorded.epochs())
                     .withBatchSize(recorded.batchSize()).withImageSize(recorded.imageSize())
-                    .withSpark(recorded.spark());
+                    .withSpark(recorded.spark()).withPrecision(recorded.precision());
             if (!given.equals(recorded)) {
                 throw new IllegalArgumentException("--recipe " + recipe + " is not the run's recipe '"
                         + recorded.name() + "' (its recipe.json), which cannot change on --resume; leave --recipe"
@@ -84,6 +114,8 @@ public final class RecipeOptions {
         }
         requireUnchanged("--batch", batch, recorded.batchSize());
         requireUnchanged("--image-size", imageSize, recorded.imageSize());
+        precision();
+        requireUnchanged("--precision", precision, recorded.precision());
         return epochs;
     }
 

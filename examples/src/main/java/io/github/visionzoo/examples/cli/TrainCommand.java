@@ -108,6 +108,7 @@ public final class TrainCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "training %s at %d px on %s (%d train, %d val images), recipe %s, %d epochs%n",
                         modelName(), r.imageSize(), root, train.numExamples(),
                         val.numExamples(), r.name(), r.epochs());
+                RecipeOptions.describePrecision(out, r);
                 record(root, data == null, train, val, workers).write(dir);
                 TrainingResult result = trainer(dir, workers).fit(Zoo.create(modelSpec, train.totalOutcomes(),
                         r.seed()), modelSpec, r, train, val);
@@ -154,6 +155,7 @@ public final class TrainCommand implements Callable<Integer> {
                 found.write(resume);
                 out.printf(Locale.ROOT, "resuming %s in %s after epoch %d of %d%n", info.model(), resume,
                         info.epochsCompleted(), epochs != null ? epochs : r.epochs());
+                RecipeOptions.describePrecision(out, r);
                 Trainer trainer = trainer(resume, w).withModelName(info.model());
                 report(out, resume, epochs != null ? trainer.resume(train, val, epochs) : trainer.resume(train, val));
             }

@@ -24,12 +24,21 @@ public final class Kernels {
 
     /**
      * A convolution's kernel: {@code outChannels} filters of {@code kernel} size with DL4J's {@code strides} and
-     * {@code dilation} (1 for none), with or without bias, ReLU fused into the forward pass when {@code relu}.
+     * {@code dilation} (1 for none), with or without bias, ReLU fused into the forward pass when {@code relu}, its
+     * training passes in bf16 where that is faster when {@code bf16} and the CPU runs bf16 ({@link #bf16()}).
      */
     public static ConvolutionKernel convolution(long outChannels, int[] kernel, int[] strides, int[] dilation,
-                                                boolean bias, boolean relu) {
-        return oneDnn() ? OneDnnKernels.convolution(outChannels, kernel, strides, dilation, bias, relu)
+                                                boolean bias, boolean relu, boolean bf16) {
+        return oneDnn() ? OneDnnKernels.convolution(outChannels, kernel, strides, dilation, bias, relu, bf16)
                 : ConvolutionKernel.NONE;
+    }
+
+    /**
+     * Whether layers instantiated now can train in bf16: oneDNN's kernels ({@link #oneDnn()}) on a CPU that runs
+     * bf16 natively (AVX512_BF16). Elsewhere a layer asked to trains in float32.
+     */
+    public static boolean bf16() {
+        return oneDnn() && OneDnnKernels.bf16();
     }
 
     /** A batch norm's inference kernel, ReLU fused when {@code relu}. */

@@ -55,6 +55,7 @@ public class Conv2d extends ConvolutionLayer {
     private static final long serialVersionUID = 1L;
 
     private boolean inputGradient = true;
+    private boolean bf16;
 
     /** For JSON. */
     public Conv2d() {
@@ -99,6 +100,27 @@ public class Conv2d extends ConvolutionLayer {
         this.inputGradient = inputGradient;
     }
 
+    /**
+     * Whether the training passes run in bf16 where that is faster (default {@code false}: float32), as mixed
+     * precision does it: bf16 inputs, weights, outputs and their gradients inside each pass, float32 bias, weight and
+     * bias gradients, so that the parameters, the optimizer and every other layer stay float32. Only where oneDNN's
+     * kernels serve the layer on a CPU with AVX512_BF16 ({@link #trainsInBf16Here}); float32 elsewhere, and for the
+     * passes where float32 is faster (Winograd's on large maps). Inference stays float32. A recipe's
+     * {@code "precision": "bf16"} sets it on every convolution.
+     */
+    public boolean isBf16() {
+        return bf16;
+    }
+
+    public void setBf16(boolean bf16) {
+        this.bf16 = bf16;
+    }
+
+    /** Whether convolutions instantiated now with {@link #isBf16} train in bf16 on this machine. */
+    public static boolean trainsInBf16Here() {
+        return Kernels.bf16();
+    }
+
     @Override
     public Conv2d clone() {
         return (Conv2d) super.clone();
@@ -127,7 +149,7 @@ public class Conv2d extends ConvolutionLayer {
             super(conf, dataType);
             ConvolutionLayer c = (ConvolutionLayer) conf.getLayer();
             kernel = Kernels.convolution(c.getNOut(), c.getKernelSize(), c.getStride(), c.getDilation(), c.hasBias(),
-                    c.getActivationFn() instanceof ActivationReLU);
+                    c.getActivationFn() instanceof ActivationReLU, c instanceof Conv2d c2 && c2.isBf16());
         }
 
         /**

@@ -1,5 +1,6 @@
 package io.github.visionzoo.zoo.train;
 
+import io.github.visionzoo.zoo.layers.Conv2d;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,10 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.regularization.Regularization;
 import org.nd4j.linalg.schedule.ISchedule;
 
-/** Turns a {@link TrainingRecipe} into DL4J updaters and regularization, and sets them on every layer of a graph. */
+/**
+ * Turns a {@link TrainingRecipe} into DL4J updaters and regularization, and sets them (and the convolutions'
+ * precision) on every layer of a graph.
+ */
 final class RecipeApplier {
     private RecipeApplier() {
     }
@@ -75,6 +79,9 @@ final class RecipeApplier {
     private static void applyToLayer(TrainingRecipe recipe, IUpdater updater, String name, Layer layer) {
         if (layer instanceof FrozenLayer || layer instanceof FrozenLayerWithBackprop) {
             return; // frozen for fine-tuning: DL4J gives it no updater
+        }
+        if (layer instanceof Conv2d c) {
+            c.setBf16(recipe.precision().equals(TrainingRecipe.BF16));
         }
         if (layer instanceof BaseLayer b) {
             b.setIUpdater(updater.clone());

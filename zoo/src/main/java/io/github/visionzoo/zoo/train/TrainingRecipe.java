@@ -57,7 +57,8 @@ import org.nd4j.linalg.schedule.StepSchedule;
  * the {@link Trainer} to each training batch. How each choice compares with PyTorch: {@code src/docs/TRAINING.md}.
  *
  * <p>Optional fields: {@code description}, {@code weightDecay}, {@code weightDecayOn}, {@code schedule},
- * {@code labelSmoothing} (0, all or constant when absent), {@code parallel} and {@code spark}.
+ * {@code labelSmoothing} (0, all or constant when absent), {@code parallel}, {@code spark} and {@code precision}
+ * ({@code float32} when absent).
  *
  * @param name           the recipe's name, e.g. {@code study-resnet}
  * @param description    what it is for and where it comes from; may be empty
@@ -76,17 +77,27 @@ import org.nd4j.linalg.schedule.StepSchedule;
  * @param parallel       how several devices (or CPU workers) combine their work; gradient sharing when absent
  * @param spark          how the workers of a Spark cluster combine their work ({@code SparkTrainer}); parameter
  *                       averaging every 5 steps when absent
+ * @param precision      {@code float32}, or {@code bf16}: the convolutions' training passes in bf16 where oneDNN
+ *                       runs them faster so, on CPUs with AVX512_BF16 (float32 elsewhere), with float32 master
+ *                       weights and optimizer; evaluation and inference stay float32 (src/docs/TRAINING.md)
  */
 @JsonDeserialize(builder = TrainingRecipe.Builder.class)
 public record TrainingRecipe(String name, String description, Optimizer optimizer, double learningRate,
                              Double weightDecay, String weightDecayOn, int batchSize, int epochs, Schedule schedule,
                              Double labelSmoothing, int imageSize, AugmentationSpec augmentation, long seed,
-                             Parallel parallel, Spark spark) {
+                             Parallel parallel, Spark spark, String precision) {
 
     /** {@link #weightDecayOn}: every parameter, as a PyTorch optimizer over {@code model.parameters()}. */
     public static final String DECAY_ALL = "all";
     /** {@link #weightDecayOn}: convolution and fully connected kernels only, as timm's {@code filter_bias_and_bn}. */
     public static final String DECAY_WEIGHTS = "weights";
+    /** {@link #precision}: every pass in float32. */
+    public static final String FLOAT32 = "float32";
+    /**
+     * {@link #precision}: the convolutions' training passes in bf16 where that is faster, with float32 master
+     * weights ({@link io.github.visionzoo.zoo.layers.Conv2d#isBf16}).
+     */
+    public static final String BF16 = "bf16";
 
     public TrainingRecipe {
         if (name == null || name.isBlank()) {
@@ -100,6 +111,7 @@ public record TrainingRecipe(String name, String description, Optimizer optimize
         labelSmoothing = labelSmoothing == null ? 0.0 : labelSmoothing;
         parallel = parallel == null ? new Parallel(Parallel.GRADIENT_SHARING, null) : parallel;
         spark = spark == null ? new Spark(Spark.PARAMETER_AVERAGING, null, null, null) : spark;
+        precision = precision == null ? FLOAT32 : precision;
 
         if (optimizer == null) {
             throw new IllegalArgumentException("TrainingRecipe.optimizer must be one of " + Optimizer.TYPES
@@ -133,6 +145,11 @@ public record TrainingRecipe(String name, String description, Optimizer optimize
         if (imageSize < 1) {
             throw new IllegalArgumentException("TrainingRecipe.imageSize must be >= 1, was " + imageSize);
         }
+        if (!List.of(FLOAT32, BF16).contains(precision)) {
+            throw new IllegalArgumentException("TrainingRecipe.precision must be \"" + FLOAT32 + "\" or \"" + BF16
+                    + "\" (the convolutions' training passes in bf16 where faster, float32 master weights), was '"
+                    + precision + "'");
+        }
         if (augmentation == null) {
             throw new IllegalArgumentException("TrainingRecipe.augmentation is required: the data pipeline's preset"
                     + " name, e.g. \"study\", \"alexnet-paper\" or \"eval\", or {\"preset\": ..., ...}");
@@ -148,7 +165,7 @@ public record TrainingRecipe(String name, String description, Optimizer optimize
                           int imageSize, String augmentation, long seed, Parallel parallel) {
         this(name, description, optimizer, learningRate, weightDecay, null, batchSize, epochs, schedule,
                 labelSmoothing, imageSize, augmentation == null ? null : AugmentationSpec.of(augmentation), seed,
-                parallel, null);
+                parallel, null, null);
     }
 
     /** Reads a recipe from JSON; {@code source} names the origin in error messages. */
@@ -178,6 +195,11 @@ public record TrainingRecipe(String name, String description, Optimizer optimize
 
     public TrainingRecipe withSpark(Spark spark) {
         return with(b -> b.spark = spark);
+    }
+
+    /** The same recipe in {@link #FLOAT32} or {@link #BF16}. */
+    public TrainingRecipe withPrecision(String precision) {
+        return with(b -> b.precision = precision);
     }
 
     private TrainingRecipe with(Consumer<Builder> change) {
@@ -211,6 +233,7 @@ public record TrainingRecipe(String name, String description, Optimizer optimize
         private Long seed;
         private Parallel parallel;
         private Spark spark;
+        private String precision;
 
         private Builder() {
         }
@@ -231,13 +254,14 @@ public record TrainingRecipe(String name, String description, Optimizer optimize
             seed = r.seed;
             parallel = r.parallel;
             spark = r.spark;
+            precision = r.precision;
         }
 
         TrainingRecipe build() {
             return new TrainingRecipe(name, description, optimizer(), required("learningRate", learningRate),
                     weightDecay, weightDecayOn, required("batchSize", batchSize), required("epochs", epochs),
                     schedule, labelSmoothing, required("imageSize", imageSize), augmentation, required("seed", seed),
-                    parallel, spark);
+                    parallel, spark, precision);
         }
 
         private static <T> T required(String field, T value) {

@@ -15,7 +15,7 @@ class KernelsTest {
     private static List<Object> kernels(boolean oneDnn) {
         int[] ones = {1, 1};
         return GraphChecks.withKernels(oneDnn, () -> List.of(Kernels.convolution(4, new int[] {3, 3}, ones, ones,
-                true, true), Kernels.batchNorm(true), Kernels.addRelu(), Kernels.maxPool(), Kernels.matrixSums()));
+                true, true, false), Kernels.batchNorm(true), Kernels.addRelu(), Kernels.maxPool(), Kernels.matrixSums()));
     }
 
     @Test

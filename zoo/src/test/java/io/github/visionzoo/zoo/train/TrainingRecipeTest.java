@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.github.visionzoo.zoo.Json;
 import io.github.visionzoo.zoo.Zoo;
+import io.github.visionzoo.zoo.layers.Conv2d;
 import io.github.visionzoo.zoo.models.ResNetSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,7 +88,7 @@ class TrainingRecipeTest {
         assertThat(TrainingRecipe.fromJson(CPU_SMALL, "test").schedule())
                 .isEqualTo(new TrainingRecipe.Cosine(1.0, 0.0));
         TrainingRecipe weights = new TrainingRecipe("adamw-test", "", new TrainingRecipe.AdamW(), 1e-3, 0.05,
-                TrainingRecipe.DECAY_WEIGHTS, 32, 2, null, 0.1, 64, AugmentationSpec.of("eval"), 3, null, null);
+                TrainingRecipe.DECAY_WEIGHTS, 32, 2, null, 0.1, 64, AugmentationSpec.of("eval"), 3, null, null, null);
         assertThat(weights.toJson()).contains("\"weightDecayOn\" : \"weights\"");
         assertThat(TrainingRecipe.fromJson(weights.toJson(), "test")).isEqualTo(weights);
     }
@@ -205,6 +206,9 @@ class TrainingRecipeTest {
                 .hasMessageContaining("parallel.mode").hasMessageContaining("missing");
         assertThatThrownBy(() -> read("\"optimizer\": \"adamw\",", ""))
                 .hasMessageContaining("TrainingRecipe.optimizer").hasMessageContaining("missing");
+        assertThatThrownBy(() -> read("\"seed\": 42", "\"seed\": 42, \"precision\": \"fp16\""))
+                .hasMessageContaining("precision").hasMessageContaining("float32").hasMessageContaining("bf16")
+                .hasMessageContaining("'fp16'");
         assertThatThrownBy(() -> read("\"learningRate\": 0.002", "\"learningRate\": NaN"))
                 .hasMessageContaining("NaN is not valid JSON").hasMessageNotContaining("JsonReadFeature");
     }
@@ -309,6 +313,29 @@ class TrainingRecipeTest {
      * flattens the parameters in another order: a recipe applied to an initialized graph must keep that order, or
      * the flat parameters that it copies land in other layers (batch-norm scales taking convolution weights).
      */
+    /**
+     * {@code "precision": "bf16"} (absent: float32) reaches every convolution of the configuration, and stays in its
+     * JSON, which checkpoints keep, so that a resumed run trains as it started.
+     */
+    @Test
+    void precisionReachesEveryConvolutionAndItsJson() {
+        TrainingRecipe plain = TrainingRecipe.fromJson(CPU_SMALL, "test");
+        assertThat(plain.precision()).isEqualTo(TrainingRecipe.FLOAT32);
+        TrainingRecipe bf16 = plain.withPrecision(TrainingRecipe.BF16);
+        assertThat(TrainingRecipe.fromJson(bf16.toJson(), "test")).isEqualTo(bf16);
+        assertThat(bf16.toJson()).contains("\"precision\" : \"bf16\"");
+
+        ComputationGraphConfiguration conf = Zoo.configuration("resnet18", 10);
+        for (TrainingRecipe r : List.of(plain, bf16)) {
+            ComputationGraphConfiguration applied = ComputationGraphConfiguration.fromJson(
+                    r.applyTo(conf, 10).toJson());
+            List<Conv2d> convs = applied.getVertices().values().stream()
+                    .filter(v -> v instanceof LayerVertex lv && lv.getLayerConf().getLayer() instanceof Conv2d)
+                    .map(v -> (Conv2d) ((LayerVertex) v).getLayerConf().getLayer()).toList();
+            assertThat(convs).hasSize(20).allMatch(c -> c.isBf16() == (r == bf16));
+        }
+    }
+
     @Test
     void applyingARecipeToAGraphKeepsEveryParameterInItsLayer() {
         ComputationGraph graph = Zoo.create(new ResNetSpec(ResNetSpec.Block.BASIC, List.of(1, 1), 4, false, 32), 3,

@@ -11,6 +11,7 @@ import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive_attr;
+import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.Pointer;
@@ -49,21 +50,26 @@ final class OneDnnConvolution implements ConvolutionKernel {
     private final long[] dilation; // oneDNN's: 0 for none
     private final boolean bias;
     private final boolean relu;
+    /** Whether the training passes run in bf16 where that is faster ({@link Plan}). */
+    private final boolean bf16;
     private Plan plan;
     private Inference inference;
 
     /**
      * A convolution {@code [b, inChannels, h, w] -> [b, outChannels, h', w']} with weights
      * {@code [outChannels, inChannels, kernel...]}, DL4J's dilation (1 for none), with or without bias, and ReLU fused
-     * into the forward pass when {@code relu}.
+     * into the forward pass when {@code relu}; training in bf16 where it is faster when {@code bf16} and the CPU runs
+     * bf16 natively ({@link OneDnnRuntime#bf16}).
      */
-    OneDnnConvolution(long outChannels, int[] kernel, int[] strides, int[] dilation, boolean bias, boolean relu) {
+    OneDnnConvolution(long outChannels, int[] kernel, int[] strides, int[] dilation, boolean bias, boolean relu,
+                      boolean bf16) {
         this.outChannels = outChannels;
         this.kernel = longs(kernel);
         this.strides = longs(strides);
         this.dilation = Arrays.stream(dilation).mapToLong(d -> d - 1L).toArray();
         this.bias = bias;
         this.relu = relu;
+        this.bf16 = bf16 && OneDnnRuntime.bf16();
     }
 
     /** Takes every input; the output is {@code [b, outChannels, h', w']}. */
@@ -201,7 +207,7 @@ final class OneDnnConvolution implements ConvolutionKernel {
                                                          long[] padding, long[] paddingR) {
         primitive_attr attr = relu ? OneDnnRuntime.userScratchpadRelu() : OneDnnRuntime.userScratchpad();
         return new convolution_forward.primitive_desc(new convolution_forward.desc(kind,
-                algorithm, src, OneDnnRuntime.any(out[1], in[1], kernel[0], kernel[1]),
+                algorithm, src, OneDnnRuntime.any(src.data_type(), out[1], in[1], kernel[0], kernel[1]),
                 bias ? OneDnnRuntime.any(out[1]) : new memory.desc(), dst, strides, dilation, padding, paddingR), attr,
                 OneDnnRuntime.ENGINE);
     }
@@ -298,15 +304,21 @@ final class OneDnnConvolution implements ConvolutionKernel {
         }
     }
 
-    /** The primitives of one input shape; the backward-data one is built on first use (never for the stem). */
+    /**
+     * The primitives of one input shape; the backward-data one is built on first use (never for the stem). In a layer
+     * that trains in bf16 each pass runs in bf16 (sources, weights, outputs and their gradients; bias and the weight
+     * and bias gradients float32, so that the master weights and the optimizer stay float32, and {@link Buffers}'
+     * reorders convert at the seam) unless float32 runs it faster ({@link #float32Faster}) or oneDNN has no jit bf16
+     * kernel for it.
+     */
     private final class Plan {
         final long[] inShape;
         final long[] padding;
         final long[] outShape;
         private final long[] paddingR;
-        private final memory.desc src;
-        private final memory.desc wei;
-        private final memory.desc dst;
+        /** The float32 forward pass and, where the layer trains in bf16, the bf16 one: each the hint of its type. */
+        private final convolution_forward.primitive_desc f32Forward;
+        private final convolution_forward.primitive_desc bf16Forward;
         final convolution_forward.primitive_desc forwardPd;
         final convolution_forward forward;
         final convolution_backward_weights.primitive_desc weightsPd;
@@ -319,36 +331,95 @@ final class OneDnnConvolution implements ConvolutionKernel {
             this.padding = padding;
             this.outShape = outShape;
             paddingR = paddingR(inShape, padding, outShape);
-            src = OneDnnRuntime.any(inShape);
-            wei = OneDnnRuntime.any(outShape[1], inShape[1], kernel[0], kernel[1]);
-            dst = OneDnnRuntime.any(outShape);
-            forwardPd = forwardPd(dnnl.prop_kind.forward_training, dnnl.algorithm.convolution_auto, src, dst,
-                    inShape, outShape, padding, paddingR);
+            f32Forward = forward(memory.data_type.f32);
+            bf16Forward = bf16 ? bf16(() -> forward(memory.data_type.bf16)) : null;
+            forwardPd = bf16Forward != null && !float32Faster(f32Forward) ? bf16Forward : f32Forward;
             forward = new convolution_forward(forwardPd);
-            memory.desc b = bias ? OneDnnRuntime.any(outShape[1]) : new memory.desc();
-            weightsPd = new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
-                    dnnl.algorithm.convolution_auto, src, wei, b, dst, strides, dilation, padding, paddingR),
-                    OneDnnRuntime.userScratchpad(), OneDnnRuntime.ENGINE, forwardPd);
+            convolution_backward_weights.primitive_desc f32 = weightsPd(f32Forward);
+            convolution_backward_weights.primitive_desc b = bf16Forward == null || float32Faster(f32) ? null
+                    : bf16(() -> weightsPd(bf16Forward));
+            weightsPd = b != null ? b : f32;
+            if (weightsPd != f32) {
+                f32.close();
+            }
             weights = new convolution_backward_weights(weightsPd);
+        }
+
+        private convolution_forward.primitive_desc forward(memory.data_type type) {
+            return forwardPd(dnnl.prop_kind.forward_training, dnnl.algorithm.convolution_auto,
+                    OneDnnRuntime.any(type, inShape), OneDnnRuntime.any(type, outShape), inShape, outShape, padding,
+                    paddingR);
+        }
+
+        /** Weight (and bias) gradients in float32, from the sources and output gradient in {@code hint}'s type. */
+        private convolution_backward_weights.primitive_desc weightsPd(convolution_forward.primitive_desc hint) {
+            memory.data_type type = hint.src_desc().data_type();
+            return new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
+                    dnnl.algorithm.convolution_auto, OneDnnRuntime.any(type, inShape),
+                    OneDnnRuntime.any(outShape[1], inShape[1], kernel[0], kernel[1]),
+                    bias ? OneDnnRuntime.any(outShape[1]) : new memory.desc(), OneDnnRuntime.any(type, outShape),
+                    strides, dilation, padding, paddingR), OneDnnRuntime.userScratchpad(), OneDnnRuntime.ENGINE,
+                    hint);
+        }
+
+        private convolution_backward_data.primitive_desc dataPd(convolution_forward.primitive_desc hint) {
+            memory.data_type type = hint.src_desc().data_type();
+            return new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
+                    dnnl.algorithm.convolution_auto, OneDnnRuntime.any(type, inShape),
+                    OneDnnRuntime.any(type, outShape[1], inShape[1], kernel[0], kernel[1]),
+                    OneDnnRuntime.any(type, outShape), strides, dilation, padding, paddingR),
+                    OneDnnRuntime.userScratchpad(), OneDnnRuntime.ENGINE, hint);
+        }
+
+        /**
+         * Whether float32 runs this pass faster than bf16: where it runs Winograd's algorithm on maps of at least
+         * {@value #WINOGRAD_MIN_SIZE} pixels a side from 16 channels or more. There Winograd's fewer multiplications
+         * beat bf16's direct kernel (VGG-16's 3x3 layers from 224 to 28 px: bf16 0.7-1.0x); on smaller maps, on an
+         * image's 3 channels and wherever float32 runs a direct kernel bf16 is 1.1-2x faster
+         * (src/docs/PERFORMANCE.md, "bf16").
+         */
+        private boolean float32Faster(primitive_desc_base f32) {
+            return OneDnnRuntime.winograd(f32) && inShape[1] >= 16 && inShape[2] >= WINOGRAD_MIN_SIZE
+                    && inShape[3] >= WINOGRAD_MIN_SIZE;
         }
 
         convolution_backward_data.primitive_desc dataPd() {
             if (dataPd == null) {
-                dataPd = new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
-                        dnnl.algorithm.convolution_auto, src, wei, dst, strides, dilation, padding, paddingR),
-                        OneDnnRuntime.userScratchpad(), OneDnnRuntime.ENGINE, forwardPd);
+                convolution_backward_data.primitive_desc f32 = dataPd(f32Forward);
+                convolution_backward_data.primitive_desc b = bf16Forward == null || float32Faster(f32) ? null
+                        : bf16(() -> dataPd(bf16Forward));
+                dataPd = b != null ? b : f32;
+                if (dataPd != f32) {
+                    f32.close();
+                }
                 data = new convolution_backward_data(dataPd);
             }
             return dataPd;
         }
 
         void close() {
-            for (Pointer p : new Pointer[] {forward, forwardPd, weights, weightsPd, data, dataPd, src, wei, dst}) {
-                if (p != null) {
+            for (Pointer p : new Pointer[] {forward, forwardPd, f32Forward, bf16Forward, weights, weightsPd, data,
+                    dataPd}) {
+                if (p != null && !p.isNull()) {
                     p.close();
                 }
             }
         }
+    }
+
+    /** The bf16 primitive {@code make} describes where oneDNN has a jit kernel for it, else null. */
+    private static <P extends primitive_desc_base> P bf16(java.util.function.Supplier<P> make) {
+        P pd;
+        try {
+            pd = make.get();
+        } catch (RuntimeException e) { // oneDNN: unimplemented for these descriptors on this CPU
+            return null;
+        }
+        if (OneDnnRuntime.jit(pd)) {
+            return pd;
+        }
+        pd.close();
+        return null;
     }
 
     private static long[] longs(int[] a) {

@@ -23,8 +23,8 @@ public final class OneDnnKernels {
 
     /** See {@link Kernels#convolution}. */
     public static ConvolutionKernel convolution(long outChannels, int[] kernel, int[] strides, int[] dilation,
-                                                boolean bias, boolean relu) {
-        return new OneDnnConvolution(outChannels, kernel, strides, dilation, bias, relu);
+                                                boolean bias, boolean relu, boolean bf16) {
+        return new OneDnnConvolution(outChannels, kernel, strides, dilation, bias, relu, bf16);
     }
 
     /** See {@link Kernels#batchNorm}. */
@@ -53,6 +53,11 @@ public final class OneDnnKernels {
     /** See {@link Kernels#matrixSums}: batched products on oneDNN, the rest through libnd4j. */
     public static MatrixSums matrixSums() {
         return OneDnnMatMul.INSTANCE;
+    }
+
+    /** See {@link Kernels#bf16}. */
+    public static boolean bf16() {
+        return OneDnnRuntime.bf16();
     }
 
     /** Frees the calling thread's block of temporaries unless a pass is under way; the next pass allocates it again. */

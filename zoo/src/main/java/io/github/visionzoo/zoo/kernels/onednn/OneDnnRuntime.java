@@ -112,7 +112,27 @@ final class OneDnnRuntime {
 
     /** A float layout of {@code shape} that a primitive chooses. */
     static memory.desc any(long... shape) {
-        return new memory.desc(shape, memory.data_type.f32, memory.format_tag.any);
+        return any(memory.data_type.f32, shape);
+    }
+
+    /** A layout of {@code shape} in {@code type} that a primitive chooses. */
+    static memory.desc any(memory.data_type type, long... shape) {
+        return new memory.desc(shape, type, memory.format_tag.any);
+    }
+
+    /**
+     * Whether this CPU runs oneDNN's bf16 kernels natively (AVX512_BF16: {@code avx512_core_bf16} or later). Without
+     * it oneDNN 2.5 emulates bf16 on AVX-512 more slowly than it computes in float32, and has no bf16 kernels below.
+     */
+    static boolean bf16() {
+        int isa = dnnl.dnnl_get_effective_cpu_isa();
+        return (isa & dnnl.dnnl_cpu_isa_avx512_core_bf16) == dnnl.dnnl_cpu_isa_avx512_core_bf16
+                && isa != dnnl.dnnl_cpu_isa_all;
+    }
+
+    /** Whether {@code pd} runs Winograd's algorithm. */
+    static boolean winograd(primitive_desc_base pd) {
+        return pd.impl_info_str().getString().contains("wino");
     }
 
     /**
