@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.visionzoo.examples.bench.BenchReport;
 import io.github.visionzoo.examples.testing.Cli;
 import io.github.visionzoo.examples.testing.Cli.Result;
 import io.github.visionzoo.examples.bench.ChildProcess;
@@ -515,6 +516,31 @@ class BenchCommandTest {
         assertThat(torch.get(1)).contains("davit_tiny").containsSubsequence("--timm-repo",
                 timm.toAbsolutePath().toString());
         assertThat(r.out()).contains("visionzoo / PyTorch: train 0.50, inference 1.00, peak memory 1.50");
+    }
+
+    /** {@code --precision bf16} reaches visionzoo's child and the report, not the PyTorch peer's. */
+    @Test
+    void precisionGoesToVisionzooOnly(@TempDir Path dir) throws Exception {
+        FakeChildren children = new FakeChildren();
+        children.visionzoo.add(FakeChildren.figures(10, 40, 100));
+        children.pytorch.add(FakeChildren.figures(20, 40, 100));
+        Path script = Files.writeString(dir.resolve("bench_pytorch.py"), "# not run\n");
+        Path json = dir.resolve("bench.json");
+
+        Result r = runWith(children, "--models", "resnet18", "--precision", "bf16", "--pytorch", "--python",
+                FakeChildren.PYTHON, "--pytorch-script", script.toString(), "--out", json.toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        List<String> vz = children.commands.stream().filter(c -> !c.get(0).equals(FakeChildren.PYTHON)
+                && c.contains("--model")).findFirst().orElseThrow();
+        assertThat(vz).containsSubsequence("--precision", "bf16");
+        assertThat(children.commands.stream().filter(c -> c.get(0).equals(FakeChildren.PYTHON)))
+                .allMatch(c -> !c.contains("--precision"));
+        assertThat(json).content().contains("\"precision\" : \"bf16\"");
+        assertThat(BenchReport.markdownFile(json)).content().contains("trains its convolutions in bf16");
+        Result bad = Cli.run("bench", "--precision", "fp16");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("--precision must be float32 or bf16, was 'fp16'");
     }
 
     @Test

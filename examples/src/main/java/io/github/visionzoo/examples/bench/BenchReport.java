@@ -403,6 +403,10 @@ public final class BenchReport {
                         + "training is forward, cross-entropy, backward and an AdamW step (learning rate 1e-4, weight"
                         + " decay 0.01) on random images in memory; each model in a process of its own. %s.%n%n",
                 results.get("batch"), results.get("warmupSteps"), results.get("timedSteps"), results.get("timestamp")));
+        if ("bf16".equals(results.get("precision"))) {
+            sb.append("visionzoo trains its convolutions in bf16 where that is faster (`--precision bf16`, float32 master "
+                    + "weights; float32 on CPUs without AVX512_BF16); inference and the peers are float32.\n\n");
+        }
         if (results.get("rounds") instanceof Number n && n.intValue() > 1) {
             boolean peer = rows.stream().anyMatch(r -> r.containsKey("libtorch"));
             sb.append(String.format(Locale.ROOT, "%d rounds per model, each a fresh visionzoo process%s%s; every "

@@ -3,6 +3,7 @@ package io.github.visionzoo.examples.bench;
 import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.layers.BatchNormFolding;
+import io.github.visionzoo.zoo.train.TrainingRecipe;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
@@ -62,6 +63,10 @@ public final class LayerProfile implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "2", description = "Timed steps (default: ${DEFAULT-VALUE}).")
     int steps;
 
+    @Option(names = "--precision", defaultValue = TrainingRecipe.FLOAT32, paramLabel = "float32|bf16",
+            description = "The training precision (a recipe's \"precision\"; default: ${DEFAULT-VALUE}).")
+    String precision;
+
     @Option(names = "--out", defaultValue = "layer-profile.json", paramLabel = "FILE",
             description = "Results file (default: ${DEFAULT-VALUE}).")
     Path out;
@@ -100,7 +105,7 @@ public final class LayerProfile implements Callable<Integer> {
         for (int m = 0; m < models.size(); m++) {
             String name = models.get(m);
             ModelSpec s = specs.get(m);
-            ComputationGraph net = ModelBench.trainingGraph(s, warmup + steps);
+            ComputationGraph net = ModelBench.trainingGraph(s, precision, warmup + steps);
             timeVertices(net);
             INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, s.imageSize(), s.imageSize());
             INDArray y = Nd4j.zeros(DataType.FLOAT, batch, ModelBench.CLASSES);

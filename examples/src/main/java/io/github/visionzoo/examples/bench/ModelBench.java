@@ -79,6 +79,10 @@ public final class ModelBench implements Callable<Integer> {
     @Option(names = "--image-size", description = "Input size (default: the model's own).")
     Integer imageSize;
 
+    @Option(names = "--precision", defaultValue = TrainingRecipe.FLOAT32,
+            description = "The recipe's precision, float32 or bf16 (default: ${DEFAULT-VALUE}).")
+    String precision;
+
     @Option(names = "--size", defaultValue = "2048",
             description = "Matrix side for --peak (default: ${DEFAULT-VALUE}).")
     int size;
@@ -97,7 +101,7 @@ public final class ModelBench implements Callable<Integer> {
                 throw new IllegalArgumentException("--batch, --steps and --size must be >= 1 and --warmup >= 0");
             }
             result = what.peak ? measurePeak(size, warmup, steps)
-                    : measureModel(what.model, spec(what.model, imageSize), batch, warmup, steps);
+                    : measureModel(what.model, spec(what.model, imageSize), precision, batch, warmup, steps);
         } catch (Throwable t) { // OutOfMemoryError included: the parent reports it in the model's row
             result = new LinkedHashMap<>();
             if (what.model != null) {
@@ -117,27 +121,31 @@ public final class ModelBench implements Callable<Integer> {
         return imageSize == null || imageSize == s.imageSize() ? s : s.withImageSize(imageSize);
     }
 
-    /** The reference study's AdamW recipe of the spec's family (all four: learning rate 1e-4, weight decay 0.01). */
-    public static TrainingRecipe recipeFor(ModelSpec spec) {
-        return Recipes.get("study-" + spec.family().tag());
+    /**
+     * The reference study's AdamW recipe of the spec's family (all four: learning rate 1e-4, weight decay 0.01) in
+     * {@code precision} ({@link TrainingRecipe#precision}).
+     */
+    public static TrainingRecipe recipeFor(ModelSpec spec, String precision) {
+        return Recipes.get("study-" + spec.family().tag()).withPrecision(precision);
     }
 
     /**
      * An initialized graph of {@code spec} with {@link #CLASSES} outputs and the family's AdamW recipe
      * ({@link #recipeFor}), oneDNN helpers on: what every visionzoo benchmark trains.
      */
-    public static ComputationGraph trainingGraph(ModelSpec spec, int stepsPerEpoch) {
+    public static ComputationGraph trainingGraph(ModelSpec spec, String precision, int stepsPerEpoch) {
         OneDnn.enable();
-        ComputationGraph net = new ComputationGraph(recipeFor(spec).applyTo(spec.configuration(CLASSES),
+        ComputationGraph net = new ComputationGraph(recipeFor(spec, precision).applyTo(spec.configuration(CLASSES),
                 stepsPerEpoch));
         net.init();
         return net;
     }
 
     /** Training and inference speed, peak memory, FLOPs and parameters of one model; see the class comment. */
-    public static Map<String, Object> measureModel(String name, ModelSpec spec, int batch, int warmup, int steps) {
-        TrainingRecipe recipe = recipeFor(spec);
-        ComputationGraph net = trainingGraph(spec, Math.max(1, warmup + steps));
+    public static Map<String, Object> measureModel(String name, ModelSpec spec, String precision, int batch,
+                                                   int warmup, int steps) {
+        TrainingRecipe recipe = recipeFor(spec, precision);
+        ComputationGraph net = trainingGraph(spec, precision, Math.max(1, warmup + steps));
         int s = spec.imageSize();
         INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, s, s);
         INDArray y = Nd4j.zeros(DataType.FLOAT, batch, CLASSES);
@@ -162,6 +170,8 @@ public final class ModelBench implements Callable<Integer> {
         r.put("optimizer", recipe.optimizer());
         r.put("learningRate", recipe.learningRate());
         r.put("weightDecay", recipe.weightDecay());
+        r.put("precision", recipe.precision());
+        r.put("trainsInBf16", recipe.precision().equals(TrainingRecipe.BF16) && Conv2d.trainsInBf16Here());
         r.put("trainImagesPerSecond", batch / train.medianSeconds());
         r.put("inferenceImagesPerSecond", batch / infer.medianSeconds());
         r.put("trainStepSeconds", train.medianSeconds());

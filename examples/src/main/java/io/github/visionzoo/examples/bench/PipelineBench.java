@@ -8,6 +8,7 @@ import io.github.visionzoo.zoo.train.AugmentationSpec;
 import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.ModelFlops;
 import io.github.visionzoo.zoo.ModelSpec;
+import io.github.visionzoo.zoo.train.TrainingRecipe;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -130,7 +131,7 @@ public final class PipelineBench implements Callable<Integer> {
                 inMemory.add(first.next());
             }
         }
-        ComputationGraph net = ModelBench.trainingGraph(spec, 1000);
+        ComputationGraph net = ModelBench.trainingGraph(spec, TrainingRecipe.FLOAT32, 1000);
         List<double[]> stepsA = new ArrayList<>();
         List<double[]> stepsB = new ArrayList<>();
         List<Map<String, Object>> perRound = new ArrayList<>();
@@ -177,7 +178,7 @@ public final class PipelineBench implements Callable<Integer> {
         results.put("imageSize", size);
         results.put("batch", batch);
         results.put("forwardGflopPerImage", ModelFlops.of(spec, ModelBench.CLASSES).gflops());
-        results.put("recipe", ModelBench.recipeFor(spec).name());
+        results.put("recipe", ModelBench.recipeFor(spec, TrainingRecipe.FLOAT32).name());
         results.put("data", data != null ? root.toString() : "synthetic Imagenette, " + images
                 + " training images, short side " + syntheticSize + " px");
         results.put("preset", Presets.STUDY);

@@ -8,6 +8,7 @@ import io.github.visionzoo.zoo.CpuThreads;
 import io.github.visionzoo.zoo.ModelFlops;
 import io.github.visionzoo.zoo.ModelSpec;
 import io.github.visionzoo.zoo.ModelSummary;
+import io.github.visionzoo.zoo.train.TrainingRecipe;
 import io.github.visionzoo.zoo.models.DavitSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -77,6 +78,11 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--image-size", paramLabel = "N", description = "Input size for every model (default: each model's own).")
     Integer imageSize;
+
+    @Option(names = "--precision", defaultValue = TrainingRecipe.FLOAT32, paramLabel = "float32|bf16",
+            description = "visionzoo's training precision: bf16 trains the convolutions in bf16 where faster (a"
+                    + " recipe's \"precision\"); the peers stay float32 (default: ${DEFAULT-VALUE}).")
+    String precision;
 
     @Option(names = "--warmup", defaultValue = "5", paramLabel = "N", description = "Untimed steps first (default: "
             + "${DEFAULT-VALUE}: DL4J's workspaces learn their sizes over the first four training steps).")
@@ -198,6 +204,10 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Limits.buffers("--peak-size " + peakSize + " (three float32 matrices of that side)", 12.0 * peakSize * peakSize,
                 "give --peak-size " + DEFAULT_PEAK_SIZE + " or less");
+        if (!List.of(TrainingRecipe.FLOAT32, TrainingRecipe.BF16).contains(precision)) {
+            throw new IllegalArgumentException("--precision must be " + TrainingRecipe.FLOAT32 + " or "
+                    + TrainingRecipe.BF16 + ", was '" + precision + "'");
+        }
         if (imageSize != null) {
             Limits.imageSize("--image-size", imageSize);
         }
@@ -258,6 +268,7 @@ public final class BenchCommand implements Callable<Integer> {
         results.put("timedSteps", steps);
         results.put("rounds", rounds);
         results.put("imageSizeOverride", imageSize);
+        results.put("precision", precision);
         results.put("classes", ModelBench.CLASSES);
         results.put("malloc", malloc == null ? "system" : malloc.toAbsolutePath().toString());
         results.put("openblasCoretype", coreType);
@@ -323,6 +334,7 @@ public final class BenchCommand implements Callable<Integer> {
                 args.addAll(List.of("--image-size", String.valueOf(imageSize)));
             }
             List<String> torchArgs = new ArrayList<>(args);
+            args.addAll(List.of("--precision", precision)); // visionzoo's alone
             torchArgs.addAll(List.of("--threads", String.valueOf(cores)));
             boolean timm = s instanceof DavitSpec;
             if (timm && timmRepo != null) {
