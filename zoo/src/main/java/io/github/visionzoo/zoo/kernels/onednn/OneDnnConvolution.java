@@ -4,6 +4,7 @@ import io.github.visionzoo.zoo.kernels.ChannelsLast;
 import io.github.visionzoo.zoo.kernels.ConvolutionKernel;
 import io.github.visionzoo.zoo.kernels.Window;
 import java.util.Arrays;
+import java.util.function.Function;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.convolution_backward_data;
 import org.bytedeco.dnnl.convolution_backward_weights;
@@ -335,14 +336,22 @@ final class OneDnnConvolution implements ConvolutionKernel {
             bf16Forward = bf16 ? bf16(() -> forward(memory.data_type.bf16)) : null;
             forwardPd = bf16Forward != null && !float32Faster(f32Forward) ? bf16Forward : f32Forward;
             forward = new convolution_forward(forwardPd);
-            convolution_backward_weights.primitive_desc f32 = weightsPd(f32Forward);
-            convolution_backward_weights.primitive_desc b = bf16Forward == null || float32Faster(f32) ? null
-                    : bf16(() -> weightsPd(bf16Forward));
-            weightsPd = b != null ? b : f32;
-            if (weightsPd != f32) {
-                f32.close();
-            }
+            weightsPd = faster(this::weightsPd);
             weights = new convolution_backward_weights(weightsPd);
+        }
+
+        /**
+         * The backward pass that {@code make} describes from a forward hint: in bf16 ({@link #bf16Forward}) unless
+         * float32 runs it faster ({@link #float32Faster}) or oneDNN has no jit bf16 kernel for it, else in float32.
+         */
+        private <P extends primitive_desc_base> P faster(Function<convolution_forward.primitive_desc, P> make) {
+            P f32 = make.apply(f32Forward);
+            P b = bf16Forward == null || float32Faster(f32) ? null : bf16(() -> make.apply(bf16Forward));
+            if (b == null) {
+                return f32;
+            }
+            f32.close();
+            return b;
         }
 
         private convolution_forward.primitive_desc forward(memory.data_type type) {
@@ -385,13 +394,7 @@ final class OneDnnConvolution implements ConvolutionKernel {
 
         convolution_backward_data.primitive_desc dataPd() {
             if (dataPd == null) {
-                convolution_backward_data.primitive_desc f32 = dataPd(f32Forward);
-                convolution_backward_data.primitive_desc b = bf16Forward == null || float32Faster(f32) ? null
-                        : bf16(() -> dataPd(bf16Forward));
-                dataPd = b != null ? b : f32;
-                if (dataPd != f32) {
-                    f32.close();
-                }
+                dataPd = faster(this::dataPd);
                 data = new convolution_backward_data(dataPd);
             }
             return dataPd;
