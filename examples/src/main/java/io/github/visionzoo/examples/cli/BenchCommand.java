@@ -204,10 +204,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Limits.buffers("--peak-size " + peakSize + " (three float32 matrices of that side)", 12.0 * peakSize * peakSize,
                 "give --peak-size " + DEFAULT_PEAK_SIZE + " or less");
-        if (!List.of(TrainingRecipe.FLOAT32, TrainingRecipe.BF16).contains(precision)) {
-            throw new IllegalArgumentException("--precision must be " + TrainingRecipe.FLOAT32 + " or "
-                    + TrainingRecipe.BF16 + ", was '" + precision + "'");
-        }
+        RecipeOptions.requirePrecision(precision);
         if (imageSize != null) {
             Limits.imageSize("--image-size", imageSize);
         }

@@ -8,7 +8,6 @@ import io.github.visionzoo.zoo.layers.Conv2d;
 import io.github.visionzoo.zoo.train.Recipes;
 import io.github.visionzoo.zoo.train.TrainingRecipe;
 import java.io.PrintWriter;
-import java.util.List;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParseResult;
 
@@ -42,7 +41,7 @@ public final class RecipeOptions {
     TrainingRecipe resolve(ModelSpec model) {
         atLeastOne("--epochs", epochs);
         atLeastOne("--batch", batch);
-        precision();
+        requirePrecision(precision);
         TrainingRecipe r = Recipes.resolve(name(model));
         if (imageSize != null) {
             Limits.imageSize("--image-size", imageSize);
@@ -64,10 +63,11 @@ public final class RecipeOptions {
         return r;
     }
 
-    private void precision() {
-        if (precision != null && !List.of(TrainingRecipe.FLOAT32, TrainingRecipe.BF16).contains(precision)) {
-            throw new IllegalArgumentException("--precision must be " + TrainingRecipe.FLOAT32 + " or "
-                    + TrainingRecipe.BF16 + ", was '" + precision + "'");
+    /** Refuses a {@code --precision} (null: not given) that no recipe may give. */
+    static void requirePrecision(String precision) {
+        if (precision != null && !TrainingRecipe.PRECISIONS.contains(precision)) {
+            throw new IllegalArgumentException("--precision must be " + String.join(" or ", TrainingRecipe.PRECISIONS)
+                    + ", was '" + precision + "'");
         }
     }
 
@@ -96,9 +96,10 @@ public final class RecipeOptions {
     }
 
     /**
-     * On {@code --resume}: the epochs to train to, null for the run's own; {@code --recipe}, {@code --batch} and
-     * {@code --image-size} and {@code --precision}, fixed at the run's start, are refused by name when given with another value than the
-     * run's {@code recorded} recipe (the fields that options override aside, a recipe must equal it).
+     * On {@code --resume}: the epochs to train to, null for the run's own; {@code --recipe}, {@code --batch},
+     * {@code --image-size} and {@code --precision}, fixed at the run's start, are refused by name when given with
+     * another value than the run's {@code recorded} recipe (the fields that options override aside, a recipe must
+     * equal it).
      */
     Integer resumeEpochs(TrainingRecipe recorded, ParseResult parsed) {
         atLeastOne("--epochs", epochs);
@@ -114,7 +115,7 @@ public final class RecipeOptions {
         }
         requireUnchanged("--batch", batch, recorded.batchSize());
         requireUnchanged("--image-size", imageSize, recorded.imageSize());
-        precision();
+        requirePrecision(precision);
         requireUnchanged("--precision", precision, recorded.precision());
         return epochs;
     }

@@ -98,6 +98,8 @@ public record TrainingRecipe(String name, String description, Optimizer optimize
      * weights ({@link io.github.visionzoo.zoo.layers.Conv2d#isBf16}).
      */
     public static final String BF16 = "bf16";
+    /** Every {@link #precision} a recipe may give. */
+    public static final List<String> PRECISIONS = List.of(FLOAT32, BF16);
 
     public TrainingRecipe {
         if (name == null || name.isBlank()) {
@@ -145,7 +147,7 @@ public record TrainingRecipe(String name, String description, Optimizer optimize
         if (imageSize < 1) {
             throw new IllegalArgumentException("TrainingRecipe.imageSize must be >= 1, was " + imageSize);
         }
-        if (!List.of(FLOAT32, BF16).contains(precision)) {
+        if (!PRECISIONS.contains(precision)) {
             throw new IllegalArgumentException("TrainingRecipe.precision must be \"" + FLOAT32 + "\" or \"" + BF16
                     + "\" (the convolutions' training passes in bf16 where faster, float32 master weights), was '"
                     + precision + "'");
